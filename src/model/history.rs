@@ -1,0 +1,254 @@
+//! Per-topic message rings under one global byte budget. Each topic keeps at
+//! most `per_topic` recent messages; when the payload bytes of all rings pass
+//! `byte_budget`, the oldest messages across all topics go first. The latest
+//! message of every topic is always kept, and every eviction is counted so the
+//! user can see what was let go.
+
+use std::collections::VecDeque;
+use std::time::SystemTime;
+
+use super::topic_tree::NodeId;
+
+/// Default number of messages kept per topic.
+pub const DEFAULT_PER_TOPIC: usize = 1_000;
+/// Default payload byte budget shared by all topics (256 MiB).
+pub const DEFAULT_BYTE_BUDGET: usize = 256 * 1024 * 1024;
+
+/// Fixed bookkeeping cost charged per stored message on top of its payload,
+/// so a flood of empty payloads is bounded too.
+const PER_MESSAGE_OVERHEAD: usize = 64;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredMessage {
+    /// Arrival order across all topics; strictly increasing.
+    pub seq: u64,
+    pub payload: Box<[u8]>,
+    pub qos: u8,
+    pub retain: bool,
+    pub received_at: SystemTime,
+}
+
+impl StoredMessage {
+    fn cost(&self) -> usize {
+        self.payload.len() + PER_MESSAGE_OVERHEAD
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HistoryLimits {
+    pub per_topic: usize,
+    pub byte_budget: usize,
+}
+
+impl Default for HistoryLimits {
+    fn default() -> Self {
+        Self {
+            per_topic: DEFAULT_PER_TOPIC,
+            byte_budget: DEFAULT_BYTE_BUDGET,
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct History {
+    limits: HistoryLimits,
+    /// Indexed by `NodeId`; empty for nodes without messages.
+    rings: Vec<VecDeque<StoredMessage>>,
+    /// (node, seq) in arrival order; entries whose message is already gone are skipped.
+    arrival: VecDeque<(NodeId, u64)>,
+    next_seq: u64,
+    bytes: usize,
+    stored: usize,
+    evicted: u64,
+}
+
+impl History {
+    pub fn new(limits: HistoryLimits) -> Self {
+        Self {
+            limits: HistoryLimits {
+                per_topic: limits.per_topic.max(1),
+                byte_budget: limits.byte_budget,
+            },
+            ..Self::default()
+        }
+    }
+
+    pub fn limits(&self) -> HistoryLimits {
+        self.limits
+    }
+
+    /// Payload bytes (plus a small per-message overhead) currently held.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Messages currently held across all topics.
+    pub fn stored_messages(&self) -> usize {
+        self.stored
+    }
+
+    /// Messages let go because of the per-topic depth or the byte budget.
+    pub fn evicted(&self) -> u64 {
+        self.evicted
+    }
+
+    /// Messages of one topic, oldest first.
+    pub fn messages(&self, node: NodeId) -> &VecDeque<StoredMessage> {
+        static EMPTY: VecDeque<StoredMessage> = VecDeque::new();
+        self.rings.get(node).unwrap_or(&EMPTY)
+    }
+
+    pub fn latest(&self, node: NodeId) -> Option<&StoredMessage> {
+        self.rings.get(node).and_then(|r| r.back())
+    }
+
+    pub fn push(
+        &mut self,
+        node: NodeId,
+        payload: Box<[u8]>,
+        qos: u8,
+        retain: bool,
+        received_at: SystemTime,
+    ) {
+        if self.rings.len() <= node {
+            self.rings.resize_with(node + 1, VecDeque::new);
+        }
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let message = StoredMessage {
+            seq,
+            payload,
+            qos,
+            retain,
+            received_at,
+        };
+        self.bytes += message.cost();
+        self.stored += 1;
+        let ring = &mut self.rings[node];
+        ring.push_back(message);
+        if ring.len() > self.limits.per_topic
+            && let Some(old) = ring.pop_front()
+        {
+            self.bytes -= old.cost();
+            self.stored -= 1;
+            self.evicted += 1;
+        }
+        self.arrival.push_back((node, seq));
+        self.enforce_budget();
+    }
+
+    fn enforce_budget(&mut self) {
+        // Each arrival entry is looked at once per pass; a latest-of-topic entry
+        // is re-queued, so the pass ends when only latest messages are left.
+        let mut requeued = 0;
+        while self.bytes > self.limits.byte_budget && requeued < self.arrival.len() {
+            let Some((node, seq)) = self.arrival.pop_front() else {
+                break;
+            };
+            let ring = &mut self.rings[node];
+            match ring.front() {
+                Some(front) if front.seq == seq => {
+                    if ring.len() == 1 {
+                        self.arrival.push_back((node, seq));
+                        requeued += 1;
+                    } else if let Some(old) = ring.pop_front() {
+                        self.bytes -= old.cost();
+                        self.stored -= 1;
+                        self.evicted += 1;
+                    }
+                }
+                // Already gone through the per-topic bound.
+                _ => {}
+            }
+        }
+        // Entries of messages already gone through the per-topic bound must not
+        // pile up: compact when they outnumber the live ones (amortised O(1)).
+        if self.arrival.len() > 2 * self.stored + 1024 {
+            let rings = &self.rings;
+            self.arrival
+                .retain(|&(node, seq)| rings[node].front().is_some_and(|front| front.seq <= seq));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn push(h: &mut History, node: NodeId, payload: &[u8]) {
+        h.push(node, payload.into(), 0, false, SystemTime::now());
+    }
+
+    #[test]
+    fn per_topic_depth_keeps_the_newest() {
+        let mut h = History::new(HistoryLimits {
+            per_topic: 3,
+            byte_budget: usize::MAX,
+        });
+        for i in 0..10u8 {
+            push(&mut h, 1, &[i]);
+        }
+        let kept: Vec<u8> = h.messages(1).iter().map(|m| m.payload[0]).collect();
+        assert_eq!(kept, [7, 8, 9]);
+        assert_eq!(h.stored_messages(), 3);
+        assert_eq!(h.evicted(), 7);
+        assert_eq!(h.latest(1).unwrap().payload[..], [9]);
+    }
+
+    #[test]
+    fn byte_budget_evicts_oldest_across_topics_but_keeps_each_latest() {
+        let budget = 10 * (100 + PER_MESSAGE_OVERHEAD);
+        let mut h = History::new(HistoryLimits {
+            per_topic: 1_000,
+            byte_budget: budget,
+        });
+        // Topic 1 talks a lot, topic 2 once, early.
+        push(&mut h, 2, &[2; 100]);
+        for _ in 0..50 {
+            push(&mut h, 1, &[1; 100]);
+        }
+        assert!(h.bytes() <= budget, "{} > {budget}", h.bytes());
+        assert_eq!(
+            h.messages(2).len(),
+            1,
+            "the only message of a topic is never evicted"
+        );
+        assert_eq!(h.messages(1).len(), 9);
+        assert_eq!(h.evicted(), 41);
+        assert_eq!(h.stored_messages(), 10);
+    }
+
+    #[test]
+    fn budget_smaller_than_latest_messages_keeps_all_latest() {
+        let mut h = History::new(HistoryLimits {
+            per_topic: 10,
+            byte_budget: 1,
+        });
+        for node in 0..5 {
+            push(&mut h, node, b"hello");
+            push(&mut h, node, b"world");
+        }
+        for node in 0..5 {
+            assert_eq!(&h.latest(node).unwrap().payload[..], b"world");
+            assert_eq!(h.messages(node).len(), 1);
+        }
+        assert_eq!(h.evicted(), 5);
+    }
+
+    #[test]
+    fn stale_arrival_entries_do_not_accumulate() {
+        let mut h = History::new(HistoryLimits {
+            per_topic: 2,
+            byte_budget: usize::MAX,
+        });
+        push(&mut h, 1, b"once");
+        for _ in 0..100_000 {
+            push(&mut h, 0, b"x");
+        }
+        assert!(
+            h.arrival.len() <= 2 * 3 + 1024,
+            "arrival queue grew to {}",
+            h.arrival.len()
+        );
+    }
+}

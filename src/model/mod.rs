@@ -1,0 +1,179 @@
+//! Everything one connection has seen, as plain data: the topic tree, the
+//! per-topic history and the chart series. The UI thread owns it and panels
+//! read it through `&Model`. No egui and no tokio in here.
+
+mod history;
+mod message;
+mod series;
+mod topic_tree;
+
+pub use history::{DEFAULT_BYTE_BUDGET, DEFAULT_PER_TOPIC, History, HistoryLimits, StoredMessage};
+pub use message::ReceivedMessage;
+pub use series::{DEFAULT_SERIES_POINTS, Series, SeriesId, SeriesSet, unix_seconds};
+pub use topic_tree::{NodeId, ROOT, TopicNode, TopicTree, natural_cmp};
+
+use std::time::{Duration, Instant};
+
+#[derive(Debug)]
+pub struct Model {
+    pub tree: TopicTree,
+    pub history: History,
+    pub series: SeriesSet,
+    /// Messages applied to this model since it was created.
+    applied: u64,
+    rate: RateMeter,
+}
+
+impl Default for Model {
+    fn default() -> Self {
+        Self::new(HistoryLimits::default(), DEFAULT_SERIES_POINTS)
+    }
+}
+
+impl Model {
+    pub fn new(limits: HistoryLimits, series_points: usize) -> Self {
+        Self {
+            tree: TopicTree::new(),
+            history: History::new(limits),
+            series: SeriesSet::new(series_points),
+            applied: 0,
+            rate: RateMeter::default(),
+        }
+    }
+
+    /// Apply a batch of messages in arrival order. O(topic depth) per message.
+    pub fn apply(&mut self, batch: Vec<ReceivedMessage>, now: Instant) {
+        let n = batch.len() as u64;
+        for m in batch {
+            let node = self.tree.record(&m.topic, m.retain, m.payload.is_empty());
+            self.series.feed(&m.topic, &m.payload, m.received_at);
+            self.history
+                .push(node, m.payload, m.qos, m.retain, m.received_at);
+        }
+        self.applied += n;
+        self.rate.add(n, now);
+    }
+
+    pub fn applied(&self) -> u64 {
+        self.applied
+    }
+
+    /// Messages per second over the last few seconds.
+    pub fn rate(&self, now: Instant) -> f64 {
+        self.rate.per_second(now)
+    }
+
+    /// Start a chart series for (topic, path), back-filled from history.
+    pub fn add_series(&mut self, topic: &str, path: &str) -> SeriesId {
+        let history = self
+            .tree
+            .get(topic)
+            .map(|node| self.history.messages(node))
+            .into_iter()
+            .flatten()
+            .map(|m| (&m.payload[..], m.received_at));
+        self.series.add(topic, path, history)
+    }
+}
+
+/// Messages per second, counted in one-second buckets over a short window.
+#[derive(Debug, Default)]
+struct RateMeter {
+    start: Option<Instant>,
+    /// (second since start, count), oldest first.
+    buckets: std::collections::VecDeque<(u64, u64)>,
+}
+
+const RATE_WINDOW_S: u64 = 5;
+
+impl RateMeter {
+    fn add(&mut self, n: u64, now: Instant) {
+        let start = *self.start.get_or_insert(now);
+        let second = now.saturating_duration_since(start).as_secs();
+        match self.buckets.back_mut() {
+            Some((s, count)) if *s == second => *count += n,
+            _ => self.buckets.push_back((second, n)),
+        }
+        while self
+            .buckets
+            .front()
+            .is_some_and(|(s, _)| s + RATE_WINDOW_S + 1 < second)
+        {
+            self.buckets.pop_front();
+        }
+    }
+
+    fn per_second(&self, now: Instant) -> f64 {
+        let Some(start) = self.start else { return 0.0 };
+        let elapsed = now.saturating_duration_since(start);
+        let current = elapsed.as_secs();
+        // Whole seconds only: the current, partial second would read low.
+        let from = current.saturating_sub(RATE_WINDOW_S);
+        let total: u64 = self
+            .buckets
+            .iter()
+            .filter(|(s, _)| *s >= from && *s < current)
+            .map(|(_, c)| c)
+            .sum();
+        let window = (current - from).max(1);
+        if elapsed < Duration::from_secs(1) {
+            return 0.0;
+        }
+        total as f64 / window as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(topic: &str, payload: &[u8], retain: bool) -> ReceivedMessage {
+        ReceivedMessage::new(topic, payload, 1, retain)
+    }
+
+    #[test]
+    fn apply_fills_tree_history_and_series() {
+        let mut model = Model::default();
+        let now = Instant::now();
+        model.apply(
+            vec![msg("iot/s1/temperature", br#"{"temperature":21.0}"#, false)],
+            now,
+        );
+        let series = model.add_series("iot/s1/temperature", "temperature");
+        model.apply(
+            vec![
+                msg("iot/s1/temperature", br#"{"temperature":22.5}"#, false),
+                msg("devices/gw/status", b"online", true),
+            ],
+            now,
+        );
+        assert_eq!(model.applied(), 3);
+        assert_eq!(model.tree.topic_count(), 2);
+        let node = model.tree.get("iot/s1/temperature").unwrap();
+        assert_eq!(model.history.messages(node).len(), 2);
+        let points: Vec<f64> = model
+            .series
+            .get(series)
+            .unwrap()
+            .points
+            .iter()
+            .map(|p| p[1])
+            .collect();
+        assert_eq!(points, [21.0, 22.5], "back-filled, then live");
+        let status = model.tree.get("devices/gw/status").unwrap();
+        assert!(model.tree.node(status).retained);
+        assert!(model.history.latest(status).unwrap().retain);
+    }
+
+    #[test]
+    fn rate_counts_whole_seconds() {
+        let mut meter = RateMeter::default();
+        let t0 = Instant::now();
+        for s in 0..4 {
+            meter.add(100, t0 + Duration::from_secs(s));
+        }
+        let rate = meter.per_second(t0 + Duration::from_millis(4_500));
+        assert!((rate - 100.0).abs() < 1e-9, "{rate}");
+        assert_eq!(meter.per_second(t0 + Duration::from_secs(60)), 0.0);
+    }
+}

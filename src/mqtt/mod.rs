@@ -1,0 +1,282 @@
+//! Connections to brokers. Each open connection is one `ConnectionHandle`:
+//! a worker task that owns the rumqttc event loop and polls it without pause,
+//! a command task that turns the UI's requests into MQTT packets, and a channel
+//! of `Event`s (message batches, state changes) for the UI thread to drain.
+//! No egui in here, and the Model is never touched: messages leave as batches.
+
+mod options;
+mod topic;
+mod worker;
+
+pub use options::{
+    ConnectionSpec, DEFAULT_KEEPALIVE_S, DEFAULT_MAX_PACKET_BYTES, DEFAULT_PORT,
+    generated_client_id, parse_broker_url,
+};
+pub use topic::{MAX_TOPIC_BYTES, filter_matches, validate_filter, validate_topic};
+pub use worker::{ReconnectBackoff, describe_connection_error};
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::Instant;
+
+use rumqttc::{AsyncClient, QoS};
+use tokio::sync::{Notify, mpsc as tmpsc};
+
+use crate::model::ReceivedMessage;
+
+/// Called after each batch is sent, so the UI wakes for it. The app passes a
+/// closure around `request_repaint_after`; tests pass a no-op.
+pub type Wake = Arc<dyn Fn() + Send + Sync>;
+
+/// Where a connection stands, in words the status bar can show.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConnectionState {
+    Connecting,
+    Connected,
+    /// Lost or not reachable; trying again at `retry_at`.
+    Reconnecting {
+        retry_at: Instant,
+        attempt: u32,
+        reason: String,
+    },
+    /// Refused in a way retrying will not fix (bad credentials, not authorised).
+    Failed {
+        reason: String,
+    },
+    Closed,
+}
+
+impl ConnectionState {
+    pub fn label(&self) -> &'static str {
+        match self {
+            ConnectionState::Connecting => "connecting",
+            ConnectionState::Connected => "connected",
+            ConnectionState::Reconnecting { .. } => "reconnecting",
+            ConnectionState::Failed { .. } => "error",
+            ConnectionState::Closed => "closed",
+        }
+    }
+
+    pub fn error(&self) -> Option<&str> {
+        match self {
+            ConnectionState::Reconnecting { reason, .. } | ConnectionState::Failed { reason } => {
+                Some(reason)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// What a connection reports to the UI.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    State(ConnectionState),
+    Messages(Vec<ReceivedMessage>),
+    /// A publish left for the broker (QoS 0) or was acknowledged (PUBACK/PUBCOMP).
+    Published {
+        topic: String,
+        qos: u8,
+    },
+    PublishFailed {
+        topic: String,
+        reason: String,
+    },
+    Subscribed {
+        filter: String,
+        granted_qos: u8,
+    },
+    SubscribeRefused {
+        filter: String,
+    },
+}
+
+/// What the UI asks of a connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Publish {
+        topic: String,
+        payload: Vec<u8>,
+        qos: u8,
+        retain: bool,
+    },
+    Subscribe {
+        filter: String,
+    },
+    /// Try again now (after an error, or to skip the backoff wait).
+    Reconnect,
+}
+
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Messages the worker got from the broker.
+    pub received: AtomicU64,
+}
+
+/// Shared between the handle, the worker and the command task.
+#[derive(Default)]
+struct Control {
+    closing: AtomicBool,
+    wake_worker: Notify,
+    /// Publishes handed to rumqttc, in order, so their acks can be named.
+    outbox: Mutex<VecDeque<(String, u8)>>,
+    subscriptions: Mutex<Vec<String>>,
+    /// Filters of each SUBSCRIBE sent, in order, so SUBACK codes can be named.
+    pending_subscribes: Mutex<VecDeque<Vec<String>>>,
+}
+
+pub struct ConnectionHandle {
+    pub spec: ConnectionSpec,
+    pub client_id: String,
+    pub counters: Arc<Counters>,
+    events: mpsc::Receiver<Event>,
+    commands: tmpsc::UnboundedSender<Command>,
+    control: Arc<Control>,
+}
+
+impl ConnectionHandle {
+    /// Start the worker and command tasks on `runtime`.
+    pub fn spawn(spec: ConnectionSpec, runtime: &tokio::runtime::Handle, wake: Wake) -> Self {
+        let client_id = spec.effective_client_id();
+        let (client, eventloop) = AsyncClient::new(spec.mqtt_options(&client_id), 1_024);
+        let (events_tx, events) = mpsc::channel();
+        let (commands, commands_rx) = tmpsc::unbounded_channel();
+        let counters = Arc::new(Counters::default());
+        let control = Arc::new(Control {
+            subscriptions: Mutex::new(spec.subscriptions.clone()),
+            ..Control::default()
+        });
+        let worker = worker::Worker {
+            address: spec.address(),
+            client: client.clone(),
+            eventloop,
+            events: events_tx.clone(),
+            counters: counters.clone(),
+            control: control.clone(),
+            wake: wake.clone(),
+        };
+        runtime.spawn(worker.run());
+        runtime.spawn(command_loop(
+            client,
+            commands_rx,
+            control.clone(),
+            events_tx,
+            wake,
+        ));
+        Self {
+            spec,
+            client_id,
+            counters,
+            events,
+            commands,
+            control,
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.spec.name
+    }
+
+    pub fn received(&self) -> u64 {
+        self.counters.received.load(Ordering::Relaxed)
+    }
+
+    /// The next event, if one is waiting. Never blocks.
+    pub fn try_event(&self) -> Option<Event> {
+        self.events.try_recv().ok()
+    }
+
+    pub fn send(&self, command: Command) {
+        if matches!(command, Command::Reconnect) {
+            self.control.wake_worker.notify_one();
+            return;
+        }
+        // The command task lives as long as the handle; a send can only fail
+        // after close, when there is nobody left to publish to.
+        let _ = self.commands.send(command);
+    }
+
+    /// Disconnect cleanly and stop both tasks.
+    pub fn close(&self) {
+        self.control.closing.store(true, Ordering::SeqCst);
+        self.control.wake_worker.notify_one();
+        let _ = self.commands.send(Command::Reconnect); // wakes the command task to see `closing`
+    }
+}
+
+impl Drop for ConnectionHandle {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+pub(crate) fn qos_from(qos: u8) -> QoS {
+    match qos {
+        0 => QoS::AtMostOnce,
+        1 => QoS::AtLeastOnce,
+        _ => QoS::ExactlyOnce,
+    }
+}
+
+/// Turns commands into client requests on its own task, so a full request
+/// channel can never stall the task that polls the event loop.
+async fn command_loop(
+    client: AsyncClient,
+    mut commands: tmpsc::UnboundedReceiver<Command>,
+    control: Arc<Control>,
+    events: mpsc::Sender<Event>,
+    wake: Wake,
+) {
+    while let Some(command) = commands.recv().await {
+        if control.closing.load(Ordering::SeqCst) {
+            let _ = client.try_disconnect();
+            break;
+        }
+        match command {
+            Command::Publish {
+                topic,
+                payload,
+                qos,
+                retain,
+            } => {
+                if let Err(reason) = validate_topic(&topic) {
+                    let _ = events.send(Event::PublishFailed { topic, reason });
+                    wake();
+                    continue;
+                }
+                if let Ok(mut outbox) = control.outbox.lock() {
+                    outbox.push_back((topic.clone(), qos));
+                }
+                if let Err(e) = client
+                    .publish(topic.clone(), qos_from(qos), retain, payload)
+                    .await
+                {
+                    let _ = events.send(Event::PublishFailed {
+                        topic,
+                        reason: format!("could not queue the message: {e}"),
+                    });
+                    wake();
+                }
+            }
+            Command::Subscribe { filter } => {
+                if let Err(reason) = validate_filter(&filter) {
+                    let _ = events.send(Event::SubscribeRefused {
+                        filter: format!("{filter}: {reason}"),
+                    });
+                    wake();
+                    continue;
+                }
+                if let Ok(mut subs) = control.subscriptions.lock()
+                    && !subs.contains(&filter)
+                {
+                    subs.push(filter.clone());
+                }
+                if let Ok(mut pending) = control.pending_subscribes.lock() {
+                    pending.push_back(vec![filter.clone()]);
+                }
+                let _ = client.subscribe(filter, QoS::ExactlyOnce).await;
+            }
+            Command::Reconnect => {}
+        }
+    }
+}

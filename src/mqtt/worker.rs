@@ -1,0 +1,344 @@
+//! The task that owns one connection's rumqttc event loop. It polls without
+//! pause (a client that stops polling is dropped by the broker or loses QoS 0
+//! messages), hands messages to the UI in batches, names every failure in
+//! words, and reconnects with capped, jittered exponential backoff.
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, mpsc};
+use std::time::{Duration, Instant};
+
+use rumqttc::{
+    AsyncClient, ConnectReturnCode, ConnectionError, Event as MqttEvent, EventLoop, Outgoing,
+    Packet, QoS, StateError, SubscribeFilter, SubscribeReasonCode,
+};
+
+use super::{ConnectionState, Control, Counters, Event, Wake};
+use crate::model::ReceivedMessage;
+
+/// A batch goes to the UI when it holds this many messages…
+const BATCH_MAX_MESSAGES: usize = 1_000;
+/// …or its first message has waited this long, or the socket has nothing more.
+const BATCH_MAX_AGE: Duration = Duration::from_millis(5);
+
+pub(super) struct Worker {
+    pub address: String,
+    pub client: AsyncClient,
+    pub eventloop: EventLoop,
+    pub events: mpsc::Sender<Event>,
+    pub counters: Arc<Counters>,
+    pub control: Arc<Control>,
+    pub wake: Wake,
+}
+
+enum Step {
+    Polled(Result<MqttEvent, ConnectionError>),
+    Flush,
+    Woken,
+}
+
+impl Worker {
+    pub async fn run(mut self) {
+        let mut backoff = ReconnectBackoff::default();
+        let mut batch: Vec<ReceivedMessage> = Vec::new();
+        let mut batch_started = Instant::now();
+        let mut unacked: HashMap<u16, (String, u8)> = HashMap::new();
+        self.report(Event::State(ConnectionState::Connecting));
+        loop {
+            let step = tokio::select! {
+                biased;
+                _ = self.control.wake_worker.notified() => Step::Woken,
+                polled = self.eventloop.poll() => Step::Polled(polled),
+                // Only when the socket has nothing ready right now: send what we hold.
+                _ = std::future::ready(()), if !batch.is_empty() => Step::Flush,
+            };
+            if self.closing() {
+                break;
+            }
+            match step {
+                Step::Woken => {}
+                Step::Flush => self.flush(&mut batch),
+                Step::Polled(Ok(MqttEvent::Incoming(Packet::Publish(p)))) => {
+                    self.counters.received.fetch_add(1, Ordering::Relaxed);
+                    if batch.is_empty() {
+                        batch_started = Instant::now();
+                    }
+                    batch.push(ReceivedMessage::new(
+                        p.topic,
+                        &p.payload[..],
+                        p.qos as u8,
+                        p.retain,
+                    ));
+                    if batch.len() >= BATCH_MAX_MESSAGES || batch_started.elapsed() >= BATCH_MAX_AGE
+                    {
+                        self.flush(&mut batch);
+                    }
+                }
+                Step::Polled(Ok(MqttEvent::Incoming(Packet::ConnAck(_)))) => {
+                    backoff.reset();
+                    self.report(Event::State(ConnectionState::Connected));
+                    self.subscribe_all();
+                }
+                Step::Polled(Ok(MqttEvent::Incoming(Packet::SubAck(ack)))) => {
+                    let filters = self
+                        .control
+                        .pending_subscribes
+                        .lock()
+                        .ok()
+                        .and_then(|mut p| p.pop_front())
+                        .unwrap_or_default();
+                    for (filter, code) in filters.into_iter().zip(ack.return_codes) {
+                        self.report(match code {
+                            SubscribeReasonCode::Success(qos) => Event::Subscribed {
+                                filter,
+                                granted_qos: qos as u8,
+                            },
+                            SubscribeReasonCode::Failure => Event::SubscribeRefused { filter },
+                        });
+                    }
+                }
+                Step::Polled(Ok(MqttEvent::Outgoing(Outgoing::Publish(pkid)))) => {
+                    let sent = self
+                        .control
+                        .outbox
+                        .lock()
+                        .ok()
+                        .and_then(|mut o| o.pop_front());
+                    if let Some((topic, qos)) = sent {
+                        if qos == 0 {
+                            self.report(Event::Published { topic, qos });
+                        } else {
+                            unacked.insert(pkid, (topic, qos));
+                        }
+                    }
+                }
+                Step::Polled(Ok(MqttEvent::Incoming(Packet::PubAck(ack)))) => {
+                    if let Some((topic, qos)) = unacked.remove(&ack.pkid) {
+                        self.report(Event::Published { topic, qos });
+                    }
+                }
+                Step::Polled(Ok(MqttEvent::Incoming(Packet::PubComp(ack)))) => {
+                    if let Some((topic, qos)) = unacked.remove(&ack.pkid) {
+                        self.report(Event::Published { topic, qos });
+                    }
+                }
+                Step::Polled(Ok(_)) => {}
+                Step::Polled(Err(error)) => {
+                    self.flush(&mut batch);
+                    let (reason, retry) = describe_connection_error(&error, &self.address);
+                    if retry {
+                        let delay = backoff.next_delay();
+                        tracing::info!(address = %self.address, %reason, ?delay, "connection lost; will retry");
+                        self.report(Event::State(ConnectionState::Reconnecting {
+                            retry_at: Instant::now() + delay,
+                            attempt: backoff.attempt(),
+                            reason,
+                        }));
+                        tokio::select! {
+                            _ = tokio::time::sleep(delay) => {}
+                            _ = self.control.wake_worker.notified() => {}
+                        }
+                    } else {
+                        tracing::warn!(address = %self.address, %reason, "connection refused; not retrying");
+                        self.report(Event::State(ConnectionState::Failed { reason }));
+                        // Wait for the user: Retry (or close). Retrying a refusal would hammer the broker.
+                        self.control.wake_worker.notified().await;
+                        backoff.reset();
+                    }
+                    if self.closing() {
+                        break;
+                    }
+                    self.report(Event::State(ConnectionState::Connecting));
+                }
+            }
+        }
+        self.flush(&mut batch);
+        let _ = self.client.try_disconnect();
+        // Let rumqttc write the DISCONNECT; bounded so a dead socket cannot hold us.
+        let _ = tokio::time::timeout(Duration::from_millis(500), async {
+            while let Ok(event) = self.eventloop.poll().await {
+                if matches!(event, MqttEvent::Outgoing(Outgoing::Disconnect)) {
+                    break;
+                }
+            }
+        })
+        .await;
+        self.report(Event::State(ConnectionState::Closed));
+    }
+
+    fn closing(&self) -> bool {
+        self.control.closing.load(Ordering::SeqCst)
+    }
+
+    fn report(&self, event: Event) {
+        // The receiver is gone only when the UI dropped the connection; nothing to tell then.
+        let _ = self.events.send(event);
+        (self.wake)();
+    }
+
+    fn flush(&self, batch: &mut Vec<ReceivedMessage>) {
+        if !batch.is_empty() {
+            self.report(Event::Messages(std::mem::take(batch)));
+        }
+    }
+
+    /// (Re)subscribe every filter after a CONNACK, without awaiting: the request
+    /// channel is drained by this very task.
+    fn subscribe_all(&self) {
+        let filters = self
+            .control
+            .subscriptions
+            .lock()
+            .map(|s| s.clone())
+            .unwrap_or_default();
+        if filters.is_empty() {
+            return;
+        }
+        if let Ok(mut pending) = self.control.pending_subscribes.lock() {
+            pending.push_back(filters.clone());
+        }
+        let request = filters
+            .into_iter()
+            .map(|f| SubscribeFilter::new(f, QoS::ExactlyOnce));
+        if let Err(e) = self.client.try_subscribe_many(request) {
+            tracing::warn!(error = %e, "could not queue the subscriptions");
+        }
+    }
+}
+
+/// A connection error in the user's words, and whether retrying can help.
+pub fn describe_connection_error(error: &ConnectionError, address: &str) -> (String, bool) {
+    use std::io::ErrorKind;
+    match error {
+        ConnectionError::ConnectionRefused(code) => {
+            let (words, retry) = match code {
+                ConnectReturnCode::RefusedProtocolVersion => {
+                    ("the broker does not accept MQTT 3.1.1", false)
+                }
+                ConnectReturnCode::BadClientId => ("the broker rejected the client id", false),
+                ConnectReturnCode::ServiceUnavailable => ("the broker is unavailable", true),
+                ConnectReturnCode::BadUserNamePassword => ("bad user name or password", false),
+                ConnectReturnCode::NotAuthorized => ("not authorised", false),
+                ConnectReturnCode::Success => ("refused without a reason", true),
+            };
+            (
+                format!(
+                    "{address} refused the connection: {words} (CONNACK code {})",
+                    *code as u8
+                ),
+                retry,
+            )
+        }
+        ConnectionError::Io(e) => {
+            let words = match e.kind() {
+                ErrorKind::ConnectionRefused => {
+                    format!("connection refused by {address}: is the broker running?")
+                }
+                ErrorKind::ConnectionReset
+                | ErrorKind::ConnectionAborted
+                | ErrorKind::UnexpectedEof => {
+                    format!("{address} closed the connection")
+                }
+                ErrorKind::TimedOut => format!("{address} did not answer in time"),
+                _ if e.to_string().contains("failed to lookup")
+                    || e.to_string().contains("Name or service") =>
+                {
+                    format!("cannot find the host of {address}: {e}")
+                }
+                _ => format!("network error with {address}: {e}"),
+            };
+            (words, true)
+        }
+        ConnectionError::NetworkTimeout => (format!("{address} did not answer in time"), true),
+        ConnectionError::FlushTimeout => (format!("{address} stopped reading from us"), true),
+        ConnectionError::MqttState(StateError::AwaitPingResp) => (
+            format!("{address} stopped answering pings (keepalive timeout)"),
+            true,
+        ),
+        ConnectionError::MqttState(StateError::Io(e)) => {
+            (format!("{address} closed the connection: {e}"), true)
+        }
+        ConnectionError::MqttState(e) => (format!("protocol error with {address}: {e}"), true),
+        other => (format!("connection to {address} failed: {other}"), true),
+    }
+}
+
+/// Exponential backoff from 500 ms, doubling, capped at 30 s, with jitter
+/// (each delay drawn from the upper half) so many clients do not retry in step.
+#[derive(Debug, Clone)]
+pub struct ReconnectBackoff {
+    attempt: u32,
+    base: Duration,
+    cap: Duration,
+}
+
+impl Default for ReconnectBackoff {
+    fn default() -> Self {
+        Self {
+            attempt: 0,
+            base: Duration::from_millis(500),
+            cap: Duration::from_secs(30),
+        }
+    }
+}
+
+impl ReconnectBackoff {
+    pub fn next_delay(&mut self) -> Duration {
+        let exp = self.base.saturating_mul(1u32 << self.attempt.min(16));
+        let ceiling = exp.min(self.cap);
+        self.attempt = self.attempt.saturating_add(1);
+        ceiling.mul_f64(0.5 + 0.5 * fastrand::f64())
+    }
+
+    /// Attempts since the last successful connection.
+    pub fn attempt(&self) -> u32 {
+        self.attempt
+    }
+
+    pub fn reset(&mut self) {
+        self.attempt = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_caps_and_jitters() {
+        let mut b = ReconnectBackoff::default();
+        let delays: Vec<Duration> = (0..12).map(|_| b.next_delay()).collect();
+        assert!(delays[0] >= Duration::from_millis(250) && delays[0] <= Duration::from_millis(500));
+        assert!(delays[3] >= Duration::from_secs(2) && delays[3] <= Duration::from_secs(4));
+        for d in &delays {
+            assert!(*d <= Duration::from_secs(30));
+        }
+        assert!(delays[11] >= Duration::from_secs(15));
+        let distinct: std::collections::HashSet<_> = (0..20)
+            .map(|_| {
+                let mut b = ReconnectBackoff::default();
+                b.next_delay();
+                b.next_delay()
+            })
+            .collect();
+        assert!(distinct.len() > 1, "no jitter");
+        b.reset();
+        assert!(b.next_delay() <= Duration::from_millis(500));
+    }
+
+    #[test]
+    fn refusals_are_in_words() {
+        let (words, retry) = describe_connection_error(
+            &ConnectionError::ConnectionRefused(ConnectReturnCode::BadUserNamePassword),
+            "h:1",
+        );
+        assert!(words.contains("bad user name or password"), "{words}");
+        assert!(!retry);
+        let (words, retry) = describe_connection_error(
+            &ConnectionError::Io(std::io::Error::from(std::io::ErrorKind::ConnectionRefused)),
+            "h:1",
+        );
+        assert!(words.contains("is the broker running"), "{words}");
+        assert!(retry);
+    }
+}

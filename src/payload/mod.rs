@@ -1,0 +1,203 @@
+//! Reading payloads: how to show them (pretty JSON, text, hex dump), a short
+//! one-line preview for the tree, and numbers for charts. Pure functions over
+//! bytes: no egui, never panics on any input, never changes the stored bytes.
+
+mod numeric;
+
+pub use numeric::{extract_number, numeric_fields};
+
+use std::fmt::Write as _;
+
+/// How a payload is best shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decoded {
+    /// Valid JSON, pretty-printed.
+    Json(String),
+    /// Valid UTF-8 that is not JSON.
+    Text(String),
+    /// Anything else, as a hex dump.
+    Binary(String),
+}
+
+impl Decoded {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Decoded::Json(_) => "JSON",
+            Decoded::Text(_) => "Text",
+            Decoded::Binary(_) => "Binary",
+        }
+    }
+
+    pub fn text(&self) -> &str {
+        match self {
+            Decoded::Json(s) | Decoded::Text(s) | Decoded::Binary(s) => s,
+        }
+    }
+}
+
+/// Pretty JSON when it parses (objects and arrays only: a bare `23.5` is
+/// text), else text when it is UTF-8, else a hex dump.
+pub fn decode(bytes: &[u8]) -> Decoded {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => {
+            let trimmed = text.trim_start();
+            if (trimmed.starts_with('{') || trimmed.starts_with('['))
+                && let Ok(value) = serde_json::from_str::<serde_json::Value>(text)
+                && let Ok(pretty) = serde_json::to_string_pretty(&value)
+            {
+                return Decoded::Json(pretty);
+            }
+            Decoded::Text(text.to_owned())
+        }
+        Err(_) => Decoded::Binary(hex_dump(bytes)),
+    }
+}
+
+/// A classic hex dump: offset, 16 bytes in hex, and their printable ASCII.
+pub fn hex_dump(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 4 + 16);
+    for (line, chunk) in bytes.chunks(16).enumerate() {
+        let _ = write!(out, "{:08x}  ", line * 16);
+        for i in 0..16 {
+            match chunk.get(i) {
+                Some(b) => {
+                    let _ = write!(out, "{b:02x} ");
+                }
+                None => out.push_str("   "),
+            }
+            if i == 7 {
+                out.push(' ');
+            }
+        }
+        out.push(' ');
+        out.extend(chunk.iter().map(|&b| {
+            if b.is_ascii_graphic() || b == b' ' {
+                b as char
+            } else {
+                '.'
+            }
+        }));
+        out.push('\n');
+    }
+    out
+}
+
+/// A one-line preview of at most `max_chars` characters for the topic tree.
+/// Whitespace runs collapse to one space; binary shows its first bytes in hex.
+pub fn preview(bytes: &[u8], max_chars: usize) -> String {
+    if bytes.is_empty() {
+        return "(empty)".to_owned();
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(text) => {
+            let mut out = String::new();
+            let mut count = 0;
+            let mut last_space = false;
+            for c in text.chars() {
+                let c = if c.is_whitespace() || c.is_control() {
+                    ' '
+                } else {
+                    c
+                };
+                if c == ' ' && last_space {
+                    continue;
+                }
+                last_space = c == ' ';
+                if count == max_chars {
+                    out.push('…');
+                    break;
+                }
+                out.push(c);
+                count += 1;
+            }
+            out
+        }
+        Err(_) => {
+            let shown = bytes.len().min(max_chars / 3).max(1);
+            let mut out = String::from("0x");
+            for b in &bytes[..shown] {
+                let _ = write!(out, "{b:02x}");
+            }
+            if shown < bytes.len() {
+                out.push('…');
+            }
+            out
+        }
+    }
+}
+
+/// Human size: `512 B`, `1.5 KiB`, `16.0 MiB`.
+pub fn human_size(bytes: usize) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_is_pretty_printed() {
+        let d = decode(br#"{"temperature":23.4,"unit":"Celsius"}"#);
+        assert_eq!(d.kind(), "JSON");
+        assert!(
+            d.text().contains("\n  \"temperature\": 23.4"),
+            "{}",
+            d.text()
+        );
+    }
+
+    #[test]
+    fn broken_json_falls_back_to_text() {
+        let d = decode(br#"{"temperature": 23.4"#);
+        assert_eq!(d, Decoded::Text(r#"{"temperature": 23.4"#.into()));
+    }
+
+    #[test]
+    fn bare_number_is_text() {
+        assert_eq!(decode(b"23.5"), Decoded::Text("23.5".into()));
+    }
+
+    #[test]
+    fn binary_is_hex_dumped() {
+        let bytes: Vec<u8> = (0..20).chain([0xff, 0xfe]).collect();
+        let d = decode(&bytes);
+        assert_eq!(d.kind(), "Binary");
+        let lines: Vec<&str> = d.text().lines().collect();
+        assert_eq!(lines.len(), 2);
+        assert!(
+            lines[0].starts_with("00000000  00 01 02 03 04 05 06 07  08 09"),
+            "{}",
+            lines[0]
+        );
+        assert!(
+            lines[1].starts_with("00000010  10 11 12 13 ff fe"),
+            "{}",
+            lines[1]
+        );
+    }
+
+    #[test]
+    fn preview_is_one_bounded_line() {
+        assert_eq!(preview(b"{\n  \"a\": 1\n}", 40), "{ \"a\": 1 }");
+        assert_eq!(preview("ééééé".as_bytes(), 3), "ééé…");
+        assert_eq!(preview(&[0xff, 0x00, 0x10], 30), "0xff0010");
+        assert_eq!(preview(b"", 30), "(empty)");
+    }
+
+    #[test]
+    fn sizes_read_like_a_person_writes_them() {
+        assert_eq!(human_size(512), "512 B");
+        assert_eq!(human_size(1536), "1.5 KiB");
+        assert_eq!(human_size(16 * 1024 * 1024), "16.0 MiB");
+    }
+}

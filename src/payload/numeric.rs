@@ -1,0 +1,179 @@
+//! Numbers for charts: a bare number (`23.5`), a number with a unit
+//! (`23.5 °C`), `true`/`false` (1/0), or a field of a JSON payload by path
+//! (`temperature`, `sensors[0].value`). Non-finite numbers are not values.
+
+use serde_json::Value;
+
+/// The number at `path` in `payload`; an empty path means the whole payload.
+pub fn extract_number(payload: &[u8], path: &str) -> Option<f64> {
+    let text = std::str::from_utf8(payload).ok()?;
+    if path.is_empty() {
+        return parse_scalar(text);
+    }
+    let value: Value = serde_json::from_str(text).ok()?;
+    let mut current = &value;
+    for step in parse_path(path)? {
+        current = match step {
+            Step::Key(key) => current.get(key)?,
+            Step::Index(i) => current.get(i)?,
+        };
+    }
+    value_number(current)
+}
+
+/// Every numeric leaf of a JSON payload with its path, in document order
+/// (at most `limit`). A payload that is itself a number yields one entry with
+/// an empty path.
+pub fn numeric_fields(payload: &[u8], limit: usize) -> Vec<(String, f64)> {
+    let Ok(text) = std::str::from_utf8(payload) else {
+        return Vec::new();
+    };
+    if let Some(n) = parse_scalar(text) {
+        return vec![(String::new(), n)];
+    }
+    let Ok(value) = serde_json::from_str::<Value>(text) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    collect(&value, &mut String::new(), &mut out, limit);
+    out
+}
+
+fn collect(value: &Value, path: &mut String, out: &mut Vec<(String, f64)>, limit: usize) {
+    if out.len() >= limit {
+        return;
+    }
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map {
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(key);
+                collect(child, path, out, limit);
+                path.truncate(len);
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                collect(child, path, out, limit);
+                path.truncate(len);
+            }
+        }
+        Value::Number(_) => {
+            if let Some(n) = value_number(value) {
+                out.push((path.clone(), n));
+            }
+        }
+        _ => {}
+    }
+}
+
+fn value_number(value: &Value) -> Option<f64> {
+    let n = match value {
+        Value::Number(n) => n.as_f64()?,
+        Value::Bool(b) => f64::from(u8::from(*b)),
+        Value::String(s) => parse_scalar(s)?,
+        _ => return None,
+    };
+    n.is_finite().then_some(n)
+}
+
+/// `23.5`, ` 23.5 °C `, `-4e2`, `true`, `false`.
+fn parse_scalar(text: &str) -> Option<f64> {
+    let text = text.trim();
+    match text {
+        "true" => return Some(1.0),
+        "false" => return Some(0.0),
+        _ => {}
+    }
+    let end = text
+        .char_indices()
+        .find(|&(_, c)| !(c.is_ascii_digit() || matches!(c, '-' | '+' | '.' | 'e' | 'E')))
+        .map_or(text.len(), |(i, _)| i);
+    let (number, unit) = text.split_at(end);
+    // A unit is short and not more digits ("12 34" is not a number with a unit).
+    let unit = unit.trim();
+    if unit.chars().count() > 8 || unit.starts_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    let n: f64 = number.parse().ok()?;
+    n.is_finite().then_some(n)
+}
+
+enum Step<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+/// `a.b[2].c` into steps; `None` when the path is malformed.
+fn parse_path(path: &str) -> Option<Vec<Step<'_>>> {
+    let mut steps = Vec::new();
+    for part in path.split('.') {
+        let (key, mut rest) = match part.find('[') {
+            Some(i) => part.split_at(i),
+            None => (part, ""),
+        };
+        if !key.is_empty() {
+            steps.push(Step::Key(key));
+        } else if rest.is_empty() {
+            return None;
+        }
+        while let Some(inner) = rest.strip_prefix('[') {
+            let close = inner.find(']')?;
+            steps.push(Step::Index(inner[..close].parse().ok()?));
+            rest = &inner[close + 1..];
+        }
+        if !rest.is_empty() {
+            return None;
+        }
+    }
+    Some(steps)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_numbers_units_and_booleans() {
+        assert_eq!(extract_number(b"23.5", ""), Some(23.5));
+        assert_eq!(extract_number(" 23.5 °C ".as_bytes(), ""), Some(23.5));
+        assert_eq!(extract_number(b"-4e2", ""), Some(-400.0));
+        assert_eq!(extract_number(b"true", ""), Some(1.0));
+        assert_eq!(extract_number(b"off", ""), None);
+        assert_eq!(extract_number(b"12 34", ""), None);
+        assert_eq!(extract_number(b"NaN", ""), None);
+        assert_eq!(extract_number(&[0xff, 0x31], ""), None);
+    }
+
+    #[test]
+    fn json_paths() {
+        let p = br#"{"device_id":"temp_sensor_001","temperature":23.41,"sensors":[{"value":1},{"value":"2.5 V"}],"ok":true}"#;
+        assert_eq!(extract_number(p, "temperature"), Some(23.41));
+        assert_eq!(extract_number(p, "sensors[1].value"), Some(2.5));
+        assert_eq!(extract_number(p, "ok"), Some(1.0));
+        assert_eq!(extract_number(p, "device_id"), None);
+        assert_eq!(extract_number(p, "missing"), None);
+        assert_eq!(extract_number(p, "sensors[9].value"), None);
+        assert_eq!(extract_number(p, "sensors[x"), None);
+        assert_eq!(extract_number(b"not json", "temperature"), None);
+    }
+
+    #[test]
+    fn numeric_fields_lists_every_number_with_its_path() {
+        let p = br#"{"device_id":"a","temperature":23.41,"nested":{"list":[1,"x",2]}}"#;
+        let fields = numeric_fields(p, 10);
+        let paths: Vec<&str> = fields.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(paths, ["temperature", "nested.list[0]", "nested.list[2]"]);
+        for (path, value) in &fields {
+            assert_eq!(extract_number(p, path), Some(*value), "path {path}");
+        }
+        assert_eq!(numeric_fields(b"21.5", 10), vec![(String::new(), 21.5)]);
+        assert!(numeric_fields(b"hello", 10).is_empty());
+        assert_eq!(numeric_fields(br#"[1,2,3,4]"#, 2).len(), 2);
+    }
+}
