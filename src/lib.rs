@@ -2,7 +2,14 @@
 //! the map: `model/` and `payload/` are plain data, `mqtt/` holds the
 //! connections, `ui/` draws, and `app` ties them together.
 
+pub mod app;
+pub mod cli;
+pub mod demo;
 pub mod model;
 pub mod mqtt;
 pub mod payload;
+pub mod profiles;
+pub mod record;
 pub mod secret;
+pub mod stats;
+pub mod ui;

@@ -1,1 +1,75 @@
-fn main() {}
+//! mqscope's entry point: parse the command line (bad arguments exit before
+//! any window opens), start logging and the tokio runtime, then run the window.
+
+use std::process::ExitCode;
+
+use clap::Parser as _;
+use mqscope::app::MqscopeApp;
+use mqscope::cli::{Cli, Run};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let run = match cli.resolve() {
+        Ok(run) => run,
+        Err(message) => {
+            eprintln!("mqscope: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("mqscope=info,warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("mqscope-net")
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("mqscope: could not start the network runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match run {
+        Run::Simulate { host, port, seed } => {
+            eprintln!("mqscope: publishing simulated sensors to {host}:{port}; Ctrl+C stops");
+            runtime.block_on(async move {
+                tokio::select! {
+                    _ = mqscope::demo::run_sensors(host, port, seed) => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            });
+            ExitCode::SUCCESS
+        }
+        Run::Gui(options) => {
+            // Entered, never blocked on: the UI thread only spawns onto it.
+            let _guard = runtime.enter();
+            let handle = runtime.handle().clone();
+            let native = eframe::NativeOptions {
+                viewport: egui::ViewportBuilder::default()
+                    .with_title("mqscope")
+                    .with_app_id("mqscope")
+                    .with_inner_size([1360.0, 840.0])
+                    .with_min_inner_size([720.0, 480.0]),
+                ..Default::default()
+            };
+            let result = eframe::run_native(
+                "mqscope",
+                native,
+                Box::new(move |_cc| Ok(Box::new(MqscopeApp::new(options, handle)))),
+            );
+            match result {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("mqscope: could not open the window: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}

@@ -102,14 +102,7 @@ impl History {
         self.rings.get(node).and_then(|r| r.back())
     }
 
-    pub fn push(
-        &mut self,
-        node: NodeId,
-        payload: Box<[u8]>,
-        qos: u8,
-        retain: bool,
-        received_at: SystemTime,
-    ) {
+    pub fn push(&mut self, node: NodeId, payload: Box<[u8]>, qos: u8, retain: bool, received_at: SystemTime) {
         if self.rings.len() <= node {
             self.rings.resize_with(node + 1, VecDeque::new);
         }
@@ -208,11 +201,7 @@ mod tests {
             push(&mut h, 1, &[1; 100]);
         }
         assert!(h.bytes() <= budget, "{} > {budget}", h.bytes());
-        assert_eq!(
-            h.messages(2).len(),
-            1,
-            "the only message of a topic is never evicted"
-        );
+        assert_eq!(h.messages(2).len(), 1, "the only message of a topic is never evicted");
         assert_eq!(h.messages(1).len(), 9);
         assert_eq!(h.evicted(), 41);
         assert_eq!(h.stored_messages(), 10);

@@ -16,12 +16,7 @@ pub struct ReceivedMessage {
 }
 
 impl ReceivedMessage {
-    pub fn new(
-        topic: impl Into<String>,
-        payload: impl Into<Box<[u8]>>,
-        qos: u8,
-        retain: bool,
-    ) -> Self {
+    pub fn new(topic: impl Into<String>, payload: impl Into<Box<[u8]>>, qos: u8, retain: bool) -> Self {
         Self {
             topic: topic.into(),
             payload: payload.into(),

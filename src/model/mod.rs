@@ -47,8 +47,7 @@ impl Model {
         for m in batch {
             let node = self.tree.record(&m.topic, m.retain, m.payload.is_empty());
             self.series.feed(&m.topic, &m.payload, m.received_at);
-            self.history
-                .push(node, m.payload, m.qos, m.retain, m.received_at);
+            self.history.push(node, m.payload, m.qos, m.retain, m.received_at);
         }
         self.applied += n;
         self.rate.add(n, now);
@@ -135,10 +134,7 @@ mod tests {
     fn apply_fills_tree_history_and_series() {
         let mut model = Model::default();
         let now = Instant::now();
-        model.apply(
-            vec![msg("iot/s1/temperature", br#"{"temperature":21.0}"#, false)],
-            now,
-        );
+        model.apply(vec![msg("iot/s1/temperature", br#"{"temperature":21.0}"#, false)], now);
         let series = model.add_series("iot/s1/temperature", "temperature");
         model.apply(
             vec![
@@ -151,14 +147,7 @@ mod tests {
         assert_eq!(model.tree.topic_count(), 2);
         let node = model.tree.get("iot/s1/temperature").unwrap();
         assert_eq!(model.history.messages(node).len(), 2);
-        let points: Vec<f64> = model
-            .series
-            .get(series)
-            .unwrap()
-            .points
-            .iter()
-            .map(|p| p[1])
-            .collect();
+        let points: Vec<f64> = model.series.get(series).unwrap().points.iter().map(|p| p[1]).collect();
         assert_eq!(points, [21.0, 22.5], "back-filled, then live");
         let status = model.tree.get("devices/gw/status").unwrap();
         assert!(model.tree.node(status).retained);

@@ -53,8 +53,7 @@ impl Series {
 }
 
 pub fn unix_seconds(at: SystemTime) -> f64 {
-    at.duration_since(UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
+    at.duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())
 }
 
 #[derive(Debug, Default)]
@@ -169,34 +168,18 @@ mod tests {
     #[test]
     fn backfills_from_history_and_is_bounded() {
         let mut set = SeriesSet::new(3);
-        let history: Vec<(Vec<u8>, SystemTime)> = (0..5)
-            .map(|i| (format!("{i}").into_bytes(), t(i)))
-            .collect();
+        let history: Vec<(Vec<u8>, SystemTime)> = (0..5).map(|i| (format!("{i}").into_bytes(), t(i))).collect();
         let id = set.add("a", "", history.iter().map(|(p, at)| (p.as_slice(), *at)));
         assert_eq!(
-            set.get(id)
-                .unwrap()
-                .points
-                .iter()
-                .map(|p| p[1])
-                .collect::<Vec<_>>(),
+            set.get(id).unwrap().points.iter().map(|p| p[1]).collect::<Vec<_>>(),
             [2.0, 3.0, 4.0]
         );
         set.feed("a", b"5", t(5));
         assert_eq!(
-            set.get(id)
-                .unwrap()
-                .points
-                .iter()
-                .map(|p| p[1])
-                .collect::<Vec<_>>(),
+            set.get(id).unwrap().points.iter().map(|p| p[1]).collect::<Vec<_>>(),
             [3.0, 4.0, 5.0]
         );
-        assert_eq!(
-            set.add("a", "", []),
-            id,
-            "adding twice returns the same series"
-        );
+        assert_eq!(set.add("a", "", []), id, "adding twice returns the same series");
         assert_eq!(set.len(), 1);
     }
 

@@ -204,10 +204,7 @@ pub fn natural_cmp(a: &str, b: &str) -> Ordering {
 }
 
 fn trim_zeros(digits: &[u8]) -> &[u8] {
-    let start = digits
-        .iter()
-        .position(|&d| d != b'0')
-        .unwrap_or(digits.len());
+    let start = digits.iter().position(|&d| d != b'0').unwrap_or(digits.len());
     &digits[start..]
 }
 
@@ -272,13 +269,7 @@ mod tests {
     #[test]
     fn children_are_in_natural_order() {
         let mut tree = TopicTree::new();
-        for t in [
-            "s/sensor10",
-            "s/sensor2",
-            "s/sensor1",
-            "s/alpha",
-            "s/sensor02",
-        ] {
+        for t in ["s/sensor10", "s/sensor2", "s/sensor1", "s/alpha", "s/sensor02"] {
             tree.record(t, false, false);
         }
         let s = tree.get("s").unwrap();

@@ -9,8 +9,7 @@ mod topic;
 mod worker;
 
 pub use options::{
-    ConnectionSpec, DEFAULT_KEEPALIVE_S, DEFAULT_MAX_PACKET_BYTES, DEFAULT_PORT,
-    generated_client_id, parse_broker_url,
+    ConnectionSpec, DEFAULT_KEEPALIVE_S, DEFAULT_MAX_PACKET_BYTES, DEFAULT_PORT, generated_client_id, parse_broker_url,
 };
 pub use topic::{MAX_TOPIC_BYTES, filter_matches, validate_filter, validate_topic};
 pub use worker::{ReconnectBackoff, describe_connection_error};
@@ -60,9 +59,7 @@ impl ConnectionState {
 
     pub fn error(&self) -> Option<&str> {
         match self {
-            ConnectionState::Reconnecting { reason, .. } | ConnectionState::Failed { reason } => {
-                Some(reason)
-            }
+            ConnectionState::Reconnecting { reason, .. } | ConnectionState::Failed { reason } => Some(reason),
             _ => None,
         }
     }
@@ -156,13 +153,7 @@ impl ConnectionHandle {
             wake: wake.clone(),
         };
         runtime.spawn(worker.run());
-        runtime.spawn(command_loop(
-            client,
-            commands_rx,
-            control.clone(),
-            events_tx,
-            wake,
-        ));
+        runtime.spawn(command_loop(client, commands_rx, control.clone(), events_tx, wake));
         Self {
             spec,
             client_id,
@@ -210,7 +201,7 @@ impl Drop for ConnectionHandle {
     }
 }
 
-pub(crate) fn qos_from(qos: u8) -> QoS {
+pub fn qos_from(qos: u8) -> QoS {
     match qos {
         0 => QoS::AtMostOnce,
         1 => QoS::AtLeastOnce,
@@ -247,10 +238,7 @@ async fn command_loop(
                 if let Ok(mut outbox) = control.outbox.lock() {
                     outbox.push_back((topic.clone(), qos));
                 }
-                if let Err(e) = client
-                    .publish(topic.clone(), qos_from(qos), retain, payload)
-                    .await
-                {
+                if let Err(e) = client.publish(topic.clone(), qos_from(qos), retain, payload).await {
                     let _ = events.send(Event::PublishFailed {
                         topic,
                         reason: format!("could not queue the message: {e}"),

@@ -104,9 +104,7 @@ pub fn parse_broker_url(url: &str) -> Result<ConnectionSpec, String> {
                 ));
             }
             other => {
-                return Err(format!(
-                    "Unknown scheme '{other}://' in '{url}': use mqtt://host:port."
-                ));
+                return Err(format!("Unknown scheme '{other}://' in '{url}': use mqtt://host:port."));
             }
         },
         None => url,
@@ -145,9 +143,7 @@ fn split_host_port(hostport: &str) -> Result<(String, u16), String> {
         return Err("No host".into());
     }
     let (host, port) = if let Some(inner) = hostport.strip_prefix('[') {
-        let (host, after) = inner
-            .split_once(']')
-            .ok_or("Unclosed '[' around an IPv6 address")?;
+        let (host, after) = inner.split_once(']').ok_or("Unclosed '[' around an IPv6 address")?;
         (host, after.strip_prefix(':'))
     } else {
         match hostport.split_once(':') {
@@ -178,9 +174,8 @@ fn percent_decode(s: &str) -> Result<String, String> {
                 .get(i + 1..i + 3)
                 .ok_or("A '%' in the user or password is not followed by two hex digits")?;
             out.push(
-                u8::from_str_radix(hex, 16).map_err(
-                    |_| "A '%' in the user or password is not followed by two hex digits",
-                )?,
+                u8::from_str_radix(hex, 16)
+                    .map_err(|_| "A '%' in the user or password is not followed by two hex digits")?,
             );
             i += 3;
         } else {
@@ -188,8 +183,7 @@ fn percent_decode(s: &str) -> Result<String, String> {
             i += 1;
         }
     }
-    String::from_utf8(out)
-        .map_err(|_| "The user or password is not valid UTF-8 after percent-decoding".to_owned())
+    String::from_utf8(out).map_err(|_| "The user or password is not valid UTF-8 after percent-decoding".to_owned())
 }
 
 #[cfg(test)]
@@ -222,37 +216,17 @@ mod tests {
 
     #[test]
     fn bad_urls_say_why() {
-        assert!(
-            parse_broker_url("mqtt://host:99999")
-                .unwrap_err()
-                .contains("port")
-        );
-        assert!(
-            parse_broker_url("mqtt://host:abc")
-                .unwrap_err()
-                .contains("port")
-        );
+        assert!(parse_broker_url("mqtt://host:99999").unwrap_err().contains("port"));
+        assert!(parse_broker_url("mqtt://host:abc").unwrap_err().contains("port"));
         assert!(parse_broker_url("mqtt://").unwrap_err().contains("No host"));
-        assert!(
-            parse_broker_url("http://host")
-                .unwrap_err()
-                .contains("scheme")
-        );
+        assert!(parse_broker_url("http://host").unwrap_err().contains("scheme"));
         assert!(
             parse_broker_url("mqtts://host")
                 .unwrap_err()
                 .contains("not supported yet")
         );
-        assert!(
-            parse_broker_url("mqtt://host/path")
-                .unwrap_err()
-                .contains("path")
-        );
-        assert!(
-            parse_broker_url("mqtt://u:%zz@host")
-                .unwrap_err()
-                .contains("hex")
-        );
+        assert!(parse_broker_url("mqtt://host/path").unwrap_err().contains("path"));
+        assert!(parse_broker_url("mqtt://u:%zz@host").unwrap_err().contains("hex"));
     }
 
     #[test]

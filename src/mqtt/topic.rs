@@ -29,9 +29,7 @@ pub fn validate_filter(filter: &str) -> Result<(), String> {
             ));
         }
         if level.contains('+') && *level != "+" {
-            return Err(format!(
-                "'{filter}': + must fill a whole level (like home/+/light)."
-            ));
+            return Err(format!("'{filter}': + must fill a whole level (like home/+/light)."));
         }
     }
     Ok(())
@@ -76,11 +74,7 @@ mod tests {
     fn topics() {
         assert!(validate_topic("home/living_room/light").is_ok());
         assert!(validate_topic("").is_err());
-        assert!(
-            validate_topic("home/+/light")
-                .unwrap_err()
-                .contains("wildcards")
-        );
+        assert!(validate_topic("home/+/light").unwrap_err().contains("wildcards"));
         assert!(validate_topic("home/#").is_err());
         assert!(validate_topic("a\0b").is_err());
         assert!(validate_topic(&"x".repeat(70_000)).is_err());

@@ -9,8 +9,8 @@ use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 use rumqttc::{
-    AsyncClient, ConnectReturnCode, ConnectionError, Event as MqttEvent, EventLoop, Outgoing,
-    Packet, QoS, StateError, SubscribeFilter, SubscribeReasonCode,
+    AsyncClient, ConnectReturnCode, ConnectionError, Event as MqttEvent, EventLoop, Outgoing, Packet, QoS, StateError,
+    SubscribeFilter, SubscribeReasonCode,
 };
 
 use super::{ConnectionState, Control, Counters, Event, Wake};
@@ -63,14 +63,8 @@ impl Worker {
                     if batch.is_empty() {
                         batch_started = Instant::now();
                     }
-                    batch.push(ReceivedMessage::new(
-                        p.topic,
-                        &p.payload[..],
-                        p.qos as u8,
-                        p.retain,
-                    ));
-                    if batch.len() >= BATCH_MAX_MESSAGES || batch_started.elapsed() >= BATCH_MAX_AGE
-                    {
+                    batch.push(ReceivedMessage::new(p.topic, &p.payload[..], p.qos as u8, p.retain));
+                    if batch.len() >= BATCH_MAX_MESSAGES || batch_started.elapsed() >= BATCH_MAX_AGE {
                         self.flush(&mut batch);
                     }
                 }
@@ -98,12 +92,7 @@ impl Worker {
                     }
                 }
                 Step::Polled(Ok(MqttEvent::Outgoing(Outgoing::Publish(pkid)))) => {
-                    let sent = self
-                        .control
-                        .outbox
-                        .lock()
-                        .ok()
-                        .and_then(|mut o| o.pop_front());
+                    let sent = self.control.outbox.lock().ok().and_then(|mut o| o.pop_front());
                     if let Some((topic, qos)) = sent {
                         if qos == 0 {
                             self.report(Event::Published { topic, qos });
@@ -185,21 +174,14 @@ impl Worker {
     /// (Re)subscribe every filter after a CONNACK, without awaiting: the request
     /// channel is drained by this very task.
     fn subscribe_all(&self) {
-        let filters = self
-            .control
-            .subscriptions
-            .lock()
-            .map(|s| s.clone())
-            .unwrap_or_default();
+        let filters = self.control.subscriptions.lock().map(|s| s.clone()).unwrap_or_default();
         if filters.is_empty() {
             return;
         }
         if let Ok(mut pending) = self.control.pending_subscribes.lock() {
             pending.push_back(filters.clone());
         }
-        let request = filters
-            .into_iter()
-            .map(|f| SubscribeFilter::new(f, QoS::ExactlyOnce));
+        let request = filters.into_iter().map(|f| SubscribeFilter::new(f, QoS::ExactlyOnce));
         if let Err(e) = self.client.try_subscribe_many(request) {
             tracing::warn!(error = %e, "could not queue the subscriptions");
         }
@@ -212,9 +194,7 @@ pub fn describe_connection_error(error: &ConnectionError, address: &str) -> (Str
     match error {
         ConnectionError::ConnectionRefused(code) => {
             let (words, retry) = match code {
-                ConnectReturnCode::RefusedProtocolVersion => {
-                    ("the broker does not accept MQTT 3.1.1", false)
-                }
+                ConnectReturnCode::RefusedProtocolVersion => ("the broker does not accept MQTT 3.1.1", false),
                 ConnectReturnCode::BadClientId => ("the broker rejected the client id", false),
                 ConnectReturnCode::ServiceUnavailable => ("the broker is unavailable", true),
                 ConnectReturnCode::BadUserNamePassword => ("bad user name or password", false),
@@ -234,15 +214,11 @@ pub fn describe_connection_error(error: &ConnectionError, address: &str) -> (Str
                 ErrorKind::ConnectionRefused => {
                     format!("connection refused by {address}: is the broker running?")
                 }
-                ErrorKind::ConnectionReset
-                | ErrorKind::ConnectionAborted
-                | ErrorKind::UnexpectedEof => {
+                ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted | ErrorKind::UnexpectedEof => {
                     format!("{address} closed the connection")
                 }
                 ErrorKind::TimedOut => format!("{address} did not answer in time"),
-                _ if e.to_string().contains("failed to lookup")
-                    || e.to_string().contains("Name or service") =>
-                {
+                _ if e.to_string().contains("failed to lookup") || e.to_string().contains("Name or service") => {
                     format!("cannot find the host of {address}: {e}")
                 }
                 _ => format!("network error with {address}: {e}"),
@@ -251,13 +227,10 @@ pub fn describe_connection_error(error: &ConnectionError, address: &str) -> (Str
         }
         ConnectionError::NetworkTimeout => (format!("{address} did not answer in time"), true),
         ConnectionError::FlushTimeout => (format!("{address} stopped reading from us"), true),
-        ConnectionError::MqttState(StateError::AwaitPingResp) => (
-            format!("{address} stopped answering pings (keepalive timeout)"),
-            true,
-        ),
-        ConnectionError::MqttState(StateError::Io(e)) => {
-            (format!("{address} closed the connection: {e}"), true)
+        ConnectionError::MqttState(StateError::AwaitPingResp) => {
+            (format!("{address} stopped answering pings (keepalive timeout)"), true)
         }
+        ConnectionError::MqttState(StateError::Io(e)) => (format!("{address} closed the connection: {e}"), true),
         ConnectionError::MqttState(e) => (format!("protocol error with {address}: {e}"), true),
         other => (format!("connection to {address} failed: {other}"), true),
     }

@@ -94,11 +94,7 @@ pub fn preview(bytes: &[u8], max_chars: usize) -> String {
             let mut count = 0;
             let mut last_space = false;
             for c in text.chars() {
-                let c = if c.is_whitespace() || c.is_control() {
-                    ' '
-                } else {
-                    c
-                };
+                let c = if c.is_whitespace() || c.is_control() { ' ' } else { c };
                 if c == ' ' && last_space {
                     continue;
                 }
@@ -149,11 +145,7 @@ mod tests {
     fn json_is_pretty_printed() {
         let d = decode(br#"{"temperature":23.4,"unit":"Celsius"}"#);
         assert_eq!(d.kind(), "JSON");
-        assert!(
-            d.text().contains("\n  \"temperature\": 23.4"),
-            "{}",
-            d.text()
-        );
+        assert!(d.text().contains("\n  \"temperature\": 23.4"), "{}", d.text());
     }
 
     #[test]
@@ -179,11 +171,7 @@ mod tests {
             "{}",
             lines[0]
         );
-        assert!(
-            lines[1].starts_with("00000010  10 11 12 13 ff fe"),
-            "{}",
-            lines[1]
-        );
+        assert!(lines[1].starts_with("00000010  10 11 12 13 ff fe"), "{}", lines[1]);
     }
 
     #[test]

@@ -1,0 +1,361 @@
+//! Saved broker profiles: one JSON file in the user's config folder
+//! (`MQSCOPE_CONFIG_DIR` overrides it). Writes are atomic (temp file, then
+//! rename). A file that does not parse is never overwritten: it is moved aside
+//! as a backup and the user is told where. A password is written only when the
+//! user ticked "save password" for that profile, and then the file is 0600.
+
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::mqtt::{ConnectionSpec, DEFAULT_KEEPALIVE_S, DEFAULT_MAX_PACKET_BYTES, DEFAULT_PORT};
+use crate::secret::Secret;
+
+pub const CONFIG_DIR_ENV: &str = "MQSCOPE_CONFIG_DIR";
+pub const PROFILES_FILE: &str = "profiles.json";
+const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Profile {
+    pub name: String,
+    pub host: String,
+    pub port: u16,
+    /// Empty means a generated `mqscope-<random>` id at each connect.
+    pub client_id: String,
+    pub username: String,
+    /// Kept only when `save_password` is set; otherwise asked at connect time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password: Option<Secret>,
+    pub save_password: bool,
+    pub keepalive_s: u16,
+    pub clean_session: bool,
+    pub subscriptions: Vec<String>,
+}
+
+impl Default for Profile {
+    fn default() -> Self {
+        Self {
+            name: "Local Mosquitto".to_owned(),
+            host: "localhost".to_owned(),
+            port: DEFAULT_PORT,
+            client_id: String::new(),
+            username: String::new(),
+            password: None,
+            save_password: false,
+            keepalive_s: DEFAULT_KEEPALIVE_S,
+            clean_session: true,
+            subscriptions: vec!["#".to_owned()],
+        }
+    }
+}
+
+impl Profile {
+    /// The connection this profile describes; `password` overrides the saved one.
+    pub fn to_spec(&self, password: Option<Secret>) -> ConnectionSpec {
+        let mut spec = ConnectionSpec::new(self.host.trim(), self.port);
+        spec.name = self.name.clone();
+        spec.client_id = self.client_id.trim().to_owned();
+        spec.username = (!self.username.is_empty()).then(|| self.username.clone());
+        spec.password = password.or_else(|| self.password.clone());
+        spec.keepalive_s = self.keepalive_s;
+        spec.clean_session = self.clean_session;
+        spec.subscriptions = if self.subscriptions.is_empty() {
+            vec!["#".to_owned()]
+        } else {
+            self.subscriptions.clone()
+        };
+        spec.max_packet_bytes = DEFAULT_MAX_PACKET_BYTES;
+        spec
+    }
+
+    /// Problems that would stop a connection, in the words of the form.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.name.trim().is_empty() {
+            return Err("Give the profile a name.".into());
+        }
+        if self.host.trim().is_empty() {
+            return Err("Enter the broker's host name or address.".into());
+        }
+        if self.port == 0 {
+            return Err("The port must be between 1 and 65535.".into());
+        }
+        for filter in &self.subscriptions {
+            crate::mqtt::validate_filter(filter)?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct ProfilesFile {
+    version: u32,
+    profiles: Vec<Profile>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProfilesError {
+    #[error("could not read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("could not save profiles to {path}: {source}")]
+    Write { path: PathBuf, source: std::io::Error },
+    #[error("there is no profile named '{0}'")]
+    NotFound(String),
+    #[error("a profile named '{0}' already exists")]
+    Duplicate(String),
+}
+
+/// The profiles on disk and in memory.
+#[derive(Debug)]
+pub struct ProfileStore {
+    dir: PathBuf,
+    profiles: Vec<Profile>,
+}
+
+impl ProfileStore {
+    /// The config folder: `$MQSCOPE_CONFIG_DIR`, else the platform's (e.g. `~/.config/mqscope`).
+    pub fn default_dir() -> PathBuf {
+        if let Some(dir) = std::env::var_os(CONFIG_DIR_ENV).filter(|d| !d.is_empty()) {
+            return PathBuf::from(dir);
+        }
+        directories::ProjectDirs::from("dev", "mqscope", "mqscope")
+            .map(|d| d.config_dir().to_path_buf())
+            .unwrap_or_else(|| PathBuf::from(".mqscope"))
+    }
+
+    /// Load from `dir`. A missing file is an empty list. A file that does not
+    /// parse is moved aside, and the returned message says so and where.
+    pub fn load(dir: &Path) -> (Self, Option<String>) {
+        let path = dir.join(PROFILES_FILE);
+        let mut store = Self {
+            dir: dir.to_path_buf(),
+            profiles: Vec::new(),
+        };
+        let text = match fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (store, None),
+            Err(source) => {
+                let err = ProfilesError::Read { path, source };
+                return (store, Some(format!("Profiles not loaded: {err}.")));
+            }
+        };
+        match serde_json::from_str::<ProfilesFile>(&text) {
+            Ok(file) => {
+                store.profiles = file.profiles;
+                (store, None)
+            }
+            Err(parse) => {
+                let backup = backup_path(&path);
+                let kept = match fs::rename(&path, &backup) {
+                    Ok(()) => format!("It was kept as {}", backup.display()),
+                    Err(e) => format!("It could not be moved aside ({e}) and was left as it is"),
+                };
+                let message = format!(
+                    "Your profiles file {} could not be read ({parse}). {kept}; mqscope starts with no profiles and will not overwrite it.",
+                    path.display()
+                );
+                tracing::warn!("{message}");
+                (store, Some(message))
+            }
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn path(&self) -> PathBuf {
+        self.dir.join(PROFILES_FILE)
+    }
+
+    pub fn profiles(&self) -> &[Profile] {
+        &self.profiles
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Profile> {
+        self.profiles.iter().find(|p| p.name == name)
+    }
+
+    /// Add or replace the profile called `previous_name` (or `profile.name` when
+    /// new), then save.
+    pub fn upsert(&mut self, previous_name: Option<&str>, profile: Profile) -> Result<(), ProfilesError> {
+        let existing = previous_name.and_then(|old| self.profiles.iter().position(|p| p.name == old));
+        if self
+            .profiles
+            .iter()
+            .enumerate()
+            .any(|(i, p)| p.name == profile.name && Some(i) != existing)
+        {
+            return Err(ProfilesError::Duplicate(profile.name));
+        }
+        let mut profile = profile;
+        if !profile.save_password {
+            profile.password = None;
+        }
+        match existing {
+            Some(i) => self.profiles[i] = profile,
+            None => self.profiles.push(profile),
+        }
+        self.save()
+    }
+
+    pub fn delete(&mut self, name: &str) -> Result<(), ProfilesError> {
+        let i = self
+            .profiles
+            .iter()
+            .position(|p| p.name == name)
+            .ok_or_else(|| ProfilesError::NotFound(name.to_owned()))?;
+        self.profiles.remove(i);
+        self.save()
+    }
+
+    /// Write atomically: a temp file in the same folder, synced, then renamed over.
+    fn save(&self) -> Result<(), ProfilesError> {
+        let path = self.path();
+        let write_err = |source| ProfilesError::Write {
+            path: path.clone(),
+            source,
+        };
+        fs::create_dir_all(&self.dir).map_err(write_err)?;
+        let file = ProfilesFile {
+            version: SCHEMA_VERSION,
+            profiles: self.profiles.clone(),
+        };
+        let json = serde_json::to_vec_pretty(&file).map_err(|e| write_err(std::io::Error::other(e)))?;
+        let tmp = self.dir.join(format!("{PROFILES_FILE}.tmp"));
+        {
+            let mut options = fs::OpenOptions::new();
+            options.write(true).create(true).truncate(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt as _;
+                // Saved passwords are plain text by the user's choice: nobody else may read them.
+                options.mode(0o600);
+            }
+            let mut f = options.open(&tmp).map_err(write_err)?;
+            f.write_all(&json).map_err(write_err)?;
+            f.sync_all().map_err(write_err)?;
+        }
+        fs::rename(&tmp, &path).map_err(write_err)?;
+        Ok(())
+    }
+}
+
+fn backup_path(path: &Path) -> PathBuf {
+    let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
+    let mut candidate = path.with_extension(format!("json.corrupt-{stamp}"));
+    let mut n = 1;
+    while candidate.exists() {
+        candidate = path.with_extension(format!("json.corrupt-{stamp}-{n}"));
+        n += 1;
+    }
+    candidate
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn profile(name: &str) -> Profile {
+        Profile {
+            name: name.to_owned(),
+            host: "broker.local".to_owned(),
+            port: 1884,
+            username: "alice".to_owned(),
+            ..Profile::default()
+        }
+    }
+
+    #[test]
+    fn save_reload_edit_delete() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut store, warning) = ProfileStore::load(dir.path());
+        assert!(warning.is_none());
+        assert!(store.profiles().is_empty());
+
+        store.upsert(None, profile("staging")).unwrap();
+        store.upsert(None, profile("local")).unwrap();
+        let (reloaded, warning) = ProfileStore::load(dir.path());
+        assert!(warning.is_none());
+        assert_eq!(reloaded.profiles(), store.profiles());
+
+        let mut edited = profile("staging-eu");
+        edited.port = 8883;
+        store.upsert(Some("staging"), edited.clone()).unwrap();
+        assert!(matches!(
+            store.upsert(None, profile("local")),
+            Err(ProfilesError::Duplicate(_))
+        ));
+        store.delete("local").unwrap();
+        assert!(matches!(store.delete("local"), Err(ProfilesError::NotFound(_))));
+
+        let (reloaded, _) = ProfileStore::load(dir.path());
+        assert_eq!(reloaded.profiles(), [edited]);
+        assert!(!dir.path().join("profiles.json.tmp").exists());
+    }
+
+    #[test]
+    fn password_is_written_only_when_chosen() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut store, _) = ProfileStore::load(dir.path());
+        let mut p = profile("a");
+        p.password = Some(Secret::new("not-on-disk"));
+        store.upsert(None, p.clone()).unwrap();
+        let text = fs::read_to_string(store.path()).unwrap();
+        assert!(!text.contains("not-on-disk"));
+
+        p.name = "b".into();
+        p.password = Some(Secret::new("saved-by-choice"));
+        p.save_password = true;
+        store.upsert(None, p).unwrap();
+        let text = fs::read_to_string(store.path()).unwrap();
+        assert!(text.contains("saved-by-choice"));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = fs::metadata(store.path()).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn corrupt_file_is_kept_as_backup_and_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(PROFILES_FILE);
+        fs::write(&path, "{ this is not json").unwrap();
+        let (mut store, warning) = ProfileStore::load(dir.path());
+        let warning = warning.expect("the user is told");
+        assert!(warning.contains("could not be read"), "{warning}");
+        let backups: Vec<PathBuf> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.to_string_lossy().contains("corrupt"))
+            .collect();
+        assert_eq!(backups.len(), 1);
+        assert!(warning.contains(&backups[0].display().to_string()));
+        assert_eq!(fs::read_to_string(&backups[0]).unwrap(), "{ this is not json");
+
+        // Saving afterwards writes a fresh file and leaves the backup alone.
+        store.upsert(None, profile("new")).unwrap();
+        assert_eq!(fs::read_to_string(&backups[0]).unwrap(), "{ this is not json");
+        assert_eq!(ProfileStore::load(dir.path()).0.profiles().len(), 1);
+    }
+
+    #[test]
+    fn profile_becomes_a_connection() {
+        let mut p = profile("x");
+        p.client_id = "  ".into();
+        p.subscriptions = vec![];
+        let spec = p.to_spec(Some(Secret::new("pw")));
+        assert_eq!(spec.address(), "broker.local:1884");
+        assert_eq!(spec.subscriptions, ["#"]);
+        assert!(spec.client_id.is_empty());
+        assert_eq!(spec.password.unwrap().expose(), "pw");
+        assert!(profile("").validate().is_err());
+        let mut bad = profile("bad");
+        bad.subscriptions = vec!["a/#/b".into()];
+        assert!(bad.validate().is_err());
+    }
+}

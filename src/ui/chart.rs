@@ -1,0 +1,118 @@
+//! The live chart: every series on one time axis with local clock labels,
+//! a legend, and a window that follows the newest data.
+
+use std::time::SystemTime;
+
+use egui_plot::{HoverPosition, Legend, Line, Plot, PlotPoints};
+
+use super::{Action, style};
+use crate::model::{Model, unix_seconds};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeWindow {
+    OneMinute,
+    TenMinutes,
+    OneHour,
+    All,
+}
+
+impl TimeWindow {
+    fn seconds(self) -> Option<f64> {
+        match self {
+            TimeWindow::OneMinute => Some(60.0),
+            TimeWindow::TenMinutes => Some(600.0),
+            TimeWindow::OneHour => Some(3600.0),
+            TimeWindow::All => None,
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            TimeWindow::OneMinute => "1 min",
+            TimeWindow::TenMinutes => "10 min",
+            TimeWindow::OneHour => "1 h",
+            TimeWindow::All => "All",
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct ChartPanel {
+    window: TimeWindow,
+}
+
+impl Default for ChartPanel {
+    fn default() -> Self {
+        Self {
+            window: TimeWindow::TenMinutes,
+        }
+    }
+}
+
+impl ChartPanel {
+    pub fn ui(&mut self, ui: &mut egui::Ui, model: &Model) -> Option<Action> {
+        let mut action = None;
+        ui.horizontal(|ui| {
+            ui.strong("Chart");
+            for w in [
+                TimeWindow::OneMinute,
+                TimeWindow::TenMinutes,
+                TimeWindow::OneHour,
+                TimeWindow::All,
+            ] {
+                ui.selectable_value(&mut self.window, w, w.label());
+            }
+            if !model.series.is_empty() && ui.small_button("Clear chart").clicked() {
+                action = Some(Action::ClearCharts);
+            }
+            for (i, series) in model.series.iter() {
+                if let Some(last) = series.last() {
+                    ui.label(egui::RichText::new(format!("{}: {last}", series.label())).color(style::series_color(i)));
+                }
+            }
+        });
+        if model.series.is_empty() {
+            ui.weak(
+                "Select a topic with a numeric value and press a 📈 Chart button in the inspector to plot it live.",
+            );
+            return action;
+        }
+        let now = unix_seconds(SystemTime::now());
+        let from = self.window.seconds().map(|w| now - w);
+        Plot::new("live_chart")
+            .legend(Legend::default())
+            .x_axis_formatter(|mark, _range| clock_label(mark.value))
+            .label_formatter(|hover| match hover {
+                HoverPosition::NearDataPoint {
+                    plot_name, position, ..
+                } => Some(format!("{plot_name}\n{}\n{:.3}", clock_label(position.x), position.y)),
+                HoverPosition::Elsewhere { .. } => None,
+            })
+            .allow_scroll(false)
+            .show(ui, |plot| {
+                for (i, series) in model.series.iter() {
+                    let start = match from {
+                        Some(from) => series.points.partition_point(|p| p[0] < from),
+                        None => 0,
+                    };
+                    let points: PlotPoints = series.points.range(start..).copied().collect();
+                    plot.line(
+                        Line::new(series.label(), points)
+                            .color(style::series_color(i))
+                            .width(1.5),
+                    );
+                }
+            });
+        action
+    }
+}
+
+fn clock_label(unix: f64) -> String {
+    if !unix.is_finite() || unix <= 0.0 {
+        return String::new();
+    }
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs_f64(unix);
+    chrono::DateTime::<chrono::Local>::from(at)
+        .format("%H:%M:%S")
+        .to_string()
+}

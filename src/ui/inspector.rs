@@ -1,0 +1,173 @@
+//! The message inspector: the selected topic's payload (pretty JSON, text or a
+//! hex dump), when and how it arrived, a Chart button on every number in it,
+//! and the topic's history, where any earlier message can be opened.
+
+use egui::{RichText, TextStyle};
+
+use super::{Action, clock, style};
+use crate::model::{Model, NodeId};
+use crate::payload::{Decoded, decode, human_size, numeric_fields, preview};
+
+/// Decoded text shown at most; past it the view says how much is hidden.
+const MAX_SHOWN_BYTES: usize = 1024 * 1024;
+/// Chart buttons offered per message.
+const MAX_CHART_FIELDS: usize = 12;
+
+#[derive(Debug, Default)]
+pub struct InspectorPanel {
+    /// A message picked from the history, by sequence number; `None` follows the latest.
+    pinned_seq: Option<u64>,
+    node: Option<NodeId>,
+    cache: Option<ShownMessage>,
+}
+
+/// The message on screen, decoded once rather than every frame.
+#[derive(Debug)]
+struct ShownMessage {
+    seq: u64,
+    decoded: Decoded,
+    /// Numeric fields (path, value), each offered as a Chart button.
+    fields: Vec<(String, f64)>,
+}
+
+impl InspectorPanel {
+    pub fn select(&mut self, node: NodeId) {
+        if self.node != Some(node) {
+            self.node = Some(node);
+            self.pinned_seq = None;
+        }
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui, model: &Model) -> Option<Action> {
+        let Some(node) = self.node else {
+            ui.add_space(20.0);
+            ui.vertical_centered(|ui| ui.weak("Select a topic in the tree to see its messages."));
+            return None;
+        };
+        let topic = model.tree.node(node).topic.clone();
+        let history = model.history.messages(node);
+        let mut action = None;
+        ui.horizontal(|ui| {
+            ui.heading(RichText::new(&topic).monospace());
+            if ui.small_button("Copy topic").clicked() {
+                ui.ctx().copy_text(topic.clone());
+            }
+        });
+        let message = match self.pinned_seq {
+            Some(seq) => history.iter().find(|m| m.seq == seq).or(history.back()),
+            None => history.back(),
+        };
+        let Some(message) = message else {
+            ui.weak("No message on this topic itself; select one of its subtopics.");
+            return None;
+        };
+        if self.cache.as_ref().is_none_or(|shown| shown.seq != message.seq) {
+            self.cache = Some(ShownMessage {
+                seq: message.seq,
+                decoded: decode(&message.payload),
+                fields: numeric_fields(&message.payload, MAX_CHART_FIELDS),
+            });
+        }
+        let Some(ShownMessage { decoded, fields, .. }) = &self.cache else {
+            return None;
+        };
+        ui.horizontal_wrapped(|ui| {
+            let latest = history.back().is_some_and(|m| m.seq == message.seq);
+            ui.label(format!("Received {}", clock(message.received_at)));
+            ui.label(format!("QoS {}", message.qos));
+            if message.retain {
+                ui.label(RichText::new("retained").color(style::RETAINED));
+            }
+            ui.label(human_size(message.payload.len()));
+            ui.label(decoded.kind());
+            if !latest {
+                ui.label(RichText::new("earlier message").italics());
+                if ui.small_button("Follow latest").clicked() {
+                    self.pinned_seq = None;
+                }
+            }
+        });
+        if !fields.is_empty() {
+            ui.horizontal_wrapped(|ui| {
+                ui.label("Chart:");
+                for (path, value) in fields {
+                    let name = if path.is_empty() { "value" } else { path.as_str() };
+                    if ui
+                        .button(format!("📈 {name}"))
+                        .on_hover_text(format!("Chart {name} (now {value}) live"))
+                        .clicked()
+                    {
+                        action = Some(Action::Chart {
+                            topic: topic.clone(),
+                            path: path.clone(),
+                        });
+                    }
+                }
+            });
+        }
+        ui.separator();
+        let text = decoded.text();
+        let history_height = (ui.available_height() * 0.35).clamp(80.0, 260.0);
+        egui::ScrollArea::both()
+            .id_salt("payload")
+            .max_height(ui.available_height() - history_height)
+            .auto_shrink([false, true])
+            .show(ui, |ui| {
+                let shown = truncate_at_char(text, MAX_SHOWN_BYTES);
+                let mut view = shown;
+                ui.add(
+                    egui::TextEdit::multiline(&mut view)
+                        .font(TextStyle::Monospace)
+                        .desired_width(f32::INFINITY)
+                        .code_editor(),
+                );
+                if shown.len() < text.len() {
+                    ui.label(
+                        RichText::new(format!(
+                            "Showing the first {} of {} of decoded text; the stored payload is complete ({}).",
+                            human_size(shown.len()),
+                            human_size(text.len()),
+                            human_size(message.payload.len())
+                        ))
+                        .color(style::CONNECTING),
+                    );
+                }
+            });
+        ui.separator();
+        ui.strong(format!("History ({} kept)", history.len()));
+        let current = message.seq;
+        egui::ScrollArea::vertical()
+            .id_salt("history")
+            .auto_shrink([false, false])
+            .show_rows(ui, style::HISTORY_ROW_HEIGHT, history.len(), |ui, range| {
+                // Newest first.
+                for i in range {
+                    let m = &history[history.len() - 1 - i];
+                    let text = format!(
+                        "{}  {:>9}  {}",
+                        clock(m.received_at),
+                        human_size(m.payload.len()),
+                        preview(&m.payload, 60)
+                    );
+                    if ui
+                        .selectable_label(m.seq == current, RichText::new(text).monospace())
+                        .clicked()
+                    {
+                        self.pinned_seq = Some(m.seq);
+                    }
+                }
+            });
+        action
+    }
+}
+
+fn truncate_at_char(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}

@@ -1,0 +1,57 @@
+//! Drawing, with egui only. Each panel is a struct with
+//! `fn ui(&mut self, ui, &Model) -> Option<Action>`: it reads the Model and
+//! says what the user asked for; the app turns Actions into Commands. Nothing
+//! here talks to the network or changes the Model.
+
+pub mod chart;
+pub mod inspector;
+pub mod profile_form;
+pub mod publish;
+pub mod status;
+pub mod style;
+pub mod tree;
+pub mod welcome;
+
+use crate::model::NodeId;
+use crate::profiles::Profile;
+use crate::secret::Secret;
+
+/// What the user asked for, from any panel.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    SelectTopic(NodeId),
+    Chart {
+        topic: String,
+        path: String,
+    },
+    ClearCharts,
+    Publish {
+        topic: String,
+        payload: Vec<u8>,
+        qos: u8,
+        retain: bool,
+    },
+    StartDemo,
+    NewProfile,
+    EditProfile(String),
+    ConnectProfile {
+        name: String,
+        password: Option<Secret>,
+    },
+    SaveProfile {
+        previous: Option<String>,
+        profile: Profile,
+        connect: bool,
+        password: Option<Secret>,
+    },
+    DeleteProfile(String),
+    Disconnect,
+    Retry,
+}
+
+/// Format a time as local `HH:MM:SS.mmm`.
+pub fn clock(at: std::time::SystemTime) -> String {
+    chrono::DateTime::<chrono::Local>::from(at)
+        .format("%H:%M:%S%.3f")
+        .to_string()
+}

@@ -1,0 +1,71 @@
+//! The connection badge and the status bar: state, rate, topic count, and the
+//! received/applied counters that prove nothing was lost.
+
+use std::time::Instant;
+
+use egui::RichText;
+
+use super::style;
+use crate::mqtt::ConnectionState;
+use crate::payload::human_size;
+
+/// The state in words, with its colour: "Reconnecting in 3 s: …".
+pub fn state_text(state: &ConnectionState, address: &str, now: Instant) -> (String, egui::Color32) {
+    match state {
+        ConnectionState::Connecting => (format!("Connecting to {address}…"), style::CONNECTING),
+        ConnectionState::Connected => (format!("Connected to {address}"), style::CONNECTED),
+        ConnectionState::Reconnecting {
+            retry_at,
+            attempt,
+            reason,
+        } => {
+            let secs = retry_at.saturating_duration_since(now).as_secs_f32().ceil();
+            (
+                format!("Reconnecting in {secs:.0} s (attempt {attempt}): {reason}"),
+                style::CONNECTING,
+            )
+        }
+        ConnectionState::Failed { reason } => (format!("Error: {reason}"), style::ERROR),
+        ConnectionState::Closed => ("Disconnected".to_owned(), style::CLOSED),
+    }
+}
+
+pub struct StatusLine<'a> {
+    pub state: Option<(&'a ConnectionState, &'a str)>,
+    pub rate: f64,
+    pub topics: u64,
+    pub received: u64,
+    pub applied: u64,
+    pub stored: usize,
+    pub stored_bytes: usize,
+    pub evicted: u64,
+}
+
+pub fn status_bar_ui(ui: &mut egui::Ui, line: &StatusLine<'_>, now: Instant) {
+    ui.horizontal(|ui| {
+        match line.state {
+            Some((state, address)) => {
+                let (text, color) = state_text(state, address, now);
+                ui.label(RichText::new("●").color(color));
+                ui.label(text);
+            }
+            None => {
+                ui.label(RichText::new("●").color(style::CLOSED));
+                ui.label("Not connected");
+            }
+        }
+        ui.separator();
+        ui.label(format!("{:.1} msg/s", line.rate));
+        ui.separator();
+        ui.label(format!("{} topics", line.topics));
+        ui.separator();
+        ui.label(format!("received {} · applied {}", line.received, line.applied))
+            .on_hover_text("Messages the connection got from the broker, and messages in the tree");
+        ui.separator();
+        ui.label(format!("stored {} ({})", line.stored, human_size(line.stored_bytes)));
+        if line.evicted > 0 {
+            ui.label(RichText::new(format!("· {} older messages let go", line.evicted)).color(style::COUNTS))
+                .on_hover_text("History is bounded: the oldest messages beyond the per-topic depth or the memory budget are dropped; the latest of every topic is kept.");
+        }
+    });
+}

@@ -1,0 +1,39 @@
+//! Every colour, spacing and size the panels use, in one place.
+
+use egui::Color32;
+
+pub const TREE_ROW_HEIGHT: f32 = 20.0;
+pub const TREE_INDENT: f32 = 14.0;
+pub const PREVIEW_CHARS: usize = 48;
+pub const HISTORY_ROW_HEIGHT: f32 = 18.0;
+pub const CHART_HEIGHT: f32 = 260.0;
+pub const PANEL_GAP: f32 = 6.0;
+
+pub const CONNECTED: Color32 = Color32::from_rgb(80, 200, 120);
+pub const CONNECTING: Color32 = Color32::from_rgb(230, 190, 60);
+pub const ERROR: Color32 = Color32::from_rgb(235, 90, 80);
+pub const CLOSED: Color32 = Color32::from_gray(140);
+pub const RETAINED: Color32 = Color32::from_rgb(120, 160, 255);
+pub const PREVIEW: Color32 = Color32::from_gray(150);
+pub const COUNTS: Color32 = Color32::from_gray(120);
+pub const WARNING_BG: Color32 = Color32::from_rgb(90, 60, 20);
+pub const INFO_BG: Color32 = Color32::from_rgb(30, 60, 90);
+pub const OK_TEXT: Color32 = Color32::from_rgb(110, 210, 140);
+
+/// Series colours, picked to stay apart on a dark background.
+pub const SERIES: [Color32; 10] = [
+    Color32::from_rgb(255, 140, 60),
+    Color32::from_rgb(80, 170, 255),
+    Color32::from_rgb(120, 220, 120),
+    Color32::from_rgb(240, 90, 160),
+    Color32::from_rgb(250, 220, 80),
+    Color32::from_rgb(170, 130, 255),
+    Color32::from_rgb(80, 220, 210),
+    Color32::from_rgb(255, 110, 100),
+    Color32::from_rgb(180, 200, 120),
+    Color32::from_rgb(200, 160, 120),
+];
+
+pub fn series_color(index: usize) -> Color32 {
+    SERIES[index % SERIES.len()]
+}
