@@ -18,7 +18,7 @@ use crate::ui::chart::ChartPanel;
 use crate::ui::inspector::InspectorPanel;
 use crate::ui::profile_form::{PasswordPrompt, ProfileForm};
 use crate::ui::publish::PublishPanel;
-use crate::ui::status::{StatusLine, state_text, status_bar_ui};
+use crate::ui::status::{StatusLine, state_dot_ui, state_text, status_bar_ui};
 use crate::ui::tree::TreePanel;
 use crate::ui::welcome::welcome_ui;
 use crate::ui::{Action, style};
@@ -392,7 +392,7 @@ impl MqscopeApp {
                 self.connection_menu_ui(ui, &mut actions);
                 if let Some(session) = &self.session {
                     let (text, color) = state_text(&session.state, &session.handle.spec.address(), Instant::now());
-                    ui.label(RichText::new("●").color(color));
+                    state_dot_ui(ui, color);
                     ui.label(RichText::new(session.handle.name()).strong());
                     ui.label(RichText::new(text).color(color));
                     if matches!(

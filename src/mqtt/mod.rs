@@ -143,17 +143,18 @@ impl ConnectionHandle {
             subscriptions: Mutex::new(spec.subscriptions.clone()),
             ..Control::default()
         });
+        let (to_ui, to_ui_rx) = tmpsc::unbounded_channel();
         let worker = worker::Worker {
             address: spec.address(),
             client: client.clone(),
             eventloop,
-            events: events_tx.clone(),
+            out: to_ui.clone(),
             counters: counters.clone(),
             control: control.clone(),
-            wake: wake.clone(),
         };
         runtime.spawn(worker.run());
-        runtime.spawn(command_loop(client, commands_rx, control.clone(), events_tx, wake));
+        runtime.spawn(worker::batch_loop(to_ui_rx, events_tx, wake));
+        runtime.spawn(command_loop(client, commands_rx, control.clone(), to_ui));
         Self {
             spec,
             client_id,
@@ -215,9 +216,11 @@ async fn command_loop(
     client: AsyncClient,
     mut commands: tmpsc::UnboundedReceiver<Command>,
     control: Arc<Control>,
-    events: mpsc::Sender<Event>,
-    wake: Wake,
+    to_ui: tmpsc::UnboundedSender<worker::ToUi>,
 ) {
+    let report = |event| {
+        let _ = to_ui.send(worker::ToUi::Event(event));
+    };
     while let Some(command) = commands.recv().await {
         if control.closing.load(Ordering::SeqCst) {
             let _ = client.try_disconnect();
@@ -231,27 +234,24 @@ async fn command_loop(
                 retain,
             } => {
                 if let Err(reason) = validate_topic(&topic) {
-                    let _ = events.send(Event::PublishFailed { topic, reason });
-                    wake();
+                    report(Event::PublishFailed { topic, reason });
                     continue;
                 }
                 if let Ok(mut outbox) = control.outbox.lock() {
                     outbox.push_back((topic.clone(), qos));
                 }
                 if let Err(e) = client.publish(topic.clone(), qos_from(qos), retain, payload).await {
-                    let _ = events.send(Event::PublishFailed {
+                    report(Event::PublishFailed {
                         topic,
                         reason: format!("could not queue the message: {e}"),
                     });
-                    wake();
                 }
             }
             Command::Subscribe { filter } => {
                 if let Err(reason) = validate_filter(&filter) {
-                    let _ = events.send(Event::SubscribeRefused {
+                    report(Event::SubscribeRefused {
                         filter: format!("{filter}: {reason}"),
                     });
-                    wake();
                     continue;
                 }
                 if let Ok(mut subs) = control.subscriptions.lock()

@@ -13,35 +13,63 @@ use rumqttc::{
     SubscribeFilter, SubscribeReasonCode,
 };
 
+use tokio::sync::mpsc as tmpsc;
+
 use super::{ConnectionState, Control, Counters, Event, Wake};
 use crate::model::ReceivedMessage;
 
-/// A batch goes to the UI when it holds this many messages…
+/// Most messages in one batch for the UI.
 const BATCH_MAX_MESSAGES: usize = 1_000;
-/// …or its first message has waited this long, or the socket has nothing more.
-const BATCH_MAX_AGE: Duration = Duration::from_millis(5);
+
+/// What the polling task hands to the batching task, in arrival order.
+pub(super) enum ToUi {
+    Message(ReceivedMessage),
+    Event(Event),
+}
 
 pub(super) struct Worker {
     pub address: String,
     pub client: AsyncClient,
     pub eventloop: EventLoop,
-    pub events: mpsc::Sender<Event>,
+    pub out: tmpsc::UnboundedSender<ToUi>,
     pub counters: Arc<Counters>,
     pub control: Arc<Control>,
-    pub wake: Wake,
 }
 
 enum Step {
     Polled(Result<MqttEvent, ConnectionError>),
-    Flush,
     Woken,
+}
+
+/// Gathers whatever the polling task produced since it last ran into one batch
+/// per wake-up: a burst becomes a few large batches (one repaint each), a
+/// trickle goes through at once. Runs on its own task, so the event loop's
+/// `poll()` is never cancelled midway (that would lose the acks it was writing).
+pub(super) async fn batch_loop(mut rx: tmpsc::UnboundedReceiver<ToUi>, events: mpsc::Sender<Event>, wake: Wake) {
+    let mut incoming = Vec::with_capacity(BATCH_MAX_MESSAGES);
+    let mut batch: Vec<ReceivedMessage> = Vec::new();
+    while rx.recv_many(&mut incoming, BATCH_MAX_MESSAGES).await > 0 {
+        for item in incoming.drain(..) {
+            match item {
+                ToUi::Message(m) => batch.push(m),
+                ToUi::Event(event) => {
+                    if !batch.is_empty() {
+                        let _ = events.send(Event::Messages(std::mem::take(&mut batch)));
+                    }
+                    let _ = events.send(event);
+                }
+            }
+        }
+        if !batch.is_empty() {
+            let _ = events.send(Event::Messages(std::mem::take(&mut batch)));
+        }
+        wake();
+    }
 }
 
 impl Worker {
     pub async fn run(mut self) {
         let mut backoff = ReconnectBackoff::default();
-        let mut batch: Vec<ReceivedMessage> = Vec::new();
-        let mut batch_started = Instant::now();
         let mut unacked: HashMap<u16, (String, u8)> = HashMap::new();
         self.report(Event::State(ConnectionState::Connecting));
         loop {
@@ -49,24 +77,16 @@ impl Worker {
                 biased;
                 _ = self.control.wake_worker.notified() => Step::Woken,
                 polled = self.eventloop.poll() => Step::Polled(polled),
-                // Only when the socket has nothing ready right now: send what we hold.
-                _ = std::future::ready(()), if !batch.is_empty() => Step::Flush,
             };
             if self.closing() {
                 break;
             }
             match step {
                 Step::Woken => {}
-                Step::Flush => self.flush(&mut batch),
                 Step::Polled(Ok(MqttEvent::Incoming(Packet::Publish(p)))) => {
                     self.counters.received.fetch_add(1, Ordering::Relaxed);
-                    if batch.is_empty() {
-                        batch_started = Instant::now();
-                    }
-                    batch.push(ReceivedMessage::new(p.topic, &p.payload[..], p.qos as u8, p.retain));
-                    if batch.len() >= BATCH_MAX_MESSAGES || batch_started.elapsed() >= BATCH_MAX_AGE {
-                        self.flush(&mut batch);
-                    }
+                    let message = ReceivedMessage::new(p.topic, &p.payload[..], p.qos as u8, p.retain);
+                    let _ = self.out.send(ToUi::Message(message));
                 }
                 Step::Polled(Ok(MqttEvent::Incoming(Packet::ConnAck(_)))) => {
                     backoff.reset();
@@ -113,7 +133,6 @@ impl Worker {
                 }
                 Step::Polled(Ok(_)) => {}
                 Step::Polled(Err(error)) => {
-                    self.flush(&mut batch);
                     let (reason, retry) = describe_connection_error(&error, &self.address);
                     if retry {
                         let delay = backoff.next_delay();
@@ -141,7 +160,6 @@ impl Worker {
                 }
             }
         }
-        self.flush(&mut batch);
         let _ = self.client.try_disconnect();
         // Let rumqttc write the DISCONNECT; bounded so a dead socket cannot hold us.
         let _ = tokio::time::timeout(Duration::from_millis(500), async {
@@ -161,14 +179,7 @@ impl Worker {
 
     fn report(&self, event: Event) {
         // The receiver is gone only when the UI dropped the connection; nothing to tell then.
-        let _ = self.events.send(event);
-        (self.wake)();
-    }
-
-    fn flush(&self, batch: &mut Vec<ReceivedMessage>) {
-        if !batch.is_empty() {
-            self.report(Event::Messages(std::mem::take(batch)));
-        }
+        let _ = self.out.send(ToUi::Event(event));
     }
 
     /// (Re)subscribe every filter after a CONNACK, without awaiting: the request

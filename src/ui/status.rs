@@ -30,6 +30,13 @@ pub fn state_text(state: &ConnectionState, address: &str, now: Instant) -> (Stri
     }
 }
 
+/// A small filled circle in the state's colour (the default fonts lack "●").
+pub fn state_dot_ui(ui: &mut egui::Ui, color: egui::Color32) {
+    let size = egui::vec2(10.0, 10.0);
+    let (rect, _) = ui.allocate_exact_size(size, egui::Sense::hover());
+    ui.painter().circle_filled(rect.center(), 4.5, color);
+}
+
 pub struct StatusLine<'a> {
     pub state: Option<(&'a ConnectionState, &'a str)>,
     pub rate: f64,
@@ -46,11 +53,11 @@ pub fn status_bar_ui(ui: &mut egui::Ui, line: &StatusLine<'_>, now: Instant) {
         match line.state {
             Some((state, address)) => {
                 let (text, color) = state_text(state, address, now);
-                ui.label(RichText::new("●").color(color));
+                state_dot_ui(ui, color);
                 ui.label(text);
             }
             None => {
-                ui.label(RichText::new("●").color(style::CLOSED));
+                state_dot_ui(ui, style::CLOSED);
                 ui.label("Not connected");
             }
         }

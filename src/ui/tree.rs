@@ -124,8 +124,14 @@ impl TreePanel {
                 action = Some(Action::SelectTopic(id));
             }
             label.on_hover_text(&node.topic);
+            let counts = if node.subtopics > 0 {
+                format!("{} msgs · {} topics", node.subtree_messages, node.subtopics)
+            } else {
+                format!("{} msgs", node.subtree_messages)
+            };
+            ui.label(RichText::new(counts).small().color(style::COUNTS));
             if node.retained {
-                ui.label(RichText::new("R").small().color(style::RETAINED))
+                ui.label(RichText::new("R").small().strong().color(style::RETAINED))
                     .on_hover_text("The broker holds a retained message for this topic");
             }
             if let Some(last) = model.history.latest(id) {
@@ -135,12 +141,6 @@ impl TreePanel {
                         .color(style::PREVIEW),
                 );
             }
-            let counts = if node.subtopics > 0 {
-                format!("{} msgs · {} topics", node.subtree_messages, node.subtopics)
-            } else {
-                format!("{} msgs", node.subtree_messages)
-            };
-            ui.label(RichText::new(counts).small().color(style::COUNTS));
         });
         action
     }

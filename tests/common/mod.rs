@@ -1,0 +1,190 @@
+//! Shared test fixtures: real brokers on 127.0.0.1 (Mosquitto started from
+//! the Debian package with its own temp config; the embedded rumqttd), a
+//! tokio runtime, and a plain publishing client.
+#![allow(dead_code)] // each test binary uses a different part of this module
+
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use mqscope::demo::free_port;
+use mqscope::model::Model;
+use mqscope::mqtt::{ConnectionHandle, ConnectionState, Event, Wake};
+use rumqttc::{AsyncClient, MqttOptions, QoS};
+
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
+
+pub fn no_wake() -> Wake {
+    Arc::new(|| {})
+}
+
+/// A Mosquitto broker on a free loopback port, killed on drop.
+pub struct Mosquitto {
+    pub port: u16,
+    child: Child,
+    dir: tempfile::TempDir,
+    extra_config: String,
+}
+
+impl Mosquitto {
+    pub fn start() -> Self {
+        Self::start_with("allow_anonymous true\n")
+    }
+
+    /// Start with extra config lines (the listener is added here).
+    pub fn start_with(extra_config: &str) -> Self {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let port = free_port().expect("a free port");
+        let child = spawn_mosquitto(&dir.path().to_path_buf(), port, extra_config);
+        let m = Self {
+            port,
+            child,
+            dir,
+            extra_config: extra_config.to_owned(),
+        };
+        m.wait_listening();
+        m
+    }
+
+    /// A broker that needs `user` / `password`.
+    pub fn start_with_password(user: &str, password: &str) -> Self {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let file = dir.path().join("passwords");
+        let status = Command::new("mosquitto_passwd")
+            .args(["-b", "-c"])
+            .arg(&file)
+            .args([user, password])
+            .status()
+            .expect("mosquitto_passwd (Debian package mosquitto) is installed");
+        assert!(status.success(), "mosquitto_passwd failed");
+        let config = format!("allow_anonymous false\npassword_file {}\n", file.display());
+        let mut m = Self::start_with(&config);
+        // Keep the password file alive as long as the broker.
+        m.extra_config = config;
+        std::mem::forget(dir);
+        m
+    }
+
+    pub fn url(&self) -> String {
+        format!("mqtt://127.0.0.1:{}", self.port)
+    }
+
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Start again on the same port, after `kill`.
+    pub fn restart(&mut self) {
+        self.child = spawn_mosquitto(&self.dir.path().to_path_buf(), self.port, &self.extra_config);
+        self.wait_listening();
+    }
+
+    fn wait_listening(&self) {
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, self.port));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "mosquitto did not start on port {}",
+                self.port
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Mosquitto {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn spawn_mosquitto(dir: &PathBuf, port: u16, extra_config: &str) -> Child {
+    let config = dir.join("mosquitto.conf");
+    std::fs::write(
+        &config,
+        format!("listener {port} 127.0.0.1\npersistence false\nmax_queued_messages 100000\n{extra_config}"),
+    )
+    .expect("write the mosquitto config");
+    Command::new(mosquitto_binary())
+        .arg("-c")
+        .arg(&config)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("mosquitto (Debian package mosquitto) is installed")
+}
+
+fn mosquitto_binary() -> PathBuf {
+    for candidate in ["/usr/sbin/mosquitto", "/usr/bin/mosquitto"] {
+        if std::path::Path::new(candidate).exists() {
+            return candidate.into();
+        }
+    }
+    "mosquitto".into()
+}
+
+/// A plain client for publishing test traffic; its event loop is polled on `rt`.
+pub fn publisher(rt: &tokio::runtime::Runtime, port: u16, id: &str) -> AsyncClient {
+    let mut options = MqttOptions::new(id, "127.0.0.1", port);
+    options.set_max_packet_size(16 * 1024 * 1024, 16 * 1024 * 1024);
+    options.set_keep_alive(Duration::from_secs(30));
+    // One message in flight at a time: with more, rumqttc 0.25 can hand out a
+    // packet id whose QoS 2 flow (PUBREL sent, PUBCOMP pending) is still open
+    // at the broker, and Mosquitto then drops the new message as a duplicate.
+    options.set_inflight(1);
+    let (client, mut eventloop) = AsyncClient::new(options, 1_000);
+    rt.spawn(async move {
+        loop {
+            if eventloop.poll().await.is_err() {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    });
+    client
+}
+
+pub fn qos(q: u8) -> QoS {
+    mqscope::mqtt::qos_from(q)
+}
+
+/// Feed a connection's events into `model` (as the app's logic() does) until
+/// `done` holds or `timeout` passes. Returns every state seen, in order.
+pub fn pump_until(
+    handle: &ConnectionHandle,
+    model: &mut Model,
+    states: &mut Vec<ConnectionState>,
+    timeout: Duration,
+    mut done: impl FnMut(&Model, &[ConnectionState]) -> bool,
+) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        while let Some(event) = handle.try_event() {
+            match event {
+                Event::Messages(batch) => model.apply(batch, Instant::now()),
+                Event::State(s) => states.push(s),
+                _ => {}
+            }
+        }
+        if done(model, states) {
+            return true;
+        }
+        if Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+pub fn is_connected(states: &[ConnectionState]) -> bool {
+    states.last() == Some(&ConnectionState::Connected)
+}
