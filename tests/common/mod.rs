@@ -4,7 +4,7 @@
 #![allow(dead_code)] // each test binary uses a different part of this module
 
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -43,7 +43,7 @@ impl Mosquitto {
     pub fn start_with(extra_config: &str) -> Self {
         let dir = tempfile::tempdir().expect("a temp dir");
         let port = free_port().expect("a free port");
-        let child = spawn_mosquitto(&dir.path().to_path_buf(), port, extra_config);
+        let child = spawn_mosquitto(dir.path(), port, extra_config);
         let m = Self {
             port,
             child,
@@ -84,7 +84,7 @@ impl Mosquitto {
 
     /// Start again on the same port, after `kill`.
     pub fn restart(&mut self) {
-        self.child = spawn_mosquitto(&self.dir.path().to_path_buf(), self.port, &self.extra_config);
+        self.child = spawn_mosquitto(self.dir.path(), self.port, &self.extra_config);
         self.wait_listening();
     }
 
@@ -108,7 +108,7 @@ impl Drop for Mosquitto {
     }
 }
 
-fn spawn_mosquitto(dir: &PathBuf, port: u16, extra_config: &str) -> Child {
+fn spawn_mosquitto(dir: &Path, port: u16, extra_config: &str) -> Child {
     let config = dir.join("mosquitto.conf");
     std::fs::write(
         &config,
