@@ -516,7 +516,7 @@ impl MqscopeApp {
                     .corner_radius(4.0)
                     .show(ui, |ui| {
                         ui.horizontal(|ui| {
-                            if ui.small_button("✕").on_hover_text("Dismiss").clicked() {
+                            if ui.small_button("×").on_hover_text("Dismiss").clicked() {
                                 dismissed = Some(i);
                             }
                             ui.label(RichText::new(text).color(egui::Color32::WHITE));

@@ -1,0 +1,203 @@
+//! The whole app in an egui_kittest harness, driven by what a user sees and
+//! clicks: the welcome screen, the demo's live tree, the inspector, the publish
+//! form (valid and invalid topic), and the chart button.
+
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use mqscope::app::{AppOptions, MqscopeApp, Startup};
+
+struct TestApp {
+    app: MqscopeApp,
+    _runtime: tokio::runtime::Runtime,
+    _config: tempfile::TempDir,
+}
+
+fn harness(startup: Startup) -> Harness<'static, TestApp> {
+    harness_in(startup, tempfile::tempdir().unwrap())
+}
+
+fn harness_in(startup: Startup, config: tempfile::TempDir) -> Harness<'static, TestApp> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let options = AppOptions {
+        startup,
+        config_dir: config.path().to_path_buf(),
+        stats_json: None,
+        record: None,
+    };
+    let app = MqscopeApp::new(options, runtime.handle().clone());
+    let state = TestApp {
+        app,
+        _runtime: runtime,
+        _config: config,
+    };
+    Harness::builder().with_size(egui::vec2(1400.0, 900.0)).build_ui_state(
+        |ui, state: &mut TestApp| {
+            state.app.logic(ui.ctx());
+            state.app.ui(ui);
+        },
+        state,
+    )
+}
+
+/// Step the UI (real time passes for the network) until `done` or the timeout.
+fn step_until(harness: &mut Harness<'static, TestApp>, what: &str, done: impl Fn(&Harness<'static, TestApp>) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        harness.step();
+        if done(harness) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn has_label(harness: &Harness<'static, TestApp>, label: &str) -> bool {
+    harness.query_by_label(label).is_some()
+}
+
+fn has_text(harness: &Harness<'static, TestApp>, needle: &str) -> bool {
+    harness
+        .query_all_by(|node| {
+            node.label().is_some_and(|l| l.contains(needle)) || node.value().is_some_and(|v| v.contains(needle))
+        })
+        .next()
+        .is_some()
+}
+
+#[test]
+fn welcome_screen_offers_demo_and_new_connection() {
+    let mut harness = harness(Startup::Welcome);
+    harness.run_steps(3);
+    assert!(has_label(&harness, "Start demo"));
+    harness.get_by_label("New connection").click();
+    harness.run_steps(3);
+    // The profile form opens with its fields.
+    assert!(has_label(&harness, "Host"));
+    assert!(has_label(&harness, "Save and connect"));
+}
+
+#[test]
+fn demo_shows_topics_and_the_inspector_shows_a_payload() {
+    let mut harness = harness(Startup::Demo);
+    step_until(&mut harness, "demo topics in the tree", |h| {
+        has_label(h, "temp_sensor_001") && has_label(h, "gateway_01")
+    });
+    assert!(harness.state().app.model().unwrap().tree.topic_count() >= 8);
+
+    // The retained gateway status: select it and read it in the inspector.
+    harness.get_by_label("status").click();
+    step_until(&mut harness, "the inspector to show the status payload", |h| {
+        has_label(h, "devices/gateway_01/status") && has_text(h, "\"firmware\": \"1.4.2\"")
+    });
+    assert!(
+        has_label(&harness, "retained"),
+        "the inspector marks the retained message"
+    );
+
+    // A temperature topic offers a Chart button; pressing it starts a live series.
+    harness.get_all_by_label("temperature").next().unwrap().click();
+    step_until(&mut harness, "a chart button", |h| has_text(h, "📈 temperature"));
+    harness.get_by_label("📈 temperature").click();
+    step_until(&mut harness, "the series to get points", |h| {
+        let model = h.state().app.model().unwrap();
+        model
+            .series
+            .iter()
+            .any(|(_, s)| s.topic.ends_with("/temperature") && s.points.len() >= 2)
+    });
+}
+
+fn set_topic(harness: &mut Harness<'static, TestApp>, topic: &str) {
+    type_into(harness, "Topic", topic);
+}
+
+#[test]
+fn publish_form_publishes_and_refuses_wildcards() {
+    let mut harness = harness(Startup::Demo);
+    step_until(&mut harness, "the connection", |h| {
+        h.state().app.connection_state() == Some(&mqscope::mqtt::ConnectionState::Connected)
+    });
+
+    set_topic(&mut harness, "bad/+/topic");
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::Button, "Publish")
+        .click();
+    step_until(&mut harness, "the wildcard error", |h| {
+        has_text(h, "cannot contain the wildcards")
+    });
+
+    set_topic(&mut harness, "test/ui/hello_from_the_form");
+    assert!(
+        !has_text(&harness, "cannot contain the wildcards"),
+        "the error clears on edit"
+    );
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::Button, "Publish")
+        .click();
+    step_until(&mut harness, "the published message in the tree", |h| {
+        has_label(h, "hello_from_the_form")
+    });
+    step_until(&mut harness, "the broker's acknowledgement", |h| {
+        has_text(h, "acknowledged by the broker")
+    });
+    let model = harness.state().app.model().unwrap();
+    let node = model.tree.get("test/ui/hello_from_the_form").unwrap();
+    assert!(
+        std::str::from_utf8(&model.history.latest(node).unwrap().payload)
+            .unwrap()
+            .contains("temperature")
+    );
+    assert!(model.tree.get("bad/+/topic").is_none());
+}
+
+fn type_into(harness: &mut Harness<'static, TestApp>, label: &str, text: &str) {
+    harness.get_by_label(label).focus();
+    harness.step();
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    harness.step();
+    harness.get_by_label(label).type_text(text);
+    harness.step();
+}
+
+#[test]
+fn corrupt_profiles_are_reported_and_a_new_profile_is_saved() {
+    let config = tempfile::tempdir().unwrap();
+    std::fs::write(config.path().join("profiles.json"), "{ not json").unwrap();
+    let dir = config.path().to_path_buf();
+    let mut harness = harness_in(Startup::Welcome, config);
+    harness.run_steps(2);
+    assert!(
+        has_text(&harness, "could not be read"),
+        "the user is told about the broken file"
+    );
+    assert!(has_text(&harness, "corrupt-"), "and where the backup is");
+
+    harness.get_by_label("New connection").click();
+    harness.run_steps(4);
+    type_into(&mut harness, "Name", "Staging broker");
+    type_into(&mut harness, "Host", "staging.example");
+    type_into(&mut harness, "Port", "70000");
+    harness.get_by_label("Save").click();
+    harness.run_steps(2);
+    assert!(
+        has_text(&harness, "is not a port number"),
+        "a bad port is refused in the form"
+    );
+
+    type_into(&mut harness, "Port", "1884");
+    harness.get_by_label("Save").click();
+    harness.run_steps(3);
+    assert!(
+        has_label(&harness, "Staging broker"),
+        "the saved profile is offered on the welcome screen"
+    );
+    let saved = std::fs::read_to_string(dir.join("profiles.json")).unwrap();
+    assert!(saved.contains("staging.example") && saved.contains("1884"), "{saved}");
+}
