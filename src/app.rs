@@ -80,7 +80,7 @@ pub struct MqscopeApp {
 
 impl MqscopeApp {
     /// Build the app; connections start on the first frame, once there is a
-    /// context to wake. Must be called inside the tokio runtime.
+    /// context to wake. Network tasks are spawned on `runtime`.
     pub fn new(options: AppOptions, runtime: tokio::runtime::Handle) -> Self {
         let (profiles, warning) = ProfileStore::load(&options.config_dir);
         let mut notices = Vec::new();

@@ -135,7 +135,8 @@ impl ConnectionHandle {
     /// Start the worker and command tasks on `runtime`.
     pub fn spawn(spec: ConnectionSpec, runtime: &tokio::runtime::Handle, wake: Wake) -> Self {
         let client_id = spec.effective_client_id();
-        let (client, eventloop) = AsyncClient::new(spec.mqtt_options(&client_id), 1_024);
+        let (client, mut eventloop) = AsyncClient::new(spec.mqtt_options(&client_id), 1_024);
+        eventloop.set_network_options(spec.network_options());
         let (events_tx, events) = mpsc::channel();
         let (commands, commands_rx) = tmpsc::unbounded_channel();
         let counters = Arc::new(Counters::default());

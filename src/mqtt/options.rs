@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use rumqttc::MqttOptions;
+use rumqttc::{MqttOptions, NetworkOptions};
 
 use crate::secret::Secret;
 
@@ -15,6 +15,8 @@ pub const DEFAULT_KEEPALIVE_S: u16 = 60;
 /// Largest packet we accept or send. rumqttc's own default (10 KiB) would drop
 /// the connection on the first real-world image or firmware payload.
 pub const DEFAULT_MAX_PACKET_BYTES: usize = 16 * 1024 * 1024;
+/// Seconds to wait for TCP connect + CONNACK.
+const CONNECT_TIMEOUT_S: u64 = 10;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectionSpec {
@@ -74,6 +76,16 @@ impl ConnectionSpec {
                 .unwrap_or_default();
             options.set_credentials(user.clone(), password);
         }
+        options
+    }
+
+    /// Socket options: no Nagle delay, so acks leave at once (a delayed
+    /// PUBACK stalls the broker's in-flight window and with it the whole
+    /// stream), and a connect timeout that suits remote brokers.
+    pub fn network_options(&self) -> NetworkOptions {
+        let mut options = NetworkOptions::new();
+        options.set_tcp_nodelay(true);
+        options.set_connection_timeout(CONNECT_TIMEOUT_S);
         options
     }
 

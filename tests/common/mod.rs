@@ -143,6 +143,9 @@ pub fn publisher(rt: &tokio::runtime::Runtime, port: u16, id: &str) -> AsyncClie
     // at the broker, and Mosquitto then drops the new message as a duplicate.
     options.set_inflight(1);
     let (client, mut eventloop) = AsyncClient::new(options, 1_000);
+    let mut network = rumqttc::NetworkOptions::new();
+    network.set_tcp_nodelay(true);
+    eventloop.set_network_options(network);
     rt.spawn(async move {
         loop {
             if eventloop.poll().await.is_err() {
