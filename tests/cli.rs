@@ -1,0 +1,47 @@
+//! The command-line contract: bad arguments exit non-zero with a message a
+//! person can act on, before any window opens (these runs have no display).
+
+use std::process::Command;
+
+fn mqscope(args: &[&str]) -> (i32, String) {
+    let config = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_mqscope"))
+        .args(args)
+        .env("MQSCOPE_CONFIG_DIR", config.path())
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .output()
+        .expect("the mqscope binary runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn unparseable_url_is_refused_with_the_reason() {
+    let (code, stderr) = mqscope(&["--broker", "mqtt://localhost:99999"]);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("not a port number"), "{stderr}");
+}
+
+#[test]
+fn invalid_filter_is_refused() {
+    let (code, stderr) = mqscope(&["--broker", "mqtt://localhost", "--subscribe", "home/#/x"]);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("# must be a whole level"), "{stderr}");
+}
+
+#[test]
+fn unknown_flag_is_refused() {
+    let (code, stderr) = mqscope(&["--no-such-flag"]);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("--no-such-flag"), "{stderr}");
+}
+
+#[test]
+fn missing_profile_is_named() {
+    let (code, stderr) = mqscope(&["--profile", "Nope"]);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("no profile named 'Nope'"), "{stderr}");
+}
