@@ -28,6 +28,9 @@ const DRAIN_BUDGET: Duration = Duration::from_millis(8);
 /// How soon a batch from the network asks for a frame: a burst costs one repaint.
 const BATCH_REPAINT_DELAY: Duration = Duration::from_millis(30);
 
+/// Longest the demo waits for its sensors' first (retained) message.
+const DEMO_READY_TIMEOUT: Duration = Duration::from_secs(3);
+
 /// What to do once the window exists.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Startup {
@@ -273,8 +276,14 @@ impl MqscopeApp {
         if self.demo.is_none() {
             match DemoBroker::start() {
                 Ok(broker) => {
-                    self.runtime
-                        .spawn(run_sensors("127.0.0.1".to_owned(), broker.port, fastrand::u64(..)));
+                    let (stored_tx, stored_rx) = std::sync::mpsc::channel();
+                    let sensors = run_sensors("127.0.0.1".to_owned(), broker.port, fastrand::u64(..), Some(stored_tx));
+                    self.runtime.spawn(sensors);
+                    // Subscribe only once the retained status is stored, so it shows as retained.
+                    // Bounded: a slow start must not hold the window.
+                    if stored_rx.recv_timeout(DEMO_READY_TIMEOUT).is_err() {
+                        tracing::warn!("the demo sensors were slow to start");
+                    }
                     self.demo = Some(broker);
                 }
                 Err(e) => {
@@ -437,7 +446,7 @@ impl MqscopeApp {
             egui::Panel::bottom("chart_panel")
                 .resizable(true)
                 .default_size(style::CHART_HEIGHT)
-                .min_size(120.0)
+                .min_size(style::CHART_MIN_HEIGHT)
                 .show(ui, |ui| actions.extend(self.chart.ui(ui, model)));
             egui::CentralPanel::default().show(ui, |ui| actions.extend(self.inspector.ui(ui, model)));
         } else {

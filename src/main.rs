@@ -40,7 +40,7 @@ fn main() -> ExitCode {
             eprintln!("mqscope: publishing simulated sensors to {host}:{port}; Ctrl+C stops");
             runtime.block_on(async move {
                 tokio::select! {
-                    _ = mqscope::demo::run_sensors(host, port, seed) => {}
+                    _ = mqscope::demo::run_sensors(host, port, seed, None) => {}
                     _ = tokio::signal::ctrl_c() => {}
                 }
             });

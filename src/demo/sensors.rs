@@ -6,7 +6,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+use rumqttc::{AsyncClient, Event, MqttOptions, NetworkOptions, Packet, QoS};
 
 /// The state of every simulated device; `tick` gives the next round of messages.
 #[derive(Debug, Clone)]
@@ -123,17 +123,29 @@ impl SensorSimulator {
 
 /// Publish the simulator's messages to `host:port` once a second, forever.
 /// Runs on the caller's tokio runtime; reconnects on its own if the broker goes.
-pub async fn run_sensors(host: String, port: u16, seed: u64) {
+/// `retained_stored` hears once the broker has acknowledged the retained
+/// status, so a client subscribing after that sees it flagged as retained.
+pub async fn run_sensors(host: String, port: u16, seed: u64, retained_stored: Option<std::sync::mpsc::Sender<()>>) {
     let mut options = MqttOptions::new(format!("mqscope-demo-sensors-{seed:x}"), host, port);
     options.set_keep_alive(Duration::from_secs(30));
     let (client, mut eventloop) = AsyncClient::new(options, 256);
+    let mut network = NetworkOptions::new();
+    network.set_tcp_nodelay(true);
+    eventloop.set_network_options(network);
     let mut sim = SensorSimulator::new(seed);
     // The event loop must be polled for anything to be sent.
     tokio::spawn(async move {
+        let mut retained_stored = retained_stored;
         loop {
             match eventloop.poll().await {
                 Ok(Event::Incoming(Packet::ConnAck(_))) => {
                     tracing::debug!("demo sensors connected")
+                }
+                // The first acknowledgement is the retained status's: it is published first.
+                Ok(Event::Incoming(Packet::PubAck(_))) => {
+                    if let Some(tx) = retained_stored.take() {
+                        let _ = tx.send(());
+                    }
                 }
                 Ok(_) => {}
                 Err(e) => {

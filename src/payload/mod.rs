@@ -38,8 +38,8 @@ impl Decoded {
 /// Pretty JSON when it parses (objects and arrays only: a bare `23.5` is
 /// text), else text when it is UTF-8, else a hex dump.
 pub fn decode(bytes: &[u8]) -> Decoded {
-    match std::str::from_utf8(bytes) {
-        Ok(text) => {
+    match as_text(bytes) {
+        Some(text) => {
             let trimmed = text.trim_start();
             if (trimmed.starts_with('{') || trimmed.starts_with('['))
                 && let Ok(value) = serde_json::from_str::<serde_json::Value>(text)
@@ -49,8 +49,17 @@ pub fn decode(bytes: &[u8]) -> Decoded {
             }
             Decoded::Text(text.to_owned())
         }
-        Err(_) => Decoded::Binary(hex_dump(bytes)),
+        None => Decoded::Binary(hex_dump(bytes)),
     }
+}
+
+/// The payload as text when it is UTF-8 without control characters other
+/// than tab and line breaks: packed binary is often valid UTF-8 by chance.
+pub fn as_text(bytes: &[u8]) -> Option<&str> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    text.chars()
+        .all(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r'))
+        .then_some(text)
 }
 
 /// A classic hex dump: offset, 16 bytes in hex, and their printable ASCII.
@@ -88,13 +97,13 @@ pub fn preview(bytes: &[u8], max_chars: usize) -> String {
     if bytes.is_empty() {
         return "(empty)".to_owned();
     }
-    match std::str::from_utf8(bytes) {
-        Ok(text) => {
+    match as_text(bytes) {
+        Some(text) => {
             let mut out = String::new();
             let mut count = 0;
             let mut last_space = false;
             for c in text.chars() {
-                let c = if c.is_whitespace() || c.is_control() { ' ' } else { c };
+                let c = if c.is_whitespace() { ' ' } else { c };
                 if c == ' ' && last_space {
                     continue;
                 }
@@ -108,7 +117,7 @@ pub fn preview(bytes: &[u8], max_chars: usize) -> String {
             }
             out
         }
-        Err(_) => {
+        None => {
             let shown = bytes.len().min(max_chars / 3).max(1);
             let mut out = String::from("0x");
             for b in &bytes[..shown] {
@@ -172,6 +181,16 @@ mod tests {
             lines[0]
         );
         assert!(lines[1].starts_with("00000010  10 11 12 13 ff fe"), "{}", lines[1]);
+    }
+
+    #[test]
+    fn utf8_with_control_bytes_is_binary() {
+        // Two little-endian f32s that happen to be valid UTF-8.
+        let packed = [0x5a, 0x75, 0x7d, 0x44, 0x44, 0x00, 0x2c, 0x42];
+        assert!(std::str::from_utf8(&packed).is_ok());
+        assert_eq!(decode(&packed).kind(), "Binary");
+        assert!(preview(&packed, 30).starts_with("0x5a757d"));
+        assert_eq!(decode(b"line one\n\tline two\r\n").kind(), "Text");
     }
 
     #[test]

@@ -65,11 +65,6 @@ impl ChartPanel {
             if !model.series.is_empty() && ui.small_button("Clear chart").clicked() {
                 action = Some(Action::ClearCharts);
             }
-            for (i, series) in model.series.iter() {
-                if let Some(last) = series.last() {
-                    ui.label(egui::RichText::new(format!("{}: {last}", series.label())).color(style::series_color(i)));
-                }
-            }
         });
         if model.series.is_empty() {
             ui.weak(
@@ -80,8 +75,14 @@ impl ChartPanel {
         let now = unix_seconds(SystemTime::now());
         let from = self.window.seconds().map(|w| now - w);
         Plot::new("live_chart")
-            .legend(Legend::default())
+            .legend(
+                Legend::default()
+                    .position(egui_plot::Corner::LeftTop)
+                    .background_alpha(0.6),
+            )
             .x_axis_formatter(|mark, _range| clock_label(mark.value))
+            .y_axis_min_width(style::CHART_Y_AXIS_WIDTH)
+            .y_axis_formatter(|mark, _range| format!("{}", mark.value))
             .label_formatter(|hover| match hover {
                 HoverPosition::NearDataPoint {
                     plot_name, position, ..

@@ -140,6 +140,8 @@ impl InspectorPanel {
             .id_salt("history")
             .auto_shrink([false, false])
             .show_rows(ui, style::HISTORY_ROW_HEIGHT, history.len(), |ui, range| {
+                // One line per message: rows have a fixed height for the virtual scroll.
+                ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
                 // Newest first.
                 for i in range {
                     let m = &history[history.len() - 1 - i];

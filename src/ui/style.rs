@@ -6,7 +6,9 @@ pub const TREE_ROW_HEIGHT: f32 = 20.0;
 pub const TREE_INDENT: f32 = 14.0;
 pub const PREVIEW_CHARS: usize = 48;
 pub const HISTORY_ROW_HEIGHT: f32 = 18.0;
-pub const CHART_HEIGHT: f32 = 260.0;
+pub const CHART_HEIGHT: f32 = 280.0;
+pub const CHART_MIN_HEIGHT: f32 = 200.0;
+pub const CHART_Y_AXIS_WIDTH: f32 = 44.0;
 pub const PANEL_GAP: f32 = 6.0;
 
 pub const CONNECTED: Color32 = Color32::from_rgb(80, 200, 120);
