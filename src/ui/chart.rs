@@ -70,6 +70,8 @@ impl ChartPanel {
             ui.weak(
                 "Select a topic with a numeric value and press a 📈 Chart button in the inspector to plot it live.",
             );
+            // Hold the panel's height: a panel remembers the size of its content.
+            ui.allocate_space(ui.available_size());
             return action;
         }
         let now = unix_seconds(SystemTime::now());
