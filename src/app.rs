@@ -48,6 +48,25 @@ pub struct AppOptions {
     pub record: Option<PathBuf>,
 }
 
+/// Retained topics at or below `node` (the node included), in tree order.
+fn retained_topics_below(tree: &crate::model::TopicTree, node: crate::model::NodeId) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![node];
+    while let Some(id) = stack.pop() {
+        if tree.node(id).retained {
+            out.push(tree.topic(id));
+        }
+        stack.extend(tree.node(id).children.iter().rev().copied());
+    }
+    out
+}
+
+#[derive(Debug)]
+struct ClearRetainedPrompt {
+    root: String,
+    topics: Vec<String>,
+}
+
 struct Session {
     handle: ConnectionHandle,
     model: Model,
@@ -74,6 +93,9 @@ pub struct MqscopeApp {
     publish: PublishPanel,
     profile_form: Option<ProfileForm>,
     password_prompt: Option<PasswordPrompt>,
+    confirm_clear: Option<ClearRetainedPrompt>,
+    /// Topics whose retained message is being cleared.
+    clearing: Option<Vec<String>>,
     stats: Option<StatsFile>,
     recorder: Option<Recorder>,
     frames: FrameTimes,
@@ -114,6 +136,8 @@ impl MqscopeApp {
             publish: PublishPanel::default(),
             profile_form: None,
             password_prompt: None,
+            confirm_clear: None,
+            clearing: None,
             stats: options.stats_json.map(StatsFile::new),
             recorder,
             frames: FrameTimes::default(),
@@ -387,7 +411,86 @@ impl MqscopeApp {
                     session.handle.send(Command::Reconnect);
                 }
             }
+            Action::AskClearRetained(node) => {
+                let Some(model) = self.model() else { return };
+                let topics = retained_topics_below(&model.tree, node);
+                let root = model.tree.topic(node);
+                if topics.is_empty() {
+                    self.notices
+                        .push((NoticeKind::Info, format!("No retained messages at or below {root}.")));
+                } else {
+                    self.confirm_clear = Some(ClearRetainedPrompt { root, topics });
+                }
+            }
+            Action::ClearRetained(topics) => {
+                let Some(session) = &self.session else { return };
+                for topic in &topics {
+                    // QoS 1: each clear is acknowledged, and the broker echoes the
+                    // empty message to our subscription, which unmarks the topic.
+                    session.handle.send(Command::Publish {
+                        topic: topic.clone(),
+                        payload: Vec::new(),
+                        qos: 1,
+                        retain: true,
+                    });
+                }
+                self.clearing = Some(topics);
+            }
         }
+    }
+
+    fn confirm_clear_ui(&mut self, ctx: &egui::Context, actions: &mut Vec<Action>) {
+        let Some(prompt) = &self.confirm_clear else { return };
+        let mut close = false;
+        egui::Window::new("Clear retained messages")
+            .collapsible(false)
+            .resizable(false)
+            .anchor(egui::Align2::CENTER_CENTER, egui::vec2(0.0, 0.0))
+            .show(ctx, |ui| {
+                let n = prompt.topics.len();
+                let noun = if n == 1 { "topic" } else { "topics" };
+                ui.label(format!(
+                    "Clear the retained message of {n} {noun} at or below {}?",
+                    prompt.root
+                ));
+                ui.label("mqscope publishes an empty retained message to each; the broker then forgets them.");
+                for topic in prompt.topics.iter().take(5) {
+                    ui.monospace(topic);
+                }
+                if n > 5 {
+                    ui.weak(format!("… and {} more", n - 5));
+                }
+                ui.horizontal(|ui| {
+                    if ui.button(format!("Clear {n} retained")).clicked() {
+                        actions.push(Action::ClearRetained(prompt.topics.clone()));
+                        close = true;
+                    }
+                    if ui.button("Cancel").clicked() {
+                        close = true;
+                    }
+                });
+            });
+        if close {
+            self.confirm_clear = None;
+        }
+    }
+
+    /// "Clearing retained 3/10" while the broker confirms, then forgets it.
+    fn clearing_progress(&mut self) -> Option<String> {
+        let topics = self.clearing.as_ref()?;
+        let model = self.model()?;
+        let done = topics
+            .iter()
+            .filter(|t| model.tree.get(t).is_none_or(|id| !model.tree.node(id).retained))
+            .count();
+        if done == topics.len() {
+            let n = topics.len();
+            self.clearing = None;
+            self.notices
+                .push((NoticeKind::Info, format!("Cleared {n} retained messages.")));
+            return None;
+        }
+        Some(format!("Clearing retained messages: {done}/{}", topics.len()))
     }
 
     /// Lay out the window. Panels return Actions, handled after drawing.
@@ -415,9 +518,11 @@ impl MqscopeApp {
             });
         });
         self.notices_ui(ui);
+        let activity = self.clearing_progress();
         egui::Panel::bottom("status_bar").show(ui, |ui| {
             let now = Instant::now();
             let line = StatusLine {
+                activity: activity.as_deref(),
                 state: self.session.as_ref().map(|s| (&s.state, s.handle.spec.name.as_str())),
                 rate: self.model().map_or(0.0, |m| m.rate(now)),
                 topics: self.model().map_or(0, |m| m.tree.topic_count()),
@@ -437,12 +542,14 @@ impl MqscopeApp {
                 .default_size(460.0)
                 .min_size(220.0)
                 .show(ui, |ui| actions.extend(self.tree.ui(ui, model)));
-            let selected_topic = self.tree.selected.map(|id| model.tree.node(id).topic.as_str());
+            let selected_topic = self.tree.selected.map(|id| model.tree.topic(id));
             egui::Panel::right("publish_panel")
                 .resizable(true)
                 .default_size(300.0)
                 .min_size(220.0)
-                .show(ui, |ui| actions.extend(self.publish.ui(ui, connected, selected_topic)));
+                .show(ui, |ui| {
+                    actions.extend(self.publish.ui(ui, connected, selected_topic.as_deref()))
+                });
             egui::Panel::bottom("chart_panel")
                 .resizable(true)
                 .default_size(style::CHART_HEIGHT)
@@ -467,6 +574,7 @@ impl MqscopeApp {
                 self.password_prompt = None;
             }
         }
+        self.confirm_clear_ui(&ctx, &mut actions);
         for action in actions {
             self.handle(action);
         }

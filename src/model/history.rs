@@ -5,7 +5,7 @@
 //! user can see what was let go.
 
 use std::collections::VecDeque;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::topic_tree::NodeId;
 
@@ -23,12 +23,17 @@ pub struct StoredMessage {
     /// Arrival order across all topics; strictly increasing.
     pub seq: u64,
     pub payload: Box<[u8]>,
+    /// Nanoseconds since the Unix epoch (8 bytes rather than `SystemTime`'s 16).
+    received_ns: u64,
     pub qos: u8,
     pub retain: bool,
-    pub received_at: SystemTime,
 }
 
 impl StoredMessage {
+    pub fn received_at(&self) -> SystemTime {
+        UNIX_EPOCH + Duration::from_nanos(self.received_ns)
+    }
+
     fn cost(&self) -> usize {
         self.payload.len() + PER_MESSAGE_OVERHEAD
     }
@@ -95,29 +100,37 @@ impl History {
     /// Messages of one topic, oldest first.
     pub fn messages(&self, node: NodeId) -> &VecDeque<StoredMessage> {
         static EMPTY: VecDeque<StoredMessage> = VecDeque::new();
-        self.rings.get(node).unwrap_or(&EMPTY)
+        self.rings.get(node as usize).unwrap_or(&EMPTY)
     }
 
     pub fn latest(&self, node: NodeId) -> Option<&StoredMessage> {
-        self.rings.get(node).and_then(|r| r.back())
+        self.rings.get(node as usize).and_then(|r| r.back())
     }
 
     pub fn push(&mut self, node: NodeId, payload: Box<[u8]>, qos: u8, retain: bool, received_at: SystemTime) {
-        if self.rings.len() <= node {
-            self.rings.resize_with(node + 1, VecDeque::new);
+        let index = node as usize;
+        if self.rings.len() <= index {
+            self.rings.resize_with(index + 1, VecDeque::new);
         }
         let seq = self.next_seq;
         self.next_seq += 1;
+        let received_ns = received_at
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
         let message = StoredMessage {
             seq,
             payload,
+            received_ns,
             qos,
             retain,
-            received_at,
         };
         self.bytes += message.cost();
         self.stored += 1;
-        let ring = &mut self.rings[node];
+        let ring = &mut self.rings[index];
+        if ring.capacity() == 0 {
+            // Most topics hold one message: do not pay for VecDeque's default of four.
+            ring.reserve_exact(1);
+        }
         ring.push_back(message);
         if ring.len() > self.limits.per_topic
             && let Some(old) = ring.pop_front()
@@ -138,7 +151,7 @@ impl History {
             let Some((node, seq)) = self.arrival.pop_front() else {
                 break;
             };
-            let ring = &mut self.rings[node];
+            let ring = &mut self.rings[node as usize];
             match ring.front() {
                 Some(front) if front.seq == seq => {
                     if ring.len() == 1 {
@@ -159,7 +172,7 @@ impl History {
         if self.arrival.len() > 2 * self.stored + 1024 {
             let rings = &self.rings;
             self.arrival
-                .retain(|&(node, seq)| rings[node].front().is_some_and(|front| front.seq <= seq));
+                .retain(|&(node, seq)| rings[node as usize].front().is_some_and(|front| front.seq <= seq));
         }
     }
 }

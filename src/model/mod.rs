@@ -46,7 +46,9 @@ impl Model {
         let n = batch.len() as u64;
         for m in batch {
             let node = self.tree.record(&m.topic, m.retain, m.payload.is_empty());
-            self.series.feed(&m.topic, &m.payload, m.received_at);
+            if !self.series.is_empty() {
+                self.series.feed(&m.topic, &m.payload, m.received_at);
+            }
             self.history.push(node, m.payload, m.qos, m.retain, m.received_at);
         }
         self.applied += n;
@@ -70,7 +72,7 @@ impl Model {
             .map(|node| self.history.messages(node))
             .into_iter()
             .flatten()
-            .map(|m| (&m.payload[..], m.received_at));
+            .map(|m| (&m.payload[..], m.received_at()));
         self.series.add(topic, path, history)
     }
 }

@@ -1,34 +1,39 @@
-//! The topic hierarchy as an arena: nodes live in one `Vec`, children are kept
-//! in natural order (`sensor2` before `sensor10`), and a hash index maps a full
-//! topic to its node. Counts are updated along the path of each new message, so
-//! a message costs O(topic depth) and nothing ever walks the whole tree.
+//! The topic hierarchy as an arena: nodes live in one `Vec`, segment names are
+//! interned once in a shared text buffer, children are kept in natural order
+//! (`sensor2` before `sensor10`), and a hash index maps a full topic to its
+//! node without storing the topic again (a hit is confirmed by walking the
+//! node's ancestors). Counts are updated along the path of each message:
+//! O(topic depth) per message, never a walk over all topics.
 
 use std::cmp::Ordering;
-use std::collections::HashMap;
+use std::hash::Hasher as _;
+
+use hashbrown::HashTable;
+use rustc_hash::FxHasher;
 
 /// Index of a node in the arena. Stable for the lifetime of the tree.
-pub type NodeId = usize;
+pub type NodeId = u32;
 
 /// The invisible root every top-level segment hangs from.
 pub const ROOT: NodeId = 0;
 
+/// One level of the hierarchy.
 #[derive(Debug, Clone)]
 pub struct TopicNode {
-    /// The segment name (may be empty: `a//b` has an empty middle segment).
-    pub name: String,
-    /// The full topic this node stands for (`home/living_room/light`).
-    pub topic: String,
-    pub parent: Option<NodeId>,
+    /// `ROOT` for top-level nodes (and for the root itself).
+    pub parent: NodeId,
+    /// Interned segment name; read it with [`TopicTree::name`].
+    segment: u32,
+    pub depth: u16,
+    /// The broker holds a retained message for this topic, as far as we have seen.
+    pub retained: bool,
     pub children: Vec<NodeId>,
-    pub depth: usize,
     /// Messages received on exactly this topic.
     pub own_messages: u64,
     /// Messages received on this topic and every topic below it.
     pub subtree_messages: u64,
     /// Topics that have received at least one message, below this node (not counting itself).
-    pub subtopics: u64,
-    /// The broker holds a retained message for this topic, as far as we have seen.
-    pub retained: bool,
+    pub subtopics: u32,
 }
 
 impl TopicNode {
@@ -38,10 +43,55 @@ impl TopicNode {
     }
 }
 
+/// Segment names, each stored once in one text buffer.
+#[derive(Debug, Clone, Default)]
+struct Interner {
+    text: String,
+    spans: Vec<(u32, u32)>,
+    table: HashTable<u32>,
+}
+
+impl Interner {
+    fn get(&self, id: u32) -> &str {
+        let (start, len) = self.spans[id as usize];
+        &self.text[start as usize..(start + len) as usize]
+    }
+
+    fn intern(&mut self, s: &str) -> u32 {
+        let hash = hash_str(s);
+        let Self { text, spans, table } = self;
+        let get = |id: u32| {
+            let (start, len) = spans[id as usize];
+            &text[start as usize..(start + len) as usize]
+        };
+        if let Some(&id) = table.find(hash, |&id| get(id) == s) {
+            return id;
+        }
+        let id = spans.len() as u32;
+        spans.push((text.len() as u32, s.len() as u32));
+        text.push_str(s);
+        let (text, spans) = (&*text, &*spans);
+        table.insert_unique(hash, id, |&id| {
+            let (start, len) = spans[id as usize];
+            hash_str(&text[start as usize..(start + len) as usize])
+        });
+        id
+    }
+}
+
+fn hash_str(s: &str) -> u64 {
+    let mut h = FxHasher::default();
+    h.write(s.as_bytes());
+    h.write_u8(0xff);
+    h.finish()
+}
+
 #[derive(Debug, Clone)]
 pub struct TopicTree {
     nodes: Vec<TopicNode>,
-    index: HashMap<String, NodeId>,
+    segments: Interner,
+    /// Full topic -> node, for every node but the root.
+    index: HashTable<NodeId>,
     /// Topics that have received at least one message.
     topic_count: u64,
 }
@@ -54,30 +104,73 @@ impl Default for TopicTree {
 
 impl TopicTree {
     pub fn new() -> Self {
+        let mut segments = Interner::default();
+        let root_name = segments.intern("");
         let root = TopicNode {
-            name: String::new(),
-            topic: String::new(),
-            parent: None,
-            children: Vec::new(),
+            parent: ROOT,
+            segment: root_name,
             depth: 0,
+            retained: false,
+            children: Vec::new(),
             own_messages: 0,
             subtree_messages: 0,
             subtopics: 0,
-            retained: false,
         };
         Self {
             nodes: vec![root],
-            index: HashMap::new(),
+            segments,
+            index: HashTable::new(),
             topic_count: 0,
         }
     }
 
     pub fn node(&self, id: NodeId) -> &TopicNode {
-        &self.nodes[id]
+        &self.nodes[id as usize]
     }
 
+    /// The segment name of a node (`light` for `home/living_room/light`).
+    pub fn name(&self, id: NodeId) -> &str {
+        self.segments.get(self.nodes[id as usize].segment)
+    }
+
+    /// The full topic of a node, rebuilt from its ancestors.
+    pub fn topic(&self, id: NodeId) -> String {
+        let mut parts = Vec::with_capacity(usize::from(self.node(id).depth) + 1);
+        let mut cursor = id;
+        while cursor != ROOT {
+            parts.push(self.name(cursor));
+            cursor = self.node(cursor).parent;
+        }
+        parts.reverse();
+        parts.join("/")
+    }
+
+    /// The node of a full topic, if it has been seen.
     pub fn get(&self, topic: &str) -> Option<NodeId> {
-        self.index.get(topic).copied()
+        self.index
+            .find(hash_str(topic), |&id| self.is_topic_of(id, topic))
+            .copied()
+    }
+
+    /// Whether `topic` is exactly the path of node `id`, compared from the last level up.
+    fn is_topic_of(&self, id: NodeId, topic: &str) -> bool {
+        let mut rest = topic;
+        let mut cursor = id;
+        loop {
+            let name = self.name(cursor);
+            let Some(head) = rest.strip_suffix(name) else {
+                return false;
+            };
+            let parent = self.node(cursor).parent;
+            if parent == ROOT {
+                return head.is_empty();
+            }
+            let Some(head) = head.strip_suffix('/') else {
+                return false;
+            };
+            rest = head;
+            cursor = parent;
+        }
     }
 
     /// Number of distinct topics that have received a message.
@@ -92,37 +185,43 @@ impl TopicTree {
 
     /// Top-level nodes, in natural order.
     pub fn roots(&self) -> &[NodeId] {
-        &self.nodes[ROOT].children
+        &self.nodes[ROOT as usize].children
+    }
+
+    /// Every node id but the root.
+    pub fn ids(&self) -> impl Iterator<Item = NodeId> + use<> {
+        1..self.nodes.len() as NodeId
     }
 
     /// Record one message on `topic`; returns the topic's node.
     pub fn record(&mut self, topic: &str, retain: bool, empty_payload: bool) -> NodeId {
-        let id = match self.index.get(topic) {
-            Some(&id) => id,
+        let id = match self.get(topic) {
+            Some(id) => id,
             None => self.insert_path(topic),
         };
-        let first_message = self.nodes[id].own_messages == 0;
-        {
-            let node = &mut self.nodes[id];
-            node.own_messages += 1;
-            // A retained message arrives flagged; an empty payload clears what the
-            // broker retains (live messages arrive unflagged and leave the mark alone).
-            if empty_payload {
-                node.retained = false;
-            } else if retain {
-                node.retained = true;
-            }
+        let node = &mut self.nodes[id as usize];
+        let first_message = node.own_messages == 0;
+        node.own_messages += 1;
+        // A retained message arrives flagged; an empty payload clears what the
+        // broker retains (live messages arrive unflagged and leave the mark alone).
+        if empty_payload {
+            node.retained = false;
+        } else if retain {
+            node.retained = true;
         }
         if first_message {
             self.topic_count += 1;
         }
-        let mut cursor = Some(id);
+        let mut cursor = id;
         let mut below = false;
-        while let Some(n) = cursor {
-            let node = &mut self.nodes[n];
+        loop {
+            let node = &mut self.nodes[cursor as usize];
             node.subtree_messages += 1;
             if first_message && below {
                 node.subtopics += 1;
+            }
+            if cursor == ROOT {
+                break;
             }
             below = true;
             cursor = node.parent;
@@ -136,36 +235,54 @@ impl TopicTree {
         for (depth, segment) in topic.split('/').enumerate() {
             end += segment.len();
             let prefix = &topic[..end];
-            let id = match self.index.get(prefix) {
-                Some(&id) => id,
-                None => {
-                    let id = self.nodes.len();
-                    self.nodes.push(TopicNode {
-                        name: segment.to_owned(),
-                        topic: prefix.to_owned(),
-                        parent: Some(parent),
-                        children: Vec::new(),
-                        depth,
-                        own_messages: 0,
-                        subtree_messages: 0,
-                        subtopics: 0,
-                        retained: false,
-                    });
-                    self.index.insert(prefix.to_owned(), id);
-                    let names = &self.nodes;
-                    let siblings = &self.nodes[parent].children;
-                    let at = siblings
-                        .binary_search_by(|&s| natural_cmp(&names[s].name, segment))
-                        .unwrap_or_else(|at| at);
-                    self.nodes[parent].children.insert(at, id);
-                    id
-                }
+            parent = match self.get(prefix) {
+                Some(id) => id,
+                None => self.add_child(parent, segment, prefix, depth),
             };
-            parent = id;
             end += 1; // the '/' separator
         }
         parent
     }
+
+    fn add_child(&mut self, parent: NodeId, segment: &str, prefix: &str, depth: usize) -> NodeId {
+        let id = self.nodes.len() as NodeId;
+        let name = self.segments.intern(segment);
+        self.nodes.push(TopicNode {
+            parent,
+            segment: name,
+            depth: depth.min(usize::from(u16::MAX)) as u16,
+            retained: false,
+            children: Vec::new(),
+            own_messages: 0,
+            subtree_messages: 0,
+            subtopics: 0,
+        });
+        let Self {
+            nodes, segments, index, ..
+        } = self;
+        index.insert_unique(hash_str(prefix), id, |&other| {
+            hash_str(&path_of(nodes, segments, other))
+        });
+        let siblings = &nodes[parent as usize].children;
+        let at = siblings
+            .binary_search_by(|&s| natural_cmp(segments.get(nodes[s as usize].segment), segment))
+            .unwrap_or_else(|at| at);
+        nodes[parent as usize].children.insert(at, id);
+        id
+    }
+}
+
+/// The full topic of `id`, for re-hashing when the index grows (rare: amortised O(1)).
+fn path_of(nodes: &[TopicNode], segments: &Interner, id: NodeId) -> String {
+    let mut parts = Vec::new();
+    let mut cursor = id;
+    while cursor != ROOT {
+        let node = &nodes[cursor as usize];
+        parts.push(segments.get(node.segment));
+        cursor = node.parent;
+    }
+    parts.reverse();
+    parts.join("/")
 }
 
 /// Compare two topic segments the way people read them: runs of digits by
@@ -213,7 +330,7 @@ mod tests {
     use super::*;
 
     fn names(tree: &TopicTree, ids: &[NodeId]) -> Vec<String> {
-        ids.iter().map(|&id| tree.node(id).name.clone()).collect()
+        ids.iter().map(|&id| tree.name(id).to_owned()).collect()
     }
 
     #[test]
@@ -235,6 +352,7 @@ mod tests {
         let light = tree.get("home/living_room/light").unwrap();
         assert_eq!(tree.node(light).own_messages, 2);
         assert_eq!(tree.node(light).subtopics, 0);
+        assert_eq!(tree.topic(light), "home/living_room/light");
         assert_eq!(tree.node(ROOT).subtree_messages, 5);
         assert_eq!(names(&tree, tree.roots()), ["home", "iot"]);
     }
@@ -288,6 +406,29 @@ mod tests {
         assert!(tree.get("/leading").is_some());
         assert!(tree.get("a/").is_some());
         assert_eq!(tree.node(tree.get("a//b").unwrap()).depth, 2);
+        assert_eq!(tree.topic(tree.get("a//b").unwrap()), "a//b");
         assert_eq!(tree.topic_count(), 2);
+    }
+
+    #[test]
+    fn lookups_never_confuse_similar_paths() {
+        let mut tree = TopicTree::new();
+        let topics = ["a/bc", "ab/c", "a/b/c", "abc", "a/b", "c", "b/c", "/a/bc", "a/bc/"];
+        let ids: Vec<NodeId> = topics.iter().map(|t| tree.record(t, false, false)).collect();
+        for (t, id) in topics.iter().zip(&ids) {
+            assert_eq!(tree.get(t), Some(*id), "{t}");
+            assert_eq!(&tree.topic(*id), t);
+        }
+        assert_eq!(tree.get("bc"), None);
+        assert_eq!(tree.get("a/b/c/d"), None);
+        // Many topics: the index grows and rehashes without losing any.
+        for i in 0..20_000 {
+            tree.record(&format!("load/site_{}/sensor_{i}", i % 7), false, false);
+        }
+        for i in (0..20_000).step_by(997) {
+            let t = format!("load/site_{}/sensor_{i}", i % 7);
+            assert_eq!(tree.topic(tree.get(&t).unwrap()), t);
+        }
+        assert_eq!(tree.topic_count(), topics.len() as u64 + 20_000);
     }
 }

@@ -44,7 +44,7 @@ impl InspectorPanel {
             ui.vertical_centered(|ui| ui.weak("Select a topic in the tree to see its messages."));
             return None;
         };
-        let topic = model.tree.node(node).topic.clone();
+        let topic = model.tree.topic(node);
         let history = model.history.messages(node);
         let mut action = None;
         ui.horizontal(|ui| {
@@ -73,7 +73,7 @@ impl InspectorPanel {
         };
         ui.horizontal_wrapped(|ui| {
             let latest = history.back().is_some_and(|m| m.seq == message.seq);
-            ui.label(format!("Received {}", clock(message.received_at)));
+            ui.label(format!("Received {}", clock(message.received_at())));
             ui.label(format!("QoS {}", message.qos));
             if message.retain {
                 ui.label(RichText::new("retained").color(style::RETAINED));
@@ -147,7 +147,7 @@ impl InspectorPanel {
                     let m = &history[history.len() - 1 - i];
                     let text = format!(
                         "{}  {:>9}  {}",
-                        clock(m.received_at),
+                        clock(m.received_at()),
                         human_size(m.payload.len()),
                         preview(&m.payload, 60)
                     );

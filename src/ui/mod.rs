@@ -47,6 +47,10 @@ pub enum Action {
     DeleteProfile(String),
     Disconnect,
     Retry,
+    /// Ask before clearing the retained messages of a topic and everything below it.
+    AskClearRetained(NodeId),
+    /// Publish an empty retained message to each of these topics.
+    ClearRetained(Vec<String>),
 }
 
 /// Format a time as local `HH:MM:SS.mmm`.

@@ -38,6 +38,8 @@ pub fn state_dot_ui(ui: &mut egui::Ui, color: egui::Color32) {
 }
 
 pub struct StatusLine<'a> {
+    /// Work in progress to mention, e.g. clearing retained messages.
+    pub activity: Option<&'a str>,
     pub state: Option<(&'a ConnectionState, &'a str)>,
     pub rate: f64,
     pub topics: u64,
@@ -70,6 +72,11 @@ pub fn status_bar_ui(ui: &mut egui::Ui, line: &StatusLine<'_>, now: Instant) {
             .on_hover_text("Messages the connection got from the broker, and messages in the tree");
         ui.separator();
         ui.label(format!("stored {} ({})", line.stored, human_size(line.stored_bytes)));
+        if let Some(activity) = line.activity {
+            ui.separator();
+            ui.spinner();
+            ui.label(activity);
+        }
         if line.evicted > 0 {
             ui.label(RichText::new(format!("· {} older messages let go", line.evicted)).color(style::COUNTS))
                 .on_hover_text("History is bounded: the oldest messages beyond the per-topic depth or the memory budget are dropped; the latest of every topic is kept.");

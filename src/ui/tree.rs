@@ -1,129 +1,401 @@
-//! The live topic tree: a flattened list of visible rows drawn with a
-//! virtualised scroll, so a frame costs what is on screen. Each row shows the
-//! segment, a preview of the last value, message and subtopic counts and a
-//! retained mark.
+//! The live topic tree. Rows come from a flattened list of visible nodes that
+//! is rebuilt only when the tree's shape, the expansion or the search changes,
+//! and are drawn with a virtualised scroll: a frame costs what is on screen.
+//! Search (Ctrl+F) filters by topic and optionally payload substring; it runs
+//! a slice of the tree per frame, so a million topics never stall a frame.
 
-use std::collections::HashSet;
+use std::time::{Duration, Instant, SystemTime};
 
-use egui::{Align, Layout, RichText, Sense};
+use egui::text::LayoutJob;
+use egui::{Align, Color32, Key, Layout, Modifiers, RichText, Sense, TextFormat};
 
 use super::{Action, style};
-use crate::model::{Model, NodeId, ROOT};
+use crate::model::{Model, NodeId, ROOT, TopicTree};
 use crate::payload::preview;
+
+/// Small trees open their first two levels as they appear; big ones stay folded.
+const AUTO_EXPAND_NODE_LIMIT: usize = 200;
+/// Time a frame may spend on the search before it draws.
+const SEARCH_SLICE: Duration = Duration::from_millis(3);
+/// How long a row glows after a message arrives.
+const HIGHLIGHT_FOR: Duration = Duration::from_millis(1500);
 
 #[derive(Debug, Default)]
 pub struct TreePanel {
-    pub expanded: HashSet<NodeId>,
+    /// Indexed by node id.
+    expanded: Vec<bool>,
     pub selected: Option<NodeId>,
     /// Nodes below this id have been seen (for auto-expanding new top levels).
     seen_nodes: usize,
     rows: Vec<NodeId>,
+    /// What `rows` was built from: (node count, expansion version, search version).
+    rows_key: Option<(usize, u64, u64)>,
+    expansion_version: u64,
     scroll_to_selected: bool,
+    /// The first row on screen and the scroll offset, to keep the view still as rows are added above.
+    anchor: Option<(NodeId, f32)>,
+    pub search: SearchBox,
 }
 
-/// Small trees open their first two levels as they appear; big ones stay folded.
-const AUTO_EXPAND_NODE_LIMIT: usize = 200;
+#[derive(Debug, Default)]
+pub struct SearchBox {
+    pub query: String,
+    pub payloads: bool,
+    job: Option<SearchJob>,
+    version: u64,
+    focus_requested: bool,
+}
+
+/// An incremental filter over the tree's nodes.
+#[derive(Debug)]
+struct SearchJob {
+    query: String,
+    payloads: bool,
+    /// Nodes scanned so far (ids below this).
+    scanned: usize,
+    /// Indexed by node id: the node or one of its descendants matches.
+    visible: Vec<bool>,
+    /// Indexed by node id: the node itself matches.
+    matched: Vec<bool>,
+    matches: u64,
+}
+
+impl SearchJob {
+    fn new(query: &str, payloads: bool) -> Self {
+        Self {
+            query: query.to_lowercase(),
+            payloads,
+            scanned: 1,
+            visible: vec![false; 1],
+            matched: vec![false; 1],
+            matches: 0,
+        }
+    }
+
+    /// Scan nodes for `budget`; returns whether anything became visible.
+    fn run(&mut self, model: &Model, budget: Duration) -> bool {
+        let tree = &model.tree;
+        let total = tree.node_count();
+        self.visible.resize(total, false);
+        self.matched.resize(total, false);
+        let start = Instant::now();
+        let mut changed = false;
+        while self.scanned < total {
+            // Check the clock every 1,024 nodes only.
+            let end = (self.scanned + 1_024).min(total);
+            for id in self.scanned..end {
+                if self.matches_node(model, id as NodeId) {
+                    self.matched[id] = true;
+                    self.matches += 1;
+                    changed = true;
+                    let mut cursor = id as NodeId;
+                    while cursor != ROOT && !self.visible[cursor as usize] {
+                        self.visible[cursor as usize] = true;
+                        cursor = tree.node(cursor).parent;
+                    }
+                }
+            }
+            self.scanned = end;
+            if start.elapsed() >= budget {
+                break;
+            }
+        }
+        changed
+    }
+
+    fn matches_node(&self, model: &Model, id: NodeId) -> bool {
+        let tree = &model.tree;
+        if contains_lowercase(tree.name(id), &self.query) {
+            return true;
+        }
+        // A match across levels ("living_room/light") needs the full topic.
+        if self.query.contains('/') && contains_lowercase(&tree.topic(id), &self.query) {
+            return true;
+        }
+        self.payloads
+            && model
+                .history
+                .latest(id)
+                .and_then(|m| std::str::from_utf8(&m.payload).ok())
+                .is_some_and(|text| contains_lowercase(text, &self.query))
+    }
+
+    fn done(&self, tree: &TopicTree) -> bool {
+        self.scanned >= tree.node_count()
+    }
+}
+
+fn contains_lowercase(haystack: &str, lowercase_needle: &str) -> bool {
+    if haystack.is_ascii() && lowercase_needle.is_ascii() {
+        haystack
+            .as_bytes()
+            .windows(lowercase_needle.len().max(1))
+            .any(|w| w.eq_ignore_ascii_case(lowercase_needle.as_bytes()))
+            || lowercase_needle.is_empty()
+    } else {
+        haystack.to_lowercase().contains(lowercase_needle)
+    }
+}
 
 impl TreePanel {
+    pub fn is_expanded(&self, id: NodeId) -> bool {
+        self.expanded.get(id as usize).copied().unwrap_or(false)
+    }
+
+    pub fn set_expanded(&mut self, id: NodeId, open: bool) {
+        let index = id as usize;
+        if self.expanded.len() <= index {
+            self.expanded.resize(index + 1, false);
+        }
+        if self.expanded[index] != open {
+            self.expanded[index] = open;
+            self.expansion_version += 1;
+        }
+    }
+
+    pub fn expand_all(&mut self, tree: &TopicTree) {
+        self.expanded = vec![true; tree.node_count()];
+        self.expansion_version += 1;
+    }
+
+    pub fn collapse_all(&mut self) {
+        self.expanded.clear();
+        self.expansion_version += 1;
+    }
+
+    /// The rows currently listed (for tests and keyboard moves).
+    pub fn rows(&self) -> &[NodeId] {
+        &self.rows
+    }
+
     pub fn ui(&mut self, ui: &mut egui::Ui, model: &Model) -> Option<Action> {
         let tree = &model.tree;
+        self.auto_expand(tree);
+        let mut action = self.search_ui(ui, model);
+        self.refresh_rows(model);
+        if let Some(a) = self.keyboard(ui, model) {
+            action = Some(a);
+        }
+        ui.separator();
+        if self.rows.is_empty() {
+            if self.search.job.is_some() {
+                ui.weak("No topic matches.");
+            } else {
+                ui.weak("No messages yet. Topics appear here as they arrive.");
+            }
+            return action;
+        }
+        let row_height = style::TREE_ROW_HEIGHT;
+        let spacing = ui.spacing().item_spacing.y;
+        let mut scroll = egui::ScrollArea::both()
+            .auto_shrink([false, false])
+            .id_salt("topic_tree");
+        let scroll_to = self
+            .scroll_to_selected
+            .then(|| self.selected.and_then(|s| self.rows.iter().position(|&r| r == s)))
+            .flatten();
+        if let Some(index) = scroll_to {
+            let target = index as f32 * (row_height + spacing);
+            scroll = scroll.vertical_scroll_offset((target - ui.available_height() / 2.0).max(0.0));
+        } else if let Some((node, offset)) = self.anchor {
+            // Rows added above the first visible one would push the view down: follow the anchor.
+            if let Some(index) = self.rows.iter().position(|&r| r == node) {
+                let expected = index as f32 * (row_height + spacing);
+                let first_visible = (offset / (row_height + spacing)).floor() * (row_height + spacing);
+                if (expected - first_visible).abs() > 0.5 {
+                    scroll = scroll.vertical_scroll_offset(offset + expected - first_visible);
+                }
+            }
+        }
+        self.scroll_to_selected = false;
+        let rows = std::mem::take(&mut self.rows);
+        let now = SystemTime::now();
+        let mut glowing = false;
+        let output = scroll.show_rows(ui, row_height, rows.len(), |ui, range| {
+            let first = range.start;
+            for &id in &rows[range] {
+                let (row_action, glow) = self.row_ui(ui, model, id, now);
+                glowing |= glow;
+                if row_action.is_some() {
+                    action = row_action;
+                }
+            }
+            first
+        });
+        let first = output.inner;
+        self.anchor = rows.get(first).map(|&id| (id, output.state.clamped_offset().y));
+        self.rows = rows;
+        if glowing {
+            ui.ctx().request_repaint_after(Duration::from_millis(50));
+        }
+        action
+    }
+
+    fn auto_expand(&mut self, tree: &TopicTree) {
         if tree.node_count() > self.seen_nodes {
             if tree.node_count() <= AUTO_EXPAND_NODE_LIMIT {
                 for id in self.seen_nodes.max(1)..tree.node_count() {
-                    if tree.node(id).depth <= 1 {
-                        self.expanded.insert(id);
+                    if tree.node(id as NodeId).depth <= 1 {
+                        self.set_expanded(id as NodeId, true);
                     }
                 }
             }
             self.seen_nodes = tree.node_count();
         }
-        self.rows.clear();
-        self.collect_rows(model, ROOT);
+    }
 
-        let mut action = self.keyboard(ui, model);
+    fn search_ui(&mut self, ui: &mut egui::Ui, model: &Model) -> Option<Action> {
+        let tree = &model.tree;
+        let mut changed = false;
         ui.horizontal(|ui| {
             ui.strong("Topics");
             ui.label(RichText::new(format!("{} topics", tree.topic_count())).color(style::COUNTS));
             ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
                 if ui.small_button("Collapse all").clicked() {
-                    self.expanded.clear();
+                    self.collapse_all();
                 }
                 if ui.small_button("Expand all").clicked() {
-                    self.expanded.extend(1..tree.node_count());
+                    self.expand_all(tree);
                 }
             });
         });
-        ui.separator();
-        if self.rows.is_empty() {
-            ui.weak("No messages yet. Topics appear here as they arrive.");
-            return action;
-        }
-        let scroll_to = self
-            .scroll_to_selected
-            .then(|| self.selected.and_then(|s| self.rows.iter().position(|&r| r == s)))
-            .flatten();
-        self.scroll_to_selected = false;
-        let mut scroll = egui::ScrollArea::both().auto_shrink([false, false]);
-        if let Some(index) = scroll_to {
-            // Keep the keyboard selection in view.
-            let offset = ui.spacing().item_spacing.y + style::TREE_ROW_HEIGHT;
-            let visible = ui.available_height();
-            let target = index as f32 * offset;
-            scroll = scroll.vertical_scroll_offset((target - visible / 2.0).max(0.0));
-        }
-        let rows = std::mem::take(&mut self.rows);
-        scroll.show_rows(ui, style::TREE_ROW_HEIGHT, rows.len(), |ui, range| {
-            for &id in &rows[range] {
-                if let Some(a) = self.row_ui(ui, model, id) {
-                    action = Some(a);
-                }
-            }
-        });
-        self.rows = rows;
-        action
-    }
-
-    fn collect_rows(&mut self, model: &Model, node: NodeId) {
-        for &child in &model.tree.node(node).children {
-            self.rows.push(child);
-            if self.expanded.contains(&child) {
-                self.collect_rows(model, child);
-            }
-        }
-    }
-
-    fn row_ui(&mut self, ui: &mut egui::Ui, model: &Model, id: NodeId) -> Option<Action> {
-        let node = model.tree.node(id);
-        let mut action = None;
         ui.horizontal(|ui| {
+            let label = ui.label("Search");
+            let edit = ui
+                .add(
+                    egui::TextEdit::singleline(&mut self.search.query)
+                        .hint_text("topic (Ctrl+F)")
+                        .desired_width(ui.available_width() - 110.0),
+                )
+                .labelled_by(label.id);
+            if self.search.focus_requested {
+                edit.request_focus();
+                self.search.focus_requested = false;
+            }
+            if edit.has_focus() && ui.input(|i| i.key_pressed(Key::Escape)) {
+                self.search.query.clear();
+            }
+            changed |= edit.changed();
+            changed |= ui
+                .checkbox(&mut self.search.payloads, "payloads")
+                .on_hover_text("Also match the last payload of each topic")
+                .changed();
+        });
+        if ui.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::F)) {
+            self.search.focus_requested = true;
+        }
+        let query = self.search.query.trim().to_owned();
+        let stale = match &self.search.job {
+            Some(job) => changed && (job.query != query.to_lowercase() || job.payloads != self.search.payloads),
+            None => !query.is_empty(),
+        };
+        if stale || (changed && query.is_empty()) {
+            self.search.job = (!query.is_empty()).then(|| SearchJob::new(&query, self.search.payloads));
+            self.search.version += 1;
+        }
+        if let Some(job) = &mut self.search.job {
+            if !job.done(tree) && job.run(model, SEARCH_SLICE) {
+                self.search.version += 1;
+            }
+            ui.horizontal(|ui| {
+                let noun = if job.matches == 1 { "match" } else { "matches" };
+                ui.label(RichText::new(format!("{} {noun}", job.matches)).color(style::COUNTS));
+                if !job.done(tree) {
+                    let progress = job.scanned as f32 / tree.node_count().max(1) as f32;
+                    ui.add(egui::ProgressBar::new(progress).desired_width(120.0).text("searching"));
+                    ui.ctx().request_repaint();
+                }
+            });
+        }
+        None
+    }
+
+    fn refresh_rows(&mut self, model: &Model) {
+        let key = (model.tree.node_count(), self.expansion_version, self.search.version);
+        if self.rows_key == Some(key) {
+            return;
+        }
+        self.rows_key = Some(key);
+        self.rows.clear();
+        let mut stack: Vec<NodeId> = model.tree.roots().iter().rev().copied().collect();
+        while let Some(id) = stack.pop() {
+            let open = match &self.search.job {
+                // While searching, everything that leads to a match is open and nothing else shows.
+                Some(job) => {
+                    if !job.visible.get(id as usize).copied().unwrap_or(false) {
+                        continue;
+                    }
+                    true
+                }
+                None => self.is_expanded(id),
+            };
+            self.rows.push(id);
+            if open {
+                stack.extend(model.tree.node(id).children.iter().rev().copied());
+            }
+        }
+    }
+
+    fn row_ui(&mut self, ui: &mut egui::Ui, model: &Model, id: NodeId, now: SystemTime) -> (Option<Action>, bool) {
+        let tree = &model.tree;
+        let node = tree.node(id);
+        let mut action = None;
+        let latest = model.history.latest(id);
+        let age = latest.and_then(|m| now.duration_since(m.received_at()).ok());
+        let glow = age
+            .filter(|a| *a < HIGHLIGHT_FOR)
+            .map(|a| 1.0 - a.as_secs_f32() / HIGHLIGHT_FOR.as_secs_f32());
+        let searching = self.search.job.is_some();
+        let row = ui.horizontal(|ui| {
             ui.set_min_height(style::TREE_ROW_HEIGHT);
-            ui.add_space(node.depth as f32 * style::TREE_INDENT);
+            ui.add_space(f32::from(node.depth) * style::TREE_INDENT);
             if node.children.is_empty() {
                 ui.add_space(style::TREE_INDENT + 4.0);
             } else {
-                let open = self.expanded.contains(&id);
-                let arrow = ui
-                    .add(egui::Label::new(if open { "⏷" } else { "⏵" }).sense(Sense::click()))
-                    .on_hover_text(if open { "Collapse" } else { "Expand" });
-                if arrow.clicked() {
-                    self.toggle(id);
+                let open = searching || self.is_expanded(id);
+                let (rect, response) =
+                    ui.allocate_exact_size(egui::vec2(style::TREE_INDENT, style::TREE_INDENT), Sense::click());
+                egui::collapsing_header::paint_default_icon(ui, if open { 1.0 } else { 0.0 }, &response);
+                let _ = rect;
+                if response
+                    .on_hover_text(if open { "Collapse" } else { "Expand" })
+                    .clicked()
+                    && !searching
+                {
+                    self.set_expanded(id, !open);
                 }
             }
-            let name = if node.name.is_empty() {
-                "(empty)"
-            } else {
-                node.name.as_str()
-            };
+            let name = tree.name(id);
+            let name = if name.is_empty() { "(empty)" } else { name };
+            let matched = self
+                .search
+                .job
+                .as_ref()
+                .is_some_and(|job| job.matched.get(id as usize).copied().unwrap_or(false));
+            let text = name_text(ui, name, self.search.job.as_ref().map(|j| j.query.as_str()), matched);
             let selected = self.selected == Some(id);
-            let label = ui.selectable_label(selected, RichText::new(name).strong());
+            let label = ui.selectable_label(selected, text);
             if label.clicked() {
                 self.selected = Some(id);
-                if !node.children.is_empty() && !self.expanded.contains(&id) {
-                    self.expanded.insert(id);
+                if !node.children.is_empty() && !self.is_expanded(id) {
+                    self.set_expanded(id, true);
                 }
                 action = Some(Action::SelectTopic(id));
             }
-            label.on_hover_text(&node.topic);
+            label.context_menu(|ui| {
+                if ui.button("Copy topic").clicked() {
+                    ui.ctx().copy_text(tree.topic(id));
+                    ui.close();
+                }
+                if !node.children.is_empty() && ui.button("Expand all below").clicked() {
+                    self.expand_below(tree, id);
+                    ui.close();
+                }
+                if ui.button("Clear retained messages…").clicked() {
+                    action = Some(Action::AskClearRetained(id));
+                    ui.close();
+                }
+            });
             let counts = if node.subtopics > 0 {
                 format!("{} msgs · {} topics", node.subtree_messages, node.subtopics)
             } else {
@@ -134,7 +406,7 @@ impl TreePanel {
                 ui.label(RichText::new("R").small().strong().color(style::RETAINED))
                     .on_hover_text("The broker holds a retained message for this topic");
             }
-            if let Some(last) = model.history.latest(id) {
+            if let Some(last) = latest {
                 ui.label(
                     RichText::new(preview(&last.payload, style::PREVIEW_CHARS))
                         .monospace()
@@ -142,46 +414,69 @@ impl TreePanel {
                 );
             }
         });
-        action
+        if let Some(strength) = glow {
+            let fill = style::ARRIVAL_GLOW.gamma_multiply(strength);
+            ui.painter().rect_filled(row.response.rect, 2.0, fill);
+        }
+        (action, glow.is_some())
     }
 
-    fn toggle(&mut self, id: NodeId) {
-        if !self.expanded.remove(&id) {
-            self.expanded.insert(id);
+    fn expand_below(&mut self, tree: &TopicTree, id: NodeId) {
+        let mut stack = vec![id];
+        while let Some(n) = stack.pop() {
+            self.set_expanded(n, true);
+            stack.extend(tree.node(n).children.iter().copied());
         }
     }
 
-    /// Up/down move the selection, left/right fold and unfold, when no text field has focus.
+    /// Up/down move the selection, left/right fold and unfold, Enter toggles,
+    /// Home/End jump, Ctrl+C copies the topic; only when no text field has focus.
     fn keyboard(&mut self, ui: &egui::Ui, model: &Model) -> Option<Action> {
         if ui.ctx().memory(|m| m.focused().is_some()) || self.rows.is_empty() {
             return None;
         }
-        let (up, down, left, right) = ui.input(|i| {
+        let (up, down, left, right, enter, home, end) = ui.input(|i| {
             (
-                i.key_pressed(egui::Key::ArrowUp),
-                i.key_pressed(egui::Key::ArrowDown),
-                i.key_pressed(egui::Key::ArrowLeft),
-                i.key_pressed(egui::Key::ArrowRight),
+                i.key_pressed(Key::ArrowUp),
+                i.key_pressed(Key::ArrowDown),
+                i.key_pressed(Key::ArrowLeft),
+                i.key_pressed(Key::ArrowRight),
+                i.key_pressed(Key::Enter),
+                i.key_pressed(Key::Home),
+                i.key_pressed(Key::End),
             )
         });
-        if !(up || down || left || right) {
-            return None;
+        let copy = ui.input(|i| i.events.iter().any(|e| matches!(e, egui::Event::Copy)));
+        if copy && let Some(selected) = self.selected {
+            ui.ctx().copy_text(model.tree.topic(selected));
         }
         let position = self.selected.and_then(|s| self.rows.iter().position(|&r| r == s));
-        let next = match (position, up, down) {
-            (None, _, _) => Some(self.rows[0]),
-            (Some(p), true, _) => Some(self.rows[p.saturating_sub(1)]),
-            (Some(p), _, true) => Some(self.rows[(p + 1).min(self.rows.len() - 1)]),
-            (Some(_), _, _) => {
+        let last = self.rows.len() - 1;
+        let next = match position {
+            None if up || down || home || end => Some(if end { self.rows[last] } else { self.rows[0] }),
+            None => None,
+            Some(p) if up => Some(self.rows[p.saturating_sub(1)]),
+            Some(p) if down => Some(self.rows[(p + 1).min(last)]),
+            Some(_) if home => Some(self.rows[0]),
+            Some(_) if end => Some(self.rows[last]),
+            Some(_) => {
                 let current = self.selected?;
-                if right {
-                    self.expanded.insert(current);
-                } else if !self.expanded.remove(&current) {
-                    // Already folded: go to the parent.
-                    if let Some(parent) = model.tree.node(current).parent.filter(|&p| p != ROOT) {
-                        self.selected = Some(parent);
-                        self.scroll_to_selected = true;
-                        return Some(Action::SelectTopic(parent));
+                let has_children = !model.tree.node(current).children.is_empty();
+                if right && has_children {
+                    self.set_expanded(current, true);
+                } else if enter && has_children {
+                    self.set_expanded(current, !self.is_expanded(current));
+                } else if left {
+                    if has_children && self.is_expanded(current) {
+                        self.set_expanded(current, false);
+                    } else {
+                        // Already folded: go to the parent.
+                        let parent = model.tree.node(current).parent;
+                        if parent != ROOT {
+                            self.selected = Some(parent);
+                            self.scroll_to_selected = true;
+                            return Some(Action::SelectTopic(parent));
+                        }
                     }
                 }
                 None
@@ -192,4 +487,32 @@ impl TreePanel {
         self.scroll_to_selected = true;
         Some(Action::SelectTopic(next))
     }
+}
+
+/// The segment name, with the searched text highlighted in it.
+fn name_text(ui: &egui::Ui, name: &str, query: Option<&str>, matched: bool) -> egui::WidgetText {
+    let color = ui.visuals().strong_text_color();
+    let Some(query) = query.filter(|_| matched) else {
+        return RichText::new(name).strong().color(color).into();
+    };
+    let font = egui::TextStyle::Body.resolve(ui.style());
+    let plain = TextFormat::simple(font.clone(), color);
+    let hit = TextFormat {
+        background: style::SEARCH_HIT_BG,
+        color: Color32::WHITE,
+        ..TextFormat::simple(font, color)
+    };
+    let mut job = LayoutJob::default();
+    let lower = name.to_lowercase();
+    match lower.find(query).filter(|_| lower.len() == name.len()) {
+        Some(start) => {
+            let end = start + query.len();
+            job.append(&name[..start], 0.0, plain.clone());
+            job.append(&name[start..end], 0.0, hit);
+            job.append(&name[end..], 0.0, plain);
+        }
+        // Matched on the full topic or the payload: mark the whole name.
+        None => job.append(name, 0.0, hit),
+    }
+    job.into()
 }
