@@ -1,1 +1,233 @@
-fn main() {}
+//! Model and tree-panel benchmarks (`cargo bench --bench model`). Targets on
+//! the project's 2-core machine are in BENCHMARKS.md. A counting allocator
+//! reports the model's memory per topic.
+#![allow(unsafe_code)] // the counting global allocator below; nothing else
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::hint::black_box;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use mqscope::model::{HistoryLimits, Model, ReceivedMessage};
+use mqscope::ui::tree::TreePanel;
+
+struct CountingAllocator;
+
+static ALLOCATED: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: forwards every call to the system allocator unchanged; only counts bytes.
+unsafe impl GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATED.fetch_add(layout.size(), Ordering::Relaxed);
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        ALLOCATED.fetch_sub(layout.size(), Ordering::Relaxed);
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATED.fetch_add(new_size, Ordering::Relaxed);
+        ALLOCATED.fetch_sub(layout.size(), Ordering::Relaxed);
+        // SAFETY: same contract as the caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: CountingAllocator = CountingAllocator;
+
+const BATCH: usize = 1_000;
+const PAYLOAD: &[u8; 64] = br#"{"device":"machine_42","temperature":23.41,"unit":"C","ok":true}"#;
+
+/// 10,000 topics of depth 4.
+fn steady_topic(i: usize) -> String {
+    format!(
+        "plant_{}/line_{}/machine_{}/temperature",
+        i % 10,
+        (i / 10) % 10,
+        (i / 100) % 100
+    )
+}
+
+/// 1,000,000 distinct topics of depth 4.
+fn distinct_topic(i: usize) -> String {
+    format!(
+        "region_{}/site_{}/device_{}/sensor_{}",
+        i % 10,
+        (i / 10) % 100,
+        (i / 1_000) % 100,
+        i / 100_000 + i % 7
+    ) + &format!("_{i}")
+}
+
+fn batch_of(topics: impl Iterator<Item = String>) -> Vec<ReceivedMessage> {
+    topics
+        .map(|t| ReceivedMessage {
+            topic: t,
+            payload: PAYLOAD[..].into(),
+            qos: 1,
+            retain: false,
+            received_at: SystemTime::now(),
+        })
+        .collect()
+}
+
+/// Apply pre-built batches, timing only `Model::apply`.
+fn timed_ingest(model: &mut Model, iters: u64, next_topic: &mut impl FnMut() -> String) -> Duration {
+    let mut total = Duration::ZERO;
+    for _ in 0..iters {
+        let batch = batch_of((0..BATCH).map(|_| next_topic()));
+        let start = Instant::now();
+        model.apply(black_box(batch), start);
+        total += start.elapsed();
+    }
+    total
+}
+
+fn ingest(c: &mut Criterion) {
+    let mut group = c.benchmark_group("ingest");
+    group.throughput(Throughput::Elements(BATCH as u64));
+    group.bench_function("10k_topics_depth4_64B", |b| {
+        let limits = HistoryLimits {
+            per_topic: 1_000,
+            byte_budget: usize::MAX,
+        };
+        let mut model = Model::new(limits, 1_000);
+        let mut i = 0usize;
+        let mut next = move || {
+            i += 1;
+            steady_topic(i % 10_000)
+        };
+        // Every topic exists before timing starts.
+        timed_ingest(&mut model, 10, &mut next);
+        b.iter_custom(|iters| {
+            if model.history.stored_messages() > 5_000_000 {
+                model = Model::new(limits, 1_000); // keep memory sane between samples
+                timed_ingest(&mut model, 10, &mut next);
+            }
+            timed_ingest(&mut model, iters, &mut next)
+        });
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("eviction");
+    group.throughput(Throughput::Elements(BATCH as u64));
+    group.bench_function("at_budget_16MiB", |b| {
+        let limits = HistoryLimits {
+            per_topic: 1_000,
+            byte_budget: 16 * 1024 * 1024,
+        };
+        let mut model = Model::new(limits, 1_000);
+        let mut i = 0usize;
+        let mut next = move || {
+            i += 1;
+            steady_topic(i % 10_000)
+        };
+        // Fill past the budget: from here on every message evicts one.
+        timed_ingest(&mut model, 300, &mut next);
+        assert!(model.history.evicted() > 0, "the bench must run at the budget");
+        b.iter_custom(|iters| timed_ingest(&mut model, iters, &mut next));
+    });
+    group.finish();
+}
+
+fn ingest_new_topics(c: &mut Criterion) {
+    const TOPICS: usize = 1_000_000;
+    // Memory, once: model bytes per topic beyond payload bytes.
+    let before = ALLOCATED.load(Ordering::Relaxed);
+    let mut model = Model::default();
+    let mut i = 0;
+    while i < TOPICS {
+        let batch = batch_of((i..(i + BATCH).min(TOPICS)).map(distinct_topic));
+        i += batch.len();
+        model.apply(batch, Instant::now());
+    }
+    let after = ALLOCATED.load(Ordering::Relaxed);
+    assert_eq!(model.tree.topic_count(), TOPICS as u64);
+    let per_topic = (after - before - TOPICS * PAYLOAD.len()) as f64 / TOPICS as f64;
+    println!(
+        "ingest_new_topics memory: {:.1} MiB for {TOPICS} topics = {per_topic:.0} bytes per topic beyond the {}-byte payload",
+        (after - before) as f64 / (1024.0 * 1024.0),
+        PAYLOAD.len()
+    );
+    drop(model);
+
+    let mut group = c.benchmark_group("ingest_new_topics");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(TOPICS as u64));
+    group.bench_function("1M_distinct_topics", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let mut model = Model::default();
+                let mut i = 0;
+                while i < TOPICS {
+                    let batch = batch_of((i..(i + BATCH).min(TOPICS)).map(distinct_topic));
+                    i += batch.len();
+                    let start = Instant::now();
+                    model.apply(batch, start);
+                    total += start.elapsed();
+                }
+                black_box(&model);
+            }
+            total
+        });
+    });
+    group.finish();
+}
+
+fn tree_rows(c: &mut Criterion) {
+    const TOPICS: usize = 100_000;
+    let mut model = Model::default();
+    let mut i = 0;
+    while i < TOPICS {
+        let batch = batch_of((i..(i + BATCH).min(TOPICS)).map(|i| {
+            format!(
+                "site_{}/floor_{}/room_{}/sensor_{i}",
+                i % 10,
+                (i / 10) % 10,
+                (i / 100) % 20
+            )
+        }));
+        i += batch.len();
+        model.apply(batch, Instant::now());
+    }
+    let mut group = c.benchmark_group("tree_rows");
+    group.throughput(Throughput::Elements(TOPICS as u64));
+    group.bench_function("build_100k_expanded", |b| {
+        let mut panel = TreePanel::default();
+        b.iter(|| {
+            // A fresh expansion forces the rebuild each time.
+            panel.expand_all(&model.tree);
+            panel.refresh_rows(&model);
+            black_box(panel.rows().len())
+        });
+    });
+    group.finish();
+
+    let mut panel = TreePanel::default();
+    panel.expand_all(&model.tree);
+    panel.refresh_rows(&model);
+    assert!(panel.rows().len() > TOPICS);
+    let mut harness = egui_kittest::Harness::builder()
+        .with_size(egui::vec2(600.0, 900.0))
+        .build_ui_state(
+            |ui, (panel, model): &mut (TreePanel, Model)| {
+                let _ = panel.ui(ui, model);
+            },
+            (panel, model),
+        );
+    harness.step();
+    let mut group = c.benchmark_group("tree_panel_frame");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("100k_expanded_kittest", |b| b.iter(|| harness.step()));
+    group.finish();
+}
+
+criterion_group!(benches, ingest, ingest_new_topics, tree_rows);
+criterion_main!(benches);

@@ -46,12 +46,34 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Subcommands {
-    /// Publish the demo's simulated sensors to a broker (no window), until Ctrl+C
+    /// Load a broker (no window): with --count or --rate, publish generated
+    /// messages and print the achieved rate; without, run the demo's devices until Ctrl+C
     Simulate {
         /// The broker to publish to: mqtt://[user[:pass]@]host[:port]
         #[arg(long, value_name = "URL")]
         broker: String,
-        /// Seed of the simulated values
+        /// Number of distinct topics to spread the load over
+        #[arg(long, default_value_t = 1_000)]
+        topics: usize,
+        /// Messages per second over all connections (0 = as fast as the broker takes them)
+        #[arg(long)]
+        rate: Option<u64>,
+        /// Total messages to publish
+        #[arg(long)]
+        count: Option<u64>,
+        /// Payload: json (64 bytes with a number field), number, or bytes:SIZE
+        #[arg(long, default_value = "json")]
+        payload: crate::simulate::PayloadShape,
+        /// QoS of the published messages
+        #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=2))]
+        qos: u8,
+        /// Publish retained messages
+        #[arg(long)]
+        retain: bool,
+        /// Parallel connections
+        #[arg(long, default_value_t = 1)]
+        connections: usize,
+        /// Seed of the demo devices' values
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
@@ -62,18 +84,48 @@ pub enum Subcommands {
 pub enum Run {
     Gui(AppOptions),
     Simulate { host: String, port: u16, seed: u64 },
+    Load(crate::simulate::LoadPlan),
 }
 
 impl Cli {
     /// Check every argument and decide what to run; the error is for the user.
     pub fn resolve(self) -> Result<Run, String> {
-        if let Some(Subcommands::Simulate { broker, seed }) = self.command {
+        if let Some(Subcommands::Simulate {
+            broker,
+            topics,
+            rate,
+            count,
+            payload,
+            qos,
+            retain,
+            connections,
+            seed,
+        }) = self.command
+        {
             let spec = parse_broker_url(&broker)?;
-            return Ok(Run::Simulate {
+            if rate.is_none() && count.is_none() {
+                return Ok(Run::Simulate {
+                    host: spec.host,
+                    port: spec.port,
+                    seed,
+                });
+            }
+            if topics == 0 || connections == 0 {
+                return Err("--topics and --connections must be at least 1".into());
+            }
+            // A rate without a count runs for a minute.
+            let count = count.unwrap_or_else(|| rate.unwrap_or(0).saturating_mul(60).max(1));
+            return Ok(Run::Load(crate::simulate::LoadPlan {
                 host: spec.host,
                 port: spec.port,
-                seed,
-            });
+                topics,
+                rate: rate.unwrap_or(0),
+                count,
+                payload,
+                qos,
+                retain,
+                connections,
+            }));
         }
         for filter in &self.subscribe {
             validate_filter(filter).map_err(|e| format!("--subscribe {e}"))?;

@@ -11,5 +11,6 @@ pub mod payload;
 pub mod profiles;
 pub mod record;
 pub mod secret;
+pub mod simulate;
 pub mod stats;
 pub mod ui;

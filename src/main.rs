@@ -46,6 +46,30 @@ fn main() -> ExitCode {
             });
             ExitCode::SUCCESS
         }
+        Run::Load(plan) => {
+            eprintln!(
+                "mqscope: publishing {} messages over {} topics to {}:{} ({} connection(s), QoS {}, rate {})",
+                plan.count,
+                plan.topics,
+                plan.host,
+                plan.port,
+                plan.connections,
+                plan.qos,
+                if plan.rate == 0 {
+                    "as fast as possible".to_owned()
+                } else {
+                    format!("{}/s", plan.rate)
+                }
+            );
+            let report = runtime.block_on(mqscope::simulate::run_load(plan));
+            println!(
+                "sent {} messages in {:.2} s: {:.0} messages/s",
+                report.sent,
+                report.seconds,
+                report.rate()
+            );
+            ExitCode::SUCCESS
+        }
         Run::Gui(options) => {
             // Entered, never blocked on: the UI thread only spawns onto it.
             let _guard = runtime.enter();

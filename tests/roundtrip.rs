@@ -159,3 +159,45 @@ fn round_trip_through_mosquitto() {
     let broker = Mosquitto::start();
     round_trip(broker.port, |published| published);
 }
+
+#[test]
+fn simulate_load_arrives_whole_through_mosquitto() {
+    let broker = Mosquitto::start();
+    let rt = runtime();
+    let spec = parse_broker_url(&broker.url()).unwrap();
+    let handle = ConnectionHandle::spawn(spec, rt.handle(), no_wake());
+    let mut model = Model::default();
+    let mut states = Vec::new();
+    assert!(pump_until(
+        &handle,
+        &mut model,
+        &mut states,
+        Duration::from_secs(10),
+        |_, s| is_connected(s)
+    ));
+    // Subscribed once the SUBACK is in; a short wait covers it.
+    std::thread::sleep(Duration::from_millis(300));
+    let plan = mqscope::simulate::LoadPlan {
+        host: "127.0.0.1".into(),
+        port: broker.port,
+        topics: 1_000,
+        rate: 0,
+        count: 20_000,
+        payload: mqscope::simulate::PayloadShape::Json,
+        qos: 1,
+        retain: false,
+        connections: 2,
+    };
+    let report = rt.block_on(mqscope::simulate::run_load(plan));
+    assert_eq!(report.sent, 20_000, "the broker acknowledged every message");
+    let arrived = pump_until(&handle, &mut model, &mut states, Duration::from_secs(30), |m, _| {
+        m.applied() >= 20_000
+    });
+    assert!(arrived, "only {} of 20000 arrived", model.applied());
+    assert_eq!(model.tree.topic_count(), 1_000);
+    assert_eq!(handle.received(), model.applied());
+    let node = model.tree.get(&mqscope::simulate::load_topic(0, 1_000)).unwrap();
+    let latest = model.history.latest(node).unwrap();
+    assert_eq!(latest.payload.len(), 64);
+    assert!(mqscope::payload::extract_number(&latest.payload, "value").is_some());
+}

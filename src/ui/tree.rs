@@ -310,7 +310,8 @@ impl TreePanel {
         None
     }
 
-    fn refresh_rows(&mut self, model: &Model) {
+    /// Rebuild the visible rows if the shape, expansion or search changed since the last call.
+    pub fn refresh_rows(&mut self, model: &Model) {
         let key = (model.tree.node_count(), self.expansion_version, self.search.version);
         if self.rows_key == Some(key) {
             return;
