@@ -9,15 +9,17 @@ use std::time::{Duration, Instant};
 use egui::RichText;
 
 use crate::demo::{DemoBroker, run_sensors};
-use crate::model::Model;
+use crate::model::{DEFAULT_SERIES_POINTS, Model};
 use crate::mqtt::{Command, ConnectionHandle, ConnectionSpec, ConnectionState, Event, Wake};
 use crate::profiles::ProfileStore;
 use crate::record::Recorder;
+use crate::settings::Settings;
 use crate::stats::{ConnectionStats, FrameTimes, StatsFile, StatsSnapshot, rss_bytes};
 use crate::ui::chart::ChartPanel;
 use crate::ui::inspector::InspectorPanel;
 use crate::ui::profile_form::{PasswordPrompt, ProfileForm};
 use crate::ui::publish::PublishPanel;
+use crate::ui::settings::SettingsWindow;
 use crate::ui::status::{StatusLine, state_dot_ui, state_text, status_bar_ui};
 use crate::ui::tree::TreePanel;
 use crate::ui::welcome::welcome_ui;
@@ -94,6 +96,9 @@ pub struct MqscopeApp {
     profile_form: Option<ProfileForm>,
     password_prompt: Option<PasswordPrompt>,
     confirm_clear: Option<ClearRetainedPrompt>,
+    settings: Settings,
+    settings_window: Option<SettingsWindow>,
+    config_dir: PathBuf,
     /// Topics whose retained message is being cleared.
     clearing: Option<Vec<String>>,
     stats: Option<StatsFile>,
@@ -108,8 +113,9 @@ impl MqscopeApp {
     /// context to wake. Network tasks are spawned on `runtime`.
     pub fn new(options: AppOptions, runtime: tokio::runtime::Handle) -> Self {
         let (profiles, warning) = ProfileStore::load(&options.config_dir);
+        let (settings, settings_warning) = Settings::load(&options.config_dir);
         let mut notices = Vec::new();
-        if let Some(warning) = warning {
+        for warning in [warning, settings_warning].into_iter().flatten() {
             notices.push((NoticeKind::Warning, warning));
         }
         let recorder = options.record.as_ref().and_then(|path| match Recorder::open(path) {
@@ -137,6 +143,9 @@ impl MqscopeApp {
             profile_form: None,
             password_prompt: None,
             confirm_clear: None,
+            settings,
+            settings_window: None,
+            config_dir: options.config_dir.clone(),
             clearing: None,
             stats: options.stats_json.map(StatsFile::new),
             recorder,
@@ -291,7 +300,7 @@ impl MqscopeApp {
         let handle = ConnectionHandle::spawn(spec, &self.runtime, wake);
         self.session = Some(Session {
             handle,
-            model: Model::default(),
+            model: Model::new(self.settings.history_limits(), DEFAULT_SERIES_POINTS),
             state: ConnectionState::Connecting,
         });
     }
@@ -422,6 +431,19 @@ impl MqscopeApp {
                     self.confirm_clear = Some(ClearRetainedPrompt { root, topics });
                 }
             }
+            Action::OpenSettings => self.settings_window = Some(SettingsWindow::new(self.settings)),
+            Action::ApplySettings(settings) => {
+                self.settings = settings;
+                if let Some(session) = &mut self.session {
+                    session.model.set_history_limits(settings.history_limits());
+                }
+                if let Err(e) = settings.save(&self.config_dir) {
+                    self.notices.push((
+                        NoticeKind::Warning,
+                        format!("Settings applied but not saved to {}: {e}", self.config_dir.display()),
+                    ));
+                }
+            }
             Action::ClearRetained(topics) => {
                 let Some(session) = &self.session else { return };
                 for topic in &topics {
@@ -502,6 +524,9 @@ impl MqscopeApp {
                 ui.label(RichText::new("mqscope").strong().size(16.0));
                 ui.separator();
                 self.connection_menu_ui(ui, &mut actions);
+                if ui.button("Settings").clicked() {
+                    actions.push(Action::OpenSettings);
+                }
                 if let Some(session) = &self.session {
                     let (text, color) = state_text(&session.state, &session.handle.spec.address(), Instant::now());
                     state_dot_ui(ui, color);
@@ -575,6 +600,14 @@ impl MqscopeApp {
             }
         }
         self.confirm_clear_ui(&ctx, &mut actions);
+        if let Some(window) = &mut self.settings_window {
+            let mut open = true;
+            let model = self.session.as_ref().map(|s| &s.model);
+            actions.extend(window.ui(&ctx, &mut open, model));
+            if !open {
+                self.settings_window = None;
+            }
+        }
         for action in actions {
             self.handle(action);
         }

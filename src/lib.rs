@@ -5,12 +5,14 @@
 pub mod app;
 pub mod cli;
 pub mod demo;
+pub mod files;
 pub mod model;
 pub mod mqtt;
 pub mod payload;
 pub mod profiles;
 pub mod record;
 pub mod secret;
+pub mod settings;
 pub mod simulate;
 pub mod stats;
 pub mod ui;

@@ -103,11 +103,8 @@ impl StatsFile {
 }
 
 fn write_atomic(path: &Path, snapshot: &StatsSnapshot) -> std::io::Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
     let json = serde_json::to_vec_pretty(snapshot).map_err(std::io::Error::other)?;
-    std::fs::write(&tmp, json)?;
-    std::fs::rename(&tmp, path)
+    crate::files::write_atomic(path, &json, false)
 }
 
 #[cfg(test)]

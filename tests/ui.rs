@@ -162,6 +162,8 @@ fn type_into(harness: &mut Harness<'static, TestApp>, label: &str, text: &str) {
     harness.step();
     harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
     harness.step();
+    harness.key_press(egui::Key::Backspace);
+    harness.step();
     harness.get_by_label(label).type_text(text);
     harness.step();
 }
@@ -200,4 +202,116 @@ fn corrupt_profiles_are_reported_and_a_new_profile_is_saved() {
     );
     let saved = std::fs::read_to_string(dir.join("profiles.json")).unwrap();
     assert!(saved.contains("staging.example") && saved.contains("1884"), "{saved}");
+}
+
+fn publish_many(port: u16, topics: impl Iterator<Item = String>) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let (client, mut eventloop) = rumqttc::AsyncClient::new(
+            rumqttc::MqttOptions::new("ui-test-publisher", "127.0.0.1", port),
+            10_000,
+        );
+        let mut sent = 0usize;
+        for topic in topics {
+            client
+                .publish(topic, rumqttc::QoS::AtLeastOnce, false, "1")
+                .await
+                .unwrap();
+            sent += 1;
+        }
+        let mut acked = 0;
+        while acked < sent {
+            if let Ok(rumqttc::Event::Incoming(rumqttc::Packet::PubAck(_))) = eventloop.poll().await {
+                acked += 1;
+            }
+        }
+    });
+}
+
+#[test]
+fn selection_and_view_stay_put_while_topics_arrive_above() {
+    let mut harness = harness(Startup::Demo);
+    step_until(&mut harness, "the demo tree", |h| {
+        has_label(h, "gateway_01") && has_label(h, "status")
+    });
+    harness.get_by_label("status").click();
+    step_until(&mut harness, "the status in the inspector", |h| {
+        has_label(h, "devices/gateway_01/status")
+    });
+    let port = harness.state().app.demo_port().unwrap();
+    // 120 new topics that sort above "devices" and open as they arrive.
+    publish_many(port, (0..120).map(|i| format!("aaa/new_{i}")));
+    step_until(&mut harness, "the new topics", |h| {
+        h.state().app.model().unwrap().tree.topic_count() >= 130
+    });
+    harness.run_steps(3);
+    assert!(
+        has_label(&harness, "status"),
+        "the selected row scrolled out of view as rows were added above it"
+    );
+    assert!(
+        has_label(&harness, "devices/gateway_01/status"),
+        "the inspector kept the selection"
+    );
+}
+
+#[test]
+fn search_filters_the_tree_and_counts_matches() {
+    let mut harness = harness(Startup::Demo);
+    step_until(&mut harness, "the demo tree", |h| {
+        has_label(h, "temp_sensor_004") && has_label(h, "status")
+    });
+    type_into(&mut harness, "Search", "sensor_002");
+    step_until(&mut harness, "the search result", |h| has_label(h, "1 match"));
+    assert!(has_label(&harness, "iot"), "the path to a match stays");
+    assert!(
+        !has_label(&harness, "temp_sensor_001"),
+        "non-matching topics are hidden"
+    );
+    assert!(!has_label(&harness, "gateway_01"));
+
+    // Payload search finds the gateway by its firmware field.
+    type_into(&mut harness, "Search", "firmware");
+    step_until(&mut harness, "no topic name matches", |h| has_label(h, "0 matches"));
+    harness.get_by_label("payloads").click();
+    step_until(&mut harness, "the payload match", |h| {
+        has_label(h, "1 match") && has_label(h, "gateway_01")
+    });
+
+    // Clearing the search brings every topic back.
+    type_into(&mut harness, "Search", "");
+    step_until(&mut harness, "the full tree", |h| {
+        has_label(h, "temp_sensor_001") && has_label(h, "gateway_01")
+    });
+}
+
+#[test]
+fn clearing_a_retained_message_asks_first_then_unmarks_the_topic() {
+    let mut harness = harness(Startup::Demo);
+    step_until(&mut harness, "the retained status", |h| {
+        h.state().app.model().is_some_and(|m| {
+            m.tree
+                .get("devices/gateway_01/status")
+                .is_some_and(|id| m.tree.node(id).retained)
+        })
+    });
+    harness.get_by_label("devices").click_secondary();
+    step_until(&mut harness, "the context menu", |h| {
+        has_label(h, "Clear retained messages…")
+    });
+    harness.get_by_label("Clear retained messages…").click();
+    step_until(&mut harness, "the confirmation", |h| {
+        has_text(h, "Clear the retained message of 1 topic at or below devices?")
+    });
+    harness.get_by_label("Clear 1 retained").click();
+    step_until(&mut harness, "the broker's confirmation", |h| {
+        let m = h.state().app.model().unwrap();
+        !m.tree.node(m.tree.get("devices/gateway_01/status").unwrap()).retained
+    });
+    step_until(&mut harness, "the done notice", |h| {
+        has_text(h, "Cleared 1 retained messages.")
+    });
 }

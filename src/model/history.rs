@@ -82,6 +82,25 @@ impl History {
         self.limits
     }
 
+    /// Change the bounds; what no longer fits is evicted now (oldest first,
+    /// the latest of every topic kept). O(topics), on a user's request only.
+    pub fn set_limits(&mut self, limits: HistoryLimits) {
+        self.limits = HistoryLimits {
+            per_topic: limits.per_topic.max(1),
+            byte_budget: limits.byte_budget,
+        };
+        for ring in &mut self.rings {
+            while ring.len() > self.limits.per_topic {
+                if let Some(old) = ring.pop_front() {
+                    self.bytes -= old.cost();
+                    self.stored -= 1;
+                    self.evicted += 1;
+                }
+            }
+        }
+        self.enforce_budget();
+    }
+
     /// Payload bytes (plus a small per-message overhead) currently held.
     pub fn bytes(&self) -> usize {
         self.bytes
@@ -152,16 +171,19 @@ impl History {
                 break;
             };
             let ring = &mut self.rings[node as usize];
-            match ring.front() {
-                Some(front) if front.seq == seq => {
-                    if ring.len() == 1 {
-                        self.arrival.push_back((node, seq));
-                        requeued += 1;
-                    } else if let Some(old) = ring.pop_front() {
+            match ring.front().map(|front| front.seq) {
+                Some(front) if front == seq && ring.len() > 1 => {
+                    if let Some(old) = ring.pop_front() {
                         self.bytes -= old.cost();
                         self.stored -= 1;
                         self.evicted += 1;
                     }
+                }
+                // The topic's latest (kept), or a live message behind an older
+                // one that was re-queued earlier: look at it again later.
+                Some(front) if front <= seq => {
+                    self.arrival.push_back((node, seq));
+                    requeued += 1;
                 }
                 // Already gone through the per-topic bound.
                 _ => {}
@@ -235,6 +257,55 @@ mod tests {
             assert_eq!(h.messages(node).len(), 1);
         }
         assert_eq!(h.evicted(), 5);
+    }
+
+    #[test]
+    fn a_kept_latest_message_does_not_hide_newer_ones_from_the_budget() {
+        let unit = 100 + PER_MESSAGE_OVERHEAD;
+        let mut h = History::new(HistoryLimits {
+            per_topic: 1_000,
+            byte_budget: 3 * unit,
+        });
+        push(&mut h, 0, &[0; 100]);
+        push(&mut h, 1, &[1; 100]);
+        push(&mut h, 1, &[2; 100]);
+        // Over budget: topic 0's only message is kept and re-queued behind.
+        push(&mut h, 1, &[3; 100]);
+        // Topic 0 gets newer messages; the budget must still hold as they come.
+        for i in 4..40u8 {
+            push(&mut h, 0, &[i; 100]);
+            assert!(h.bytes() <= 3 * unit, "over budget after message {i}: {}", h.bytes());
+        }
+        assert_eq!(h.latest(0).unwrap().payload[0], 39);
+        assert_eq!(h.latest(1).unwrap().payload[0], 3);
+    }
+
+    #[test]
+    fn lowering_the_limits_evicts_at_once() {
+        let mut h = History::new(HistoryLimits {
+            per_topic: 100,
+            byte_budget: usize::MAX,
+        });
+        for i in 0..50u8 {
+            push(&mut h, 0, &[i; 100]);
+            push(&mut h, 1, &[i; 100]);
+        }
+        h.set_limits(HistoryLimits {
+            per_topic: 10,
+            byte_budget: usize::MAX,
+        });
+        assert_eq!(h.messages(0).len(), 10);
+        assert_eq!(h.messages(0).front().unwrap().payload[0], 40);
+        let budget = 6 * (100 + PER_MESSAGE_OVERHEAD);
+        h.set_limits(HistoryLimits {
+            per_topic: 10,
+            byte_budget: budget,
+        });
+        assert!(h.bytes() <= budget);
+        assert_eq!(h.stored_messages(), 6);
+        assert_eq!(h.latest(0).unwrap().payload[0], 49);
+        assert_eq!(h.latest(1).unwrap().payload[0], 49);
+        assert_eq!(h.evicted(), 100 - 6);
     }
 
     #[test]

@@ -55,6 +55,11 @@ impl Model {
         self.rate.add(n, now);
     }
 
+    /// Change how much history is kept; what no longer fits goes now.
+    pub fn set_history_limits(&mut self, limits: HistoryLimits) {
+        self.history.set_limits(limits);
+    }
+
     pub fn applied(&self) -> u64 {
         self.applied
     }

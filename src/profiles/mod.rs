@@ -5,7 +5,6 @@
 //! user ticked "save password" for that profile, and then the file is 0600.
 
 use std::fs;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -147,9 +146,8 @@ impl ProfileStore {
                 (store, None)
             }
             Err(parse) => {
-                let backup = backup_path(&path);
-                let kept = match fs::rename(&path, &backup) {
-                    Ok(()) => format!("It was kept as {}", backup.display()),
+                let kept = match crate::files::move_aside(&path) {
+                    Ok(backup) => format!("It was kept as {}", backup.display()),
                     Err(e) => format!("It could not be moved aside ({e}) and was left as it is"),
                 };
                 let message = format!(
@@ -211,47 +209,19 @@ impl ProfileStore {
         self.save()
     }
 
-    /// Write atomically: a temp file in the same folder, synced, then renamed over.
+    /// Write atomically (temp file + rename), readable by the owner only:
+    /// saved passwords are plain text by the user's choice.
     fn save(&self) -> Result<(), ProfilesError> {
         let path = self.path();
-        let write_err = |source| ProfilesError::Write {
-            path: path.clone(),
-            source,
-        };
-        fs::create_dir_all(&self.dir).map_err(write_err)?;
         let file = ProfilesFile {
             version: SCHEMA_VERSION,
             profiles: self.profiles.clone(),
         };
-        let json = serde_json::to_vec_pretty(&file).map_err(|e| write_err(std::io::Error::other(e)))?;
-        let tmp = self.dir.join(format!("{PROFILES_FILE}.tmp"));
-        {
-            let mut options = fs::OpenOptions::new();
-            options.write(true).create(true).truncate(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt as _;
-                // Saved passwords are plain text by the user's choice: nobody else may read them.
-                options.mode(0o600);
-            }
-            let mut f = options.open(&tmp).map_err(write_err)?;
-            f.write_all(&json).map_err(write_err)?;
-            f.sync_all().map_err(write_err)?;
-        }
-        fs::rename(&tmp, &path).map_err(write_err)?;
-        Ok(())
+        serde_json::to_vec_pretty(&file)
+            .map_err(std::io::Error::other)
+            .and_then(|json| crate::files::write_atomic(&path, &json, true))
+            .map_err(|source| ProfilesError::Write { path, source })
     }
-}
-
-fn backup_path(path: &Path) -> PathBuf {
-    let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
-    let mut candidate = path.with_extension(format!("json.corrupt-{stamp}"));
-    let mut n = 1;
-    while candidate.exists() {
-        candidate = path.with_extension(format!("json.corrupt-{stamp}-{n}"));
-        n += 1;
-    }
-    candidate
 }
 
 #[cfg(test)]

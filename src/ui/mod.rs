@@ -7,6 +7,7 @@ pub mod chart;
 pub mod inspector;
 pub mod profile_form;
 pub mod publish;
+pub mod settings;
 pub mod status;
 pub mod style;
 pub mod tree;
@@ -51,6 +52,8 @@ pub enum Action {
     AskClearRetained(NodeId),
     /// Publish an empty retained message to each of these topics.
     ClearRetained(Vec<String>),
+    OpenSettings,
+    ApplySettings(crate::settings::Settings),
 }
 
 /// Format a time as local `HH:MM:SS.mmm`.

@@ -1,0 +1,113 @@
+//! App settings that are not about one broker: how much history to keep.
+//! Stored as `settings.json` beside the profiles; a file that does not parse
+//! is moved aside and reported, like the profiles file.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{DEFAULT_BYTE_BUDGET, DEFAULT_PER_TOPIC, HistoryLimits};
+
+pub const SETTINGS_FILE: &str = "settings.json";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// Messages kept per topic.
+    pub history_per_topic: usize,
+    /// Memory for message history, shared by all topics, in MiB.
+    pub history_budget_mib: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            history_per_topic: DEFAULT_PER_TOPIC,
+            history_budget_mib: DEFAULT_BYTE_BUDGET / (1024 * 1024),
+        }
+    }
+}
+
+pub const PER_TOPIC_RANGE: std::ops::RangeInclusive<usize> = 1..=1_000_000;
+pub const BUDGET_MIB_RANGE: std::ops::RangeInclusive<usize> = 1..=1_048_576;
+
+impl Settings {
+    pub fn history_limits(&self) -> HistoryLimits {
+        HistoryLimits {
+            per_topic: self
+                .history_per_topic
+                .clamp(*PER_TOPIC_RANGE.start(), *PER_TOPIC_RANGE.end()),
+            byte_budget: self
+                .history_budget_mib
+                .clamp(*BUDGET_MIB_RANGE.start(), *BUDGET_MIB_RANGE.end())
+                .saturating_mul(1024 * 1024),
+        }
+    }
+
+    pub fn path(dir: &Path) -> PathBuf {
+        dir.join(SETTINGS_FILE)
+    }
+
+    /// Load from `dir`; defaults when there is no file. The message, if any, is for the user.
+    pub fn load(dir: &Path) -> (Self, Option<String>) {
+        let path = Self::path(dir);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (Self::default(), None),
+            Err(e) => {
+                return (
+                    Self::default(),
+                    Some(format!("Settings not loaded from {}: {e}.", path.display())),
+                );
+            }
+        };
+        match serde_json::from_str(&text) {
+            Ok(settings) => (settings, None),
+            Err(parse) => {
+                let kept = match crate::files::move_aside(&path) {
+                    Ok(backup) => format!("it was kept as {}", backup.display()),
+                    Err(e) => format!("it could not be moved aside ({e})"),
+                };
+                (
+                    Self::default(),
+                    Some(format!(
+                        "Your settings file {} could not be read ({parse}); {kept}. Using the defaults.",
+                        path.display()
+                    )),
+                )
+            }
+        }
+    }
+
+    pub fn save(&self, dir: &Path) -> std::io::Result<()> {
+        let json = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
+        crate::files::write_atomic(&Self::path(dir), &json, false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn save_load_and_corrupt_file() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(Settings::load(dir.path()), (Settings::default(), None));
+        let s = Settings {
+            history_per_topic: 50,
+            history_budget_mib: 64,
+        };
+        s.save(dir.path()).unwrap();
+        assert_eq!(Settings::load(dir.path()), (s, None));
+        assert_eq!(s.history_limits().byte_budget, 64 * 1024 * 1024);
+
+        std::fs::write(Settings::path(dir.path()), "{ nope").unwrap();
+        let (loaded, warning) = Settings::load(dir.path());
+        assert_eq!(loaded, Settings::default());
+        assert!(warning.unwrap().contains("kept as"));
+        assert!(
+            !Settings::path(dir.path()).exists(),
+            "moved aside, not left to be overwritten"
+        );
+    }
+}

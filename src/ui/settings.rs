@@ -1,0 +1,56 @@
+//! The settings window: how many messages each topic keeps and how much
+//! memory all history may use, with what is held now.
+
+use super::Action;
+use crate::model::Model;
+use crate::payload::human_size;
+use crate::settings::{BUDGET_MIB_RANGE, PER_TOPIC_RANGE, Settings};
+
+#[derive(Debug)]
+pub struct SettingsWindow {
+    draft: Settings,
+}
+
+impl SettingsWindow {
+    pub fn new(current: Settings) -> Self {
+        Self { draft: current }
+    }
+
+    pub fn ui(&mut self, ctx: &egui::Context, open: &mut bool, model: Option<&Model>) -> Option<Action> {
+        let mut action = None;
+        egui::Window::new("Settings")
+            .collapsible(false)
+            .resizable(false)
+            .open(open)
+            .show(ctx, |ui| {
+                egui::Grid::new("settings_grid").num_columns(2).spacing([12.0, 8.0]).show(ui, |ui| {
+                    let label = ui.label("Messages kept per topic");
+                    ui.add(egui::DragValue::new(&mut self.draft.history_per_topic).range(PER_TOPIC_RANGE))
+                        .labelled_by(label.id);
+                    ui.end_row();
+                    let label = ui.label("History memory budget (MiB)");
+                    ui.add(egui::DragValue::new(&mut self.draft.history_budget_mib).range(BUDGET_MIB_RANGE))
+                        .labelled_by(label.id);
+                    ui.end_row();
+                });
+                ui.weak("Past the budget the oldest messages of all topics go first; the latest message of every topic is always kept.");
+                if let Some(model) = model {
+                    ui.label(format!(
+                        "Now: {} messages in {} ({} let go so far).",
+                        model.history.stored_messages(),
+                        human_size(model.history.bytes()),
+                        model.history.evicted()
+                    ));
+                }
+                ui.horizontal(|ui| {
+                    if ui.button("Apply").clicked() {
+                        action = Some(Action::ApplySettings(self.draft));
+                    }
+                    if ui.button("Defaults").clicked() {
+                        self.draft = Settings::default();
+                    }
+                });
+            });
+        action
+    }
+}
