@@ -3,7 +3,9 @@
 //! reports the model's memory per topic.
 #![allow(unsafe_code)] // the counting global allocator below; nothing else
 
-use std::alloc::{GlobalAlloc, Layout, System};
+use std::alloc::{GlobalAlloc, Layout};
+
+use mimalloc::MiMalloc as System;
 use std::hint::black_box;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime};
@@ -16,7 +18,7 @@ struct CountingAllocator;
 
 static ALLOCATED: AtomicUsize = AtomicUsize::new(0);
 
-// SAFETY: forwards every call to the system allocator unchanged; only counts bytes.
+// SAFETY: forwards every call to the app's allocator (mimalloc, as in main.rs) unchanged; only counts bytes.
 unsafe impl GlobalAlloc for CountingAllocator {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         ALLOCATED.fetch_add(layout.size(), Ordering::Relaxed);

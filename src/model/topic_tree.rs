@@ -34,6 +34,8 @@ pub struct TopicNode {
     pub subtree_messages: u64,
     /// Topics that have received at least one message, below this node (not counting itself).
     pub subtopics: u32,
+    /// Hash of the full topic, kept so the index can grow without rebuilding topics.
+    topic_hash: u64,
 }
 
 impl TopicNode {
@@ -115,6 +117,7 @@ impl TopicTree {
             own_messages: 0,
             subtree_messages: 0,
             subtopics: 0,
+            topic_hash: 0,
         };
         Self {
             nodes: vec![root],
@@ -247,6 +250,7 @@ impl TopicTree {
     fn add_child(&mut self, parent: NodeId, segment: &str, prefix: &str, depth: usize) -> NodeId {
         let id = self.nodes.len() as NodeId;
         let name = self.segments.intern(segment);
+        let topic_hash = hash_str(prefix);
         self.nodes.push(TopicNode {
             parent,
             segment: name,
@@ -256,13 +260,12 @@ impl TopicTree {
             own_messages: 0,
             subtree_messages: 0,
             subtopics: 0,
+            topic_hash,
         });
         let Self {
             nodes, segments, index, ..
         } = self;
-        index.insert_unique(hash_str(prefix), id, |&other| {
-            hash_str(&path_of(nodes, segments, other))
-        });
+        index.insert_unique(topic_hash, id, |&other| nodes[other as usize].topic_hash);
         let siblings = &nodes[parent as usize].children;
         let at = siblings
             .binary_search_by(|&s| natural_cmp(segments.get(nodes[s as usize].segment), segment))
@@ -270,19 +273,6 @@ impl TopicTree {
         nodes[parent as usize].children.insert(at, id);
         id
     }
-}
-
-/// The full topic of `id`, for re-hashing when the index grows (rare: amortised O(1)).
-fn path_of(nodes: &[TopicNode], segments: &Interner, id: NodeId) -> String {
-    let mut parts = Vec::new();
-    let mut cursor = id;
-    while cursor != ROOT {
-        let node = &nodes[cursor as usize];
-        parts.push(segments.get(node.segment));
-        cursor = node.parent;
-    }
-    parts.reverse();
-    parts.join("/")
 }
 
 /// Compare two topic segments the way people read them: runs of digits by
