@@ -16,11 +16,11 @@ sleep 1
 MQSCOPE_CONFIG_DIR=$config ./target/release/mqscope --demo &
 app=$!
 sleep 4
-for row_y in 391 437 483 529; do          # iot/temp_sensor_00N/temperature rows
+for row_y in 414 460 506 552; do          # iot/temp_sensor_00N/temperature rows
   xdotool mousemove 98 "$row_y" click 1; sleep 0.7
   xdotool mousemove 563 90 click 1; sleep 0.5   # the "📈 temperature" button
 done
-xdotool mousemove 98 391 click 1
+xdotool mousemove 98 414 click 1
 sleep 40                                   # let the chart grow
 xdotool mousemove 900 780                  # hover the chart: shows time and value
 sleep 1

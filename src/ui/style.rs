@@ -20,7 +20,8 @@ pub const PREVIEW: Color32 = Color32::from_gray(150);
 pub const COUNTS: Color32 = Color32::from_gray(120);
 pub const WARNING_BG: Color32 = Color32::from_rgb(90, 60, 20);
 pub const INFO_BG: Color32 = Color32::from_rgb(30, 60, 90);
-pub const ARRIVAL_GLOW: Color32 = Color32::from_rgba_premultiplied(60, 110, 60, 60);
+/// Row background right after a message arrives; fades out over a second.
+pub const ARRIVAL_GLOW: Color32 = Color32::from_rgba_premultiplied(16, 40, 22, 40);
 pub const SEARCH_HIT_BG: Color32 = Color32::from_rgb(150, 110, 20);
 pub const OK_TEXT: Color32 = Color32::from_rgb(110, 210, 140);
 

@@ -18,7 +18,7 @@ const AUTO_EXPAND_NODE_LIMIT: usize = 200;
 /// Time a frame may spend on the search before it draws.
 const SEARCH_SLICE: Duration = Duration::from_millis(3);
 /// How long a row glows after a message arrives.
-const HIGHLIGHT_FOR: Duration = Duration::from_millis(1500);
+const HIGHLIGHT_FOR: Duration = Duration::from_millis(1000);
 
 #[derive(Debug, Default)]
 pub struct TreePanel {
@@ -347,6 +347,8 @@ impl TreePanel {
             .filter(|a| *a < HIGHLIGHT_FOR)
             .map(|a| 1.0 - a.as_secs_f32() / HIGHLIGHT_FOR.as_secs_f32());
         let searching = self.search.job.is_some();
+        // Reserve the background now so the glow is painted under the row's text.
+        let background = ui.painter().add(egui::Shape::Noop);
         let row = ui.horizontal(|ui| {
             ui.set_min_height(style::TREE_ROW_HEIGHT);
             ui.add_space(f32::from(node.depth) * style::TREE_INDENT);
@@ -416,8 +418,9 @@ impl TreePanel {
             }
         });
         if let Some(strength) = glow {
+            let rect = row.response.rect.with_max_x(ui.max_rect().right());
             let fill = style::ARRIVAL_GLOW.gamma_multiply(strength);
-            ui.painter().rect_filled(row.response.rect, 2.0, fill);
+            ui.painter().set(background, egui::Shape::rect_filled(rect, 2.0, fill));
         }
         (action, glow.is_some())
     }
