@@ -126,12 +126,14 @@ impl SearchJob {
 }
 
 fn contains_lowercase(haystack: &str, lowercase_needle: &str) -> bool {
-    if haystack.is_ascii() && lowercase_needle.is_ascii() {
+    if lowercase_needle.is_empty() {
+        true
+    } else if haystack.is_ascii() && lowercase_needle.is_ascii() {
+        // No allocation on the common path: topics are mostly ASCII.
         haystack
             .as_bytes()
-            .windows(lowercase_needle.len().max(1))
+            .windows(lowercase_needle.len())
             .any(|w| w.eq_ignore_ascii_case(lowercase_needle.as_bytes()))
-            || lowercase_needle.is_empty()
     } else {
         haystack.to_lowercase().contains(lowercase_needle)
     }
@@ -171,11 +173,9 @@ impl TreePanel {
     pub fn ui(&mut self, ui: &mut egui::Ui, model: &Model) -> Option<Action> {
         let tree = &model.tree;
         self.auto_expand(tree);
-        let mut action = self.search_ui(ui, model);
+        self.search_ui(ui, model);
         self.refresh_rows(model);
-        if let Some(a) = self.keyboard(ui, model) {
-            action = Some(a);
-        }
+        let mut action = self.keyboard(ui, model);
         ui.separator();
         if self.rows.is_empty() {
             if self.search.job.is_some() {
@@ -244,7 +244,7 @@ impl TreePanel {
         }
     }
 
-    fn search_ui(&mut self, ui: &mut egui::Ui, model: &Model) -> Option<Action> {
+    fn search_ui(&mut self, ui: &mut egui::Ui, model: &Model) {
         let tree = &model.tree;
         let mut changed = false;
         ui.horizontal(|ui| {
@@ -307,7 +307,6 @@ impl TreePanel {
                 }
             });
         }
-        None
     }
 
     /// Rebuild the visible rows if the shape, expansion or search changed since the last call.
@@ -519,4 +518,79 @@ fn name_text(ui: &egui::Ui, name: &str, query: Option<&str>, matched: bool) -> e
         None => job.append(name, 0.0, hit),
     }
     job.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ReceivedMessage;
+
+    fn model(topics: &[(&str, &str)]) -> Model {
+        let mut model = Model::default();
+        let batch = topics
+            .iter()
+            .map(|(t, p)| ReceivedMessage::new(*t, p.as_bytes(), 0, false))
+            .collect();
+        model.apply(batch, Instant::now());
+        model
+    }
+
+    fn search(model: &Model, query: &str, payloads: bool) -> (u64, Vec<String>) {
+        let mut panel = TreePanel::default();
+        panel.search.job = Some(SearchJob::new(query, payloads));
+        while !panel.search.job.as_ref().unwrap().done(&model.tree) {
+            panel.search.job.as_mut().unwrap().run(model, Duration::from_millis(1));
+        }
+        panel.search.version += 1;
+        panel.refresh_rows(model);
+        let matches = panel.search.job.as_ref().unwrap().matches;
+        (matches, panel.rows().iter().map(|&id| model.tree.topic(id)).collect())
+    }
+
+    #[test]
+    fn search_keeps_matches_and_their_ancestors_only() {
+        let m = model(&[
+            ("home/living_room/light", "ON"),
+            ("home/bedroom/light", "OFF"),
+            ("home/kitchen/power", "12 W"),
+            ("iot/sensor/temperature", r#"{"unit":"Celsius"}"#),
+        ]);
+        let (n, rows) = search(&m, "LIGHT", false);
+        assert_eq!(n, 2, "case-insensitive");
+        assert_eq!(
+            rows,
+            [
+                "home",
+                "home/bedroom",
+                "home/bedroom/light",
+                "home/living_room",
+                "home/living_room/light"
+            ]
+        );
+        let (n, rows) = search(&m, "living_room/li", false);
+        assert_eq!(n, 1, "a query with / matches across levels");
+        assert_eq!(rows.last().unwrap(), "home/living_room/light");
+        assert_eq!(search(&m, "celsius", false).0, 0);
+        let (n, rows) = search(&m, "celsius", true);
+        assert_eq!(n, 1, "payload search");
+        assert_eq!(rows, ["iot", "iot/sensor", "iot/sensor/temperature"]);
+    }
+
+    #[test]
+    fn rows_follow_expansion_without_search() {
+        let m = model(&[("a/b/c", "1"), ("a/d", "2"), ("e", "3")]);
+        let mut panel = TreePanel::default();
+        panel.refresh_rows(&m);
+        let names = |p: &TreePanel| p.rows().iter().map(|&id| m.tree.topic(id)).collect::<Vec<_>>();
+        assert_eq!(names(&panel), ["a", "e"]);
+        panel.set_expanded(m.tree.get("a").unwrap(), true);
+        panel.refresh_rows(&m);
+        assert_eq!(names(&panel), ["a", "a/b", "a/d", "e"]);
+        panel.expand_all(&m.tree);
+        panel.refresh_rows(&m);
+        assert_eq!(names(&panel), ["a", "a/b", "a/b/c", "a/d", "e"]);
+        panel.collapse_all();
+        panel.refresh_rows(&m);
+        assert_eq!(names(&panel), ["a", "e"]);
+    }
 }
