@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::time::Instant;
 
 use rumqttc::{AsyncClient, QoS};
-use tokio::sync::{Notify, mpsc as tmpsc};
+use tokio::sync::{Notify, Semaphore, mpsc as tmpsc};
 
 use crate::model::ReceivedMessage;
 
@@ -110,9 +110,14 @@ pub struct Counters {
     pub received: AtomicU64,
 }
 
+/// Messages waiting between the polling task and the batching task.
+const QUEUED_MESSAGES: usize = 65_536;
+/// Batches (of up to 1,000 messages) handed to the UI and not yet applied.
+const BATCHES_IN_FLIGHT: usize = 64;
+
 /// Shared between the handle, the worker and the command task.
-#[derive(Default)]
 struct Control {
+    batches_in_flight: Arc<Semaphore>,
     closing: AtomicBool,
     wake_worker: Notify,
     /// Publishes handed to rumqttc, in order, so their acks can be named.
@@ -141,10 +146,14 @@ impl ConnectionHandle {
         let (commands, commands_rx) = tmpsc::unbounded_channel();
         let counters = Arc::new(Counters::default());
         let control = Arc::new(Control {
+            batches_in_flight: Arc::new(Semaphore::new(BATCHES_IN_FLIGHT)),
+            closing: AtomicBool::new(false),
+            wake_worker: Notify::new(),
+            outbox: Mutex::default(),
             subscriptions: Mutex::new(spec.subscriptions.clone()),
-            ..Control::default()
+            pending_subscribes: Mutex::default(),
         });
-        let (to_ui, to_ui_rx) = tmpsc::unbounded_channel();
+        let (to_ui, to_ui_rx) = tmpsc::channel(QUEUED_MESSAGES);
         let worker = worker::Worker {
             address: spec.address(),
             client: client.clone(),
@@ -154,7 +163,12 @@ impl ConnectionHandle {
             control: control.clone(),
         };
         runtime.spawn(worker.run());
-        runtime.spawn(worker::batch_loop(to_ui_rx, events_tx, wake));
+        runtime.spawn(worker::batch_loop(
+            to_ui_rx,
+            events_tx,
+            control.batches_in_flight.clone(),
+            wake,
+        ));
         runtime.spawn(command_loop(client, commands_rx, control.clone(), to_ui));
         Self {
             spec,
@@ -174,9 +188,14 @@ impl ConnectionHandle {
         self.counters.received.load(Ordering::Relaxed)
     }
 
-    /// The next event, if one is waiting. Never blocks.
+    /// The next event, if one is waiting. Never blocks. Taking a batch of
+    /// messages lets the connection send the next one.
     pub fn try_event(&self) -> Option<Event> {
-        self.events.try_recv().ok()
+        let event = self.events.try_recv().ok()?;
+        if matches!(event, Event::Messages(_)) {
+            self.control.batches_in_flight.add_permits(1);
+        }
+        Some(event)
     }
 
     pub fn send(&self, command: Command) {
@@ -192,6 +211,7 @@ impl ConnectionHandle {
     /// Disconnect cleanly and stop both tasks.
     pub fn close(&self) {
         self.control.closing.store(true, Ordering::SeqCst);
+        self.control.batches_in_flight.close();
         self.control.wake_worker.notify_one();
         let _ = self.commands.send(Command::Reconnect); // wakes the command task to see `closing`
     }
@@ -217,10 +237,10 @@ async fn command_loop(
     client: AsyncClient,
     mut commands: tmpsc::UnboundedReceiver<Command>,
     control: Arc<Control>,
-    to_ui: tmpsc::UnboundedSender<worker::ToUi>,
+    to_ui: tmpsc::Sender<worker::ToUi>,
 ) {
-    let report = |event| {
-        let _ = to_ui.send(worker::ToUi::Event(event));
+    let report = async |event| {
+        let _ = to_ui.send(worker::ToUi::Event(event)).await;
     };
     while let Some(command) = commands.recv().await {
         if control.closing.load(Ordering::SeqCst) {
@@ -235,7 +255,7 @@ async fn command_loop(
                 retain,
             } => {
                 if let Err(reason) = validate_topic(&topic) {
-                    report(Event::PublishFailed { topic, reason });
+                    report(Event::PublishFailed { topic, reason }).await;
                     continue;
                 }
                 if let Ok(mut outbox) = control.outbox.lock() {
@@ -245,14 +265,16 @@ async fn command_loop(
                     report(Event::PublishFailed {
                         topic,
                         reason: format!("could not queue the message: {e}"),
-                    });
+                    })
+                    .await;
                 }
             }
             Command::Subscribe { filter } => {
                 if let Err(reason) = validate_filter(&filter) {
                     report(Event::SubscribeRefused {
                         filter: format!("{filter}: {reason}"),
-                    });
+                    })
+                    .await;
                     continue;
                 }
                 if let Ok(mut subs) = control.subscriptions.lock()

@@ -12,9 +12,11 @@ use crate::secret::Secret;
 pub const DEFAULT_PORT: u16 = 1883;
 /// Default keepalive, the one most clients use.
 pub const DEFAULT_KEEPALIVE_S: u16 = 60;
-/// Largest packet we accept or send. rumqttc's own default (10 KiB) would drop
-/// the connection on the first real-world image or firmware payload.
-pub const DEFAULT_MAX_PACKET_BYTES: usize = 16 * 1024 * 1024;
+/// Largest packet we accept or send: MQTT's own limit (a 4-byte remaining
+/// length, 256 MiB). rumqttc's default (10 KiB) would drop the connection on
+/// the first real-world image or firmware payload. Buffers grow with the
+/// packets that actually arrive, not with this limit.
+pub const DEFAULT_MAX_PACKET_BYTES: usize = 268_435_455;
 /// Seconds to wait for TCP connect + CONNACK.
 const CONNECT_TIMEOUT_S: u64 = 10;
 

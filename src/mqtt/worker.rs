@@ -13,7 +13,7 @@ use rumqttc::{
     SubscribeFilter, SubscribeReasonCode,
 };
 
-use tokio::sync::mpsc as tmpsc;
+use tokio::sync::{Semaphore, mpsc as tmpsc};
 
 use super::{ConnectionState, Control, Counters, Event, Wake};
 use crate::model::ReceivedMessage;
@@ -31,7 +31,7 @@ pub(super) struct Worker {
     pub address: String,
     pub client: AsyncClient,
     pub eventloop: EventLoop,
-    pub out: tmpsc::UnboundedSender<ToUi>,
+    pub out: tmpsc::Sender<ToUi>,
     pub counters: Arc<Counters>,
     pub control: Arc<Control>,
 }
@@ -45,23 +45,37 @@ enum Step {
 /// per wake-up: a burst becomes a few large batches (one repaint each), a
 /// trickle goes through at once. Runs on its own task, so the event loop's
 /// `poll()` is never cancelled midway (that would lose the acks it was writing).
-pub(super) async fn batch_loop(mut rx: tmpsc::UnboundedReceiver<ToUi>, events: mpsc::Sender<Event>, wake: Wake) {
+pub(super) async fn batch_loop(
+    mut rx: tmpsc::Receiver<ToUi>,
+    events: mpsc::Sender<Event>,
+    batches_in_flight: Arc<Semaphore>,
+    wake: Wake,
+) {
     let mut incoming = Vec::with_capacity(BATCH_MAX_MESSAGES);
     let mut batch: Vec<ReceivedMessage> = Vec::new();
+    // One permit per batch the UI has not applied yet: a stalled UI holds up
+    // this task, then the polling task, then the socket — memory stays bounded.
+    let send_batch = async |batch: &mut Vec<ReceivedMessage>| -> bool {
+        let Ok(permit) = batches_in_flight.acquire().await else {
+            return false; // the connection was closed
+        };
+        permit.forget(); // given back by the UI when it takes the batch
+        events.send(Event::Messages(std::mem::take(batch))).is_ok()
+    };
     while rx.recv_many(&mut incoming, BATCH_MAX_MESSAGES).await > 0 {
         for item in incoming.drain(..) {
             match item {
                 ToUi::Message(m) => batch.push(m),
                 ToUi::Event(event) => {
-                    if !batch.is_empty() {
-                        let _ = events.send(Event::Messages(std::mem::take(&mut batch)));
+                    if !batch.is_empty() && !send_batch(&mut batch).await {
+                        return;
                     }
                     let _ = events.send(event);
                 }
             }
         }
-        if !batch.is_empty() {
-            let _ = events.send(Event::Messages(std::mem::take(&mut batch)));
+        if !batch.is_empty() && !send_batch(&mut batch).await {
+            return;
         }
         wake();
     }
@@ -71,7 +85,7 @@ impl Worker {
     pub async fn run(mut self) {
         let mut backoff = ReconnectBackoff::default();
         let mut unacked: HashMap<u16, (String, u8)> = HashMap::new();
-        self.report(Event::State(ConnectionState::Connecting));
+        report(&self.out, Event::State(ConnectionState::Connecting)).await;
         loop {
             let step = tokio::select! {
                 biased;
@@ -86,11 +100,13 @@ impl Worker {
                 Step::Polled(Ok(MqttEvent::Incoming(Packet::Publish(p)))) => {
                     self.counters.received.fetch_add(1, Ordering::Relaxed);
                     let message = ReceivedMessage::new(p.topic, &p.payload[..], p.qos as u8, p.retain);
-                    let _ = self.out.send(ToUi::Message(message));
+                    // Waits when the UI is behind: the socket then stops being read and the
+                    // broker holds (or, for QoS 0, drops and does not count) what comes next.
+                    let _ = self.out.send(ToUi::Message(message)).await;
                 }
                 Step::Polled(Ok(MqttEvent::Incoming(Packet::ConnAck(_)))) => {
                     backoff.reset();
-                    self.report(Event::State(ConnectionState::Connected));
+                    report(&self.out, Event::State(ConnectionState::Connected)).await;
                     self.subscribe_all();
                 }
                 Step::Polled(Ok(MqttEvent::Incoming(Packet::SubAck(ack)))) => {
@@ -102,20 +118,24 @@ impl Worker {
                         .and_then(|mut p| p.pop_front())
                         .unwrap_or_default();
                     for (filter, code) in filters.into_iter().zip(ack.return_codes) {
-                        self.report(match code {
-                            SubscribeReasonCode::Success(qos) => Event::Subscribed {
-                                filter,
-                                granted_qos: qos as u8,
+                        report(
+                            &self.out,
+                            match code {
+                                SubscribeReasonCode::Success(qos) => Event::Subscribed {
+                                    filter,
+                                    granted_qos: qos as u8,
+                                },
+                                SubscribeReasonCode::Failure => Event::SubscribeRefused { filter },
                             },
-                            SubscribeReasonCode::Failure => Event::SubscribeRefused { filter },
-                        });
+                        )
+                        .await;
                     }
                 }
                 Step::Polled(Ok(MqttEvent::Outgoing(Outgoing::Publish(pkid)))) => {
                     let sent = self.control.outbox.lock().ok().and_then(|mut o| o.pop_front());
                     if let Some((topic, qos)) = sent {
                         if qos == 0 {
-                            self.report(Event::Published { topic, qos });
+                            report(&self.out, Event::Published { topic, qos }).await;
                         } else {
                             unacked.insert(pkid, (topic, qos));
                         }
@@ -123,12 +143,12 @@ impl Worker {
                 }
                 Step::Polled(Ok(MqttEvent::Incoming(Packet::PubAck(ack)))) => {
                     if let Some((topic, qos)) = unacked.remove(&ack.pkid) {
-                        self.report(Event::Published { topic, qos });
+                        report(&self.out, Event::Published { topic, qos }).await;
                     }
                 }
                 Step::Polled(Ok(MqttEvent::Incoming(Packet::PubComp(ack)))) => {
                     if let Some((topic, qos)) = unacked.remove(&ack.pkid) {
-                        self.report(Event::Published { topic, qos });
+                        report(&self.out, Event::Published { topic, qos }).await;
                     }
                 }
                 Step::Polled(Ok(_)) => {}
@@ -137,18 +157,22 @@ impl Worker {
                     if retry {
                         let delay = backoff.next_delay();
                         tracing::info!(address = %self.address, %reason, ?delay, "connection lost; will retry");
-                        self.report(Event::State(ConnectionState::Reconnecting {
-                            retry_at: Instant::now() + delay,
-                            attempt: backoff.attempt(),
-                            reason,
-                        }));
+                        report(
+                            &self.out,
+                            Event::State(ConnectionState::Reconnecting {
+                                retry_at: Instant::now() + delay,
+                                attempt: backoff.attempt(),
+                                reason,
+                            }),
+                        )
+                        .await;
                         tokio::select! {
                             _ = tokio::time::sleep(delay) => {}
                             _ = self.control.wake_worker.notified() => {}
                         }
                     } else {
                         tracing::warn!(address = %self.address, %reason, "connection refused; not retrying");
-                        self.report(Event::State(ConnectionState::Failed { reason }));
+                        report(&self.out, Event::State(ConnectionState::Failed { reason })).await;
                         // Wait for the user: Retry (or close). Retrying a refusal would hammer the broker.
                         self.control.wake_worker.notified().await;
                         backoff.reset();
@@ -156,7 +180,7 @@ impl Worker {
                     if self.closing() {
                         break;
                     }
-                    self.report(Event::State(ConnectionState::Connecting));
+                    report(&self.out, Event::State(ConnectionState::Connecting)).await;
                 }
             }
         }
@@ -170,16 +194,11 @@ impl Worker {
             }
         })
         .await;
-        self.report(Event::State(ConnectionState::Closed));
+        report(&self.out, Event::State(ConnectionState::Closed)).await;
     }
 
     fn closing(&self) -> bool {
         self.control.closing.load(Ordering::SeqCst)
-    }
-
-    fn report(&self, event: Event) {
-        // The receiver is gone only when the UI dropped the connection; nothing to tell then.
-        let _ = self.out.send(ToUi::Event(event));
     }
 
     /// (Re)subscribe every filter after a CONNACK, without awaiting: the request
@@ -197,6 +216,12 @@ impl Worker {
             tracing::warn!(error = %e, "could not queue the subscriptions");
         }
     }
+}
+
+/// Tell the UI, in order with the messages. The receiver is gone only when the
+/// UI dropped the connection; there is nobody to tell then.
+async fn report(out: &tmpsc::Sender<ToUi>, event: Event) {
+    let _ = out.send(ToUi::Event(event)).await;
 }
 
 /// A connection error in the user's words, and whether retrying can help.

@@ -57,9 +57,34 @@ pub fn decode(bytes: &[u8]) -> Decoded {
 /// than tab and line breaks: packed binary is often valid UTF-8 by chance.
 pub fn as_text(bytes: &[u8]) -> Option<&str> {
     let text = std::str::from_utf8(bytes).ok()?;
-    text.chars()
-        .all(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r'))
-        .then_some(text)
+    is_plain_text(text).then_some(text)
+}
+
+/// Like [`as_text`] for the first bytes of a longer payload: a character cut
+/// at the end of the prefix does not make it binary.
+pub fn as_text_prefix(bytes: &[u8]) -> Option<&str> {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) if e.error_len().is_none() => std::str::from_utf8(&bytes[..e.valid_up_to()]).ok()?,
+        Err(_) => return None,
+    };
+    is_plain_text(text).then_some(text)
+}
+
+fn is_plain_text(text: &str) -> bool {
+    text.chars().all(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r'))
+}
+
+/// Bytes of a payload a one-line preview looks at.
+const PREVIEW_SCAN_BYTES: usize = 1024;
+
+/// How to show the first bytes of a payload too large to decode whole:
+/// text when they are text (a character cut at the end is fine), else hex.
+pub fn decode_prefix(bytes: &[u8]) -> Decoded {
+    match as_text_prefix(bytes) {
+        Some(text) => Decoded::Text(text.to_owned()),
+        None => Decoded::Binary(hex_dump(bytes)),
+    }
 }
 
 /// A classic hex dump: offset, 16 bytes in hex, and their printable ASCII.
@@ -97,7 +122,9 @@ pub fn preview(bytes: &[u8], max_chars: usize) -> String {
     if bytes.is_empty() {
         return "(empty)".to_owned();
     }
-    match as_text(bytes) {
+    // Look at a bounded prefix only: a preview of a 64 MiB payload costs what one of 1 KiB does.
+    let prefix = &bytes[..bytes.len().min(PREVIEW_SCAN_BYTES)];
+    match as_text_prefix(prefix) {
         Some(text) => {
             let mut out = String::new();
             let mut count = 0;
@@ -191,6 +218,15 @@ mod tests {
         assert_eq!(decode(&packed).kind(), "Binary");
         assert!(preview(&packed, 30).starts_with("0x5a757d"));
         assert_eq!(decode(b"line one\n\tline two\r\n").kind(), "Text");
+    }
+
+    #[test]
+    fn previews_of_huge_payloads_look_at_a_prefix() {
+        let mut big = "é".repeat(600_000).into_bytes(); // 1.2 MB of two-byte characters
+        big.push(0xff); // invalid far past the prefix: the preview cannot know
+        assert_eq!(preview(&big, 3), "ééé…");
+        let binary = vec![0u8; 64 * 1024 * 1024];
+        assert!(preview(&binary, 12).starts_with("0x0000"));
     }
 
     #[test]

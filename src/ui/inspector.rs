@@ -6,10 +6,13 @@ use egui::{RichText, TextStyle};
 
 use super::{Action, clock, style};
 use crate::model::{Model, NodeId};
-use crate::payload::{Decoded, decode, human_size, numeric_fields, preview};
+use crate::payload::{Decoded, decode, decode_prefix, human_size, numeric_fields, preview};
 
 /// Decoded text shown at most; past it the view says how much is hidden.
 const MAX_SHOWN_BYTES: usize = 1024 * 1024;
+/// Payloads past this size are decoded from their first bytes only, so a
+/// 64 MiB payload never stalls a frame (the paged viewer is a later step).
+const DECODE_LIMIT_BYTES: usize = 256 * 1024;
 /// Chart buttons offered per message.
 const MAX_CHART_FIELDS: usize = 12;
 
@@ -26,6 +29,8 @@ pub struct InspectorPanel {
 struct ShownMessage {
     seq: u64,
     decoded: Decoded,
+    /// Only the first `DECODE_LIMIT_BYTES` were decoded.
+    prefix_only: bool,
     /// Numeric fields (path, value), each offered as a Chart button.
     fields: Vec<(String, f64)>,
 }
@@ -62,13 +67,30 @@ impl InspectorPanel {
             return None;
         };
         if self.cache.as_ref().is_none_or(|shown| shown.seq != message.seq) {
-            self.cache = Some(ShownMessage {
-                seq: message.seq,
-                decoded: decode(&message.payload),
-                fields: numeric_fields(&message.payload, MAX_CHART_FIELDS),
+            let payload = &message.payload;
+            self.cache = Some(if payload.len() <= DECODE_LIMIT_BYTES {
+                ShownMessage {
+                    seq: message.seq,
+                    decoded: decode(payload),
+                    fields: numeric_fields(payload, MAX_CHART_FIELDS),
+                    prefix_only: false,
+                }
+            } else {
+                ShownMessage {
+                    seq: message.seq,
+                    decoded: decode_prefix(&payload[..DECODE_LIMIT_BYTES]),
+                    fields: Vec::new(),
+                    prefix_only: true,
+                }
             });
         }
-        let Some(ShownMessage { decoded, fields, .. }) = &self.cache else {
+        let Some(ShownMessage {
+            decoded,
+            fields,
+            prefix_only,
+            ..
+        }) = &self.cache
+        else {
             return None;
         };
         ui.horizontal_wrapped(|ui| {
@@ -121,7 +143,16 @@ impl InspectorPanel {
                         .desired_width(f32::INFINITY)
                         .code_editor(),
                 );
-                if shown.len() < text.len() {
+                if *prefix_only {
+                    ui.label(
+                        RichText::new(format!(
+                            "Showing the first {} of this {} payload; the stored payload is complete.",
+                            human_size(DECODE_LIMIT_BYTES),
+                            human_size(message.payload.len())
+                        ))
+                        .color(style::CONNECTING),
+                    );
+                } else if shown.len() < text.len() {
                     ui.label(
                         RichText::new(format!(
                             "Showing the first {} of {} of decoded text; the stored payload is complete ({}).",
