@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable as _;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use mqscope::app::{AppOptions, MqscopeApp, Startup};
 
 struct TestApp {
@@ -87,9 +87,10 @@ fn welcome_screen_offers_demo_and_new_connection() {
 fn demo_shows_topics_and_the_inspector_shows_a_payload() {
     let mut harness = harness(Startup::Demo);
     step_until(&mut harness, "demo topics in the tree", |h| {
-        has_label(h, "temp_sensor_001") && has_label(h, "gateway_01")
+        has_label(h, "temp_sensor_001")
+            && has_label(h, "gateway_01")
+            && h.state().app.model().unwrap().tree.topic_count() >= 8
     });
-    assert!(harness.state().app.model().unwrap().tree.topic_count() >= 8);
 
     // The retained gateway status: select it and read it in the inspector.
     harness.get_by_label("status").click();
@@ -248,6 +249,14 @@ fn selection_and_view_stay_put_while_topics_arrive_above() {
         h.state().app.model().unwrap().tree.topic_count() >= 130
     });
     harness.run_steps(3);
+    if !has_label(&harness, "status") {
+        let labels: Vec<String> = harness
+            .query_all_by(|n| n.label().is_some())
+            .filter_map(|n| n.accesskit_node().label())
+            .take(30)
+            .collect();
+        eprintln!("visible labels: {labels:?}");
+    }
     assert!(
         has_label(&harness, "status"),
         "the selected row scrolled out of view as rows were added above it"

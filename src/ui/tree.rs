@@ -34,6 +34,8 @@ pub struct TreePanel {
     scroll_to_selected: bool,
     /// The first row on screen and the scroll offset, to keep the view still as rows are added above.
     anchor: Option<(NodeId, f32)>,
+    /// A scroll offset asked for but not yet granted.
+    pending_offset: Option<f32>,
     pub search: SearchBox,
 }
 
@@ -194,18 +196,26 @@ impl TreePanel {
             .scroll_to_selected
             .then(|| self.selected.and_then(|s| self.rows.iter().position(|&r| r == s)))
             .flatten();
+        let pitch = row_height + spacing;
+        // The offset this frame asks for, if any. Remembered as asked: egui may
+        // clamp it to last frame's (shorter) content, and the next frame asks again.
+        let mut intended = None;
         if let Some(index) = scroll_to {
-            let target = index as f32 * (row_height + spacing);
-            scroll = scroll.vertical_scroll_offset((target - ui.available_height() / 2.0).max(0.0));
+            intended = Some((index as f32 * pitch - ui.available_height() / 2.0).max(0.0));
         } else if let Some((node, offset)) = self.anchor {
             // Rows added above the first visible one would push the view down: follow the anchor.
             if let Some(index) = self.rows.iter().position(|&r| r == node) {
-                let expected = index as f32 * (row_height + spacing);
-                let first_visible = (offset / (row_height + spacing)).floor() * (row_height + spacing);
+                let expected = index as f32 * pitch;
+                let first_visible = (offset / pitch).floor() * pitch;
                 if (expected - first_visible).abs() > 0.5 {
-                    scroll = scroll.vertical_scroll_offset(offset + expected - first_visible);
+                    intended = Some(offset + expected - first_visible);
                 }
             }
+        }
+        // An offset egui clamped last frame (content was shorter then) is asked for again.
+        let intended = intended.or(self.pending_offset.take());
+        if let Some(offset) = intended {
+            scroll = scroll.vertical_scroll_offset(offset);
         }
         self.scroll_to_selected = false;
         let rows = std::mem::take(&mut self.rows);
@@ -222,8 +232,16 @@ impl TreePanel {
             }
             first
         });
-        let first = output.inner;
-        self.anchor = rows.get(first).map(|&id| (id, output.state.clamped_offset().y));
+        let actual = output.state.clamped_offset().y;
+        self.anchor = match intended {
+            Some(offset) => {
+                if (actual - offset).abs() > 0.5 {
+                    self.pending_offset = Some(offset);
+                }
+                rows.get((offset / pitch) as usize).map(|&id| (id, offset))
+            }
+            None => rows.get(output.inner).map(|&id| (id, actual)),
+        };
         self.rows = rows;
         if glowing {
             ui.ctx().request_repaint_after(Duration::from_millis(50));
