@@ -160,3 +160,247 @@ fn absent_broker_retries_with_growing_backoff() {
     // 0.25-0.5 s, 0.5-1 s, 1-2 s, 2-4 s: four retries cannot fit in 1 s.
     assert!(retries.len() < 8, "retrying too fast: {} retries in 6 s", retries.len());
 }
+
+/// Seconds of CPU (user + system) used by this process's threads named
+/// `name`, from /proc: other tests run in parallel in the same process.
+fn cpu_seconds_of_threads(name: &str) -> f64 {
+    let mut ticks = 0.0;
+    for task in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
+        let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else {
+            continue;
+        };
+        let Some((head, tail)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        if !head.ends_with(&format!("({name}")) {
+            continue;
+        }
+        let fields: Vec<&str> = tail.split_whitespace().collect();
+        ticks += fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+    }
+    ticks / 100.0
+}
+
+#[test]
+fn absent_broker_at_start_up_waits_quietly_with_a_countdown() {
+    let port = free_port().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("quiet-probe")
+        .enable_all()
+        .build()
+        .unwrap();
+    let spec = parse_broker_url(&format!("mqtt://127.0.0.1:{port}")).unwrap();
+    let handle = ConnectionHandle::spawn(spec, rt.handle(), no_wake());
+    let mut states = Vec::new();
+    let cpu_before = cpu_seconds_of_threads("quiet-probe");
+    pump_until(
+        &handle,
+        &mut Model::default(),
+        &mut states,
+        Duration::from_secs(4),
+        |_, _| false,
+    );
+    let cpu = cpu_seconds_of_threads("quiet-probe") - cpu_before;
+    // A busy retry loop would burn a core: 4 s of it. Waiting costs next to nothing.
+    assert!(cpu < 0.5, "{cpu:.2} s of CPU in 4 s while the broker is down");
+    let countdowns: Vec<Instant> = states
+        .iter()
+        .filter_map(|s| match s {
+            ConnectionState::Reconnecting { retry_at, .. } => Some(*retry_at),
+            _ => None,
+        })
+        .collect();
+    assert!(!countdowns.is_empty(), "{states:?}");
+    assert!(
+        countdowns.windows(2).all(|w| w[1] > w[0]),
+        "each retry is scheduled later"
+    );
+}
+
+#[test]
+fn frozen_broker_is_noticed_by_keepalive_and_recovered() {
+    let broker = Mosquitto::start();
+    let rt = runtime();
+    let mut spec = parse_broker_url(&broker.url()).unwrap();
+    spec.keepalive_s = 1;
+    let handle = ConnectionHandle::spawn(spec, rt.handle(), no_wake());
+    let mut model = Model::default();
+    let mut states = Vec::new();
+    assert!(pump_until(
+        &handle,
+        &mut model,
+        &mut states,
+        Duration::from_secs(10),
+        |_, s| is_connected(s)
+    ));
+
+    broker.signal("-STOP");
+    let noticed = pump_until(&handle, &mut model, &mut states, Duration::from_secs(15), |_, s| {
+        matches!(s.last(), Some(ConnectionState::Reconnecting { .. }))
+    });
+    broker.signal("-CONT");
+    assert!(noticed, "a frozen broker went unnoticed: {states:?}");
+    let Some(ConnectionState::Reconnecting { reason, .. }) = states.last().cloned() else {
+        unreachable!()
+    };
+    assert!(
+        reason.contains("pings") || reason.contains("did not answer"),
+        "{reason}"
+    );
+
+    let back = pump_until(&handle, &mut model, &mut states, Duration::from_secs(40), |_, s| {
+        is_connected(s)
+    });
+    assert!(back, "did not recover after SIGCONT: {states:?}");
+    let publisher = publisher(&rt, broker.port, "after-freeze");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while model.applied() == 0 && Instant::now() < deadline {
+        rt.block_on(publisher.publish("plant/after_freeze", qos(1), false, "ok"))
+            .unwrap();
+        pump_until(&handle, &mut model, &mut states, Duration::from_millis(300), |m, _| {
+            m.applied() > 0
+        });
+    }
+    assert!(model.applied() > 0, "no message after the freeze");
+}
+
+#[test]
+fn persistent_session_gets_what_was_published_while_away_across_a_broker_restart() {
+    let mut broker = Mosquitto::start_persistent();
+    let rt = runtime();
+    let mut spec = parse_broker_url(&broker.url()).unwrap();
+    spec.client_id = "mqscope-persistent-test".into();
+    spec.clean_session = false;
+    spec.subscriptions = vec!["plant/#".into()];
+    let handle = ConnectionHandle::spawn(spec.clone(), rt.handle(), no_wake());
+    let mut states = Vec::new();
+    assert!(pump_until(
+        &handle,
+        &mut Model::default(),
+        &mut states,
+        Duration::from_secs(10),
+        |_, s| { is_connected(s) }
+    ));
+    std::thread::sleep(Duration::from_millis(300)); // the SUBACK
+    handle.close();
+    drop(handle);
+    std::thread::sleep(Duration::from_millis(300));
+
+    // Away: 200 QoS 1 messages are published, then the broker restarts.
+    let client = publisher(&rt, broker.port, "while-away");
+    rt.block_on(async {
+        for i in 0..200 {
+            client
+                .publish("plant/line/count", qos(1), false, i.to_string())
+                .await
+                .unwrap();
+        }
+    });
+    std::thread::sleep(Duration::from_millis(1_500)); // acked, and autosaved
+    broker.stop();
+    broker.restart();
+
+    let handle = ConnectionHandle::spawn(spec, rt.handle(), no_wake());
+    let mut model = Model::default();
+    let all = pump_until(&handle, &mut model, &mut states, Duration::from_secs(20), |m, _| {
+        m.applied() >= 200
+    });
+    assert!(
+        all,
+        "only {} of 200 queued QoS 1 messages arrived: {states:?}",
+        model.applied()
+    );
+    let node = model.tree.get("plant/line/count").unwrap();
+    let values: Vec<String> = model
+        .history
+        .messages(node)
+        .iter()
+        .map(|m| String::from_utf8_lossy(&m.payload).into_owned())
+        .collect();
+    let expected: Vec<String> = (0..200).map(|i| i.to_string()).collect();
+    assert_eq!(values, expected, "every message, in order");
+    assert_eq!(handle.received(), model.applied());
+}
+
+#[test]
+fn a_64_mib_payload_arrives_whole_and_the_connection_stays_up() {
+    let broker = Mosquitto::start();
+    let rt = runtime();
+    let handle = ConnectionHandle::spawn(parse_broker_url(&broker.url()).unwrap(), rt.handle(), no_wake());
+    let mut model = Model::default();
+    let mut states = Vec::new();
+    assert!(pump_until(
+        &handle,
+        &mut model,
+        &mut states,
+        Duration::from_secs(10),
+        |_, s| is_connected(s)
+    ));
+    std::thread::sleep(Duration::from_millis(300));
+    let payload: Vec<u8> = (0..64 * 1024 * 1024)
+        .map(|i: u32| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    let client = publisher(&rt, broker.port, "big-publisher");
+    rt.block_on(client.publish("firmware/image", qos(1), false, payload.clone()))
+        .unwrap();
+    rt.block_on(client.publish("firmware/after", qos(1), false, "small"))
+        .unwrap();
+    let arrived = pump_until(&handle, &mut model, &mut states, Duration::from_secs(60), |m, _| {
+        m.applied() >= 2
+    });
+    assert!(arrived, "{states:?}");
+    let node = model.tree.get("firmware/image").unwrap();
+    assert!(
+        model.history.latest(node).unwrap().payload[..] == payload[..],
+        "the bytes as sent"
+    );
+    assert!(is_connected(&states), "the big payload disconnected us: {states:?}");
+}
+
+#[test]
+fn a_stalled_ui_slows_the_socket_instead_of_growing_memory() {
+    // No queue limit at the broker: it holds for us whatever we do not read yet.
+    let broker = Mosquitto::start_with("allow_anonymous true\nmax_queued_messages 0\n");
+    let rt = runtime();
+    let handle = ConnectionHandle::spawn(parse_broker_url(&broker.url()).unwrap(), rt.handle(), no_wake());
+    let mut model = Model::default();
+    let mut states = Vec::new();
+    assert!(pump_until(
+        &handle,
+        &mut model,
+        &mut states,
+        Duration::from_secs(10),
+        |_, s| is_connected(s)
+    ));
+    std::thread::sleep(Duration::from_millis(300));
+    // The UI stops draining while 200,000 messages are published.
+    let plan = mqscope::simulate::LoadPlan {
+        host: "127.0.0.1".into(),
+        port: broker.port,
+        topics: 1_000,
+        rate: 0,
+        count: 200_000,
+        payload: mqscope::simulate::PayloadShape::Json,
+        qos: 1,
+        retain: false,
+        connections: 1,
+    };
+    let loader = rt.spawn(mqscope::simulate::run_load(plan));
+    std::thread::sleep(Duration::from_secs(4));
+    let held = handle.received();
+    // 65,536 queued + 64 batches of up to 1,000 handed over, and what is in hand.
+    assert!(
+        held <= 65_536 + 64 * 1_000 + 2_000,
+        "{held} messages piled up behind a stalled UI"
+    );
+    // The UI drains again: everything arrives and nothing was lost in between.
+    let all = pump_until(&handle, &mut model, &mut states, Duration::from_secs(120), |m, _| {
+        m.applied() >= 200_000
+    });
+    assert!(all, "only {} of 200000 arrived", model.applied());
+    assert_eq!(rt.block_on(loader).unwrap().sent, 200_000);
+    std::thread::sleep(Duration::from_millis(200));
+    pump_until(&handle, &mut model, &mut states, Duration::ZERO, |_, _| true);
+    assert_eq!(handle.received(), model.applied());
+}

@@ -77,6 +77,39 @@ impl Mosquitto {
         format!("mqtt://127.0.0.1:{}", self.port)
     }
 
+    /// A broker that keeps sessions and queued messages on disk across restarts.
+    pub fn start_persistent() -> Self {
+        let data = tempfile::tempdir().expect("a temp dir");
+        // Mosquitto started as root runs as the user `mosquitto`, which must be able to write here.
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(data.path(), std::fs::Permissions::from_mode(0o777)).expect("chmod");
+        }
+        let config = format!(
+            "allow_anonymous true\npersistence true\npersistence_location {}/\nautosave_interval 1\n",
+            data.path().display()
+        );
+        let m = Self::start_with(&config);
+        std::mem::forget(data); // lives as long as the test process
+        m
+    }
+
+    /// Send a signal (`-STOP`, `-CONT`, `-TERM`) to the broker process.
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .arg(signal)
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill {signal} failed");
+    }
+
+    /// Stop gracefully (SIGTERM), so a persistent broker writes its state.
+    pub fn stop(&mut self) {
+        self.signal("-TERM");
+        let _ = self.child.wait();
+    }
+
     pub fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -112,7 +145,14 @@ fn spawn_mosquitto(dir: &Path, port: u16, extra_config: &str) -> Child {
     let config = dir.join("mosquitto.conf");
     std::fs::write(
         &config,
-        format!("listener {port} 127.0.0.1\npersistence false\nmax_queued_messages 100000\n{extra_config}"),
+        format!(
+            "listener {port} 127.0.0.1\nmax_queued_messages 100000\n{}{extra_config}",
+            if extra_config.contains("persistence") {
+                ""
+            } else {
+                "persistence false\n"
+            }
+        ),
     )
     .expect("write the mosquitto config");
     Command::new(mosquitto_binary())
@@ -136,7 +176,7 @@ fn mosquitto_binary() -> PathBuf {
 /// A plain client for publishing test traffic; its event loop is polled on `rt`.
 pub fn publisher(rt: &tokio::runtime::Runtime, port: u16, id: &str) -> AsyncClient {
     let mut options = MqttOptions::new(id, "127.0.0.1", port);
-    options.set_max_packet_size(16 * 1024 * 1024, 16 * 1024 * 1024);
+    options.set_max_packet_size(268_435_455, 268_435_455);
     options.set_keep_alive(Duration::from_secs(30));
     // One message in flight at a time: with more, rumqttc 0.25 can hand out a
     // packet id whose QoS 2 flow (PUBREL sent, PUBCOMP pending) is still open
