@@ -2,6 +2,8 @@
 //! clicks: the welcome screen, the demo's live tree, the inspector, the publish
 //! form (valid and invalid topic), and the chart button.
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
@@ -323,4 +325,26 @@ fn clearing_a_retained_message_asks_first_then_unmarks_the_topic() {
     step_until(&mut harness, "the done notice", |h| {
         has_text(h, "Cleared 1 retained messages.")
     });
+}
+
+#[test]
+fn a_64_mib_payload_shows_its_first_bytes_and_full_size_without_stalling() {
+    let broker = common::Mosquitto::start();
+    let spec = mqscope::mqtt::parse_broker_url(&broker.url()).unwrap();
+    let mut harness = harness(Startup::Connect(spec));
+    step_until(&mut harness, "the connection", |h| {
+        h.state().app.connection_state() == Some(&mqscope::mqtt::ConnectionState::Connected)
+    });
+    std::thread::sleep(Duration::from_millis(300)); // the SUBACK
+    let rt = common::runtime();
+    let client = common::publisher(&rt, broker.port, "big-ui-publisher");
+    let payload = vec![0xA5u8; 64 * 1024 * 1024];
+    rt.block_on(client.publish("firmware/image", common::qos(1), false, payload)).unwrap();
+    step_until(&mut harness, "the big payload in the tree", |h| has_label(h, "image"));
+    harness.get_by_label("image").click();
+    step_until(&mut harness, "the inspector's bounded view", |h| {
+        has_text(h, "Showing the first 256.0 KiB of this 64.0 MiB payload")
+    });
+    assert!(has_label(&harness, "64.0 MiB"), "the full size is shown");
+    assert!(has_text(&harness, "00000000  a5 a5 a5 a5"), "as a hex dump");
 }
