@@ -48,6 +48,10 @@ pub struct AppOptions {
     pub config_dir: PathBuf,
     pub stats_json: Option<PathBuf>,
     pub record: Option<PathBuf>,
+    /// Chart series to open once connected: (topic, value path).
+    pub charts: Vec<(String, String)>,
+    /// When the process started, for the time to the first frame.
+    pub process_start: Instant,
 }
 
 /// Retained topics at or below `node` (the node included), in tree order.
@@ -106,6 +110,10 @@ pub struct MqscopeApp {
     frames: FrameTimes,
     logic_time: Duration,
     started: Instant,
+    /// Process start to the end of the first `ui()`.
+    first_frame: Option<Duration>,
+    /// Series to open on the next connection (from `--chart`).
+    charts: Vec<(String, String)>,
 }
 
 impl MqscopeApp {
@@ -151,7 +159,9 @@ impl MqscopeApp {
             recorder,
             frames: FrameTimes::default(),
             logic_time: Duration::ZERO,
-            started: Instant::now(),
+            started: options.process_start,
+            first_frame: None,
+            charts: options.charts,
         }
     }
 
@@ -266,6 +276,7 @@ impl MqscopeApp {
             frame_ms_p99: p99,
             rss_bytes: rss_bytes(),
             uptime_s: now.duration_since(self.started).as_secs_f64(),
+            first_frame_ms: self.first_frame.map(|d| d.as_secs_f64() * 1000.0),
             connections: self
                 .session
                 .iter()
@@ -303,6 +314,11 @@ impl MqscopeApp {
             model: Model::new(self.settings.history_limits(), DEFAULT_SERIES_POINTS),
             state: ConnectionState::Connecting,
         });
+        if let Some(session) = &mut self.session {
+            for (topic, path) in &self.charts {
+                session.model.add_series(topic, path);
+            }
+        }
     }
 
     fn start_demo(&mut self) {
@@ -612,6 +628,10 @@ impl MqscopeApp {
             self.handle(action);
         }
         self.frames.record(Instant::now(), self.logic_time + start.elapsed());
+        if self.first_frame.is_none() {
+            self.first_frame = Some(self.started.elapsed());
+            tracing::info!(ms = self.started.elapsed().as_millis(), "first frame");
+        }
     }
 
     fn connection_menu_ui(&self, ui: &mut egui::Ui, actions: &mut Vec<Action>) {

@@ -40,6 +40,10 @@ pub struct Cli {
     #[arg(long, value_name = "PATH")]
     pub record: Option<PathBuf>,
 
+    /// Chart this value once connected: TOPIC or TOPIC:PATH, e.g. iot/s1/temperature:temperature (repeatable)
+    #[arg(long = "chart", value_name = "TOPIC[:PATH]")]
+    pub charts: Vec<String>,
+
     #[command(subcommand)]
     pub command: Option<Subcommands>,
 }
@@ -171,11 +175,22 @@ impl Cli {
             }
             Startup::Welcome
         };
+        let charts = self
+            .charts
+            .iter()
+            .map(|c| {
+                let (topic, path) = c.rsplit_once(':').unwrap_or((c, ""));
+                crate::mqtt::validate_topic(topic).map_err(|e| format!("--chart {c}: {e}"))?;
+                Ok((topic.to_owned(), path.to_owned()))
+            })
+            .collect::<Result<Vec<_>, String>>()?;
         Ok(Run::Gui(AppOptions {
             startup,
             config_dir,
             stats_json: self.stats_json,
             record: self.record,
+            charts,
+            process_start: std::time::Instant::now(),
         }))
     }
 }

@@ -14,8 +14,13 @@ use mqscope::cli::{Cli, Run};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    let process_start = std::time::Instant::now();
     let cli = Cli::parse();
     let run = match cli.resolve() {
+        Ok(Run::Gui(mut options)) => {
+            options.process_start = process_start;
+            Run::Gui(options)
+        }
         Ok(run) => run,
         Err(message) => {
             eprintln!("mqscope: {message}");

@@ -32,6 +32,8 @@ pub struct StatsSnapshot {
     pub frame_ms_p99: f64,
     pub rss_bytes: u64,
     pub uptime_s: f64,
+    /// Process start to the end of the first frame's `ui()`.
+    pub first_frame_ms: Option<f64>,
     pub connections: Vec<ConnectionStats>,
 }
 

@@ -31,6 +31,8 @@ fn harness_in(startup: Startup, config: tempfile::TempDir) -> Harness<'static, T
         config_dir: config.path().to_path_buf(),
         stats_json: None,
         record: None,
+        charts: Vec::new(),
+        process_start: Instant::now(),
     };
     let app = MqscopeApp::new(options, runtime.handle().clone());
     let state = TestApp {
@@ -339,7 +341,8 @@ fn a_64_mib_payload_shows_its_first_bytes_and_full_size_without_stalling() {
     let rt = common::runtime();
     let client = common::publisher(&rt, broker.port, "big-ui-publisher");
     let payload = vec![0xA5u8; 64 * 1024 * 1024];
-    rt.block_on(client.publish("firmware/image", common::qos(1), false, payload)).unwrap();
+    rt.block_on(client.publish("firmware/image", common::qos(1), false, payload))
+        .unwrap();
     step_until(&mut harness, "the big payload in the tree", |h| has_label(h, "image"));
     harness.get_by_label("image").click();
     step_until(&mut harness, "the inspector's bounded view", |h| {
