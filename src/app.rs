@@ -52,6 +52,8 @@ pub struct AppOptions {
     pub charts: Vec<(String, String)>,
     /// When the process started, for the time to the first frame.
     pub process_start: Instant,
+    /// Draw with wgpu instead of glow (builds with the `wgpu` feature).
+    pub wgpu: bool,
 }
 
 /// Retained topics at or below `node` (the node included), in tree order.

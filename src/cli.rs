@@ -40,6 +40,10 @@ pub struct Cli {
     #[arg(long, value_name = "PATH")]
     pub record: Option<PathBuf>,
 
+    /// Renderer: glow (default) or wgpu (in builds with the `wgpu` feature)
+    #[arg(long, value_name = "NAME", default_value = "glow", value_parser = ["glow", "wgpu"])]
+    pub renderer: String,
+
     /// Chart this value once connected: TOPIC or TOPIC:PATH, e.g. iot/s1/temperature:temperature (repeatable)
     #[arg(long = "chart", value_name = "TOPIC[:PATH]")]
     pub charts: Vec<String>,
@@ -175,6 +179,9 @@ impl Cli {
             }
             Startup::Welcome
         };
+        if self.renderer == "wgpu" && !cfg!(feature = "wgpu") {
+            return Err("this build has no wgpu renderer: build with `cargo build --release --features wgpu`".into());
+        }
         let charts = self
             .charts
             .iter()
@@ -191,6 +198,7 @@ impl Cli {
             record: self.record,
             charts,
             process_start: std::time::Instant::now(),
+            wgpu: self.renderer == "wgpu",
         }))
     }
 }

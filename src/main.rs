@@ -85,7 +85,16 @@ fn main() -> ExitCode {
             // Entered, never blocked on: the UI thread only spawns onto it.
             let _guard = runtime.enter();
             let handle = runtime.handle().clone();
+            #[cfg(feature = "wgpu")]
+            let renderer = if options.wgpu {
+                eframe::Renderer::Wgpu
+            } else {
+                eframe::Renderer::Glow
+            };
+            #[cfg(not(feature = "wgpu"))]
+            let renderer = eframe::Renderer::Glow;
             let native = eframe::NativeOptions {
+                renderer,
                 viewport: egui::ViewportBuilder::default()
                     .with_title("mqscope")
                     .with_app_id("mqscope")

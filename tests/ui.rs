@@ -33,6 +33,7 @@ fn harness_in(startup: Startup, config: tempfile::TempDir) -> Harness<'static, T
         record: None,
         charts: Vec::new(),
         process_start: Instant::now(),
+        wgpu: false,
     };
     let app = MqscopeApp::new(options, runtime.handle().clone());
     let state = TestApp {
