@@ -16,7 +16,9 @@ use crate::record::Recorder;
 use crate::settings::Settings;
 use crate::stats::{ConnectionStats, FrameTimes, StatsFile, StatsSnapshot, rss_bytes};
 use crate::ui::chart::ChartPanel;
+use crate::ui::clear_retained::ClearRetainedPrompt;
 use crate::ui::inspector::InspectorPanel;
+use crate::ui::notices::Notices;
 use crate::ui::profile_form::{PasswordPrompt, ProfileForm};
 use crate::ui::publish::PublishPanel;
 use crate::ui::settings::SettingsWindow;
@@ -56,35 +58,10 @@ pub struct AppOptions {
     pub wgpu: bool,
 }
 
-/// Retained topics at or below `node` (the node included), in tree order.
-fn retained_topics_below(tree: &crate::model::TopicTree, node: crate::model::NodeId) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut stack = vec![node];
-    while let Some(id) = stack.pop() {
-        if tree.node(id).retained {
-            out.push(tree.topic(id));
-        }
-        stack.extend(tree.node(id).children.iter().rev().copied());
-    }
-    out
-}
-
-#[derive(Debug)]
-struct ClearRetainedPrompt {
-    root: String,
-    topics: Vec<String>,
-}
-
 struct Session {
     handle: ConnectionHandle,
     model: Model,
     state: ConnectionState,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum NoticeKind {
-    Info,
-    Warning,
 }
 
 pub struct MqscopeApp {
@@ -94,7 +71,7 @@ pub struct MqscopeApp {
     session: Option<Session>,
     demo: Option<DemoBroker>,
     profiles: ProfileStore,
-    notices: Vec<(NoticeKind, String)>,
+    notices: Notices,
     tree: TreePanel,
     inspector: InspectorPanel,
     chart: ChartPanel,
@@ -124,17 +101,14 @@ impl MqscopeApp {
     pub fn new(options: AppOptions, runtime: tokio::runtime::Handle) -> Self {
         let (profiles, warning) = ProfileStore::load(&options.config_dir);
         let (settings, settings_warning) = Settings::load(&options.config_dir);
-        let mut notices = Vec::new();
+        let mut notices = Notices::default();
         for warning in [warning, settings_warning].into_iter().flatten() {
-            notices.push((NoticeKind::Warning, warning));
+            notices.warn(warning);
         }
         let recorder = options.record.as_ref().and_then(|path| match Recorder::open(path) {
             Ok(r) => Some(r),
             Err(e) => {
-                notices.push((
-                    NoticeKind::Warning,
-                    format!("Not recording: could not open {}: {e}", path.display()),
-                ));
+                notices.warn(format!("Not recording: could not open {}: {e}", path.display()));
                 None
             }
         });
@@ -188,7 +162,7 @@ impl MqscopeApp {
 
     /// Messages shown to the user in the notice strip.
     pub fn notices(&self) -> impl Iterator<Item = &str> {
-        self.notices.iter().map(|(_, text)| text.as_str())
+        self.notices.texts()
     }
 
     /// Drain events into the Model. Called by eframe before every frame and
@@ -229,8 +203,7 @@ impl MqscopeApp {
                     if let Some(recorder) = &mut self.recorder
                         && let Err(e) = recorder.write_batch(&batch)
                     {
-                        self.notices
-                            .push((NoticeKind::Warning, format!("Recording stopped: could not write: {e}")));
+                        self.notices.warn(format!("Recording stopped: could not write: {e}"));
                         self.recorder = None;
                     }
                     session.model.apply(batch, Instant::now());
@@ -248,10 +221,9 @@ impl MqscopeApp {
                 Event::Subscribed { filter, granted_qos } => {
                     tracing::debug!(%filter, granted_qos, "subscribed");
                 }
-                Event::SubscribeRefused { filter } => self.notices.push((
-                    NoticeKind::Warning,
-                    format!("The broker refused the subscription {filter}"),
-                )),
+                Event::SubscribeRefused { filter } => self
+                    .notices
+                    .warn(format!("The broker refused the subscription {filter}")),
             }
             if Instant::now() >= deadline {
                 // The rest waits for the next frame, which comes at once.
@@ -338,8 +310,7 @@ impl MqscopeApp {
                     self.demo = Some(broker);
                 }
                 Err(e) => {
-                    self.notices
-                        .push((NoticeKind::Warning, format!("The demo could not start: {e:#}")));
+                    self.notices.warn(format!("The demo could not start: {e:#}"));
                     return;
                 }
             }
@@ -388,10 +359,8 @@ impl MqscopeApp {
             }
             Action::ConnectProfile { name, password } => {
                 let Some(profile) = self.profiles.get(&name).cloned() else {
-                    self.notices.push((
-                        NoticeKind::Warning,
-                        format!("There is no saved connection named '{name}'."),
-                    ));
+                    self.notices
+                        .warn(format!("There is no saved connection named '{name}'."));
                     return;
                 };
                 if !profile.username.is_empty() && password.is_none() && profile.password.is_none() {
@@ -422,10 +391,8 @@ impl MqscopeApp {
             Action::DeleteProfile(name) => {
                 self.profile_form = None;
                 match self.profiles.delete(&name) {
-                    Ok(()) => self
-                        .notices
-                        .push((NoticeKind::Info, format!("Deleted the connection '{name}'."))),
-                    Err(e) => self.notices.push((NoticeKind::Warning, format!("Not deleted: {e}"))),
+                    Ok(()) => self.notices.info(format!("Deleted the connection '{name}'.")),
+                    Err(e) => self.notices.warn(format!("Not deleted: {e}")),
                 }
             }
             Action::Disconnect => {
@@ -440,13 +407,12 @@ impl MqscopeApp {
             }
             Action::AskClearRetained(node) => {
                 let Some(model) = self.model() else { return };
-                let topics = retained_topics_below(&model.tree, node);
+                let topics = model.tree.retained_at_or_below(node);
                 let root = model.tree.topic(node);
                 if topics.is_empty() {
-                    self.notices
-                        .push((NoticeKind::Info, format!("No retained messages at or below {root}.")));
+                    self.notices.info(format!("No retained messages at or below {root}."));
                 } else {
-                    self.confirm_clear = Some(ClearRetainedPrompt { root, topics });
+                    self.confirm_clear = Some(ClearRetainedPrompt::new(root, topics));
                 }
             }
             Action::OpenSettings => self.settings_window = Some(SettingsWindow::new(self.settings)),
@@ -456,9 +422,9 @@ impl MqscopeApp {
                     session.model.set_history_limits(settings.history_limits());
                 }
                 if let Err(e) = settings.save(&self.config_dir) {
-                    self.notices.push((
-                        NoticeKind::Warning,
-                        format!("Settings applied but not saved to {}: {e}", self.config_dir.display()),
+                    self.notices.warn(format!(
+                        "Settings applied but not saved to {}: {e}",
+                        self.config_dir.display()
                     ));
                 }
             }
@@ -479,42 +445,6 @@ impl MqscopeApp {
         }
     }
 
-    fn confirm_clear_ui(&mut self, ctx: &egui::Context, actions: &mut Vec<Action>) {
-        let Some(prompt) = &self.confirm_clear else { return };
-        let mut close = false;
-        egui::Window::new("Clear retained messages")
-            .collapsible(false)
-            .resizable(false)
-            .anchor(egui::Align2::CENTER_CENTER, egui::vec2(0.0, 0.0))
-            .show(ctx, |ui| {
-                let n = prompt.topics.len();
-                let noun = if n == 1 { "topic" } else { "topics" };
-                ui.label(format!(
-                    "Clear the retained message of {n} {noun} at or below {}?",
-                    prompt.root
-                ));
-                ui.label("mqscope publishes an empty retained message to each; the broker then forgets them.");
-                for topic in prompt.topics.iter().take(5) {
-                    ui.monospace(topic);
-                }
-                if n > 5 {
-                    ui.weak(format!("… and {} more", n - 5));
-                }
-                ui.horizontal(|ui| {
-                    if ui.button(format!("Clear {n} retained")).clicked() {
-                        actions.push(Action::ClearRetained(prompt.topics.clone()));
-                        close = true;
-                    }
-                    if ui.button("Cancel").clicked() {
-                        close = true;
-                    }
-                });
-            });
-        if close {
-            self.confirm_clear = None;
-        }
-    }
-
     /// "Clearing retained 3/10" while the broker confirms, then forgets it.
     fn clearing_progress(&mut self) -> Option<String> {
         let topics = self.clearing.as_ref()?;
@@ -526,8 +456,7 @@ impl MqscopeApp {
         if done == topics.len() {
             let n = topics.len();
             self.clearing = None;
-            self.notices
-                .push((NoticeKind::Info, format!("Cleared {n} retained messages.")));
+            self.notices.info(format!("Cleared {n} retained messages."));
             return None;
         }
         Some(format!("Clearing retained messages: {done}/{}", topics.len()))
@@ -560,7 +489,7 @@ impl MqscopeApp {
                 }
             });
         });
-        self.notices_ui(ui);
+        self.notices.ui(ui);
         let activity = self.clearing_progress();
         egui::Panel::bottom("status_bar").show(ui, |ui| {
             let now = Instant::now();
@@ -617,7 +546,13 @@ impl MqscopeApp {
                 self.password_prompt = None;
             }
         }
-        self.confirm_clear_ui(&ctx, &mut actions);
+        if let Some(prompt) = &mut self.confirm_clear {
+            let (action, open) = prompt.ui(&ctx);
+            actions.extend(action);
+            if !open {
+                self.confirm_clear = None;
+            }
+        }
         if let Some(window) = &mut self.settings_window {
             let mut open = true;
             let model = self.session.as_ref().map(|s| &s.model);
@@ -669,36 +604,6 @@ impl MqscopeApp {
                 }
             }
         });
-    }
-
-    fn notices_ui(&mut self, ui: &mut egui::Ui) {
-        if self.notices.is_empty() {
-            return;
-        }
-        let mut dismissed = None;
-        egui::Panel::top("notices").show(ui, |ui| {
-            for (i, (kind, text)) in self.notices.iter().enumerate() {
-                let fill = match kind {
-                    NoticeKind::Info => style::INFO_BG,
-                    NoticeKind::Warning => style::WARNING_BG,
-                };
-                egui::Frame::new()
-                    .fill(fill)
-                    .inner_margin(6.0)
-                    .corner_radius(4.0)
-                    .show(ui, |ui| {
-                        ui.horizontal(|ui| {
-                            if ui.small_button("×").on_hover_text("Dismiss").clicked() {
-                                dismissed = Some(i);
-                            }
-                            ui.label(RichText::new(text).color(egui::Color32::WHITE));
-                        });
-                    });
-            }
-        });
-        if let Some(i) = dismissed {
-            self.notices.remove(i);
-        }
     }
 }
 

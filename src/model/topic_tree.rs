@@ -196,6 +196,19 @@ impl TopicTree {
         1..self.nodes.len() as NodeId
     }
 
+    /// Topics at or below `node` (the node included) whose retained mark is set, in tree order.
+    pub fn retained_at_or_below(&self, node: NodeId) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut stack = vec![node];
+        while let Some(id) = stack.pop() {
+            if id != ROOT && self.node(id).retained {
+                out.push(self.topic(id));
+            }
+            stack.extend(self.node(id).children.iter().rev().copied());
+        }
+        out
+    }
+
     /// Record one message on `topic`; returns the topic's node.
     pub fn record(&mut self, topic: &str, retain: bool, empty_payload: bool) -> NodeId {
         let id = match self.get(topic) {
@@ -372,6 +385,21 @@ mod tests {
         );
         tree.record("devices/gw/status", false, true);
         assert!(!tree.node(id).retained);
+    }
+
+    #[test]
+    fn retained_topics_below_a_node() {
+        let mut tree = TopicTree::new();
+        tree.record("dev/a/status", true, false);
+        tree.record("dev/b/status", false, false);
+        tree.record("dev/c", true, false);
+        tree.record("dev/c/x", true, false);
+        tree.record("other", true, false);
+        let dev = tree.get("dev").unwrap();
+        assert_eq!(tree.retained_at_or_below(dev), ["dev/a/status", "dev/c", "dev/c/x"]);
+        tree.record("dev/c", false, true); // cleared
+        assert_eq!(tree.retained_at_or_below(dev), ["dev/a/status", "dev/c/x"]);
+        assert_eq!(tree.retained_at_or_below(ROOT).len(), 3);
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //! here talks to the network or changes the Model.
 
 pub mod chart;
+pub mod clear_retained;
 pub mod inspector;
+pub mod notices;
 pub mod profile_form;
 pub mod publish;
 pub mod settings;

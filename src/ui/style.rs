@@ -19,6 +19,7 @@ pub const RETAINED: Color32 = Color32::from_rgb(120, 160, 255);
 pub const PREVIEW: Color32 = Color32::from_gray(150);
 pub const COUNTS: Color32 = Color32::from_gray(120);
 pub const WARNING_BG: Color32 = Color32::from_rgb(90, 60, 20);
+pub const NOTICE_TEXT: Color32 = Color32::WHITE;
 pub const INFO_BG: Color32 = Color32::from_rgb(30, 60, 90);
 /// Row background right after a message arrives; fades out over a second.
 pub const ARRIVAL_GLOW: Color32 = Color32::from_rgba_premultiplied(16, 40, 22, 40);

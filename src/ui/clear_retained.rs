@@ -1,0 +1,52 @@
+//! The confirmation before clearing retained messages: how many topics, the
+//! first few of them, and what clearing does.
+
+use super::Action;
+
+#[derive(Debug)]
+pub struct ClearRetainedPrompt {
+    /// The topic the user picked; everything at or below it is cleared.
+    root: String,
+    topics: Vec<String>,
+}
+
+impl ClearRetainedPrompt {
+    pub fn new(root: String, topics: Vec<String>) -> Self {
+        Self { root, topics }
+    }
+
+    /// Draws the window; returns the action chosen and whether it stays open.
+    pub fn ui(&mut self, ctx: &egui::Context) -> (Option<Action>, bool) {
+        let mut action = None;
+        let mut open = true;
+        egui::Window::new("Clear retained messages")
+            .collapsible(false)
+            .resizable(false)
+            .anchor(egui::Align2::CENTER_CENTER, egui::vec2(0.0, 0.0))
+            .show(ctx, |ui| {
+                let n = self.topics.len();
+                let noun = if n == 1 { "topic" } else { "topics" };
+                ui.label(format!(
+                    "Clear the retained message of {n} {noun} at or below {}?",
+                    self.root
+                ));
+                ui.label("mqscope publishes an empty retained message to each; the broker then forgets them.");
+                for topic in self.topics.iter().take(5) {
+                    ui.monospace(topic);
+                }
+                if n > 5 {
+                    ui.weak(format!("… and {} more", n - 5));
+                }
+                ui.horizontal(|ui| {
+                    if ui.button(format!("Clear {n} retained")).clicked() {
+                        action = Some(Action::ClearRetained(std::mem::take(&mut self.topics)));
+                        open = false;
+                    }
+                    if ui.button("Cancel").clicked() {
+                        open = false;
+                    }
+                });
+            });
+        (action, open)
+    }
+}
