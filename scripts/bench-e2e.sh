@@ -43,7 +43,12 @@ DISPLAY=$display MQSCOPE_CONFIG_DIR="$work/config" "$bin" --broker "mqtt://127.0
   --stats-json "$work/stats.json" "${charts[@]}" >"$work/app.log" 2>&1 & pids+=($!)
 app_pid=$!
 ( mosquitto_sub -p "$port" -t '#' -q 0 | wc -l >"$work/sub.count" ) & pids+=($!)
-sleep 3
+# Load starts only once the window is up and subscribed (a cold start can take seconds).
+for _ in $(seq 1 60); do
+  [ -f "$work/stats.json" ] && grep -q '"state": "connected"' "$work/stats.json" && break
+  sleep 0.5
+done
+sleep 1
 
 stat() { python3 -c "import json,sys; d=json.load(open('$work/stats.json')); print(d$1)"; }
 peak_rss=0
