@@ -6,7 +6,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Mosquitto, is_connected, no_wake, publisher, pump_until, qos, runtime};
+use common::{Mosquitto, connect_subscribed, is_connected, no_wake, publisher, pump_until, qos, runtime};
 use mqscope::demo::free_port;
 use mqscope::model::Model;
 use mqscope::mqtt::{ConnectionHandle, ConnectionState, parse_broker_url};
@@ -327,17 +327,7 @@ fn persistent_session_gets_what_was_published_while_away_across_a_broker_restart
 fn a_64_mib_payload_arrives_whole_and_the_connection_stays_up() {
     let broker = Mosquitto::start();
     let rt = runtime();
-    let handle = ConnectionHandle::spawn(parse_broker_url(&broker.url()).unwrap(), rt.handle(), no_wake());
-    let mut model = Model::default();
-    let mut states = Vec::new();
-    assert!(pump_until(
-        &handle,
-        &mut model,
-        &mut states,
-        Duration::from_secs(10),
-        |_, s| is_connected(s)
-    ));
-    std::thread::sleep(Duration::from_millis(300));
+    let (handle, mut model, mut states) = connect_subscribed(&rt, &broker.url());
     let payload: Vec<u8> = (0..64 * 1024 * 1024)
         .map(|i: u32| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
         .collect();
@@ -363,17 +353,7 @@ fn a_stalled_ui_slows_the_socket_instead_of_growing_memory() {
     // No queue limit at the broker: it holds for us whatever we do not read yet.
     let broker = Mosquitto::start_with("allow_anonymous true\nmax_queued_messages 0\n");
     let rt = runtime();
-    let handle = ConnectionHandle::spawn(parse_broker_url(&broker.url()).unwrap(), rt.handle(), no_wake());
-    let mut model = Model::default();
-    let mut states = Vec::new();
-    assert!(pump_until(
-        &handle,
-        &mut model,
-        &mut states,
-        Duration::from_secs(10),
-        |_, s| is_connected(s)
-    ));
-    std::thread::sleep(Duration::from_millis(300));
+    let (handle, mut model, mut states) = connect_subscribed(&rt, &broker.url());
     // The UI stops draining while 200,000 messages are published.
     let plan = mqscope::simulate::LoadPlan {
         host: "127.0.0.1".into(),

@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Mosquitto, is_connected, no_wake, publisher, pump_until, qos, runtime};
+use common::{Mosquitto, connect_subscribed, is_connected, no_wake, publisher, pump_until, qos, runtime};
 use mqscope::demo::DemoBroker;
 use mqscope::model::Model;
 use mqscope::mqtt::{ConnectionHandle, parse_broker_url};
@@ -164,19 +164,7 @@ fn round_trip_through_mosquitto() {
 fn simulate_load_arrives_whole_through_mosquitto() {
     let broker = Mosquitto::start();
     let rt = runtime();
-    let spec = parse_broker_url(&broker.url()).unwrap();
-    let handle = ConnectionHandle::spawn(spec, rt.handle(), no_wake());
-    let mut model = Model::default();
-    let mut states = Vec::new();
-    assert!(pump_until(
-        &handle,
-        &mut model,
-        &mut states,
-        Duration::from_secs(10),
-        |_, s| is_connected(s)
-    ));
-    // Subscribed once the SUBACK is in; a short wait covers it.
-    std::thread::sleep(Duration::from_millis(300));
+    let (handle, mut model, mut states) = connect_subscribed(&rt, &broker.url());
     let plan = mqscope::simulate::LoadPlan {
         host: "127.0.0.1".into(),
         port: broker.port,

@@ -231,3 +231,18 @@ pub fn pump_until(
 pub fn is_connected(states: &[ConnectionState]) -> bool {
     states.last() == Some(&ConnectionState::Connected)
 }
+
+/// The app's connection to `url`, connected and (after a moment for the
+/// SUBACK) subscribed to `#`, with the Model and states it has seen so far.
+pub fn connect_subscribed(rt: &tokio::runtime::Runtime, url: &str) -> (ConnectionHandle, Model, Vec<ConnectionState>) {
+    let spec = mqscope::mqtt::parse_broker_url(url).expect("a test URL");
+    let handle = ConnectionHandle::spawn(spec, rt.handle(), no_wake());
+    let mut model = Model::default();
+    let mut states = Vec::new();
+    let connected = pump_until(&handle, &mut model, &mut states, Duration::from_secs(10), |_, s| {
+        is_connected(s)
+    });
+    assert!(connected, "no connection to {url}: {states:?}");
+    std::thread::sleep(Duration::from_millis(300));
+    (handle, model, states)
+}
