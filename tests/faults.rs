@@ -6,7 +6,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Mosquitto, connect_subscribed, is_connected, no_wake, publisher, pump_until, qos, runtime};
+use common::{Mosquitto, connect_subscribed, connect_with, is_connected, no_wake, publisher, pump_until, qos, runtime};
 use mqscope::demo::free_port;
 use mqscope::model::Model;
 use mqscope::mqtt::{ConnectionHandle, ConnectionState, parse_broker_url};
@@ -70,16 +70,7 @@ fn lost_broker_is_shown_then_reconnected_and_resubscribed() {
     let mut broker = Mosquitto::start();
     let rt = runtime();
     let spec = parse_broker_url(&broker.url()).unwrap();
-    let handle = ConnectionHandle::spawn(spec, rt.handle(), no_wake());
-    let mut model = Model::default();
-    let mut states = Vec::new();
-    assert!(pump_until(
-        &handle,
-        &mut model,
-        &mut states,
-        Duration::from_secs(10),
-        |_, s| is_connected(s)
-    ));
+    let (handle, mut model, mut states) = connect_with(&rt, spec);
     let before = publisher(&rt, broker.port, "before-restart");
     rt.block_on(before.publish("plant/line1/temp", qos(1), false, "21.5"))
         .unwrap();
@@ -224,16 +215,7 @@ fn frozen_broker_is_noticed_by_keepalive_and_recovered() {
     let rt = runtime();
     let mut spec = parse_broker_url(&broker.url()).unwrap();
     spec.keepalive_s = 1;
-    let handle = ConnectionHandle::spawn(spec, rt.handle(), no_wake());
-    let mut model = Model::default();
-    let mut states = Vec::new();
-    assert!(pump_until(
-        &handle,
-        &mut model,
-        &mut states,
-        Duration::from_secs(10),
-        |_, s| is_connected(s)
-    ));
+    let (handle, mut model, mut states) = connect_with(&rt, spec);
 
     broker.signal("-STOP");
     let noticed = pump_until(&handle, &mut model, &mut states, Duration::from_secs(15), |_, s| {

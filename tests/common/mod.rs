@@ -235,7 +235,15 @@ pub fn is_connected(states: &[ConnectionState]) -> bool {
 /// The app's connection to `url`, connected and (after a moment for the
 /// SUBACK) subscribed to `#`, with the Model and states it has seen so far.
 pub fn connect_subscribed(rt: &tokio::runtime::Runtime, url: &str) -> (ConnectionHandle, Model, Vec<ConnectionState>) {
-    let spec = mqscope::mqtt::parse_broker_url(url).expect("a test URL");
+    connect_with(rt, mqscope::mqtt::parse_broker_url(url).expect("a test URL"))
+}
+
+/// As [`connect_subscribed`], for a connection with its own settings.
+pub fn connect_with(
+    rt: &tokio::runtime::Runtime,
+    spec: mqscope::mqtt::ConnectionSpec,
+) -> (ConnectionHandle, Model, Vec<ConnectionState>) {
+    let url = spec.address();
     let handle = ConnectionHandle::spawn(spec, rt.handle(), no_wake());
     let mut model = Model::default();
     let mut states = Vec::new();
