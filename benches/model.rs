@@ -75,6 +75,7 @@ fn batch_of(topics: impl Iterator<Item = String>) -> Vec<ReceivedMessage> {
             qos: 1,
             retain: false,
             received_at: SystemTime::now(),
+            properties: None,
         })
         .collect()
 }

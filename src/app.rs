@@ -10,20 +10,17 @@ use egui::RichText;
 
 use crate::demo::{DemoBroker, run_sensors};
 use crate::model::{DEFAULT_SERIES_POINTS, Model};
-use crate::mqtt::{Command, ConnectionHandle, ConnectionSpec, ConnectionState, Event, Wake};
+use crate::mqtt::{ConnectionHandle, ConnectionSpec, ConnectionState, Event, ProtocolVersion, Wake};
 use crate::profiles::ProfileStore;
 use crate::record::Recorder;
+use crate::session::Session;
 use crate::settings::Settings;
 use crate::stats::{ConnectionStats, FrameTimes, StatsFile, StatsSnapshot, rss_bytes};
-use crate::ui::chart::ChartPanel;
 use crate::ui::clear_retained::ClearRetainedPrompt;
-use crate::ui::inspector::InspectorPanel;
 use crate::ui::notices::Notices;
 use crate::ui::profile_form::{PasswordPrompt, ProfileForm};
-use crate::ui::publish::PublishPanel;
 use crate::ui::settings::SettingsWindow;
-use crate::ui::status::{StatusLine, state_dot_ui, state_text, status_bar_ui};
-use crate::ui::tree::TreePanel;
+use crate::ui::status::{StatusLine, state_color, state_dot_ui, state_text, status_bar_ui};
 use crate::ui::welcome::welcome_ui;
 use crate::ui::{Action, style};
 
@@ -31,6 +28,8 @@ use crate::ui::{Action, style};
 const DRAIN_BUDGET: Duration = Duration::from_millis(8);
 /// How soon a batch from the network asks for a frame: a burst costs one repaint.
 const BATCH_REPAINT_DELAY: Duration = Duration::from_millis(30);
+
+const DEMO_NAME: &str = "Demo broker";
 
 /// Longest the demo waits for its sensors' first (retained) message.
 const DEMO_READY_TIMEOUT: Duration = Duration::from_secs(3);
@@ -40,7 +39,7 @@ const DEMO_READY_TIMEOUT: Duration = Duration::from_secs(3);
 pub enum Startup {
     Welcome,
     Demo,
-    Connect(ConnectionSpec),
+    Connect(Box<ConnectionSpec>),
     Profile(String),
 }
 
@@ -58,34 +57,29 @@ pub struct AppOptions {
     pub wgpu: bool,
 }
 
-struct Session {
-    handle: ConnectionHandle,
-    model: Model,
-    state: ConnectionState,
-}
-
 pub struct MqscopeApp {
     runtime: tokio::runtime::Handle,
     wake: Option<Wake>,
     pending: Option<Startup>,
-    session: Option<Session>,
+    /// Open connections, one tab each, in the order they were opened.
+    sessions: Vec<Session>,
+    /// Index of the tab on screen.
+    active: usize,
     demo: Option<DemoBroker>,
     profiles: ProfileStore,
     notices: Notices,
-    tree: TreePanel,
-    inspector: InspectorPanel,
-    chart: ChartPanel,
-    publish: PublishPanel,
     profile_form: Option<ProfileForm>,
     password_prompt: Option<PasswordPrompt>,
     confirm_clear: Option<ClearRetainedPrompt>,
     settings: Settings,
     settings_window: Option<SettingsWindow>,
     config_dir: PathBuf,
-    /// Topics whose retained message is being cleared.
-    clearing: Option<Vec<String>>,
     stats: Option<StatsFile>,
+    /// `--record`: the messages of the first connection opened.
     recorder: Option<Recorder>,
+    /// The session the recorder follows (its handle's address in memory is not stable; its id is).
+    recorded_session: Option<u64>,
+    next_session_id: u64,
     frames: FrameTimes,
     logic_time: Duration,
     started: Instant,
@@ -116,23 +110,21 @@ impl MqscopeApp {
             runtime,
             wake: None,
             pending: Some(options.startup),
-            session: None,
+            sessions: Vec::new(),
+            active: 0,
             demo: None,
             profiles,
             notices,
-            tree: TreePanel::default(),
-            inspector: InspectorPanel::default(),
-            chart: ChartPanel::default(),
-            publish: PublishPanel::default(),
             profile_form: None,
             password_prompt: None,
             confirm_clear: None,
             settings,
             settings_window: None,
             config_dir: options.config_dir.clone(),
-            clearing: None,
             stats: options.stats_json.map(StatsFile::new),
             recorder,
+            recorded_session: None,
+            next_session_id: 0,
             frames: FrameTimes::default(),
             logic_time: Duration::ZERO,
             started: options.process_start,
@@ -141,18 +133,41 @@ impl MqscopeApp {
         }
     }
 
-    /// The Model of the open connection, if any.
+    fn session(&self) -> Option<&Session> {
+        self.sessions.get(self.active)
+    }
+
+    /// The Model of the connection on screen, if any.
     pub fn model(&self) -> Option<&Model> {
-        self.session.as_ref().map(|s| &s.model)
+        self.session().map(|s| &s.model)
+    }
+
+    /// The Model of the `index`-th open connection (in tab order).
+    pub fn model_of(&self, index: usize) -> Option<&Model> {
+        self.sessions.get(index).map(|s| &s.model)
+    }
+
+    /// Names of the open connections, in tab order.
+    pub fn connection_names(&self) -> Vec<String> {
+        self.sessions.iter().map(|s| s.name().to_owned()).collect()
     }
 
     pub fn connection_state(&self) -> Option<&ConnectionState> {
-        self.session.as_ref().map(|s| &s.state)
+        self.session().map(|s| &s.state)
     }
 
-    /// Messages the connection worker got from the broker.
+    /// State of the `index`-th open connection.
+    pub fn connection_state_of(&self, index: usize) -> Option<&ConnectionState> {
+        self.sessions.get(index).map(|s| &s.state)
+    }
+
+    /// Messages the connection workers got from their brokers, all connections.
     pub fn received(&self) -> u64 {
-        self.session.as_ref().map_or(0, |s| s.handle.received())
+        self.sessions.iter().map(|s| s.handle.received()).sum()
+    }
+
+    fn applied(&self) -> u64 {
+        self.sessions.iter().map(|s| s.model.applied()).sum()
     }
 
     /// The embedded broker's port, when the demo runs.
@@ -186,7 +201,7 @@ impl MqscopeApp {
                 stats.write(now, &snapshot);
             }
         }
-        if self.session.is_some() || self.stats.is_some() {
+        if !self.sessions.is_empty() || self.stats.is_some() {
             // Keep the rate, the reconnect countdown and the stats file fresh.
             ctx.request_repaint_after(Duration::from_secs(1));
         }
@@ -194,57 +209,40 @@ impl MqscopeApp {
     }
 
     fn drain(&mut self, ctx: &egui::Context, deadline: Instant) {
-        let Some(session) = &mut self.session else {
-            return;
-        };
-        while let Some(event) = session.handle.try_event() {
-            match event {
-                Event::Messages(batch) => {
-                    if let Some(recorder) = &mut self.recorder
-                        && let Err(e) = recorder.write_batch(&batch)
-                    {
-                        self.notices.warn(format!("Recording stopped: could not write: {e}"));
-                        self.recorder = None;
-                    }
-                    session.model.apply(batch, Instant::now());
+        // Round-robin one event per session at a time would be fairer but
+        // costlier; each session drains in turn, and the budget is shared.
+        'sessions: for session in &mut self.sessions {
+            while let Some(event) = session.handle.try_event() {
+                if let Event::Messages(batch) = &event
+                    && self.recorded_session == Some(session.id)
+                    && let Some(recorder) = &mut self.recorder
+                    && let Err(e) = recorder.write_batch(batch)
+                {
+                    self.notices.warn(format!("Recording stopped: could not write: {e}"));
+                    self.recorder = None;
                 }
-                Event::State(state) => session.state = state,
-                Event::Published { topic, qos } => {
-                    let how = if qos == 0 { "sent" } else { "acknowledged by the broker" };
-                    self.publish
-                        .set_result(Ok(format!("Published to {topic} (QoS {qos}, {how})")));
+                session.on_event(event, &mut self.notices);
+                if Instant::now() >= deadline {
+                    // The rest waits for the next frame, which comes at once.
+                    ctx.request_repaint();
+                    break 'sessions;
                 }
-                Event::PublishFailed { topic, reason } => {
-                    self.publish
-                        .set_result(Err(format!("Not published to {topic}: {reason}")));
-                }
-                Event::Subscribed { filter, granted_qos } => {
-                    tracing::debug!(%filter, granted_qos, "subscribed");
-                }
-                Event::SubscribeRefused { filter } => self
-                    .notices
-                    .warn(format!("The broker refused the subscription {filter}")),
-            }
-            if Instant::now() >= deadline {
-                // The rest waits for the next frame, which comes at once.
-                ctx.request_repaint();
-                break;
             }
         }
     }
 
     fn snapshot(&self, now: Instant) -> StatsSnapshot {
         let (p50, p99) = self.frames.percentiles();
-        let model = self.model();
+        let models = || self.sessions.iter().map(|s| &s.model);
         StatsSnapshot {
             received: self.received(),
-            applied: model.map_or(0, Model::applied),
+            applied: self.applied(),
             // The pipeline from worker to Model never discards; history eviction is `evicted`.
             dropped: 0,
-            topics: model.map_or(0, |m| m.tree.topic_count()),
-            stored_messages: model.map_or(0, |m| m.history.stored_messages()),
-            store_bytes: model.map_or(0, |m| m.history.bytes()),
-            evicted: model.map_or(0, |m| m.history.evicted()),
+            topics: models().map(|m| m.tree.topic_count()).sum(),
+            stored_messages: models().map(|m| m.history.stored_messages()).sum(),
+            store_bytes: models().map(|m| m.history.bytes()).sum(),
+            evicted: models().map(|m| m.history.evicted()).sum(),
             frames: self.frames.frames(),
             frame_ms_p50: p50,
             frame_ms_p99: p99,
@@ -252,7 +250,7 @@ impl MqscopeApp {
             uptime_s: now.duration_since(self.started).as_secs_f64(),
             first_frame_ms: self.first_frame.map(|d| d.as_secs_f64() * 1000.0),
             connections: self
-                .session
+                .sessions
                 .iter()
                 .map(|s| ConnectionStats {
                     name: s.handle.name().to_owned(),
@@ -268,30 +266,42 @@ impl MqscopeApp {
         match startup {
             Startup::Welcome => {}
             Startup::Demo => self.handle(Action::StartDemo),
-            Startup::Connect(spec) => self.connect(spec),
+            Startup::Connect(spec) => self.connect(*spec),
             Startup::Profile(name) => self.handle(Action::ConnectProfile { name, password: None }),
         }
     }
 
+    /// Open a new connection in its own tab and show it.
     fn connect(&mut self, spec: ConnectionSpec) {
         let Some(wake) = self.wake.clone() else {
-            self.pending = Some(Startup::Connect(spec));
+            self.pending = Some(Startup::Connect(Box::new(spec)));
             return;
         };
-        tracing::info!(name = %spec.name, address = %spec.address(), "connecting");
-        self.session = None; // closes the previous connection
-        self.tree = TreePanel::default();
-        self.inspector = InspectorPanel::default();
+        tracing::info!(name = %spec.name, address = %spec.url(), protocol = spec.protocol.label(), "connecting");
         let handle = ConnectionHandle::spawn(spec, &self.runtime, wake);
-        self.session = Some(Session {
-            handle,
-            model: Model::new(self.settings.history_limits(), DEFAULT_SERIES_POINTS),
-            state: ConnectionState::Connecting,
-        });
-        if let Some(session) = &mut self.session {
-            for (topic, path) in &self.charts {
-                session.model.add_series(topic, path);
-            }
+        let mut model = Model::new(self.settings.history_limits(), DEFAULT_SERIES_POINTS);
+        // `--chart` series open on the first connection.
+        for (topic, path) in self.charts.drain(..) {
+            model.add_series(&topic, &path);
+        }
+        let id = self.next_session_id;
+        self.next_session_id += 1;
+        if self.recorder.is_some() && self.recorded_session.is_none() {
+            self.recorded_session = Some(id);
+        }
+        self.sessions.push(Session::new(id, handle, model));
+        self.active = self.sessions.len() - 1;
+    }
+
+    /// Disconnect and remove a tab; the others keep running.
+    fn close_session(&mut self, index: usize) {
+        if index >= self.sessions.len() {
+            return;
+        }
+        let session = self.sessions.remove(index);
+        session.handle.close();
+        if self.active > index || self.active >= self.sessions.len() {
+            self.active = self.active.saturating_sub(1);
         }
     }
 
@@ -316,40 +326,31 @@ impl MqscopeApp {
             }
         }
         if let Some(port) = self.demo_port() {
+            // One demo tab is enough: show it if it is open.
+            if let Some(i) = self.sessions.iter().position(|s| s.name() == DEMO_NAME) {
+                self.active = i;
+                return;
+            }
             let mut spec = ConnectionSpec::new("127.0.0.1", port);
-            spec.name = "Demo broker".to_owned();
+            spec.name = DEMO_NAME.to_owned();
             self.connect(spec);
         }
     }
 
     fn handle(&mut self, action: Action) {
+        // What concerns one connection goes to the one on screen.
+        let action = match self.sessions.get_mut(self.active) {
+            Some(session) => match session.handle(action) {
+                Some(action) => action,
+                None => return,
+            },
+            None => action,
+        };
         match action {
-            Action::SelectTopic(node) => self.inspector.select(node),
-            Action::Chart { topic, path } => {
-                if let Some(session) = &mut self.session {
-                    session.model.add_series(&topic, &path);
-                }
+            Action::SelectConnection(index) => {
+                self.active = index.min(self.sessions.len().saturating_sub(1));
             }
-            Action::ClearCharts => {
-                if let Some(session) = &mut self.session {
-                    session.model.series.clear();
-                }
-            }
-            Action::Publish {
-                topic,
-                payload,
-                qos,
-                retain,
-            } => {
-                if let Some(session) = &self.session {
-                    session.handle.send(Command::Publish {
-                        topic,
-                        payload,
-                        qos,
-                        retain,
-                    });
-                }
-            }
+            Action::CloseConnection(index) => self.close_session(index),
             Action::StartDemo => self.start_demo(),
             Action::NewProfile => self.profile_form = Some(ProfileForm::new_profile(self.profiles.profiles())),
             Action::EditProfile(name) => {
@@ -375,7 +376,7 @@ impl MqscopeApp {
                 profile,
                 connect,
                 password,
-            } => match self.profiles.upsert(previous.as_deref(), profile.clone()) {
+            } => match self.profiles.upsert(previous.as_deref(), (*profile).clone()) {
                 Ok(()) => {
                     self.profile_form = None;
                     if connect {
@@ -395,16 +396,6 @@ impl MqscopeApp {
                     Err(e) => self.notices.warn(format!("Not deleted: {e}")),
                 }
             }
-            Action::Disconnect => {
-                if let Some(session) = &self.session {
-                    session.handle.close();
-                }
-            }
-            Action::Retry => {
-                if let Some(session) = &self.session {
-                    session.handle.send(Command::Reconnect);
-                }
-            }
             Action::AskClearRetained(node) => {
                 let Some(model) = self.model() else { return };
                 let topics = model.tree.retained_at_or_below(node);
@@ -418,7 +409,7 @@ impl MqscopeApp {
             Action::OpenSettings => self.settings_window = Some(SettingsWindow::new(self.settings)),
             Action::ApplySettings(settings) => {
                 self.settings = settings;
-                if let Some(session) = &mut self.session {
+                for session in &mut self.sessions {
                     session.model.set_history_limits(settings.history_limits());
                 }
                 if let Err(e) = settings.save(&self.config_dir) {
@@ -428,38 +419,9 @@ impl MqscopeApp {
                     ));
                 }
             }
-            Action::ClearRetained(topics) => {
-                let Some(session) = &self.session else { return };
-                for topic in &topics {
-                    // QoS 1: each clear is acknowledged, and the broker echoes the
-                    // empty message to our subscription, which unmarks the topic.
-                    session.handle.send(Command::Publish {
-                        topic: topic.clone(),
-                        payload: Vec::new(),
-                        qos: 1,
-                        retain: true,
-                    });
-                }
-                self.clearing = Some(topics);
-            }
+            // Connection actions with no connection open: nothing to act on.
+            _ => {}
         }
-    }
-
-    /// "Clearing retained 3/10" while the broker confirms, then forgets it.
-    fn clearing_progress(&mut self) -> Option<String> {
-        let topics = self.clearing.as_ref()?;
-        let model = self.model()?;
-        let done = topics
-            .iter()
-            .filter(|t| model.tree.get(t).is_none_or(|id| !model.tree.node(id).retained))
-            .count();
-        if done == topics.len() {
-            let n = topics.len();
-            self.clearing = None;
-            self.notices.info(format!("Cleared {n} retained messages."));
-            return None;
-        }
-        Some(format!("Clearing retained messages: {done}/{}", topics.len()))
     }
 
     /// Lay out the window. Panels return Actions, handled after drawing.
@@ -474,31 +436,28 @@ impl MqscopeApp {
                 if ui.button("Settings").clicked() {
                     actions.push(Action::OpenSettings);
                 }
-                if let Some(session) = &self.session {
-                    let (text, color) = state_text(&session.state, &session.handle.spec.address(), Instant::now());
-                    state_dot_ui(ui, color);
-                    ui.label(RichText::new(session.handle.name()).strong());
-                    ui.label(RichText::new(text).color(color));
-                    if matches!(
-                        session.state,
-                        ConnectionState::Failed { .. } | ConnectionState::Reconnecting { .. }
-                    ) && ui.button("Retry now").clicked()
-                    {
-                        actions.push(Action::Retry);
-                    }
+                if let Some(session) = self.session() {
+                    connection_badge_ui(ui, session, &mut actions);
                 }
             });
         });
+        if !self.sessions.is_empty() {
+            egui::Panel::top("connection_tabs").show(ui, |ui| self.tabs_ui(ui, &mut actions));
+        }
         self.notices.ui(ui);
-        let activity = self.clearing_progress();
+        let activity = match self.sessions.get_mut(self.active) {
+            Some(session) => session.clearing_progress(&mut self.notices),
+            None => None,
+        };
         egui::Panel::bottom("status_bar").show(ui, |ui| {
             let now = Instant::now();
+            let session = self.session();
             let line = StatusLine {
                 activity: activity.as_deref(),
-                state: self.session.as_ref().map(|s| (&s.state, s.handle.spec.name.as_str())),
+                state: session.map(|s| (&s.state, s.handle.spec.name.as_str())),
                 rate: self.model().map_or(0.0, |m| m.rate(now)),
                 topics: self.model().map_or(0, |m| m.tree.topic_count()),
-                received: self.received(),
+                received: session.map_or(0, |s| s.handle.received()),
                 applied: self.model().map_or(0, Model::applied),
                 stored: self.model().map_or(0, |m| m.history.stored_messages()),
                 stored_bytes: self.model().map_or(0, |m| m.history.bytes()),
@@ -506,28 +465,8 @@ impl MqscopeApp {
             };
             status_bar_ui(ui, &line, now);
         });
-        if let Some(session) = &self.session {
-            let model = &session.model;
-            let connected = session.state == ConnectionState::Connected;
-            egui::Panel::left("tree_panel")
-                .resizable(true)
-                .default_size(460.0)
-                .min_size(220.0)
-                .show(ui, |ui| actions.extend(self.tree.ui(ui, model)));
-            let selected_topic = self.tree.selected.map(|id| model.tree.topic(id));
-            egui::Panel::right("publish_panel")
-                .resizable(true)
-                .default_size(300.0)
-                .min_size(220.0)
-                .show(ui, |ui| {
-                    actions.extend(self.publish.ui(ui, connected, selected_topic.as_deref()))
-                });
-            egui::Panel::bottom("chart_panel")
-                .resizable(true)
-                .default_size(style::CHART_HEIGHT)
-                .min_size(style::CHART_MIN_HEIGHT)
-                .show(ui, |ui| actions.extend(self.chart.ui(ui, model)));
-            egui::CentralPanel::default().show(ui, |ui| actions.extend(self.inspector.ui(ui, model)));
+        if let Some(session) = self.sessions.get_mut(self.active) {
+            session.panels_ui(ui, &mut actions);
         } else {
             egui::CentralPanel::default().show(ui, |ui| actions.extend(welcome_ui(ui, self.profiles.profiles())));
         }
@@ -555,7 +494,7 @@ impl MqscopeApp {
         }
         if let Some(window) = &mut self.settings_window {
             let mut open = true;
-            let model = self.session.as_ref().map(|s| &s.model);
+            let model = self.sessions.get(self.active).map(|s| &s.model);
             actions.extend(window.ui(&ctx, &mut open, model));
             if !open {
                 self.settings_window = None;
@@ -579,13 +518,11 @@ impl MqscopeApp {
             if ui.button("Start demo").clicked() {
                 actions.push(Action::StartDemo);
             }
-            if self
-                .session
-                .as_ref()
-                .is_some_and(|s| s.state != ConnectionState::Closed)
-                && ui.button("Disconnect").clicked()
-            {
+            if self.session().is_some_and(|s| s.state != ConnectionState::Closed) && ui.button("Disconnect").clicked() {
                 actions.push(Action::Disconnect);
+            }
+            if !self.sessions.is_empty() && ui.button("Close tab").clicked() {
+                actions.push(Action::CloseConnection(self.active));
             }
             if !self.profiles.profiles().is_empty() {
                 ui.separator();
@@ -604,6 +541,81 @@ impl MqscopeApp {
                 }
             }
         });
+    }
+}
+
+impl MqscopeApp {
+    /// One tab per open connection: its state's dot, its name, a close button.
+    fn tabs_ui(&self, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
+        ui.horizontal_wrapped(|ui| {
+            for (i, session) in self.sessions.iter().enumerate() {
+                let active = i == self.active;
+                let frame = egui::Frame::new()
+                    .fill(if active {
+                        style::TAB_ACTIVE_BG
+                    } else {
+                        egui::Color32::TRANSPARENT
+                    })
+                    .corner_radius(4.0)
+                    .inner_margin(egui::Margin::symmetric(6, 2));
+                frame.show(ui, |ui| {
+                    ui.horizontal(|ui| {
+                        state_dot_ui(ui, state_color(&session.state));
+                        let label = RichText::new(session.name());
+                        let label = if active { label.strong() } else { label };
+                        if ui
+                            .selectable_label(active, label)
+                            .on_hover_text(session.handle.spec.url())
+                            .clicked()
+                        {
+                            actions.push(Action::SelectConnection(i));
+                        }
+                        if ui
+                            .small_button("✖")
+                            .on_hover_text(format!("Disconnect and close {}", session.name()))
+                            .clicked()
+                        {
+                            actions.push(Action::CloseConnection(i));
+                        }
+                    });
+                });
+            }
+            if ui
+                .button("+")
+                .on_hover_text("Open another connection (each has its own tree)")
+                .clicked()
+            {
+                actions.push(Action::NewProfile);
+            }
+        });
+    }
+}
+
+/// The state of the connection on screen, its protocol, and a warning while
+/// TLS verification is off.
+fn connection_badge_ui(ui: &mut egui::Ui, session: &Session, actions: &mut Vec<Action>) {
+    let spec = &session.handle.spec;
+    let (text, color) = state_text(&session.state, &spec.url(), Instant::now());
+    state_dot_ui(ui, color);
+    ui.label(RichText::new(session.name()).strong());
+    ui.label(RichText::new(text).color(color));
+    if spec.protocol == ProtocolVersion::V5 {
+        ui.label(RichText::new("MQTT 5").small().color(style::COUNTS));
+    }
+    if spec.transport.uses_tls() && spec.tls.insecure {
+        ui.label(
+            RichText::new("⚠ TLS NOT VERIFIED (insecure)")
+                .strong()
+                .color(style::INSECURE),
+        )
+        .on_hover_text("The broker's certificate is not checked: anyone in between could pose as the broker.");
+    }
+    if matches!(
+        session.state,
+        ConnectionState::Failed { .. } | ConnectionState::Reconnecting { .. }
+    ) && ui.button("Retry now").clicked()
+    {
+        actions.push(Action::Retry);
     }
 }
 

@@ -3,26 +3,128 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{ArgAction, Parser, Subcommand};
 
 use crate::app::{AppOptions, Startup};
-use crate::mqtt::{parse_broker_url, validate_filter};
+use crate::mqtt::{
+    ConnectionSpec, LastWill, ProtocolVersion, Subscription, Transport, parse_broker_url, validate_filter,
+    validate_topic,
+};
 use crate::profiles::ProfileStore;
+use crate::secret::Secret;
+
+/// Where a command-line password may come from instead of `-P` (which other
+/// users of the machine can see in the process list).
+pub const PASSWORD_ENV: &str = "MQSCOPE_PASSWORD";
 
 #[derive(Debug, Parser)]
 #[command(
     name = "mqscope",
     version,
-    about = "A desktop MQTT explorer: live topic tree, payload inspector, live charts, publish form"
+    about = "A desktop MQTT explorer: live topic tree, payload inspector, live charts, publish form",
+    after_help = "Connection flags follow mosquitto_sub: mqscope -h broker.local -p 8883 --cafile ca.pem -t 'home/#' -V mqttv5\n\
+                  The password may also come from the environment variable MQSCOPE_PASSWORD.",
+    disable_help_flag = true,
+    disable_version_flag = true
 )]
 pub struct Cli {
-    /// Connect to this broker: mqtt://[user[:pass]@]host[:port]
-    #[arg(long, value_name = "URL", conflicts_with = "demo")]
+    /// Print help
+    #[arg(long, action = ArgAction::Help)]
+    help: Option<bool>,
+
+    /// Print the version
+    #[arg(long, action = ArgAction::Version)]
+    version: Option<bool>,
+
+    /// Connect to this broker: mqtt://, mqtts://, ws:// or wss://[user[:pass]@]host[:port][/path]
+    #[arg(long, short = 'L', visible_alias = "url", value_name = "URL", conflicts_with_all = ["demo", "host"])]
     pub broker: Option<String>,
 
+    /// Broker host (mosquitto_sub's -h); TLS when --cafile, --cert or --insecure is given
+    #[arg(short = 'h', long = "host", value_name = "HOST", conflicts_with = "demo")]
+    pub host: Option<String>,
+
+    /// Broker port (default 1883, or 8883 with TLS)
+    #[arg(short = 'p', long = "port", value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
+    pub port: Option<u16>,
+
     /// Subscribe to this topic filter (repeatable; default #)
-    #[arg(long = "subscribe", value_name = "FILTER")]
+    #[arg(long = "subscribe", short = 't', visible_alias = "topic", value_name = "FILTER")]
     pub subscribe: Vec<String>,
+
+    /// QoS of the subscriptions (default 2: every message at the QoS it was published with)
+    #[arg(short = 'q', long = "qos", value_parser = clap::value_parser!(u8).range(0..=2))]
+    pub qos: Option<u8>,
+
+    /// User name
+    #[arg(short = 'u', long = "username", value_name = "USER")]
+    pub username: Option<String>,
+
+    /// Password (or set MQSCOPE_PASSWORD, which stays out of the process list)
+    #[arg(short = 'P', long = "pw", value_name = "PASSWORD")]
+    pub password: Option<String>,
+
+    /// Client id (default mqscope-<random>)
+    #[arg(short = 'i', long = "id", value_name = "ID")]
+    pub client_id: Option<String>,
+
+    /// Keepalive in seconds
+    #[arg(short = 'k', long = "keepalive", value_name = "SECONDS")]
+    pub keepalive: Option<u16>,
+
+    /// Protocol version: mqttv311 (default) or mqttv5
+    #[arg(short = 'V', long = "protocol-version", value_name = "VERSION",
+          value_parser = ["mqttv311", "mqttv5", "311", "5"])]
+    pub protocol: Option<String>,
+
+    /// Keep the session: no clean session / clean start (mosquitto_sub's -c)
+    #[arg(short = 'c', long = "disable-clean-session")]
+    pub keep_session: bool,
+
+    /// MQTT 5 session expiry in seconds (mosquitto_sub's -x)
+    #[arg(short = 'x', long = "session-expiry", value_name = "SECONDS")]
+    pub session_expiry: Option<u32>,
+
+    /// CA certificate file (PEM) to verify the broker with; turns on TLS
+    #[arg(long, value_name = "FILE")]
+    pub cafile: Option<PathBuf>,
+
+    /// Client certificate (PEM) for mutual TLS; goes with --key
+    #[arg(long, value_name = "FILE", requires = "key")]
+    pub cert: Option<PathBuf>,
+
+    /// Client private key (PEM) for mutual TLS; goes with --cert
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    pub key: Option<PathBuf>,
+
+    /// Do not verify the broker's certificate (TLS still encrypts); shown while connected
+    #[arg(long)]
+    pub insecure: bool,
+
+    /// Use TLS with the system's root certificates
+    #[arg(long = "tls-use-os-certs")]
+    pub tls_use_os_certs: bool,
+
+    /// Last Will topic, published by the broker if mqscope vanishes without disconnecting
+    #[arg(long = "will-topic", value_name = "TOPIC")]
+    pub will_topic: Option<String>,
+
+    /// Last Will payload
+    #[arg(long = "will-payload", value_name = "TEXT", requires = "will_topic")]
+    pub will_payload: Option<String>,
+
+    /// Last Will QoS
+    #[arg(long = "will-qos", value_name = "QOS", requires = "will_topic",
+          value_parser = clap::value_parser!(u8).range(0..=2))]
+    pub will_qos: Option<u8>,
+
+    /// Retain the Last Will
+    #[arg(long = "will-retain", requires = "will_topic")]
+    pub will_retain: bool,
+
+    /// MQTT 5: seconds the broker waits before publishing the Last Will
+    #[arg(long = "will-delay", value_name = "SECONDS", requires = "will_topic")]
+    pub will_delay: Option<u32>,
 
     /// Start the built-in demo broker with simulated sensors and connect to it
     #[arg(long)]
@@ -87,8 +189,9 @@ pub enum Subcommands {
     },
 }
 
-/// What `main` should run.
+/// What `main` should run. Built once per process, so its size does not matter.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
 pub enum Run {
     Gui(AppOptions),
     Simulate { host: String, port: u16, seed: u64 },
@@ -98,6 +201,126 @@ pub enum Run {
 impl Cli {
     /// Check every argument and decide what to run; the error is for the user.
     pub fn resolve(self) -> Result<Run, String> {
+        let env_password = std::env::var(PASSWORD_ENV).ok().filter(|p| !p.is_empty());
+        self.resolve_with(env_password)
+    }
+
+    /// Whether any mosquitto_sub-style connection flag was given.
+    fn has_connection_flags(&self) -> bool {
+        self.port.is_some()
+            || self.username.is_some()
+            || self.password.is_some()
+            || self.client_id.is_some()
+            || self.keepalive.is_some()
+            || self.protocol.is_some()
+            || self.keep_session
+            || self.session_expiry.is_some()
+            || self.cafile.is_some()
+            || self.cert.is_some()
+            || self.insecure
+            || self.tls_use_os_certs
+            || self.will_topic.is_some()
+            || self.qos.is_some()
+    }
+
+    /// The connection given by `--broker URL` or `-h HOST`, with every
+    /// mosquitto_sub-style flag applied on top.
+    fn connection_spec(&self, env_password: Option<String>) -> Result<Option<ConnectionSpec>, String> {
+        let tls_flags = self.cafile.is_some() || self.cert.is_some() || self.insecure || self.tls_use_os_certs;
+        let mut spec = match (&self.broker, &self.host) {
+            (Some(url), _) => {
+                let mut spec = parse_broker_url(url)?;
+                if let Some(port) = self.port {
+                    spec.port = port;
+                    spec.name = spec.address();
+                }
+                if tls_flags && spec.transport == Transport::Tcp {
+                    return Err(format!(
+                        "'{url}' is plain TCP but TLS flags were given: use mqtts:// (or wss://)."
+                    ));
+                }
+                spec
+            }
+            (None, Some(host)) => {
+                if host.trim().is_empty() {
+                    return Err("-h needs a host name or address".into());
+                }
+                let transport = if tls_flags { Transport::Tls } else { Transport::Tcp };
+                let mut spec = ConnectionSpec::new(host.trim(), self.port.unwrap_or(transport.default_port()));
+                spec.transport = transport;
+                spec
+            }
+            (None, None) => {
+                if self.has_connection_flags() {
+                    return Err(
+                        "Connection flags (-p, -u, -V, --cafile, ...) need a broker: -h HOST or --broker URL".into(),
+                    );
+                }
+                return Ok(None);
+            }
+        };
+        if !self.subscribe.is_empty() {
+            spec.subscriptions = self.subscribe.iter().map(Subscription::new).collect();
+        }
+        if let Some(qos) = self.qos {
+            for sub in &mut spec.subscriptions {
+                sub.qos = qos;
+            }
+        }
+        if let Some(user) = &self.username {
+            spec.username = Some(user.clone());
+        }
+        if let Some(password) = &self.password {
+            spec.password = Some(Secret::new(password.clone()));
+        } else if spec.password.is_none()
+            && let Some(password) = env_password
+        {
+            spec.password = Some(Secret::new(password));
+        }
+        if spec.password.is_some() && spec.username.is_none() {
+            return Err("A password needs a user name (-u USER).".into());
+        }
+        if let Some(id) = &self.client_id {
+            spec.client_id = id.clone();
+        }
+        if let Some(keepalive) = self.keepalive {
+            spec.keepalive_s = keepalive;
+        }
+        if let Some(version) = &self.protocol {
+            spec.protocol = if version.ends_with('5') {
+                ProtocolVersion::V5
+            } else {
+                ProtocolVersion::V311
+            };
+        }
+        spec.clean_session = !self.keep_session;
+        if let Some(expiry) = self.session_expiry {
+            if spec.protocol != ProtocolVersion::V5 {
+                return Err("-x (session expiry) is an MQTT 5 option: add -V mqttv5".into());
+            }
+            spec.session_expiry_s = expiry;
+        }
+        spec.tls.ca_file = self.cafile.clone();
+        spec.tls.client_cert = self.cert.clone();
+        spec.tls.client_key = self.key.clone();
+        spec.tls.insecure = self.insecure;
+        if let Some(topic) = &self.will_topic {
+            validate_topic(topic).map_err(|e| format!("--will-topic {e}"))?;
+            if self.will_delay.is_some() && spec.protocol != ProtocolVersion::V5 {
+                return Err("--will-delay is an MQTT 5 option: add -V mqttv5".into());
+            }
+            spec.will = Some(LastWill {
+                topic: topic.clone(),
+                payload: self.will_payload.clone().unwrap_or_default(),
+                qos: self.will_qos.unwrap_or(0),
+                retain: self.will_retain,
+                delay_s: self.will_delay.unwrap_or(0),
+            });
+        }
+        Ok(Some(spec))
+    }
+
+    fn resolve_with(self, env_password: Option<String>) -> Result<Run, String> {
         if let Some(Subcommands::Simulate {
             broker,
             topics,
@@ -139,12 +362,8 @@ impl Cli {
             validate_filter(filter).map_err(|e| format!("--subscribe {e}"))?;
         }
         let config_dir = ProfileStore::default_dir();
-        let startup = if let Some(url) = &self.broker {
-            let mut spec = parse_broker_url(url)?;
-            if !self.subscribe.is_empty() {
-                spec.subscriptions = self.subscribe.clone();
-            }
-            Startup::Connect(spec)
+        let startup = if let Some(spec) = self.connection_spec(env_password)? {
+            Startup::Connect(Box::new(spec))
         } else if self.demo {
             if !self.subscribe.is_empty() {
                 return Err("--subscribe goes with --broker; the demo subscribes to #".into());
@@ -229,7 +448,134 @@ mod tests {
             panic!("expected a connection")
         };
         assert_eq!(spec.address(), "h:1884");
-        assert_eq!(spec.subscriptions, ["a/#", "b/+"]);
+        assert_eq!(spec.subscriptions, [Subscription::new("a/#"), Subscription::new("b/+")]);
+    }
+
+    fn spec_of(args: &[&str], env_password: Option<&str>) -> Result<ConnectionSpec, String> {
+        let cli =
+            Cli::try_parse_from(std::iter::once("mqscope").chain(args.iter().copied())).map_err(|e| e.to_string())?;
+        match cli.resolve_with(env_password.map(str::to_owned))? {
+            Run::Gui(AppOptions {
+                startup: Startup::Connect(spec),
+                ..
+            }) => Ok(*spec),
+            other => panic!("expected a connection, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn mosquitto_sub_flags() {
+        let spec = spec_of(
+            &[
+                "-h",
+                "broker.local",
+                "-p",
+                "8884",
+                "-t",
+                "a/#",
+                "-t",
+                "b",
+                "-q",
+                "1",
+                "-u",
+                "alice",
+                "-P",
+                "pw",
+                "-i",
+                "me",
+                "-k",
+                "30",
+                "-V",
+                "mqttv5",
+                "-x",
+                "600",
+                "--cafile",
+                "/ca.pem",
+                "--cert",
+                "/c.pem",
+                "--key",
+                "/k.pem",
+                "--will-topic",
+                "clients/me",
+                "--will-payload",
+                "gone",
+                "--will-qos",
+                "1",
+                "--will-retain",
+                "--will-delay",
+                "3",
+            ],
+            None,
+        )
+        .unwrap();
+        assert_eq!(spec.address(), "broker.local:8884");
+        assert_eq!(spec.transport, Transport::Tls);
+        assert_eq!(
+            spec.subscriptions,
+            [Subscription::new("a/#").with_qos(1), Subscription::new("b").with_qos(1)]
+        );
+        assert_eq!(spec.username.as_deref(), Some("alice"));
+        assert_eq!(spec.password.as_ref().unwrap().expose(), "pw");
+        assert_eq!((spec.client_id.as_str(), spec.keepalive_s), ("me", 30));
+        assert_eq!((spec.protocol, spec.session_expiry_s), (ProtocolVersion::V5, 600));
+        assert_eq!(spec.tls.ca_file.as_deref(), Some(std::path::Path::new("/ca.pem")));
+        let will = spec.will.unwrap();
+        assert_eq!(
+            (
+                will.topic.as_str(),
+                will.payload.as_str(),
+                will.qos,
+                will.retain,
+                will.delay_s
+            ),
+            ("clients/me", "gone", 1, true, 3)
+        );
+
+        let spec = spec_of(&["-h", "b", "--insecure"], None).unwrap();
+        assert_eq!((spec.transport, spec.port), (Transport::Tls, 8883));
+        assert!(spec.tls.insecure);
+        let spec = spec_of(&["-h", "b"], None).unwrap();
+        assert_eq!(
+            (spec.transport, spec.port, spec.protocol),
+            (Transport::Tcp, 1883, ProtocolVersion::V311)
+        );
+        assert!(spec.clean_session);
+        assert!(!spec_of(&["-h", "b", "-c"], None).unwrap().clean_session);
+    }
+
+    #[test]
+    fn password_from_the_environment() {
+        let spec = spec_of(&["-h", "b", "-u", "alice"], Some("from-env")).unwrap();
+        assert_eq!(spec.password.unwrap().expose(), "from-env");
+        // -P and the URL's own password win over the environment.
+        let spec = spec_of(&["-h", "b", "-u", "alice", "-P", "flag"], Some("from-env")).unwrap();
+        assert_eq!(spec.password.unwrap().expose(), "flag");
+        let spec = spec_of(&["--broker", "mqtt://alice:url@b"], Some("from-env")).unwrap();
+        assert_eq!(spec.password.unwrap().expose(), "url");
+        assert!(
+            spec_of(&["-h", "b", "-P", "x"], None)
+                .unwrap_err()
+                .contains("user name")
+        );
+    }
+
+    #[test]
+    fn mosquitto_sub_flag_mistakes_are_explained() {
+        assert!(spec_of(&["-p", "1884"], None).unwrap_err().contains("-h HOST"));
+        assert!(spec_of(&["-h", "b", "-x", "5"], None).unwrap_err().contains("mqttv5"));
+        assert!(
+            spec_of(&["--broker", "mqtt://b", "--cafile", "/ca"], None)
+                .unwrap_err()
+                .contains("mqtts://")
+        );
+        assert!(spec_of(&["-h", "b", "--cert", "/c.pem"], None).is_err());
+        assert!(
+            spec_of(&["-h", "b", "--will-topic", "a/+"], None)
+                .unwrap_err()
+                .contains("will-topic")
+        );
+        assert!(spec_of(&["-h", "b", "-V", "mqttv4"], None).is_err());
+        assert!(spec_of(&["-h", "b", "--broker", "mqtt://c"], None).is_err());
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod payload;
 pub mod profiles;
 pub mod record;
 pub mod secret;
+pub mod session;
 pub mod settings;
 pub mod simulate;
 pub mod stats;

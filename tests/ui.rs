@@ -334,7 +334,7 @@ fn clearing_a_retained_message_asks_first_then_unmarks_the_topic() {
 fn a_64_mib_payload_shows_its_first_bytes_and_full_size_without_stalling() {
     let broker = common::Mosquitto::start();
     let spec = mqscope::mqtt::parse_broker_url(&broker.url()).unwrap();
-    let mut harness = harness(Startup::Connect(spec));
+    let mut harness = harness(Startup::Connect(Box::new(spec)));
     step_until(&mut harness, "the connection", |h| {
         h.state().app.connection_state() == Some(&mqscope::mqtt::ConnectionState::Connected)
     });

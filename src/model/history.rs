@@ -7,6 +7,7 @@
 use std::collections::VecDeque;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use super::message::{MessageProperties, ReceivedMessage};
 use super::topic_tree::NodeId;
 
 /// Default number of messages kept per topic.
@@ -30,6 +31,8 @@ pub struct StoredMessage {
     received_ns: u64,
     pub qos: u8,
     pub retain: bool,
+    /// MQTT 5 properties, when the message had any.
+    pub properties: Option<Box<MessageProperties>>,
 }
 
 impl StoredMessage {
@@ -38,7 +41,7 @@ impl StoredMessage {
     }
 
     fn cost(&self) -> usize {
-        self.payload.len() + PER_MESSAGE_OVERHEAD
+        self.payload.len() + PER_MESSAGE_OVERHEAD + self.properties.as_ref().map_or(0, |p| p.heap_bytes())
     }
 }
 
@@ -129,7 +132,15 @@ impl History {
         self.rings.get(node as usize).and_then(|r| r.back())
     }
 
-    pub fn push(&mut self, node: NodeId, payload: Box<[u8]>, qos: u8, retain: bool, received_at: SystemTime) {
+    pub fn push(&mut self, node: NodeId, message: ReceivedMessage) {
+        let ReceivedMessage {
+            payload,
+            qos,
+            retain,
+            received_at,
+            properties,
+            ..
+        } = message;
         let index = node as usize;
         if self.rings.len() <= index {
             self.rings.resize_with(index + 1, VecDeque::new);
@@ -145,6 +156,7 @@ impl History {
             received_ns,
             qos,
             retain,
+            properties,
         };
         self.bytes += message.cost();
         self.stored += 1;
@@ -207,7 +219,7 @@ mod tests {
     use super::*;
 
     fn push(h: &mut History, node: NodeId, payload: &[u8]) {
-        h.push(node, payload.into(), 0, false, SystemTime::now());
+        h.push(node, ReceivedMessage::new("t", payload, 0, false));
     }
 
     #[test]

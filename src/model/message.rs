@@ -13,6 +13,42 @@ pub struct ReceivedMessage {
     pub qos: u8,
     pub retain: bool,
     pub received_at: SystemTime,
+    /// MQTT 5 properties, when the message carried any (boxed: most have none).
+    pub properties: Option<Box<MessageProperties>>,
+}
+
+/// The MQTT 5 properties of a PUBLISH that a user may want to see. Topic
+/// aliases are resolved to full topics before a message gets here.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MessageProperties {
+    /// Payload format indicator: `Some(true)` = declared UTF-8 text.
+    pub payload_is_utf8: Option<bool>,
+    pub message_expiry_s: Option<u32>,
+    pub content_type: Option<String>,
+    pub response_topic: Option<String>,
+    pub correlation_data: Option<Box<[u8]>>,
+    pub user_properties: Vec<(String, String)>,
+    pub subscription_ids: Vec<usize>,
+}
+
+impl MessageProperties {
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// Heap bytes held, for the history budget.
+    pub fn heap_bytes(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + self.content_type.as_ref().map_or(0, String::len)
+            + self.response_topic.as_ref().map_or(0, String::len)
+            + self.correlation_data.as_ref().map_or(0, |d| d.len())
+            + self
+                .user_properties
+                .iter()
+                .map(|(k, v)| k.len() + v.len() + 48)
+                .sum::<usize>()
+            + self.subscription_ids.len() * 8
+    }
 }
 
 impl ReceivedMessage {
@@ -23,6 +59,12 @@ impl ReceivedMessage {
             qos,
             retain,
             received_at: SystemTime::now(),
+            properties: None,
         }
+    }
+
+    pub fn with_properties(mut self, properties: MessageProperties) -> Self {
+        self.properties = (!properties.is_empty()).then(|| Box::new(properties));
+        self
     }
 }

@@ -8,7 +8,7 @@ mod series;
 mod topic_tree;
 
 pub use history::{DEFAULT_BYTE_BUDGET, DEFAULT_PER_TOPIC, History, HistoryLimits, StoredMessage};
-pub use message::ReceivedMessage;
+pub use message::{MessageProperties, ReceivedMessage};
 pub use series::{DEFAULT_SERIES_POINTS, Series, SeriesId, SeriesSet, unix_seconds};
 pub use topic_tree::{NodeId, ROOT, TopicNode, TopicTree, natural_cmp};
 
@@ -49,7 +49,7 @@ impl Model {
             if !self.series.is_empty() {
                 self.series.feed(&m.topic, &m.payload, m.received_at);
             }
-            self.history.push(node, m.payload, m.qos, m.retain, m.received_at);
+            self.history.push(node, m);
         }
         self.applied += n;
         self.rate.add(n, now);

@@ -4,12 +4,19 @@
 //! of `Event`s (message batches, state changes) for the UI thread to drain.
 //! No egui in here, and the Model is never touched: messages leave as batches.
 
+mod link;
 mod options;
+mod tls;
 mod topic;
 mod worker;
 
+/// MQTT 5 properties to send with a publish (ignored on MQTT 3.1.1).
+pub use crate::model::MessageProperties as PublishProperties;
+pub use link::disconnect_words;
 pub use options::{
-    ConnectionSpec, DEFAULT_KEEPALIVE_S, DEFAULT_MAX_PACKET_BYTES, DEFAULT_PORT, generated_client_id, parse_broker_url,
+    ConnectionSpec, DEFAULT_KEEPALIVE_S, DEFAULT_MAX_INFLIGHT, DEFAULT_MAX_PACKET_BYTES, DEFAULT_PORT,
+    DEFAULT_TLS_PORT, LastWill, ProtocolVersion, Subscription, TlsSettings, Transport, generated_client_id,
+    parse_broker_url,
 };
 pub use topic::{MAX_TOPIC_BYTES, filter_matches, validate_filter, validate_topic};
 pub use worker::{ReconnectBackoff, describe_connection_error};
@@ -19,7 +26,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Instant;
 
-use rumqttc::{AsyncClient, QoS};
+use rumqttc::QoS;
 use tokio::sync::{Notify, Semaphore, mpsc as tmpsc};
 
 use crate::model::ReceivedMessage;
@@ -85,6 +92,10 @@ pub enum Event {
     },
     SubscribeRefused {
         filter: String,
+        reason: String,
+    },
+    Unsubscribed {
+        filter: String,
     },
 }
 
@@ -96,8 +107,11 @@ pub enum Command {
         payload: Vec<u8>,
         qos: u8,
         retain: bool,
+        properties: PublishProperties,
     },
-    Subscribe {
+    /// Subscribe (or change the QoS/options of an existing subscription).
+    Subscribe(Subscription),
+    Unsubscribe {
         filter: String,
     },
     /// Try again now (after an error, or to skip the backoff wait).
@@ -122,9 +136,11 @@ struct Control {
     wake_worker: Notify,
     /// Publishes handed to rumqttc, in order, so their acks can be named.
     outbox: Mutex<VecDeque<(String, u8)>>,
-    subscriptions: Mutex<Vec<String>>,
+    subscriptions: Mutex<Vec<Subscription>>,
     /// Filters of each SUBSCRIBE sent, in order, so SUBACK codes can be named.
     pending_subscribes: Mutex<VecDeque<Vec<String>>>,
+    /// The filter of each UNSUBSCRIBE sent, in order.
+    pending_unsubscribes: Mutex<VecDeque<String>>,
 }
 
 pub struct ConnectionHandle {
@@ -140,8 +156,6 @@ impl ConnectionHandle {
     /// Start the worker and command tasks on `runtime`.
     pub fn spawn(spec: ConnectionSpec, runtime: &tokio::runtime::Handle, wake: Wake) -> Self {
         let client_id = spec.effective_client_id();
-        let (client, mut eventloop) = AsyncClient::new(spec.mqtt_options(&client_id), 1_024);
-        eventloop.set_network_options(spec.network_options());
         let (events_tx, events) = mpsc::channel();
         let (commands, commands_rx) = tmpsc::unbounded_channel();
         let counters = Arc::new(Counters::default());
@@ -152,24 +166,35 @@ impl ConnectionHandle {
             outbox: Mutex::default(),
             subscriptions: Mutex::new(spec.subscriptions.clone()),
             pending_subscribes: Mutex::default(),
+            pending_unsubscribes: Mutex::default(),
         });
-        let (to_ui, to_ui_rx) = tmpsc::channel(QUEUED_MESSAGES);
-        let worker = worker::Worker {
-            address: spec.address(),
-            client: client.clone(),
-            eventloop,
-            out: to_ui.clone(),
-            counters: counters.clone(),
-            control: control.clone(),
-        };
-        runtime.spawn(worker.run());
-        runtime.spawn(worker::batch_loop(
-            to_ui_rx,
-            events_tx,
-            control.batches_in_flight.clone(),
-            wake,
-        ));
-        runtime.spawn(command_loop(client, commands_rx, control.clone(), to_ui));
+        match link::connect(&spec, &client_id) {
+            Ok((client, link)) => {
+                let (to_ui, to_ui_rx) = tmpsc::channel(QUEUED_MESSAGES);
+                let worker = worker::Worker {
+                    address: spec.address(),
+                    client: client.clone(),
+                    link,
+                    out: to_ui.clone(),
+                    counters: counters.clone(),
+                    control: control.clone(),
+                };
+                runtime.spawn(worker.run());
+                runtime.spawn(worker::batch_loop(
+                    to_ui_rx,
+                    events_tx,
+                    control.batches_in_flight.clone(),
+                    wake,
+                ));
+                runtime.spawn(command_loop(client, commands_rx, control.clone(), to_ui));
+            }
+            Err(reason) => {
+                // Nothing to retry until the settings change (a TLS file, say).
+                tracing::warn!(name = %spec.name, %reason, "cannot set up the connection");
+                let _ = events_tx.send(Event::State(ConnectionState::Failed { reason }));
+                wake();
+            }
+        }
         Self {
             spec,
             client_id,
@@ -178,6 +203,11 @@ impl ConnectionHandle {
             commands,
             control,
         }
+    }
+
+    /// The subscriptions this connection keeps (and renews on reconnect).
+    pub fn subscriptions(&self) -> Vec<Subscription> {
+        self.control.subscriptions.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
     pub fn name(&self) -> &str {
@@ -234,7 +264,7 @@ pub fn qos_from(qos: u8) -> QoS {
 /// Turns commands into client requests on its own task, so a full request
 /// channel can never stall the task that polls the event loop.
 async fn command_loop(
-    client: AsyncClient,
+    client: link::Client,
     mut commands: tmpsc::UnboundedReceiver<Command>,
     control: Arc<Control>,
     to_ui: tmpsc::Sender<worker::ToUi>,
@@ -244,7 +274,7 @@ async fn command_loop(
     };
     while let Some(command) = commands.recv().await {
         if control.closing.load(Ordering::SeqCst) {
-            let _ = client.try_disconnect();
+            client.try_disconnect();
             break;
         }
         match command {
@@ -253,6 +283,7 @@ async fn command_loop(
                 payload,
                 qos,
                 retain,
+                properties,
             } => {
                 if let Err(reason) = validate_topic(&topic) {
                     report(Event::PublishFailed { topic, reason }).await;
@@ -261,7 +292,7 @@ async fn command_loop(
                 if let Ok(mut outbox) = control.outbox.lock() {
                     outbox.push_back((topic.clone(), qos));
                 }
-                if let Err(e) = client.publish(topic.clone(), qos_from(qos), retain, payload).await {
+                if let Err(e) = client.publish(topic.clone(), qos, retain, payload, &properties).await {
                     report(Event::PublishFailed {
                         topic,
                         reason: format!("could not queue the message: {e}"),
@@ -269,23 +300,34 @@ async fn command_loop(
                     .await;
                 }
             }
-            Command::Subscribe { filter } => {
-                if let Err(reason) = validate_filter(&filter) {
+            Command::Subscribe(sub) => {
+                if let Err(reason) = validate_filter(&sub.filter) {
                     report(Event::SubscribeRefused {
-                        filter: format!("{filter}: {reason}"),
+                        filter: sub.filter,
+                        reason,
                     })
                     .await;
                     continue;
                 }
-                if let Ok(mut subs) = control.subscriptions.lock()
-                    && !subs.contains(&filter)
-                {
-                    subs.push(filter.clone());
+                if let Ok(mut subs) = control.subscriptions.lock() {
+                    match subs.iter_mut().find(|s| s.filter == sub.filter) {
+                        Some(existing) => *existing = sub.clone(),
+                        None => subs.push(sub.clone()),
+                    }
                 }
                 if let Ok(mut pending) = control.pending_subscribes.lock() {
-                    pending.push_back(vec![filter.clone()]);
+                    pending.push_back(vec![sub.filter.clone()]);
                 }
-                let _ = client.subscribe(filter, QoS::ExactlyOnce).await;
+                let _ = client.subscribe(&sub).await;
+            }
+            Command::Unsubscribe { filter } => {
+                if let Ok(mut subs) = control.subscriptions.lock() {
+                    subs.retain(|s| s.filter != filter);
+                }
+                if let Ok(mut pending) = control.pending_unsubscribes.lock() {
+                    pending.push_back(filter.clone());
+                }
+                let _ = client.unsubscribe(filter).await;
             }
             Command::Reconnect => {}
         }

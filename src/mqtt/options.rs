@@ -2,14 +2,18 @@
 //! profile or a `mqtt://user:pass@host:port` URL) and how it becomes rumqttc
 //! options. No egui in here.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
-use rumqttc::{MqttOptions, NetworkOptions};
+use rumqttc::NetworkOptions;
+use serde::{Deserialize, Serialize};
 
 use crate::secret::Secret;
 
 /// Default MQTT port over plain TCP.
 pub const DEFAULT_PORT: u16 = 1883;
+/// Default port for MQTT over TLS.
+pub const DEFAULT_TLS_PORT: u16 = 8883;
 /// Default keepalive, the one most clients use.
 pub const DEFAULT_KEEPALIVE_S: u16 = 60;
 /// Largest packet we accept or send: MQTT's own limit (a 4-byte remaining
@@ -17,8 +21,182 @@ pub const DEFAULT_KEEPALIVE_S: u16 = 60;
 /// the first real-world image or firmware payload. Buffers grow with the
 /// packets that actually arrive, not with this limit.
 pub const DEFAULT_MAX_PACKET_BYTES: usize = 268_435_455;
+/// Our publishes in flight (sent, not yet acknowledged) at once.
+pub const DEFAULT_MAX_INFLIGHT: u16 = 100;
 /// Seconds to wait for TCP connect + CONNACK.
 const CONNECT_TIMEOUT_S: u64 = 10;
+/// Topic aliases we let an MQTT 5 broker use towards us (rumqttc resolves them
+/// to full topics before a message reaches us).
+const TOPIC_ALIAS_MAX: u16 = 128;
+
+/// MQTT protocol version, chosen per connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum ProtocolVersion {
+    #[default]
+    #[serde(rename = "3.1.1")]
+    V311,
+    #[serde(rename = "5")]
+    V5,
+}
+
+impl ProtocolVersion {
+    pub fn label(self) -> &'static str {
+        match self {
+            ProtocolVersion::V311 => "MQTT 3.1.1",
+            ProtocolVersion::V5 => "MQTT 5",
+        }
+    }
+}
+
+/// How the bytes travel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    #[default]
+    Tcp,
+    Tls,
+    /// WebSockets (`ws://host:port/path`).
+    Ws,
+    /// WebSockets over TLS (`wss://`).
+    Wss,
+}
+
+impl Transport {
+    pub fn scheme(self) -> &'static str {
+        match self {
+            Transport::Tcp => "mqtt",
+            Transport::Tls => "mqtts",
+            Transport::Ws => "ws",
+            Transport::Wss => "wss",
+        }
+    }
+
+    pub fn uses_tls(self) -> bool {
+        matches!(self, Transport::Tls | Transport::Wss)
+    }
+
+    pub fn is_websocket(self) -> bool {
+        matches!(self, Transport::Ws | Transport::Wss)
+    }
+
+    pub fn default_port(self) -> u16 {
+        match self {
+            Transport::Tcp => DEFAULT_PORT,
+            Transport::Tls => DEFAULT_TLS_PORT,
+            Transport::Ws => 80,
+            Transport::Wss => 443,
+        }
+    }
+}
+
+/// Certificates for TLS. With no CA file, the system's root certificates are trusted.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TlsSettings {
+    pub ca_file: Option<PathBuf>,
+    /// Client certificate (PEM) for mutual TLS; goes with `client_key`.
+    pub client_cert: Option<PathBuf>,
+    pub client_key: Option<PathBuf>,
+    /// Skip verifying the broker's certificate. Shown while connected.
+    pub insecure: bool,
+}
+
+/// The message the broker publishes for us if we vanish without a DISCONNECT.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LastWill {
+    pub topic: String,
+    pub payload: String,
+    pub qos: u8,
+    pub retain: bool,
+    /// MQTT 5: seconds the broker waits before publishing it.
+    pub delay_s: u32,
+}
+
+/// One subscription: a filter, its QoS and (MQTT 5) its options.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(from = "SubscriptionRepr")]
+pub struct Subscription {
+    pub filter: String,
+    pub qos: u8,
+    /// MQTT 5: do not send us our own publishes.
+    #[serde(default)]
+    pub no_local: bool,
+    /// MQTT 5: keep the retain flag as published (otherwise cleared on live messages).
+    #[serde(default)]
+    pub retain_as_published: bool,
+    /// MQTT 5: 0 = send retained messages on subscribe, 1 = only on a new
+    /// subscription, 2 = never.
+    #[serde(default)]
+    pub retain_handling: u8,
+}
+
+impl Subscription {
+    /// A filter at QoS 2, so every message arrives at the QoS it was published with.
+    pub fn new(filter: impl Into<String>) -> Self {
+        Self {
+            filter: filter.into(),
+            qos: 2,
+            no_local: false,
+            retain_as_published: false,
+            retain_handling: 0,
+        }
+    }
+
+    pub fn with_qos(mut self, qos: u8) -> Self {
+        self.qos = qos.min(2);
+        self
+    }
+}
+
+impl From<&str> for Subscription {
+    fn from(filter: &str) -> Self {
+        Subscription::new(filter)
+    }
+}
+
+/// Profiles written before subscriptions had options store bare filters.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum SubscriptionRepr {
+    Filter(String),
+    Full {
+        filter: String,
+        #[serde(default = "two")]
+        qos: u8,
+        #[serde(default)]
+        no_local: bool,
+        #[serde(default)]
+        retain_as_published: bool,
+        #[serde(default)]
+        retain_handling: u8,
+    },
+}
+
+fn two() -> u8 {
+    2
+}
+
+impl From<SubscriptionRepr> for Subscription {
+    fn from(repr: SubscriptionRepr) -> Self {
+        match repr {
+            SubscriptionRepr::Filter(filter) => Subscription::new(filter),
+            SubscriptionRepr::Full {
+                filter,
+                qos,
+                no_local,
+                retain_as_published,
+                retain_handling,
+            } => Subscription {
+                filter,
+                qos: qos.min(2),
+                no_local,
+                retain_as_published,
+                retain_handling: retain_handling.min(2),
+            },
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectionSpec {
@@ -26,13 +204,23 @@ pub struct ConnectionSpec {
     pub name: String,
     pub host: String,
     pub port: u16,
+    pub protocol: ProtocolVersion,
+    pub transport: Transport,
+    /// WebSockets path, e.g. `/mqtt`.
+    pub ws_path: String,
+    pub tls: TlsSettings,
     /// Empty means a generated `mqscope-<random>` id.
     pub client_id: String,
     pub username: Option<String>,
     pub password: Option<Secret>,
     pub keepalive_s: u16,
+    /// Clean session (3.1.1) / clean start (5).
     pub clean_session: bool,
-    pub subscriptions: Vec<String>,
+    /// MQTT 5: how long the broker keeps the session after we disconnect.
+    pub session_expiry_s: u32,
+    pub will: Option<LastWill>,
+    pub max_inflight: u16,
+    pub subscriptions: Vec<Subscription>,
     pub max_packet_bytes: usize,
 }
 
@@ -43,12 +231,19 @@ impl ConnectionSpec {
             name: format!("{host}:{port}"),
             host,
             port,
+            protocol: ProtocolVersion::V311,
+            transport: Transport::Tcp,
+            ws_path: "/mqtt".to_owned(),
+            tls: TlsSettings::default(),
             client_id: String::new(),
             username: None,
             password: None,
             keepalive_s: DEFAULT_KEEPALIVE_S,
             clean_session: true,
-            subscriptions: vec!["#".to_owned()],
+            session_expiry_s: 0,
+            will: None,
+            max_inflight: DEFAULT_MAX_INFLIGHT,
+            subscriptions: vec![Subscription::new("#")],
             max_packet_bytes: DEFAULT_MAX_PACKET_BYTES,
         }
     }
@@ -62,23 +257,109 @@ impl ConnectionSpec {
         }
     }
 
-    /// rumqttc options; `client_id` is the id to use (generated if the spec's is empty).
-    pub fn mqtt_options(&self, client_id: &str) -> MqttOptions {
-        let mut options = MqttOptions::new(client_id, self.host.clone(), self.port);
+    /// The broker address rumqttc dials: the host, or for WebSockets the URL.
+    fn broker_addr(&self) -> String {
+        if self.transport.is_websocket() {
+            let path = if self.ws_path.starts_with('/') {
+                self.ws_path.clone()
+            } else {
+                format!("/{}", self.ws_path)
+            };
+            format!("{}://{}{}", self.transport.scheme(), self.address(), path)
+        } else {
+            self.host.clone()
+        }
+    }
+
+    /// The full address in URL form, for the title and messages.
+    pub fn url(&self) -> String {
+        let path = if self.transport.is_websocket() {
+            self.ws_path.as_str()
+        } else {
+            ""
+        };
+        format!("{}://{}{}", self.transport.scheme(), self.address(), path)
+    }
+
+    fn rumqttc_transport(&self) -> Result<rumqttc::Transport, String> {
+        let tls = || super::tls::client_config(&self.tls).map(rumqttc::TlsConfiguration::Rustls);
+        Ok(match self.transport {
+            Transport::Tcp => rumqttc::Transport::Tcp,
+            Transport::Tls => rumqttc::Transport::Tls(tls()?),
+            Transport::Ws => rumqttc::Transport::Ws,
+            Transport::Wss => rumqttc::Transport::Wss(tls()?),
+        })
+    }
+
+    fn password(&self) -> String {
+        self.password
+            .as_ref()
+            .map(|p| p.expose().to_owned())
+            .unwrap_or_default()
+    }
+
+    /// MQTT 3.1.1 options; `client_id` is the id to use (generated if the spec's is empty).
+    pub fn v4_options(&self, client_id: &str) -> Result<rumqttc::MqttOptions, String> {
+        let mut options = rumqttc::MqttOptions::new(client_id, self.broker_addr(), self.port);
+        options.set_transport(self.rumqttc_transport()?);
         options.set_keep_alive(Duration::from_secs(u64::from(self.keepalive_s.max(1))));
         options.set_clean_session(self.clean_session);
         options.set_max_packet_size(self.max_packet_bytes, self.max_packet_bytes);
         options.set_request_channel_capacity(1_024);
-        options.set_inflight(100);
+        options.set_inflight(self.max_inflight.max(1));
         if let Some(user) = &self.username {
-            let password = self
-                .password
-                .as_ref()
-                .map(|p| p.expose().to_owned())
-                .unwrap_or_default();
-            options.set_credentials(user.clone(), password);
+            options.set_credentials(user.clone(), self.password());
         }
-        options
+        if let Some(will) = &self.will {
+            options.set_last_will(rumqttc::LastWill::new(
+                will.topic.clone(),
+                will.payload.clone().into_bytes(),
+                super::qos_from(will.qos),
+                will.retain,
+            ));
+        }
+        Ok(options)
+    }
+
+    /// MQTT 5 options.
+    pub fn v5_options(&self, client_id: &str) -> Result<rumqttc::v5::MqttOptions, String> {
+        use rumqttc::v5::mqttbytes::v5::{LastWill as WillV5, LastWillProperties};
+        let mut options = rumqttc::v5::MqttOptions::new(client_id, self.broker_addr(), self.port);
+        options.set_transport(self.rumqttc_transport()?);
+        options.set_keep_alive(Duration::from_secs(u64::from(self.keepalive_s.max(1))));
+        options.set_clean_start(self.clean_session);
+        if self.session_expiry_s > 0 {
+            options.set_session_expiry_interval(Some(self.session_expiry_s));
+        }
+        let max_packet = u32::try_from(self.max_packet_bytes).unwrap_or(u32::MAX);
+        options.set_max_packet_size(Some(max_packet));
+        options.set_topic_alias_max(Some(TOPIC_ALIAS_MAX));
+        options.set_request_channel_capacity(1_024);
+        options.set_outgoing_inflight_upper_limit(self.max_inflight.max(1));
+        options.set_connection_timeout(CONNECT_TIMEOUT_S);
+        options.set_network_options(self.network_options());
+        if let Some(user) = &self.username {
+            options.set_credentials(user.clone(), self.password());
+        }
+        if let Some(will) = &self.will {
+            let properties = (will.delay_s > 0).then(|| LastWillProperties {
+                delay_interval: Some(will.delay_s),
+                payload_format_indicator: None,
+                message_expiry_interval: None,
+                content_type: None,
+                response_topic: None,
+                correlation_data: None,
+                user_properties: Vec::new(),
+            });
+            options.set_last_will(WillV5::new(
+                will.topic.clone(),
+                will.payload.clone().into_bytes(),
+                super::link::qos_v5(will.qos),
+                will.retain,
+                properties,
+            ));
+        }
+        Ok(options)
     }
 
     /// Socket options: no Nagle delay, so acks leave at once (a delayed
@@ -105,36 +386,45 @@ pub fn generated_client_id() -> String {
     format!("mqscope-{:08x}", fastrand::u32(..))
 }
 
-/// Parse `mqtt://[user[:pass]@]host[:port]` (also `tcp://`, or no scheme).
-/// User and password may be percent-encoded (`%40` for `@`).
+/// Parse `mqtt://[user[:pass]@]host[:port]` (also `tcp://`, or no scheme),
+/// `mqtts://` (or `ssl://`) for TLS, and `ws://` / `wss://` with an optional
+/// path (default `/mqtt`). User and password may be percent-encoded (`%40` for `@`).
 pub fn parse_broker_url(url: &str) -> Result<ConnectionSpec, String> {
     let url = url.trim();
-    let rest = match url.split_once("://") {
+    let (transport, rest) = match url.split_once("://") {
         Some((scheme, rest)) => match scheme.to_ascii_lowercase().as_str() {
-            "mqtt" | "tcp" => rest,
-            "mqtts" | "ssl" | "ws" | "wss" => {
+            "mqtt" | "tcp" => (Transport::Tcp, rest),
+            "mqtts" | "ssl" | "tls" => (Transport::Tls, rest),
+            "ws" => (Transport::Ws, rest),
+            "wss" => (Transport::Wss, rest),
+            other => {
                 return Err(format!(
-                    "'{scheme}://' is not supported yet: this version connects over plain TCP (mqtt://host:port)."
+                    "Unknown scheme '{other}://' in '{url}': use mqtt://, mqtts://, ws:// or wss://."
                 ));
             }
-            other => {
-                return Err(format!("Unknown scheme '{other}://' in '{url}': use mqtt://host:port."));
-            }
         },
-        None => url,
+        None => (Transport::Tcp, url),
     };
-    let rest = rest.trim_end_matches('/');
-    if rest.contains('/') {
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, ""),
+    };
+    let path = path.trim_end_matches('/');
+    if !path.is_empty() && !transport.is_websocket() {
         return Err(format!(
-            "'{url}' has a path; a broker URL is mqtt://[user[:pass]@]host[:port]."
+            "'{url}' has a path; only WebSocket URLs (ws://, wss://) have one. A broker URL is mqtt://[user[:pass]@]host[:port]."
         ));
     }
-    let (userinfo, hostport) = match rest.rsplit_once('@') {
+    let (userinfo, hostport) = match authority.rsplit_once('@') {
         Some((user, host)) => (Some(user), host),
-        None => (None, rest),
+        None => (None, authority),
     };
-    let (host, port) = split_host_port(hostport).map_err(|e| format!("{e} in '{url}'"))?;
+    let (host, port) = split_host_port(hostport, transport.default_port()).map_err(|e| format!("{e} in '{url}'"))?;
     let mut spec = ConnectionSpec::new(host, port);
+    spec.transport = transport;
+    if transport.is_websocket() && !path.is_empty() {
+        spec.ws_path = path.to_owned();
+    }
     if let Some(userinfo) = userinfo {
         let (user, pass) = match userinfo.split_once(':') {
             Some((u, p)) => (u, Some(p)),
@@ -152,7 +442,7 @@ pub fn parse_broker_url(url: &str) -> Result<ConnectionSpec, String> {
     Ok(spec)
 }
 
-fn split_host_port(hostport: &str) -> Result<(String, u16), String> {
+fn split_host_port(hostport: &str, default_port: u16) -> Result<(String, u16), String> {
     if hostport.is_empty() {
         return Err("No host".into());
     }
@@ -169,7 +459,7 @@ fn split_host_port(hostport: &str) -> Result<(String, u16), String> {
         return Err("No host".into());
     }
     let port = match port {
-        None => DEFAULT_PORT,
+        None => default_port,
         Some(p) => match p.parse::<u16>() {
             Ok(0) | Err(_) => return Err(format!("'{p}' is not a port number (1-65535)")),
             Ok(p) => p,
@@ -211,7 +501,39 @@ mod tests {
         assert_eq!(spec.port, 1884);
         assert_eq!(spec.username.as_deref(), Some("alice"));
         assert_eq!(spec.password.unwrap().expose(), "s@cret");
-        assert_eq!(spec.subscriptions, ["#"]);
+        assert_eq!(spec.subscriptions, [Subscription::new("#")]);
+        assert_eq!(spec.transport, Transport::Tcp);
+    }
+
+    #[test]
+    fn tls_and_websocket_urls() {
+        let spec = parse_broker_url("mqtts://broker.example.com").unwrap();
+        assert_eq!((spec.transport, spec.port), (Transport::Tls, 8883));
+        let spec = parse_broker_url("ws://127.0.0.1:9001/mqtt").unwrap();
+        assert_eq!(
+            (spec.transport, spec.port, spec.ws_path.as_str()),
+            (Transport::Ws, 9001, "/mqtt")
+        );
+        assert_eq!(spec.broker_addr(), "ws://127.0.0.1:9001/mqtt");
+        let spec = parse_broker_url("wss://u:p@h/ws/").unwrap();
+        assert_eq!(
+            (spec.transport, spec.port, spec.ws_path.as_str()),
+            (Transport::Wss, 443, "/ws")
+        );
+        assert_eq!(spec.url(), "wss://h:443/ws");
+        let spec = parse_broker_url("ws://h:8080").unwrap();
+        assert_eq!(spec.ws_path, "/mqtt");
+    }
+
+    #[test]
+    fn old_profiles_with_bare_filters_still_load() {
+        let subs: Vec<Subscription> =
+            serde_json::from_str(r#"["a/#", {"filter": "b/+", "qos": 1, "no_local": true}]"#).unwrap();
+        assert_eq!(subs[0], Subscription::new("a/#"));
+        assert_eq!(subs[1].qos, 1);
+        assert!(subs[1].no_local);
+        let json = serde_json::to_string(&subs[1]).unwrap();
+        assert_eq!(serde_json::from_str::<Subscription>(&json).unwrap(), subs[1]);
     }
 
     #[test]
@@ -234,11 +556,6 @@ mod tests {
         assert!(parse_broker_url("mqtt://host:abc").unwrap_err().contains("port"));
         assert!(parse_broker_url("mqtt://").unwrap_err().contains("No host"));
         assert!(parse_broker_url("http://host").unwrap_err().contains("scheme"));
-        assert!(
-            parse_broker_url("mqtts://host")
-                .unwrap_err()
-                .contains("not supported yet")
-        );
         assert!(parse_broker_url("mqtt://host/path").unwrap_err().contains("path"));
         assert!(parse_broker_url("mqtt://u:%zz@host").unwrap_err().contains("hex"));
     }

@@ -8,13 +8,11 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
-use rumqttc::{
-    AsyncClient, ConnectReturnCode, ConnectionError, Event as MqttEvent, EventLoop, Outgoing, Packet, QoS, StateError,
-    SubscribeFilter, SubscribeReasonCode,
-};
+use rumqttc::{ConnectReturnCode, ConnectionError, StateError};
 
 use tokio::sync::{Semaphore, mpsc as tmpsc};
 
+use super::link::{Client, Link, Polled};
 use super::{ConnectionState, Control, Counters, Event, Wake};
 use crate::model::ReceivedMessage;
 
@@ -29,15 +27,15 @@ pub(super) enum ToUi {
 
 pub(super) struct Worker {
     pub address: String,
-    pub client: AsyncClient,
-    pub eventloop: EventLoop,
+    pub client: Client,
+    pub link: Link,
     pub out: tmpsc::Sender<ToUi>,
     pub counters: Arc<Counters>,
     pub control: Arc<Control>,
 }
 
 enum Step {
-    Polled(Result<MqttEvent, ConnectionError>),
+    Polled(Result<Polled, (String, bool)>),
     Woken,
 }
 
@@ -90,26 +88,35 @@ impl Worker {
             let step = tokio::select! {
                 biased;
                 _ = self.control.wake_worker.notified() => Step::Woken,
-                polled = self.eventloop.poll() => Step::Polled(polled),
+                polled = self.link.poll(&self.address) => Step::Polled(polled),
             };
             if self.closing() {
                 break;
             }
-            match step {
-                Step::Woken => {}
-                Step::Polled(Ok(MqttEvent::Incoming(Packet::Publish(p)))) => {
+            let polled = match step {
+                Step::Woken => continue,
+                Step::Polled(Ok(polled)) => polled,
+                Step::Polled(Err((reason, retry))) => {
+                    unacked.clear();
+                    if !self.wait_after_error(reason, retry, &mut backoff).await {
+                        break;
+                    }
+                    continue;
+                }
+            };
+            match polled {
+                Polled::Message(message) => {
                     self.counters.received.fetch_add(1, Ordering::Relaxed);
-                    let message = ReceivedMessage::new(p.topic, &p.payload[..], p.qos as u8, p.retain);
                     // Waits when the UI is behind: the socket then stops being read and the
                     // broker holds (or, for QoS 0, drops and does not count) what comes next.
                     let _ = self.out.send(ToUi::Message(message)).await;
                 }
-                Step::Polled(Ok(MqttEvent::Incoming(Packet::ConnAck(_)))) => {
+                Polled::ConnAck => {
                     backoff.reset();
                     report(&self.out, Event::State(ConnectionState::Connected)).await;
                     self.subscribe_all();
                 }
-                Step::Polled(Ok(MqttEvent::Incoming(Packet::SubAck(ack)))) => {
+                Polled::SubAck(codes) => {
                     let filters = self
                         .control
                         .pending_subscribes
@@ -117,21 +124,26 @@ impl Worker {
                         .ok()
                         .and_then(|mut p| p.pop_front())
                         .unwrap_or_default();
-                    for (filter, code) in filters.into_iter().zip(ack.return_codes) {
-                        report(
-                            &self.out,
-                            match code {
-                                SubscribeReasonCode::Success(qos) => Event::Subscribed {
-                                    filter,
-                                    granted_qos: qos as u8,
-                                },
-                                SubscribeReasonCode::Failure => Event::SubscribeRefused { filter },
-                            },
-                        )
-                        .await;
+                    for (filter, code) in filters.into_iter().zip(codes) {
+                        let event = match code {
+                            Ok(granted_qos) => Event::Subscribed { filter, granted_qos },
+                            Err(reason) => Event::SubscribeRefused { filter, reason },
+                        };
+                        report(&self.out, event).await;
                     }
                 }
-                Step::Polled(Ok(MqttEvent::Outgoing(Outgoing::Publish(pkid)))) => {
+                Polled::UnsubAck => {
+                    let filter = self
+                        .control
+                        .pending_unsubscribes
+                        .lock()
+                        .ok()
+                        .and_then(|mut p| p.pop_front());
+                    if let Some(filter) = filter {
+                        report(&self.out, Event::Unsubscribed { filter }).await;
+                    }
+                }
+                Polled::PublishSent(pkid) => {
                     let sent = self.control.outbox.lock().ok().and_then(|mut o| o.pop_front());
                     if let Some((topic, qos)) = sent {
                         if qos == 0 {
@@ -141,60 +153,67 @@ impl Worker {
                         }
                     }
                 }
-                Step::Polled(Ok(MqttEvent::Incoming(Packet::PubAck(ack)))) => {
-                    if let Some((topic, qos)) = unacked.remove(&ack.pkid) {
-                        report(&self.out, Event::Published { topic, qos }).await;
+                Polled::PublishAcked { pkid, refused } => {
+                    if let Some((topic, qos)) = unacked.remove(&pkid) {
+                        let event = match refused {
+                            None => Event::Published { topic, qos },
+                            Some(reason) => Event::PublishFailed { topic, reason },
+                        };
+                        report(&self.out, event).await;
                     }
                 }
-                Step::Polled(Ok(MqttEvent::Incoming(Packet::PubComp(ack)))) => {
-                    if let Some((topic, qos)) = unacked.remove(&ack.pkid) {
-                        report(&self.out, Event::Published { topic, qos }).await;
-                    }
+                Polled::Disconnected(words) => {
+                    tracing::info!(address = %self.address, %words, "the broker sent DISCONNECT");
                 }
-                Step::Polled(Ok(_)) => {}
-                Step::Polled(Err(error)) => {
-                    let (reason, retry) = describe_connection_error(&error, &self.address);
-                    if retry {
-                        let delay = backoff.next_delay();
-                        tracing::info!(address = %self.address, %reason, ?delay, "connection lost; will retry");
-                        report(
-                            &self.out,
-                            Event::State(ConnectionState::Reconnecting {
-                                retry_at: Instant::now() + delay,
-                                attempt: backoff.attempt(),
-                                reason,
-                            }),
-                        )
-                        .await;
-                        tokio::select! {
-                            _ = tokio::time::sleep(delay) => {}
-                            _ = self.control.wake_worker.notified() => {}
-                        }
-                    } else {
-                        tracing::warn!(address = %self.address, %reason, "connection refused; not retrying");
-                        report(&self.out, Event::State(ConnectionState::Failed { reason })).await;
-                        // Wait for the user: Retry (or close). Retrying a refusal would hammer the broker.
-                        self.control.wake_worker.notified().await;
-                        backoff.reset();
-                    }
-                    if self.closing() {
-                        break;
-                    }
-                    report(&self.out, Event::State(ConnectionState::Connecting)).await;
-                }
+                Polled::DisconnectSent | Polled::Other => {}
             }
         }
-        let _ = self.client.try_disconnect();
+        self.client.try_disconnect();
         // Let rumqttc write the DISCONNECT; bounded so a dead socket cannot hold us.
+        let address = self.address.clone();
         let _ = tokio::time::timeout(Duration::from_millis(500), async {
-            while let Ok(event) = self.eventloop.poll().await {
-                if matches!(event, MqttEvent::Outgoing(Outgoing::Disconnect)) {
+            while let Ok(polled) = self.link.poll(&address).await {
+                if matches!(polled, Polled::DisconnectSent) {
                     break;
                 }
             }
         })
         .await;
         report(&self.out, Event::State(ConnectionState::Closed)).await;
+    }
+
+    /// After a failed poll: show why, wait (backoff, or the user for a
+    /// refusal retrying cannot fix), then say we connect again. False when
+    /// the connection was closed meanwhile.
+    async fn wait_after_error(&mut self, reason: String, retry: bool, backoff: &mut ReconnectBackoff) -> bool {
+        if retry {
+            let delay = backoff.next_delay();
+            tracing::info!(address = %self.address, %reason, ?delay, "connection lost; will retry");
+            report(
+                &self.out,
+                Event::State(ConnectionState::Reconnecting {
+                    retry_at: Instant::now() + delay,
+                    attempt: backoff.attempt(),
+                    reason,
+                }),
+            )
+            .await;
+            tokio::select! {
+                _ = tokio::time::sleep(delay) => {}
+                _ = self.control.wake_worker.notified() => {}
+            }
+        } else {
+            tracing::warn!(address = %self.address, %reason, "connection refused; not retrying");
+            report(&self.out, Event::State(ConnectionState::Failed { reason })).await;
+            // Wait for the user: Retry (or close). Retrying a refusal would hammer the broker.
+            self.control.wake_worker.notified().await;
+            backoff.reset();
+        }
+        if self.closing() {
+            return false;
+        }
+        report(&self.out, Event::State(ConnectionState::Connecting)).await;
+        true
     }
 
     fn closing(&self) -> bool {
@@ -204,15 +223,14 @@ impl Worker {
     /// (Re)subscribe every filter after a CONNACK, without awaiting: the request
     /// channel is drained by this very task.
     fn subscribe_all(&self) {
-        let filters = self.control.subscriptions.lock().map(|s| s.clone()).unwrap_or_default();
-        if filters.is_empty() {
+        let subs = self.control.subscriptions.lock().map(|s| s.clone()).unwrap_or_default();
+        if subs.is_empty() {
             return;
         }
         if let Ok(mut pending) = self.control.pending_subscribes.lock() {
-            pending.push_back(filters.clone());
+            pending.push_back(subs.iter().map(|s| s.filter.clone()).collect());
         }
-        let request = filters.into_iter().map(|f| SubscribeFilter::new(f, QoS::ExactlyOnce));
-        if let Err(e) = self.client.try_subscribe_many(request) {
+        if let Err(e) = self.client.try_subscribe_many(&subs) {
             tracing::warn!(error = %e, "could not queue the subscriptions");
         }
     }
@@ -226,7 +244,6 @@ async fn report(out: &tmpsc::Sender<ToUi>, event: Event) {
 
 /// A connection error in the user's words, and whether retrying can help.
 pub fn describe_connection_error(error: &ConnectionError, address: &str) -> (String, bool) {
-    use std::io::ErrorKind;
     match error {
         ConnectionError::ConnectionRefused(code) => {
             let (words, retry) = match code {
@@ -245,31 +262,63 @@ pub fn describe_connection_error(error: &ConnectionError, address: &str) -> (Str
                 retry,
             )
         }
-        ConnectionError::Io(e) => {
-            let words = match e.kind() {
-                ErrorKind::ConnectionRefused => {
-                    format!("connection refused by {address}: is the broker running?")
-                }
-                ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted | ErrorKind::UnexpectedEof => {
-                    format!("{address} closed the connection")
-                }
-                ErrorKind::TimedOut => format!("{address} did not answer in time"),
-                _ if e.to_string().contains("failed to lookup") || e.to_string().contains("Name or service") => {
-                    format!("cannot find the host of {address}: {e}")
-                }
-                _ => format!("network error with {address}: {e}"),
-            };
-            (words, true)
-        }
+        ConnectionError::Io(e) => describe_io_error(e, address),
         ConnectionError::NetworkTimeout => (format!("{address} did not answer in time"), true),
         ConnectionError::FlushTimeout => (format!("{address} stopped reading from us"), true),
         ConnectionError::MqttState(StateError::AwaitPingResp) => {
             (format!("{address} stopped answering pings (keepalive timeout)"), true)
         }
-        ConnectionError::MqttState(StateError::Io(e)) => (format!("{address} closed the connection: {e}"), true),
+        ConnectionError::MqttState(StateError::Io(e)) => describe_io_error(e, address),
         ConnectionError::MqttState(e) => (format!("protocol error with {address}: {e}"), true),
-        other => (format!("connection to {address} failed: {other}"), true),
+        other => describe_other_error(other, address),
     }
+}
+
+/// A socket error in words.
+pub(super) fn describe_io_error(e: &std::io::Error, address: &str) -> (String, bool) {
+    use std::io::ErrorKind;
+    if let Some(tls) = super::tls::find_tls_error(e) {
+        return super::tls::describe_tls_error(tls, address);
+    }
+    let words = match e.kind() {
+        ErrorKind::ConnectionRefused => format!("connection refused by {address}: is the broker running?"),
+        ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted | ErrorKind::UnexpectedEof => {
+            format!("{address} closed the connection")
+        }
+        ErrorKind::TimedOut => format!("{address} did not answer in time"),
+        _ if e.to_string().contains("failed to lookup") || e.to_string().contains("Name or service") => {
+            format!("cannot find the host of {address}: {e}")
+        }
+        _ => format!("network error with {address}: {e}"),
+    };
+    (words, true)
+}
+
+/// TLS and WebSocket failures (either protocol version), in words.
+pub(super) fn describe_other_error(error: &(dyn std::error::Error + 'static), address: &str) -> (String, bool) {
+    if let Some(tls) = super::tls::find_tls_error(error) {
+        return super::tls::describe_tls_error(tls, address);
+    }
+    let text = error.to_string();
+    if text.starts_with("Websocket") || text.contains("HTTP") || text.contains("handshake") {
+        return (
+            format!(
+                "{address} did not accept the WebSocket connection ({text}): check the port and the path (often /mqtt)"
+            ),
+            true,
+        );
+    }
+    if text.contains("DNS name") {
+        return (format!("'{address}' is not a valid TLS server name"), false);
+    }
+    let mut chain = text;
+    let mut source = error.source();
+    while let Some(e) = source {
+        chain.push_str(": ");
+        chain.push_str(&e.to_string());
+        source = e.source();
+    }
+    (format!("connection to {address} failed: {chain}"), true)
 }
 
 /// Exponential backoff from 500 ms, doubling, capped at 30 s, with jitter

@@ -9,7 +9,10 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::mqtt::{ConnectionSpec, DEFAULT_KEEPALIVE_S, DEFAULT_MAX_PACKET_BYTES, DEFAULT_PORT};
+use crate::mqtt::{
+    ConnectionSpec, DEFAULT_KEEPALIVE_S, DEFAULT_MAX_INFLIGHT, DEFAULT_MAX_PACKET_BYTES, DEFAULT_PORT, LastWill,
+    ProtocolVersion, Subscription, TlsSettings, Transport,
+};
 use crate::secret::Secret;
 
 pub const CONFIG_DIR_ENV: &str = "MQSCOPE_CONFIG_DIR";
@@ -31,7 +34,18 @@ pub struct Profile {
     pub save_password: bool,
     pub keepalive_s: u16,
     pub clean_session: bool,
-    pub subscriptions: Vec<String>,
+    pub subscriptions: Vec<Subscription>,
+    pub protocol: ProtocolVersion,
+    pub transport: Transport,
+    /// WebSockets path (ws/wss only).
+    pub ws_path: String,
+    pub tls: TlsSettings,
+    /// MQTT 5 session expiry in seconds (0 = ends with the connection).
+    pub session_expiry_s: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub will: Option<LastWill>,
+    pub max_inflight: u16,
+    pub max_packet_bytes: usize,
 }
 
 impl Default for Profile {
@@ -46,7 +60,15 @@ impl Default for Profile {
             save_password: false,
             keepalive_s: DEFAULT_KEEPALIVE_S,
             clean_session: true,
-            subscriptions: vec!["#".to_owned()],
+            subscriptions: vec![Subscription::new("#")],
+            protocol: ProtocolVersion::V311,
+            transport: Transport::Tcp,
+            ws_path: "/mqtt".to_owned(),
+            tls: TlsSettings::default(),
+            session_expiry_s: 0,
+            will: None,
+            max_inflight: DEFAULT_MAX_INFLIGHT,
+            max_packet_bytes: DEFAULT_MAX_PACKET_BYTES,
         }
     }
 }
@@ -62,11 +84,22 @@ impl Profile {
         spec.keepalive_s = self.keepalive_s;
         spec.clean_session = self.clean_session;
         spec.subscriptions = if self.subscriptions.is_empty() {
-            vec!["#".to_owned()]
+            vec![Subscription::new("#")]
         } else {
             self.subscriptions.clone()
         };
-        spec.max_packet_bytes = DEFAULT_MAX_PACKET_BYTES;
+        spec.protocol = self.protocol;
+        spec.transport = self.transport;
+        spec.ws_path = self.ws_path.clone();
+        spec.tls = self.tls.clone();
+        spec.session_expiry_s = self.session_expiry_s;
+        spec.will = self.will.clone().filter(|w| !w.topic.trim().is_empty());
+        spec.max_inflight = self.max_inflight.max(1);
+        spec.max_packet_bytes = if self.max_packet_bytes == 0 {
+            DEFAULT_MAX_PACKET_BYTES
+        } else {
+            self.max_packet_bytes.min(DEFAULT_MAX_PACKET_BYTES)
+        };
         spec
     }
 
@@ -81,8 +114,14 @@ impl Profile {
         if self.port == 0 {
             return Err("The port must be between 1 and 65535.".into());
         }
-        for filter in &self.subscriptions {
-            crate::mqtt::validate_filter(filter)?;
+        for sub in &self.subscriptions {
+            crate::mqtt::validate_filter(&sub.filter).map_err(|e| format!("Subscription '{}': {e}", sub.filter))?;
+        }
+        if let Some(will) = &self.will {
+            crate::mqtt::validate_topic(&will.topic).map_err(|e| format!("Last Will topic: {e}"))?;
+        }
+        if self.tls.client_cert.is_some() != self.tls.client_key.is_some() {
+            return Err("A client certificate and its key go together: give both files, or neither.".into());
         }
         Ok(())
     }
@@ -320,12 +359,61 @@ mod tests {
         p.subscriptions = vec![];
         let spec = p.to_spec(Some(Secret::new("pw")));
         assert_eq!(spec.address(), "broker.local:1884");
-        assert_eq!(spec.subscriptions, ["#"]);
+        assert_eq!(spec.subscriptions, [Subscription::new("#")]);
         assert!(spec.client_id.is_empty());
         assert_eq!(spec.password.unwrap().expose(), "pw");
         assert!(profile("").validate().is_err());
         let mut bad = profile("bad");
-        bad.subscriptions = vec!["a/#/b".into()];
-        assert!(bad.validate().is_err());
+        bad.subscriptions = vec![Subscription::new("a/#/b")];
+        assert!(bad.validate().unwrap_err().contains("a/#/b"));
+        let mut bad = profile("bad");
+        bad.tls.client_cert = Some("/c.pem".into());
+        assert!(bad.validate().unwrap_err().contains("key"));
+    }
+
+    #[test]
+    fn a_file_from_before_tls_and_mqtt5_still_loads() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(
+            dir.path().join(PROFILES_FILE),
+            r#"{"version":1,"profiles":[{"name":"old","host":"h","port":1883,"client_id":"","username":"",
+               "save_password":false,"keepalive_s":30,"clean_session":true,"subscriptions":["a/#","b"]}]}"#,
+        )
+        .unwrap();
+        let (store, warning) = ProfileStore::load(dir.path());
+        assert!(warning.is_none(), "{warning:?}");
+        let p = &store.profiles()[0];
+        assert_eq!(p.subscriptions, [Subscription::new("a/#"), Subscription::new("b")]);
+        assert_eq!((p.protocol, p.transport), (ProtocolVersion::V311, Transport::Tcp));
+        assert_eq!(p.keepalive_s, 30);
+    }
+
+    #[test]
+    fn tls_will_and_mqtt5_settings_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut store, _) = ProfileStore::load(dir.path());
+        let mut p = profile("secure");
+        p.protocol = ProtocolVersion::V5;
+        p.transport = Transport::Wss;
+        p.ws_path = "/ws".into();
+        p.tls.ca_file = Some("/etc/ca.pem".into());
+        p.tls.insecure = true;
+        p.will = Some(LastWill {
+            topic: "clients/me/status".into(),
+            payload: "offline".into(),
+            qos: 1,
+            retain: true,
+            delay_s: 5,
+        });
+        p.subscriptions = vec![Subscription {
+            no_local: true,
+            ..Subscription::new("x/#").with_qos(1)
+        }];
+        store.upsert(None, p.clone()).unwrap();
+        let (reloaded, _) = ProfileStore::load(dir.path());
+        assert_eq!(reloaded.profiles(), [p.clone()]);
+        let spec = p.to_spec(None);
+        assert_eq!(spec.url(), "wss://broker.local:1884/ws");
+        assert_eq!(spec.will.unwrap().delay_s, 5);
     }
 }

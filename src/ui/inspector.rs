@@ -109,6 +109,9 @@ impl InspectorPanel {
                 }
             }
         });
+        if let Some(props) = &message.properties {
+            properties_ui(ui, props);
+        }
         if !fields.is_empty() {
             ui.horizontal_wrapped(|ui| {
                 ui.label("Chart:");
@@ -203,4 +206,56 @@ fn truncate_at_char(text: &str, max: usize) -> &str {
         end -= 1;
     }
     &text[..end]
+}
+
+/// The MQTT 5 properties of a message, one per line, as sent.
+fn properties_ui(ui: &mut egui::Ui, props: &crate::model::MessageProperties) {
+    egui::CollapsingHeader::new("MQTT 5 properties")
+        .id_salt("mqtt5_properties")
+        .default_open(true)
+        .show(ui, |ui| {
+            egui::Grid::new("mqtt5_properties_grid")
+                .num_columns(2)
+                .spacing([12.0, 2.0])
+                .show(ui, |ui| {
+                    let mut row = |name: &str, value: String| {
+                        ui.label(RichText::new(name).color(style::COUNTS));
+                        ui.label(RichText::new(value).monospace());
+                        ui.end_row();
+                    };
+                    if let Some(ct) = &props.content_type {
+                        row("Content type", ct.clone());
+                    }
+                    if let Some(utf8) = props.payload_is_utf8 {
+                        row(
+                            "Payload format",
+                            if utf8 { "UTF-8 text (1)" } else { "bytes (0)" }.to_owned(),
+                        );
+                    }
+                    if let Some(expiry) = props.message_expiry_s {
+                        row("Message expiry", format!("{expiry} s"));
+                    }
+                    if let Some(topic) = &props.response_topic {
+                        row("Response topic", topic.clone());
+                    }
+                    if let Some(data) = &props.correlation_data {
+                        let text = match std::str::from_utf8(data) {
+                            Ok(text) if !text.chars().any(char::is_control) => format!("\"{text}\""),
+                            _ => crate::payload::hex_dump(data)
+                                .lines()
+                                .next()
+                                .unwrap_or_default()
+                                .to_owned(),
+                        };
+                        row("Correlation data", text);
+                    }
+                    if !props.subscription_ids.is_empty() {
+                        let ids: Vec<String> = props.subscription_ids.iter().map(ToString::to_string).collect();
+                        row("Subscription ids", ids.join(", "));
+                    }
+                    for (key, value) in &props.user_properties {
+                        row(&format!("User property {key}"), value.clone());
+                    }
+                });
+        });
 }

@@ -12,6 +12,7 @@ pub mod publish;
 pub mod settings;
 pub mod status;
 pub mod style;
+pub mod subscriptions;
 pub mod tree;
 pub mod welcome;
 
@@ -34,6 +35,12 @@ pub enum Action {
         qos: u8,
         retain: bool,
     },
+    Subscribe(crate::mqtt::Subscription),
+    Unsubscribe(String),
+    /// Show this open connection (its index in the tabs).
+    SelectConnection(usize),
+    /// Disconnect and close this open connection's tab.
+    CloseConnection(usize),
     StartDemo,
     NewProfile,
     EditProfile(String),
@@ -43,7 +50,7 @@ pub enum Action {
     },
     SaveProfile {
         previous: Option<String>,
-        profile: Profile,
+        profile: Box<Profile>,
         connect: bool,
         password: Option<Secret>,
     },

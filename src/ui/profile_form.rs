@@ -1,10 +1,14 @@
-//! The connection profile form (a window): host, port, client id, user name,
-//! password, keepalive, clean session and subscriptions. Also the small prompt
-//! that asks for a password the user chose not to save.
+//! The connection profile form (a window): protocol version, transport
+//! (TCP, TLS, WebSockets), host, port, TLS files, client id, credentials,
+//! session options, Last Will, limits and subscriptions. Also the small
+//! prompt that asks for a password the user chose not to save.
+
+use std::path::PathBuf;
 
 use egui::RichText;
 
 use super::{Action, style};
+use crate::mqtt::{LastWill, ProtocolVersion, Subscription, Transport};
 use crate::profiles::Profile;
 use crate::secret::Secret;
 
@@ -17,6 +21,14 @@ pub struct ProfileForm {
     subscriptions: String,
     port: String,
     keepalive: String,
+    session_expiry: String,
+    max_inflight: String,
+    max_packet: String,
+    ca_file: String,
+    client_cert: String,
+    client_key: String,
+    will: LastWill,
+    will_enabled: bool,
     error: Option<String>,
 }
 
@@ -39,9 +51,22 @@ impl ProfileForm {
                 .as_ref()
                 .map(|p| p.expose().to_owned())
                 .unwrap_or_default(),
-            subscriptions: profile.subscriptions.join("\n"),
+            subscriptions: profile
+                .subscriptions
+                .iter()
+                .map(|s| s.filter.as_str())
+                .collect::<Vec<_>>()
+                .join("\n"),
             port: profile.port.to_string(),
             keepalive: profile.keepalive_s.to_string(),
+            session_expiry: profile.session_expiry_s.to_string(),
+            max_inflight: profile.max_inflight.to_string(),
+            max_packet: profile.max_packet_bytes.to_string(),
+            ca_file: path_text(&profile.tls.ca_file),
+            client_cert: path_text(&profile.tls.client_cert),
+            client_key: path_text(&profile.tls.client_key),
+            will_enabled: profile.will.is_some(),
+            will: profile.will.clone().unwrap_or_default(),
             profile,
             error: None,
         }
@@ -65,44 +90,134 @@ impl ProfileForm {
             .default_width(380.0)
             .open(open)
             .show(ctx, |ui| {
-                egui::Grid::new("profile_grid")
-                    .num_columns(2)
-                    .spacing([12.0, 6.0])
-                    .show(ui, |ui| {
-                        field(ui, "Name", &mut self.profile.name, "");
-                        field(ui, "Host", &mut self.profile.host, "localhost");
-                        field(ui, "Port", &mut self.port, "1883");
-                        field(
-                            ui,
-                            "Client id",
-                            &mut self.profile.client_id,
-                            "empty: generated mqscope-…",
-                        );
-                        field(ui, "User name", &mut self.profile.username, "");
-                        let label = ui.label("Password");
-                        ui.add(egui::TextEdit::singleline(&mut self.password).password(true))
+                egui::ScrollArea::vertical().max_height(560.0).show(ui, |ui| {
+                    egui::Grid::new("profile_grid")
+                        .num_columns(2)
+                        .spacing([12.0, 6.0])
+                        .show(ui, |ui| {
+                            field(ui, "Name", &mut self.profile.name, "");
+                            ui.label("Protocol");
+                            ui.horizontal(|ui| {
+                                for v in [ProtocolVersion::V311, ProtocolVersion::V5] {
+                                    ui.radio_value(&mut self.profile.protocol, v, v.label());
+                                }
+                            });
+                            ui.end_row();
+                            ui.label("Transport");
+                            ui.horizontal(|ui| {
+                                let before = self.profile.transport;
+                                for (t, label) in [
+                                    (Transport::Tcp, "TCP"),
+                                    (Transport::Tls, "TLS"),
+                                    (Transport::Ws, "WebSocket"),
+                                    (Transport::Wss, "WebSocket + TLS"),
+                                ] {
+                                    ui.radio_value(&mut self.profile.transport, t, label);
+                                }
+                                // Follow the usual port when the user has not chosen another.
+                                if before != self.profile.transport
+                                    && self.port.trim() == before.default_port().to_string()
+                                {
+                                    self.port = self.profile.transport.default_port().to_string();
+                                }
+                            });
+                            ui.end_row();
+                            field(ui, "Host", &mut self.profile.host, "localhost");
+                            field(ui, "Port", &mut self.port, "1883");
+                            if self.profile.transport.is_websocket() {
+                                field(ui, "WebSocket path", &mut self.profile.ws_path, "/mqtt");
+                            }
+                            if self.profile.transport.uses_tls() {
+                                field(
+                                    ui,
+                                    "CA file (PEM)",
+                                    &mut self.ca_file,
+                                    "empty: the system's root certificates",
+                                );
+                                field(ui, "Client certificate", &mut self.client_cert, "for mutual TLS (PEM)");
+                                field(ui, "Client key", &mut self.client_key, "for mutual TLS (PEM)");
+                                ui.label("");
+                                ui.checkbox(
+                                    &mut self.profile.tls.insecure,
+                                    "Allow insecure (skip certificate verification)",
+                                )
+                                .on_hover_text("Encrypts but does not check who the broker is. Shown while connected.");
+                                ui.end_row();
+                            }
+                            field(
+                                ui,
+                                "Client id",
+                                &mut self.profile.client_id,
+                                "empty: generated mqscope-…",
+                            );
+                            field(ui, "User name", &mut self.profile.username, "");
+                            let label = ui.label("Password");
+                            ui.add(egui::TextEdit::singleline(&mut self.password).password(true))
+                                .labelled_by(label.id);
+                            ui.end_row();
+                            ui.label("");
+                            ui.checkbox(
+                                &mut self.profile.save_password,
+                                "Save password in the profile file (plain text)",
+                            )
+                            .on_hover_text(
+                                "Otherwise mqscope asks for it at each connect and keeps it only in memory.",
+                            );
+                            ui.end_row();
+                            field(ui, "Keepalive (s)", &mut self.keepalive, "60");
+                            ui.label("");
+                            let clean = match self.profile.protocol {
+                                ProtocolVersion::V311 => "Clean session",
+                                ProtocolVersion::V5 => "Clean start",
+                            };
+                            ui.checkbox(&mut self.profile.clean_session, clean);
+                            ui.end_row();
+                            if self.profile.protocol == ProtocolVersion::V5 {
+                                field(
+                                    ui,
+                                    "Session expiry (s)",
+                                    &mut self.session_expiry,
+                                    "0: ends with the connection",
+                                );
+                            }
+                            field(ui, "Max in flight", &mut self.max_inflight, "100");
+                            field(ui, "Max packet (bytes)", &mut self.max_packet, "268435455");
+                            ui.label("");
+                            ui.checkbox(&mut self.will_enabled, "Last Will").on_hover_text(
+                                "A message the broker publishes for us if we vanish without disconnecting",
+                            );
+                            ui.end_row();
+                            if self.will_enabled {
+                                field(ui, "Will topic", &mut self.will.topic, "clients/mqscope/status");
+                                field(ui, "Will payload", &mut self.will.payload, "offline");
+                                ui.label("Will QoS");
+                                ui.horizontal(|ui| {
+                                    for q in 0..=2 {
+                                        ui.radio_value(&mut self.will.qos, q, q.to_string());
+                                    }
+                                    ui.checkbox(&mut self.will.retain, "Retain");
+                                });
+                                ui.end_row();
+                                if self.profile.protocol == ProtocolVersion::V5 {
+                                    let mut delay = self.will.delay_s.to_string();
+                                    field(ui, "Will delay (s)", &mut delay, "0");
+                                    if let Ok(d) = delay.trim().parse() {
+                                        self.will.delay_s = d;
+                                    } else if delay.trim().is_empty() {
+                                        self.will.delay_s = 0;
+                                    }
+                                }
+                            }
+                            let label = ui.label("Subscriptions");
+                            ui.add(
+                                egui::TextEdit::multiline(&mut self.subscriptions)
+                                    .desired_rows(3)
+                                    .hint_text("one filter per line, e.g. #"),
+                            )
                             .labelled_by(label.id);
-                        ui.end_row();
-                        ui.label("");
-                        ui.checkbox(
-                            &mut self.profile.save_password,
-                            "Save password in the profile file (plain text)",
-                        )
-                        .on_hover_text("Otherwise mqscope asks for it at each connect and keeps it only in memory.");
-                        ui.end_row();
-                        field(ui, "Keepalive (s)", &mut self.keepalive, "60");
-                        ui.label("");
-                        ui.checkbox(&mut self.profile.clean_session, "Clean session");
-                        ui.end_row();
-                        let label = ui.label("Subscriptions");
-                        ui.add(
-                            egui::TextEdit::multiline(&mut self.subscriptions)
-                                .desired_rows(3)
-                                .hint_text("one filter per line, e.g. #"),
-                        )
-                        .labelled_by(label.id);
-                        ui.end_row();
-                    });
+                            ui.end_row();
+                        });
+                });
                 if self.profile.save_password && !self.password.is_empty() {
                     ui.label(
                         RichText::new("The password will be stored unencrypted (file readable only by you).")
@@ -122,7 +237,7 @@ impl ProfileForm {
                         let password = (!self.password.is_empty()).then(|| Secret::new(self.password.clone()));
                         action = Some(Action::SaveProfile {
                             previous: self.previous.clone(),
-                            profile,
+                            profile: Box::new(profile),
                             connect,
                             password,
                         });
@@ -157,13 +272,51 @@ impl ProfileForm {
                 return None;
             }
         };
+        // Keep the QoS and options of filters that stay; new ones get the defaults.
         profile.subscriptions = self
             .subscriptions
             .split(['\n', ','])
             .map(str::trim)
             .filter(|s| !s.is_empty())
-            .map(str::to_owned)
+            .map(|f| {
+                self.profile
+                    .subscriptions
+                    .iter()
+                    .find(|s| s.filter == f)
+                    .cloned()
+                    .unwrap_or_else(|| Subscription::new(f))
+            })
             .collect();
+        let number = |text: &str, what: &str| -> Result<u64, String> {
+            let text = text.trim();
+            if text.is_empty() {
+                return Ok(0);
+            }
+            text.parse::<u64>()
+                .map_err(|_| format!("'{text}' is not a number of {what}."))
+        };
+        let numbers = (|| -> Result<(), String> {
+            profile.session_expiry_s = u32::try_from(number(&self.session_expiry, "seconds")?)
+                .map_err(|_| "The session expiry is at most 4294967295 s.".to_owned())?;
+            profile.max_inflight = u16::try_from(number(&self.max_inflight, "messages")?)
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or("Max in flight is between 1 and 65535.")?;
+            let max_packet = number(&self.max_packet, "bytes")?;
+            if max_packet != 0 && !(1_024..=crate::mqtt::DEFAULT_MAX_PACKET_BYTES as u64).contains(&max_packet) {
+                return Err("The max packet size is between 1024 and 268435455 bytes.".into());
+            }
+            profile.max_packet_bytes = max_packet as usize;
+            Ok(())
+        })();
+        if let Err(e) = numbers {
+            self.error = Some(e);
+            return None;
+        }
+        profile.tls.ca_file = path_of(&self.ca_file);
+        profile.tls.client_cert = path_of(&self.client_cert);
+        profile.tls.client_key = path_of(&self.client_key);
+        profile.will = self.will_enabled.then(|| self.will.clone());
         profile.password = (!self.password.is_empty()).then(|| Secret::new(self.password.clone()));
         if let Err(e) = profile.validate() {
             self.error = Some(e);
@@ -172,6 +325,15 @@ impl ProfileForm {
         self.error = None;
         Some(profile)
     }
+}
+
+fn path_text(path: &Option<PathBuf>) -> String {
+    path.as_ref().map(|p| p.display().to_string()).unwrap_or_default()
+}
+
+fn path_of(text: &str) -> Option<PathBuf> {
+    let text = text.trim();
+    (!text.is_empty()).then(|| PathBuf::from(text))
 }
 
 fn field(ui: &mut egui::Ui, label: &str, value: &mut String, hint: &str) {

@@ -30,6 +30,16 @@ pub fn state_text(state: &ConnectionState, address: &str, now: Instant) -> (Stri
     }
 }
 
+/// The state's colour alone, for a tab's dot.
+pub fn state_color(state: &ConnectionState) -> egui::Color32 {
+    match state {
+        ConnectionState::Connecting | ConnectionState::Reconnecting { .. } => style::CONNECTING,
+        ConnectionState::Connected => style::CONNECTED,
+        ConnectionState::Failed { .. } => style::ERROR,
+        ConnectionState::Closed => style::CLOSED,
+    }
+}
+
 /// A small filled circle in the state's colour (the default fonts lack "●").
 pub fn state_dot_ui(ui: &mut egui::Ui, color: egui::Color32) {
     let size = egui::vec2(10.0, 10.0);

@@ -43,3 +43,26 @@ pub const SERIES: [Color32; 10] = [
 pub fn series_color(index: usize) -> Color32 {
     SERIES[index % SERIES.len()]
 }
+
+/// Subscription colours (marks in the tree): softer than the series colours,
+/// so a marked row does not read as a chart line.
+pub const SUBSCRIPTIONS: [Color32; 8] = [
+    Color32::from_rgb(100, 180, 255),
+    Color32::from_rgb(255, 170, 70),
+    Color32::from_rgb(140, 220, 120),
+    Color32::from_rgb(230, 110, 200),
+    Color32::from_rgb(240, 220, 90),
+    Color32::from_rgb(160, 140, 255),
+    Color32::from_rgb(90, 220, 210),
+    Color32::from_rgb(250, 120, 110),
+];
+
+pub fn subscription_color(index: usize) -> Color32 {
+    SUBSCRIPTIONS[index % SUBSCRIPTIONS.len()]
+}
+
+/// Width of the subscription mark at the left of a tree row.
+pub const SUBSCRIPTION_MARK_WIDTH: f32 = 3.0;
+/// The "insecure TLS" badge while connected.
+pub const INSECURE: Color32 = Color32::from_rgb(235, 120, 60);
+pub const TAB_ACTIVE_BG: Color32 = Color32::from_gray(60);

@@ -37,6 +37,9 @@ pub struct TreePanel {
     /// A scroll offset asked for but not yet granted.
     pending_offset: Option<f32>,
     pub search: SearchBox,
+    /// (filter, colour) of the connection's subscriptions: a topic's row
+    /// carries the colour of the first filter that matches it.
+    pub marks: Vec<(String, egui::Color32)>,
 }
 
 #[derive(Debug, Default)]
@@ -434,12 +437,35 @@ impl TreePanel {
                 );
             }
         });
+        if latest.is_some()
+            && let Some(colour) = self.mark_of(&tree.topic(id))
+        {
+            let rect = row.response.rect;
+            let bar = egui::Rect::from_min_size(
+                rect.left_top(),
+                egui::vec2(style::SUBSCRIPTION_MARK_WIDTH, rect.height()),
+            );
+            ui.painter().rect_filled(bar, 1.0, colour);
+        }
         if let Some(strength) = glow {
             let rect = row.response.rect.with_max_x(ui.max_rect().right());
             let fill = style::ARRIVAL_GLOW.gamma_multiply(strength);
             ui.painter().set(background, egui::Shape::rect_filled(rect, 2.0, fill));
         }
         (action, glow.is_some())
+    }
+
+    /// The colour of the first subscription that matches `topic`. Only rows
+    /// on screen ask, so the cost is (visible rows × subscriptions) per frame.
+    fn mark_of(&self, topic: &str) -> Option<egui::Color32> {
+        if self.marks.len() < 2 {
+            // One subscription marks everything: no information, no paint.
+            return None;
+        }
+        self.marks
+            .iter()
+            .find(|(filter, _)| crate::mqtt::filter_matches(filter, topic))
+            .map(|(_, colour)| *colour)
     }
 
     fn expand_below(&mut self, tree: &TopicTree, id: NodeId) {

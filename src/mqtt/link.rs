@@ -1,0 +1,453 @@
+//! One connection abstraction over rumqttc's MQTT 3.1.1 and MQTT 5 clients.
+//! `Client` sends (publish, subscribe, unsubscribe, disconnect) and `Link`
+//! polls, turning either version's packets into the same `Polled` values and
+//! either version's errors into the same words. The worker and the rest of the
+//! app never ask which version is in use.
+
+use rumqttc::v5;
+use rumqttc::v5::mqttbytes::v5 as v5b;
+
+use super::options::{ConnectionSpec, ProtocolVersion, Subscription};
+use super::{PublishProperties, qos_from};
+use crate::model::{MessageProperties, ReceivedMessage};
+
+/// What one `poll()` produced, the same for both protocol versions.
+pub(super) enum Polled {
+    Message(ReceivedMessage),
+    ConnAck,
+    /// One result per filter of the SUBSCRIBE: granted QoS, or why it was refused.
+    SubAck(Vec<Result<u8, String>>),
+    UnsubAck,
+    /// A PUBLISH of ours left with this packet id (0 for QoS 0).
+    PublishSent(u16),
+    /// The broker acknowledged (PUBACK/PUBCOMP) one of ours, or refused it (MQTT 5).
+    PublishAcked {
+        pkid: u16,
+        refused: Option<String>,
+    },
+    /// The broker is ending the connection (MQTT 5 DISCONNECT), in words.
+    Disconnected(String),
+    DisconnectSent,
+    Other,
+}
+
+#[derive(Clone)]
+pub(super) enum Client {
+    V4(rumqttc::AsyncClient),
+    V5(v5::AsyncClient),
+}
+
+pub(super) enum Link {
+    V4(Box<rumqttc::EventLoop>),
+    V5(Box<v5::EventLoop>),
+}
+
+/// Build the client and its event loop for this spec. Fails (in words) when
+/// the TLS files cannot be used.
+pub(super) fn connect(spec: &ConnectionSpec, client_id: &str) -> Result<(Client, Link), String> {
+    match spec.protocol {
+        ProtocolVersion::V311 => {
+            let (client, mut eventloop) = rumqttc::AsyncClient::new(spec.v4_options(client_id)?, 1_024);
+            eventloop.set_network_options(spec.network_options());
+            Ok((Client::V4(client), Link::V4(Box::new(eventloop))))
+        }
+        ProtocolVersion::V5 => {
+            let (client, eventloop) = v5::AsyncClient::new(spec.v5_options(client_id)?, 1_024);
+            Ok((Client::V5(client), Link::V5(Box::new(eventloop))))
+        }
+    }
+}
+
+/// MQTT 5 has its own QoS type in rumqttc.
+pub(super) fn qos_v5(qos: u8) -> v5::mqttbytes::QoS {
+    match qos {
+        0 => v5::mqttbytes::QoS::AtMostOnce,
+        1 => v5::mqttbytes::QoS::AtLeastOnce,
+        _ => v5::mqttbytes::QoS::ExactlyOnce,
+    }
+}
+
+fn v5_filter(sub: &Subscription) -> v5b::Filter {
+    let mut filter = v5b::Filter::new(sub.filter.clone(), qos_v5(sub.qos));
+    filter.nolocal = sub.no_local;
+    filter.preserve_retain = sub.retain_as_published;
+    filter.retain_forward_rule = match sub.retain_handling {
+        0 => v5b::RetainForwardRule::OnEverySubscribe,
+        1 => v5b::RetainForwardRule::OnNewSubscribe,
+        _ => v5b::RetainForwardRule::Never,
+    };
+    filter
+}
+
+fn v5_publish_properties(p: &PublishProperties) -> v5b::PublishProperties {
+    v5b::PublishProperties {
+        payload_format_indicator: p.payload_is_utf8.map(u8::from),
+        message_expiry_interval: p.message_expiry_s,
+        topic_alias: None,
+        response_topic: p.response_topic.clone(),
+        correlation_data: p.correlation_data.clone().map(Into::into),
+        user_properties: p.user_properties.clone(),
+        subscription_identifiers: Vec::new(),
+        content_type: p.content_type.clone(),
+    }
+}
+
+pub(super) type SendResult = Result<(), String>;
+
+impl Client {
+    pub async fn publish(
+        &self,
+        topic: String,
+        qos: u8,
+        retain: bool,
+        payload: Vec<u8>,
+        props: &PublishProperties,
+    ) -> SendResult {
+        match self {
+            Client::V4(c) => c
+                .publish(topic, qos_from(qos), retain, payload)
+                .await
+                .map_err(|e| e.to_string()),
+            Client::V5(c) if props.is_empty() => c
+                .publish(topic, qos_v5(qos), retain, payload)
+                .await
+                .map_err(|e| e.to_string()),
+            Client::V5(c) => c
+                .publish_with_properties(topic, qos_v5(qos), retain, payload, v5_publish_properties(props))
+                .await
+                .map_err(|e| e.to_string()),
+        }
+    }
+
+    pub async fn subscribe(&self, sub: &Subscription) -> SendResult {
+        match self {
+            Client::V4(c) => c
+                .subscribe(sub.filter.clone(), qos_from(sub.qos))
+                .await
+                .map_err(|e| e.to_string()),
+            Client::V5(c) => c.subscribe_many([v5_filter(sub)]).await.map_err(|e| e.to_string()),
+        }
+    }
+
+    /// Subscribe to all of these in one SUBSCRIBE without waiting: called
+    /// from the polling task, which is the one draining the request channel.
+    pub fn try_subscribe_many(&self, subs: &[Subscription]) -> SendResult {
+        match self {
+            Client::V4(c) => c
+                .try_subscribe_many(
+                    subs.iter()
+                        .map(|s| rumqttc::SubscribeFilter::new(s.filter.clone(), qos_from(s.qos))),
+                )
+                .map_err(|e| e.to_string()),
+            Client::V5(c) => c
+                .try_subscribe_many(subs.iter().map(v5_filter))
+                .map_err(|e| e.to_string()),
+        }
+    }
+
+    pub async fn unsubscribe(&self, filter: String) -> SendResult {
+        match self {
+            Client::V4(c) => c.unsubscribe(filter).await.map_err(|e| e.to_string()),
+            Client::V5(c) => c.unsubscribe(filter).await.map_err(|e| e.to_string()),
+        }
+    }
+
+    pub fn try_disconnect(&self) {
+        let _ = match self {
+            Client::V4(c) => c.try_disconnect().map_err(|e| e.to_string()),
+            Client::V5(c) => c.try_disconnect().map_err(|e| e.to_string()),
+        };
+    }
+}
+
+impl Link {
+    /// The next event of the connection. Never cancel this future midway:
+    /// rumqttc may be writing acks (see the worker).
+    pub async fn poll(&mut self, address: &str) -> Result<Polled, (String, bool)> {
+        match self {
+            Link::V4(eventloop) => match eventloop.poll().await {
+                Ok(event) => Ok(polled_v4(event)),
+                Err(e) => Err(super::worker::describe_connection_error(&e, address)),
+            },
+            Link::V5(eventloop) => match eventloop.poll().await {
+                Ok(event) => Ok(polled_v5(event)),
+                Err(e) => Err(describe_v5_error(&e, address)),
+            },
+        }
+    }
+}
+
+fn polled_v4(event: rumqttc::Event) -> Polled {
+    use rumqttc::{Event, Outgoing, Packet, SubscribeReasonCode};
+    match event {
+        Event::Incoming(Packet::Publish(p)) => {
+            Polled::Message(ReceivedMessage::new(p.topic, &p.payload[..], p.qos as u8, p.retain))
+        }
+        Event::Incoming(Packet::ConnAck(_)) => Polled::ConnAck,
+        Event::Incoming(Packet::SubAck(ack)) => Polled::SubAck(
+            ack.return_codes
+                .into_iter()
+                .map(|code| match code {
+                    SubscribeReasonCode::Success(qos) => Ok(qos as u8),
+                    SubscribeReasonCode::Failure => Err("refused by the broker (SUBACK 0x80)".to_owned()),
+                })
+                .collect(),
+        ),
+        Event::Incoming(Packet::UnsubAck(_)) => Polled::UnsubAck,
+        Event::Incoming(Packet::PubAck(ack)) => Polled::PublishAcked {
+            pkid: ack.pkid,
+            refused: None,
+        },
+        Event::Incoming(Packet::PubComp(ack)) => Polled::PublishAcked {
+            pkid: ack.pkid,
+            refused: None,
+        },
+        Event::Outgoing(Outgoing::Publish(pkid)) => Polled::PublishSent(pkid),
+        Event::Outgoing(Outgoing::Disconnect) => Polled::DisconnectSent,
+        _ => Polled::Other,
+    }
+}
+
+fn polled_v5(event: v5::Event) -> Polled {
+    use rumqttc::Outgoing;
+    use v5::{Event, Incoming};
+    match event {
+        Event::Incoming(Incoming::Publish(p)) => {
+            let topic = String::from_utf8_lossy(&p.topic).into_owned();
+            let properties = p.properties.map(|props| MessageProperties {
+                payload_is_utf8: props.payload_format_indicator.map(|f| f == 1),
+                message_expiry_s: props.message_expiry_interval,
+                content_type: props.content_type,
+                response_topic: props.response_topic,
+                correlation_data: props.correlation_data.map(|d| d.to_vec().into_boxed_slice()),
+                user_properties: props.user_properties,
+                subscription_ids: props.subscription_identifiers,
+            });
+            let message = ReceivedMessage::new(topic, &p.payload[..], p.qos as u8, p.retain);
+            Polled::Message(match properties {
+                Some(properties) => message.with_properties(properties),
+                None => message,
+            })
+        }
+        Event::Incoming(Incoming::ConnAck(_)) => Polled::ConnAck,
+        Event::Incoming(Incoming::SubAck(ack)) => {
+            let reason = ack.properties.and_then(|p| p.reason_string);
+            Polled::SubAck(
+                ack.return_codes
+                    .into_iter()
+                    .map(|code| match code {
+                        v5b::SubscribeReasonCode::Success(qos) => Ok(qos as u8),
+                        other => Err(suback_words(other, reason.as_deref())),
+                    })
+                    .collect(),
+            )
+        }
+        Event::Incoming(Incoming::UnsubAck(_)) => Polled::UnsubAck,
+        Event::Incoming(Incoming::PubAck(ack)) => Polled::PublishAcked {
+            pkid: ack.pkid,
+            refused: puback_words(ack.reason),
+        },
+        Event::Incoming(Incoming::PubRec(rec)) => match pubrec_words(rec.reason) {
+            // A refused QoS 2 publish ends at PUBREC: no PUBCOMP follows.
+            Some(refused) => Polled::PublishAcked {
+                pkid: rec.pkid,
+                refused: Some(refused),
+            },
+            None => Polled::Other,
+        },
+        Event::Incoming(Incoming::PubComp(comp)) => Polled::PublishAcked {
+            pkid: comp.pkid,
+            refused: None,
+        },
+        Event::Incoming(Incoming::Disconnect(d)) => Polled::Disconnected(disconnect_words(d.reason_code)),
+        Event::Outgoing(Outgoing::Publish(pkid)) => Polled::PublishSent(pkid),
+        Event::Outgoing(Outgoing::Disconnect) => Polled::DisconnectSent,
+        _ => Polled::Other,
+    }
+}
+
+fn suback_words(code: v5b::SubscribeReasonCode, reason: Option<&str>) -> String {
+    use v5b::SubscribeReasonCode as C;
+    let (words, hex) = match code {
+        C::Success(_) => ("granted", 0),
+        C::Failure | C::Unspecified => ("refused without a reason", 0x80),
+        C::ImplementationSpecific => ("refused by the broker's own rules", 0x83),
+        C::NotAuthorized => ("not authorised", 0x87),
+        C::TopicFilterInvalid => ("the broker finds the filter invalid", 0x8F),
+        C::PkidInUse => ("packet id in use", 0x91),
+        C::QuotaExceeded => ("quota exceeded", 0x97),
+        C::SharedSubscriptionsNotSupported => ("shared subscriptions are not supported", 0x9E),
+        C::SubscriptionIdNotSupported => ("subscription ids are not supported", 0xA1),
+        C::WildcardSubscriptionsNotSupported => ("wildcard subscriptions are not supported", 0xA2),
+    };
+    match reason {
+        Some(reason) => format!("{words} (SUBACK 0x{hex:02X}: {reason})"),
+        None => format!("{words} (SUBACK 0x{hex:02X})"),
+    }
+}
+
+fn puback_words(reason: v5b::PubAckReason) -> Option<String> {
+    use v5b::PubAckReason as R;
+    let words = match reason {
+        // Delivered to nobody, but accepted: not a failure.
+        R::Success | R::NoMatchingSubscribers => return None,
+        R::UnspecifiedError => "refused without a reason (0x80)",
+        R::ImplementationSpecificError => "refused by the broker's own rules (0x83)",
+        R::NotAuthorized => "not authorised to publish there (0x87)",
+        R::TopicNameInvalid => "the broker finds the topic invalid (0x90)",
+        R::PacketIdentifierInUse => "packet id in use (0x91)",
+        R::QuotaExceeded => "quota exceeded (0x97)",
+        R::PayloadFormatInvalid => "the payload does not match its declared format (0x99)",
+    };
+    Some(words.to_owned())
+}
+
+fn pubrec_words(reason: v5b::PubRecReason) -> Option<String> {
+    use v5b::PubRecReason as R;
+    let words = match reason {
+        R::Success | R::NoMatchingSubscribers => return None,
+        R::UnspecifiedError => "refused without a reason (0x80)",
+        R::ImplementationSpecificError => "refused by the broker's own rules (0x83)",
+        R::NotAuthorized => "not authorised to publish there (0x87)",
+        R::TopicNameInvalid => "the broker finds the topic invalid (0x90)",
+        R::PacketIdentifierInUse => "packet id in use (0x91)",
+        R::QuotaExceeded => "quota exceeded (0x97)",
+        R::PayloadFormatInvalid => "the payload does not match its declared format (0x99)",
+    };
+    Some(words.to_owned())
+}
+
+/// An MQTT 5 DISCONNECT reason code in words, with the code.
+pub fn disconnect_words(code: v5b::DisconnectReasonCode) -> String {
+    use v5b::DisconnectReasonCode as D;
+    let words = match code {
+        D::NormalDisconnection => "closed normally",
+        D::DisconnectWithWillMessage => "closed, with the will message",
+        D::UnspecifiedError => "an unspecified error",
+        D::MalformedPacket => "a malformed packet",
+        D::ProtocolError => "a protocol error",
+        D::ImplementationSpecificError => "the broker's own rules",
+        D::NotAuthorized => "not authorised",
+        D::ServerBusy => "the broker is busy",
+        D::ServerShuttingDown => "the broker is shutting down",
+        D::KeepAliveTimeout => "keepalive timeout",
+        D::SessionTakenOver => "another client connected with the same client id",
+        D::TopicFilterInvalid => "an invalid topic filter",
+        D::TopicNameInvalid => "an invalid topic name",
+        D::ReceiveMaximumExceeded => "too many messages in flight (receive maximum exceeded)",
+        D::TopicAliasInvalid => "an invalid topic alias",
+        D::PacketTooLarge => "a packet too large",
+        D::MessageRateTooHigh => "a message rate too high",
+        D::QuotaExceeded => "quota exceeded",
+        D::AdministrativeAction => "an administrator's action",
+        D::PayloadFormatInvalid => "an invalid payload format",
+        D::RetainNotSupported => "retain is not supported",
+        D::QoSNotSupported => "the QoS is not supported",
+        D::UseAnotherServer => "use another server",
+        D::ServerMoved => "the server moved",
+        D::SharedSubscriptionNotSupported => "shared subscriptions are not supported",
+        D::ConnectionRateExceeded => "the connection rate was exceeded",
+        D::MaximumConnectTime => "the maximum connect time was reached",
+        D::SubscriptionIdentifiersNotSupported => "subscription ids are not supported",
+        D::WildcardSubscriptionsNotSupported => "wildcard subscriptions are not supported",
+    };
+    format!("{words} (DISCONNECT 0x{:02X})", code as u8)
+}
+
+/// An MQTT 5 CONNACK refusal in words, and whether retrying can help.
+fn connack_words(code: v5b::ConnectReturnCode) -> (&'static str, u8, bool) {
+    use v5b::ConnectReturnCode as C;
+    match code {
+        C::Success => ("refused without a reason", 0x00, true),
+        C::RefusedProtocolVersion => ("the broker does not accept this protocol version", 0x84, false),
+        C::BadClientId => ("the broker rejected the client id", 0x85, false),
+        C::ServiceUnavailable => ("the broker is unavailable", 0x88, true),
+        C::UnspecifiedError => ("an unspecified error", 0x80, true),
+        C::MalformedPacket => ("a malformed packet", 0x81, false),
+        C::ProtocolError => ("a protocol error", 0x82, false),
+        C::ImplementationSpecificError => ("the broker's own rules", 0x83, false),
+        C::UnsupportedProtocolVersion => ("the broker does not support MQTT 5: try 3.1.1", 0x84, false),
+        C::ClientIdentifierNotValid => ("the client id is not valid", 0x85, false),
+        C::BadUserNamePassword => ("bad user name or password", 0x86, false),
+        C::NotAuthorized => ("not authorised", 0x87, false),
+        C::ServerUnavailable => ("the broker is unavailable", 0x88, true),
+        C::ServerBusy => ("the broker is busy", 0x89, true),
+        C::Banned => ("this client is banned", 0x8A, false),
+        C::BadAuthenticationMethod => ("bad authentication method", 0x8C, false),
+        C::TopicNameInvalid => ("the will topic is invalid", 0x90, false),
+        C::PacketTooLarge => ("the CONNECT packet is too large", 0x95, false),
+        C::QuotaExceeded => ("quota exceeded", 0x97, true),
+        C::PayloadFormatInvalid => ("the will payload format is invalid", 0x99, false),
+        C::RetainNotSupported => ("retain is not supported (the will asks for it)", 0x9A, false),
+        C::QoSNotSupported => ("the will's QoS is not supported", 0x9B, false),
+        C::UseAnotherServer => ("use another server", 0x9C, false),
+        C::ServerMoved => ("the server moved", 0x9D, false),
+        C::ConnectionRateExceeded => ("connecting too often", 0x9F, true),
+    }
+}
+
+fn describe_v5_error(error: &v5::ConnectionError, address: &str) -> (String, bool) {
+    use v5::{ConnectionError as E, StateError};
+    match error {
+        E::ConnectionRefused(code) => {
+            let (words, hex, retry) = connack_words(*code);
+            (
+                format!("{address} refused the connection: {words} (CONNACK 0x{hex:02X})"),
+                retry,
+            )
+        }
+        E::MqttState(StateError::ServerDisconnect {
+            reason_code,
+            reason_string,
+        }) => {
+            let words = disconnect_words(*reason_code);
+            let retry = !matches!(
+                reason_code,
+                v5b::DisconnectReasonCode::NotAuthorized | v5b::DisconnectReasonCode::SessionTakenOver
+            );
+            match reason_string {
+                Some(why) => (format!("{address} disconnected us: {words}: {why}"), retry),
+                None => (format!("{address} disconnected us: {words}"), retry),
+            }
+        }
+        E::MqttState(StateError::ConnFail { reason }) => {
+            let (words, hex, retry) = connack_words(*reason);
+            (
+                format!("{address} refused the connection: {words} (CONNACK 0x{hex:02X})"),
+                retry,
+            )
+        }
+        E::MqttState(StateError::AwaitPingResp) => {
+            (format!("{address} stopped answering pings (keepalive timeout)"), true)
+        }
+        E::MqttState(StateError::Io(e)) | E::Io(e) => super::worker::describe_io_error(e, address),
+        E::Timeout(_) => (format!("{address} did not answer in time"), true),
+        E::MqttState(e) => (format!("protocol error with {address}: {e}"), true),
+        other => super::worker::describe_other_error(other, address),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mqtt5_codes_in_words() {
+        let (words, retry) = describe_v5_error(
+            &v5::ConnectionError::ConnectionRefused(v5b::ConnectReturnCode::NotAuthorized),
+            "h:1",
+        );
+        assert!(words.contains("not authorised") && words.contains("0x87"), "{words}");
+        assert!(!retry);
+        let words = disconnect_words(v5b::DisconnectReasonCode::SessionTakenOver);
+        assert!(words.contains("same client id") && words.contains("0x8E"), "{words}");
+        let words = suback_words(v5b::SubscribeReasonCode::NotAuthorized, Some("acl"));
+        assert!(words.contains("not authorised") && words.contains("acl"), "{words}");
+        assert_eq!(puback_words(v5b::PubAckReason::NoMatchingSubscribers), None);
+        assert!(
+            puback_words(v5b::PubAckReason::NotAuthorized)
+                .unwrap()
+                .contains("not authorised")
+        );
+    }
+}

@@ -1,0 +1,276 @@
+//! TLS for broker connections (rustls with the ring provider): the trust
+//! roots (the system's, or a CA file), an optional client certificate for
+//! mutual TLS, and an explicit "insecure" mode that skips verification. Also
+//! turns TLS failures into words a user can act on. Never logs key material.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+
+use super::options::TlsSettings;
+
+fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// The rustls client configuration for these settings. Errors name the file
+/// and what is wrong with it.
+pub fn client_config(settings: &TlsSettings) -> Result<Arc<ClientConfig>, String> {
+    let builder = ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS set-up failed: {e}"))?;
+    let builder = if settings.insecure {
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(NoVerification(provider())))
+    } else {
+        builder.with_root_certificates(root_store(settings.ca_file.as_deref())?)
+    };
+    let config = match (&settings.client_cert, &settings.client_key) {
+        (Some(cert), Some(key)) => {
+            let certs = read_certs(cert, "client certificate")?;
+            let key = read_key(key)?;
+            builder.with_client_auth_cert(certs, key).map_err(|e| {
+                format!(
+                    "The client certificate {} and its key do not go together: {e}",
+                    cert.display()
+                )
+            })?
+        }
+        (Some(_), None) => return Err("A client certificate needs its key file too (--key).".into()),
+        (None, Some(_)) => return Err("A client key needs its certificate file too (--cert).".into()),
+        (None, None) => builder.with_no_client_auth(),
+    };
+    Ok(Arc::new(config))
+}
+
+fn root_store(ca_file: Option<&Path>) -> Result<RootCertStore, String> {
+    let mut roots = RootCertStore::empty();
+    match ca_file {
+        Some(path) => {
+            let certs = read_certs(path, "CA file")?;
+            let (added, _ignored) = roots.add_parsable_certificates(certs);
+            if added == 0 {
+                return Err(format!("The CA file {} holds no usable certificate.", path.display()));
+            }
+        }
+        None => {
+            let found = rustls_native_certs::load_native_certs();
+            roots.add_parsable_certificates(found.certs);
+            if roots.is_empty() {
+                return Err(
+                    "No system root certificates were found: choose a CA file, or install ca-certificates.".into(),
+                );
+            }
+        }
+    }
+    Ok(roots)
+}
+
+fn read_file(path: &Path, what: &str) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("Cannot read the {what} {}: {e}", path.display()))
+}
+
+fn read_certs(path: &Path, what: &str) -> Result<Vec<CertificateDer<'static>>, String> {
+    let pem = read_file(path, what)?;
+    let certs = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("The {what} {} is not a readable PEM file: {e}", path.display()))?;
+    if certs.is_empty() {
+        return Err(format!(
+            "The {what} {} holds no certificate (expected PEM '-----BEGIN CERTIFICATE-----').",
+            path.display()
+        ));
+    }
+    Ok(certs)
+}
+
+fn read_key(path: &Path) -> Result<PrivateKeyDer<'static>, String> {
+    let pem = read_file(path, "key file")?;
+    PrivateKeyDer::from_pem_slice(&pem).map_err(|e| {
+        format!(
+            "The key file {} holds no readable private key (PEM PKCS#8, PKCS#1 or SEC1, unencrypted): {e}",
+            path.display()
+        )
+    })
+}
+
+/// Accepts any certificate. Only used when the user ticks "insecure", and the
+/// UI keeps saying so while connected. Signatures are still checked, so the
+/// handshake itself is sound; only the identity is not.
+#[derive(Debug)]
+struct NoVerification(Arc<rustls::crypto::CryptoProvider>);
+
+impl ServerCertVerifier for NoVerification {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// The rustls error somewhere in this error's chain (rumqttc and tungstenite
+/// wrap it in `io::Error`s, whose `source()` skips the wrapped error itself).
+pub fn find_tls_error<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = current {
+        if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        if let Some(io) = e.downcast_ref::<std::io::Error>()
+            && let Some(inner) = io.get_ref()
+            && let Some(tls) = find_tls_error(inner)
+        {
+            return Some(tls);
+        }
+        current = e.source();
+    }
+    None
+}
+
+/// A TLS failure in words, with the next step where there is one, and
+/// whether retrying can help (a certificate problem will not fix itself).
+pub fn describe_tls_error(error: &rustls::Error, address: &str) -> (String, bool) {
+    use rustls::{AlertDescription, CertificateError};
+    let words = match error {
+        rustls::Error::InvalidCertificate(cert) => match cert {
+            CertificateError::UnknownIssuer => format!(
+                "the certificate of {address} is signed by an unknown issuer: choose the broker's CA file, or allow insecure"
+            ),
+            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => format!(
+                "the certificate of {address} is not valid for this host name (name mismatch): connect by the name in the certificate"
+            ),
+            CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
+                format!("the certificate of {address} has expired")
+            }
+            CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
+                format!("the certificate of {address} is not valid yet (check the clock)")
+            }
+            CertificateError::Revoked => format!("the certificate of {address} has been revoked"),
+            CertificateError::BadSignature => format!("the certificate of {address} has a bad signature"),
+            other => format!("the certificate of {address} was rejected: {other:?}"),
+        },
+        rustls::Error::AlertReceived(alert) => match alert {
+            AlertDescription::CertificateRequired | AlertDescription::HandshakeFailure => format!(
+                "{address} refused the TLS handshake ({alert:?}): it may require a client certificate (--cert/--key)"
+            ),
+            AlertDescription::UnknownCA | AlertDescription::BadCertificate => format!(
+                "{address} rejected our client certificate ({alert:?}): is it signed by a CA the broker trusts?"
+            ),
+            AlertDescription::CertificateExpired => format!("{address} says our client certificate has expired"),
+            other => format!("{address} ended the TLS handshake: {other:?}"),
+        },
+        rustls::Error::InvalidMessage(_) | rustls::Error::InappropriateMessage { .. } => {
+            format!("{address} did not answer in TLS: is this a TLS port (mqtts), or a plain one (mqtt)?")
+        }
+        other => format!("TLS error with {address}: {other}"),
+    };
+    let retry = !matches!(
+        error,
+        rustls::Error::InvalidCertificate(_) | rustls::Error::AlertReceived(_)
+    );
+    (words, retry)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    #[test]
+    fn missing_and_bad_files_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("nope.pem");
+        let settings = TlsSettings {
+            ca_file: Some(missing.clone()),
+            ..TlsSettings::default()
+        };
+        let err = client_config(&settings).unwrap_err();
+        assert!(
+            err.contains("Cannot read the CA file") && err.contains("nope.pem"),
+            "{err}"
+        );
+
+        let junk = dir.path().join("junk.pem");
+        std::fs::write(&junk, "hello").unwrap();
+        let settings = TlsSettings {
+            ca_file: Some(junk.clone()),
+            ..TlsSettings::default()
+        };
+        let err = client_config(&settings).unwrap_err();
+        assert!(err.contains("junk.pem") && err.contains("no certificate"), "{err}");
+
+        let settings = TlsSettings {
+            insecure: true,
+            client_cert: Some(PathBuf::from("/x/cert.pem")),
+            client_key: None,
+            ..TlsSettings::default()
+        };
+        assert!(client_config(&settings).unwrap_err().contains("key file"));
+
+        let settings = TlsSettings {
+            insecure: true,
+            client_cert: Some(dir.path().join("c.pem")),
+            client_key: Some(junk),
+            ..TlsSettings::default()
+        };
+        let err = client_config(&settings).unwrap_err();
+        assert!(err.contains("client certificate") && err.contains("c.pem"), "{err}");
+    }
+
+    #[test]
+    fn certificate_errors_in_words() {
+        let (words, retry) = describe_tls_error(
+            &rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer),
+            "b:8883",
+        );
+        assert!(words.contains("unknown issuer") && words.contains("CA file"), "{words}");
+        assert!(!retry);
+        let (words, _) = describe_tls_error(
+            &rustls::Error::InvalidCertificate(rustls::CertificateError::NotValidForName),
+            "b:8883",
+        );
+        assert!(words.contains("name mismatch"), "{words}");
+        let (words, _) = describe_tls_error(
+            &rustls::Error::InvalidCertificate(rustls::CertificateError::Expired),
+            "b:8883",
+        );
+        assert!(words.contains("expired"), "{words}");
+        let wrapped = std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            rustls::Error::InvalidCertificate(rustls::CertificateError::Expired),
+        );
+        assert!(find_tls_error(&wrapped).is_some());
+    }
+}

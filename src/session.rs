@@ -1,0 +1,187 @@
+//! One open connection as the window shows it: the connection handle, its own
+//! Model, and its own panels (tree, inspector, chart, publish form,
+//! subscriptions). Sessions never share messages or panel state, so several
+//! connections can stay open side by side and closing one leaves the others be.
+
+use std::time::Instant;
+
+use crate::model::Model;
+use crate::mqtt::{Command, ConnectionHandle, ConnectionState, Event, PublishProperties};
+use crate::ui::chart::ChartPanel;
+use crate::ui::inspector::InspectorPanel;
+use crate::ui::notices::Notices;
+use crate::ui::publish::PublishPanel;
+use crate::ui::subscriptions::{SubscriptionStatus, SubscriptionsPanel};
+use crate::ui::tree::TreePanel;
+use crate::ui::{Action, style};
+
+pub struct Session {
+    /// Stable for the life of the app, unlike the tab index.
+    pub id: u64,
+    pub handle: ConnectionHandle,
+    pub model: Model,
+    pub state: ConnectionState,
+    pub tree: TreePanel,
+    pub inspector: InspectorPanel,
+    pub chart: ChartPanel,
+    pub publish: PublishPanel,
+    pub subscriptions: SubscriptionsPanel,
+    /// Topics whose retained message is being cleared.
+    clearing: Option<Vec<String>>,
+}
+
+impl Session {
+    pub fn new(id: u64, handle: ConnectionHandle, model: Model) -> Self {
+        let subscriptions = SubscriptionsPanel::new(&handle.spec.subscriptions);
+        Self {
+            id,
+            handle,
+            model,
+            state: ConnectionState::Connecting,
+            tree: TreePanel::default(),
+            inspector: InspectorPanel::default(),
+            chart: ChartPanel::default(),
+            publish: PublishPanel::default(),
+            subscriptions,
+            clearing: None,
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        self.handle.name()
+    }
+
+    /// Apply one event from this session's connection (messages are applied by the caller).
+    pub fn on_event(&mut self, event: Event, notices: &mut Notices) {
+        match event {
+            Event::Messages(batch) => self.model.apply(batch, Instant::now()),
+            Event::State(state) => {
+                if state == ConnectionState::Connected {
+                    // Every subscription is sent again on each CONNACK.
+                    self.subscriptions.mark_all_pending();
+                }
+                self.state = state;
+            }
+            Event::Published { topic, qos } => {
+                let how = if qos == 0 { "sent" } else { "acknowledged by the broker" };
+                self.publish
+                    .set_result(Ok(format!("Published to {topic} (QoS {qos}, {how})")));
+            }
+            Event::PublishFailed { topic, reason } => {
+                self.publish
+                    .set_result(Err(format!("Not published to {topic}: {reason}")));
+            }
+            Event::Subscribed { filter, granted_qos } => {
+                tracing::debug!(%filter, granted_qos, "subscribed");
+                self.subscriptions
+                    .set_status(&filter, SubscriptionStatus::Granted(granted_qos));
+            }
+            Event::SubscribeRefused { filter, reason } => {
+                notices.warn(format!(
+                    "{}: the broker refused the subscription {filter}: {reason}",
+                    self.name()
+                ));
+                self.subscriptions
+                    .set_status(&filter, SubscriptionStatus::Refused(reason));
+            }
+            Event::Unsubscribed { filter } => tracing::debug!(%filter, "unsubscribed"),
+        }
+    }
+
+    /// Handle an action that concerns this connection only. Returns the
+    /// action back when it is not one of those.
+    pub fn handle(&mut self, action: Action) -> Option<Action> {
+        match action {
+            Action::SelectTopic(node) => self.inspector.select(node),
+            Action::Chart { topic, path } => {
+                self.model.add_series(&topic, &path);
+            }
+            Action::ClearCharts => self.model.series.clear(),
+            Action::Publish {
+                topic,
+                payload,
+                qos,
+                retain,
+            } => self.handle.send(Command::Publish {
+                topic,
+                payload,
+                qos,
+                retain,
+                properties: PublishProperties::default(),
+            }),
+            Action::Subscribe(sub) => self.handle.send(Command::Subscribe(sub)),
+            Action::Unsubscribe(filter) => self.handle.send(Command::Unsubscribe { filter }),
+            Action::Disconnect => self.handle.close(),
+            Action::Retry => self.handle.send(Command::Reconnect),
+            Action::ClearRetained(topics) => {
+                for topic in &topics {
+                    // QoS 1: each clear is acknowledged, and the broker echoes the
+                    // empty message to our subscription, which unmarks the topic.
+                    self.handle.send(Command::Publish {
+                        topic: topic.clone(),
+                        payload: Vec::new(),
+                        qos: 1,
+                        retain: true,
+                        properties: PublishProperties::default(),
+                    });
+                }
+                self.clearing = Some(topics);
+            }
+            other => return Some(other),
+        }
+        None
+    }
+
+    /// "Clearing retained 3/10" while the broker confirms, then forgets it.
+    pub fn clearing_progress(&mut self, notices: &mut Notices) -> Option<String> {
+        let topics = self.clearing.as_ref()?;
+        let tree = &self.model.tree;
+        let done = topics
+            .iter()
+            .filter(|t| tree.get(t).is_none_or(|id| !tree.node(id).retained))
+            .count();
+        if done == topics.len() {
+            let n = topics.len();
+            self.clearing = None;
+            notices.info(format!("Cleared {n} retained messages."));
+            return None;
+        }
+        Some(format!("Clearing retained messages: {done}/{}", topics.len()))
+    }
+
+    /// The connection's panels: subscriptions and tree on the left, publish
+    /// form on the right, chart below, inspector in the middle.
+    pub fn panels_ui(&mut self, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
+        let connected = self.state == ConnectionState::Connected;
+        let protocol = self.handle.spec.protocol;
+        self.tree.marks = self.subscriptions.marks();
+        let model = &self.model;
+        egui::Panel::left("tree_panel")
+            .resizable(true)
+            .default_size(460.0)
+            .min_size(220.0)
+            .show(ui, |ui| {
+                let count = self.subscriptions.rows().len();
+                egui::CollapsingHeader::new(format!("Subscriptions ({count})"))
+                    .id_salt("subscriptions")
+                    .default_open(true)
+                    .show(ui, |ui| actions.extend(self.subscriptions.ui(ui, protocol)));
+                ui.separator();
+                actions.extend(self.tree.ui(ui, model));
+            });
+        let selected_topic = self.tree.selected.map(|id| model.tree.topic(id));
+        egui::Panel::right("publish_panel")
+            .resizable(true)
+            .default_size(300.0)
+            .min_size(220.0)
+            .show(ui, |ui| {
+                actions.extend(self.publish.ui(ui, connected, selected_topic.as_deref()))
+            });
+        egui::Panel::bottom("chart_panel")
+            .resizable(true)
+            .default_size(style::CHART_HEIGHT)
+            .min_size(style::CHART_MIN_HEIGHT)
+            .show(ui, |ui| actions.extend(self.chart.ui(ui, model)));
+        egui::CentralPanel::default().show(ui, |ui| actions.extend(self.inspector.ui(ui, model)));
+    }
+}
