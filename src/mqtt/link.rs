@@ -422,7 +422,7 @@ fn describe_v5_error(error: &v5::ConnectionError, address: &str) -> (String, boo
         }
         E::MqttState(StateError::Io(e)) | E::Io(e) => super::worker::describe_io_error(e, address),
         E::Timeout(_) => (format!("{address} did not answer in time"), true),
-        E::MqttState(e) => (format!("protocol error with {address}: {e}"), true),
+        E::MqttState(e) => super::worker::describe_state_error(e, address),
         other => super::worker::describe_other_error(other, address),
     }
 }

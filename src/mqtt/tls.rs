@@ -159,6 +159,29 @@ pub fn find_tls_error<'a>(error: &'a (dyn std::error::Error + 'static)) -> Optio
     None
 }
 
+/// Some wrappers keep only the text of a TLS alert ("received fatal alert:
+/// CertificateRequired") — a failed client-certificate check surfaces on the
+/// first read after the handshake, inside rumqttc's decoding error. Find it there.
+pub fn find_tls_alert_in_text(text: &str) -> Option<rustls::Error> {
+    use rustls::AlertDescription as A;
+    let name = text.split("received fatal alert: ").nth(1)?;
+    let name: String = name.chars().take_while(char::is_ascii_alphanumeric).collect();
+    let alert = [
+        A::CertificateRequired,
+        A::HandshakeFailure,
+        A::UnknownCA,
+        A::BadCertificate,
+        A::CertificateExpired,
+        A::CertificateRevoked,
+        A::CertificateUnknown,
+        A::AccessDenied,
+        A::DecryptError,
+    ]
+    .into_iter()
+    .find(|a| format!("{a:?}") == name)?;
+    Some(rustls::Error::AlertReceived(alert))
+}
+
 /// A TLS failure in words, with the next step where there is one, and
 /// whether retrying can help (a certificate problem will not fix itself).
 pub fn describe_tls_error(error: &rustls::Error, address: &str) -> (String, bool) {
@@ -272,5 +295,9 @@ mod tests {
             rustls::Error::InvalidCertificate(rustls::CertificateError::Expired),
         );
         assert!(find_tls_error(&wrapped).is_some());
+        let hidden = find_tls_alert_in_text("Mqtt serialization error: IO: received fatal alert: CertificateRequired");
+        let (words, retry) = describe_tls_error(&hidden.unwrap(), "b:8883");
+        assert!(words.contains("client certificate"), "{words}");
+        assert!(!retry);
     }
 }

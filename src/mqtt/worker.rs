@@ -269,8 +269,17 @@ pub fn describe_connection_error(error: &ConnectionError, address: &str) -> (Str
             (format!("{address} stopped answering pings (keepalive timeout)"), true)
         }
         ConnectionError::MqttState(StateError::Io(e)) => describe_io_error(e, address),
-        ConnectionError::MqttState(e) => (format!("protocol error with {address}: {e}"), true),
+        ConnectionError::MqttState(e) => describe_state_error(e, address),
         other => describe_other_error(other, address),
+    }
+}
+
+/// A protocol-level failure; a TLS alert can hide in here (see `find_tls_alert_in_text`).
+pub(super) fn describe_state_error(e: &dyn std::fmt::Display, address: &str) -> (String, bool) {
+    let text = e.to_string();
+    match super::tls::find_tls_alert_in_text(&text) {
+        Some(tls) => super::tls::describe_tls_error(&tls, address),
+        None => (format!("protocol error with {address}: {text}"), true),
     }
 }
 
@@ -300,6 +309,9 @@ pub(super) fn describe_other_error(error: &(dyn std::error::Error + 'static), ad
         return super::tls::describe_tls_error(tls, address);
     }
     let text = error.to_string();
+    if let Some(tls) = super::tls::find_tls_alert_in_text(&text) {
+        return super::tls::describe_tls_error(&tls, address);
+    }
     if text.starts_with("Websocket") || text.contains("HTTP") || text.contains("handshake") {
         return (
             format!(

@@ -3,6 +3,8 @@
 //! tokio runtime, and a plain publishing client.
 #![allow(dead_code)] // each test binary uses a different part of this module
 
+pub mod certs;
+
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -122,16 +124,32 @@ impl Mosquitto {
     }
 
     fn wait_listening(&self) {
-        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, self.port));
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "mosquitto did not start on port {}",
-                self.port
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        wait_for_port(self.port, "mosquitto");
+    }
+}
+
+/// Wait until something listens on this loopback port (10 s at most).
+pub fn wait_for_port(port: u16, what: &str) {
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_err() {
+        assert!(Instant::now() < deadline, "{what} did not start on port {port}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Follow a connection until it connects, or settles on an error. Returns
+/// `Ok(())` when connected, else the reason the app shows.
+pub fn outcome(handle: &ConnectionHandle, model: &mut Model, timeout: Duration) -> Result<(), String> {
+    let mut states = Vec::new();
+    pump_until(handle, model, &mut states, timeout, |_, s| {
+        s.last()
+            .is_some_and(|s| *s == ConnectionState::Connected || s.error().is_some())
+    });
+    match states.last() {
+        Some(ConnectionState::Connected) => Ok(()),
+        Some(state) => Err(state.error().unwrap_or("no error").to_owned()),
+        None => Err("no state at all".to_owned()),
     }
 }
 

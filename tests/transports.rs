@@ -1,0 +1,388 @@
+//! TLS, mutual TLS, WebSockets, MQTT 5 and the Last Will against a real
+//! Mosquitto on loopback, with certificates generated for the run. Each check
+//! is what a user sees: connected, or the reason in words.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::certs::TestPki;
+use common::{Mosquitto, outcome, pump_until, runtime, wait_for_port};
+use mqscope::demo::free_port;
+use mqscope::model::Model;
+use mqscope::mqtt::{
+    Command, ConnectionHandle, ConnectionSpec, LastWill, ProtocolVersion, PublishProperties, Transport,
+    parse_broker_url,
+};
+
+struct TlsBroker {
+    broker: Mosquitto,
+    pki: TestPki,
+    tls: u16,
+    mtls: u16,
+    expired: u16,
+    ws: u16,
+}
+
+/// Mosquitto with a TLS listener, a mutual-TLS one, one with an expired
+/// certificate, and a WebSockets one (beside its plain listener).
+fn tls_broker() -> TlsBroker {
+    let pki = TestPki::new();
+    let [tls, mtls, expired, ws] = [(); 4].map(|_| free_port().expect("a free port"));
+    let ca = pki.ca.display();
+    let config = format!(
+        "allow_anonymous true\n\
+         listener {tls} 127.0.0.1\ncafile {ca}\ncertfile {}\nkeyfile {}\n\
+         listener {mtls} 127.0.0.1\ncafile {ca}\ncertfile {}\nkeyfile {}\nrequire_certificate true\n\
+         listener {expired} 127.0.0.1\ncafile {ca}\ncertfile {}\nkeyfile {}\n\
+         listener {ws} 127.0.0.1\nprotocol websockets\n",
+        pki.server_cert.display(),
+        pki.server_key.display(),
+        pki.server_cert.display(),
+        pki.server_key.display(),
+        pki.expired_cert.display(),
+        pki.expired_key.display(),
+    );
+    let broker = Mosquitto::start_with(&config);
+    for port in [tls, mtls, expired, ws] {
+        wait_for_port(port, "a mosquitto listener");
+    }
+    TlsBroker {
+        broker,
+        pki,
+        tls,
+        mtls,
+        expired,
+        ws,
+    }
+}
+
+fn tls_spec(host: &str, port: u16) -> ConnectionSpec {
+    let mut spec = parse_broker_url(&format!("mqtts://{host}:{port}")).expect("a URL");
+    spec.subscriptions = vec!["#".into()];
+    spec
+}
+
+/// Connect and report what the user would see after at most 10 s.
+fn try_connect(rt: &tokio::runtime::Runtime, spec: ConnectionSpec) -> (ConnectionHandle, Model, Result<(), String>) {
+    let handle = ConnectionHandle::spawn(spec, rt.handle(), common::no_wake());
+    let mut model = Model::default();
+    let result = outcome(&handle, &mut model, Duration::from_secs(10));
+    (handle, model, result)
+}
+
+/// Publish through the app's own connection and wait for the broker to echo
+/// it back to the app's `#` subscription: the link works both ways.
+fn round_trip(handle: &ConnectionHandle, model: &mut Model, topic: &str, payload: &str) {
+    std::thread::sleep(Duration::from_millis(300)); // the SUBACK
+    handle.send(Command::Publish {
+        topic: topic.to_owned(),
+        payload: payload.as_bytes().to_vec(),
+        qos: 1,
+        retain: false,
+        properties: PublishProperties::default(),
+    });
+    let mut states = Vec::new();
+    let arrived = pump_until(handle, model, &mut states, Duration::from_secs(10), |m, _| {
+        m.tree
+            .get(topic)
+            .and_then(|id| m.history.latest(id))
+            .is_some_and(|msg| &msg.payload[..] == payload.as_bytes())
+    });
+    assert!(arrived, "{topic} did not come back: {states:?}");
+}
+
+#[test]
+fn tls_with_the_broker_ca_connects_and_carries_messages() {
+    let rt = runtime();
+    let b = tls_broker();
+    let mut spec = tls_spec("localhost", b.tls);
+    spec.tls.ca_file = Some(b.pki.ca.clone());
+    let (handle, mut model, result) = try_connect(&rt, spec);
+    assert_eq!(result, Ok(()));
+    round_trip(&handle, &mut model, "secure/hello", "over TLS");
+}
+
+#[test]
+fn a_wrong_ca_fails_with_the_reason_in_words() {
+    let rt = runtime();
+    let b = tls_broker();
+    let mut spec = tls_spec("localhost", b.tls);
+    spec.tls.ca_file = Some(b.pki.wrong_ca.clone());
+    let (_handle, _model, result) = try_connect(&rt, spec);
+    let reason = result.expect_err("a wrong CA must not connect");
+    assert!(reason.contains("unknown issuer"), "{reason}");
+    assert!(reason.contains("CA file"), "the next step is named: {reason}");
+}
+
+#[test]
+fn name_mismatch_and_expired_certificates_are_named() {
+    let rt = runtime();
+    let b = tls_broker();
+    // The certificate is for `localhost`; 127.0.0.1 is not in it.
+    let mut spec = tls_spec("127.0.0.1", b.tls);
+    spec.tls.ca_file = Some(b.pki.ca.clone());
+    let reason = try_connect(&rt, spec).2.expect_err("a name mismatch must not connect");
+    assert!(reason.contains("name mismatch"), "{reason}");
+
+    let mut spec = tls_spec("localhost", b.expired);
+    spec.tls.ca_file = Some(b.pki.ca.clone());
+    let reason = try_connect(&rt, spec)
+        .2
+        .expect_err("an expired certificate must not connect");
+    assert!(reason.contains("expired"), "{reason}");
+}
+
+#[test]
+fn insecure_skips_verification_and_says_so() {
+    let rt = runtime();
+    let b = tls_broker();
+    let mut spec = tls_spec("127.0.0.1", b.tls);
+    spec.tls.ca_file = Some(b.pki.wrong_ca.clone());
+    spec.tls.insecure = true;
+    let (handle, mut model, result) = try_connect(&rt, spec);
+    assert_eq!(result, Ok(()));
+    assert!(handle.spec.tls.insecure);
+    round_trip(&handle, &mut model, "insecure/hello", "still encrypted");
+}
+
+#[test]
+fn mutual_tls_needs_the_client_certificate() {
+    let rt = runtime();
+    let b = tls_broker();
+    let mut spec = tls_spec("localhost", b.mtls);
+    spec.tls.ca_file = Some(b.pki.ca.clone());
+    let (_h, _m, result) = try_connect(&rt, spec.clone());
+    let reason = result.expect_err("no client certificate must not connect");
+    assert!(reason.contains("client certificate"), "{reason}");
+
+    spec.tls.client_cert = Some(b.pki.client_cert.clone());
+    spec.tls.client_key = Some(b.pki.client_key.clone());
+    let (handle, mut model, result) = try_connect(&rt, spec.clone());
+    assert_eq!(result, Ok(()));
+    round_trip(&handle, &mut model, "mtls/hello", "both sides verified");
+    drop(handle);
+
+    // A key file that is not there is named, with its path, before any network.
+    spec.tls.client_key = Some(b.pki.dir.path().join("missing.key"));
+    let reason = try_connect(&rt, spec).2.expect_err("a missing key file");
+    assert!(
+        reason.contains("missing.key") && reason.contains("key file"),
+        "{reason}"
+    );
+    let _ = &b.broker;
+}
+
+#[test]
+fn websockets_carry_both_protocol_versions() {
+    let rt = runtime();
+    let b = tls_broker();
+    for protocol in [ProtocolVersion::V311, ProtocolVersion::V5] {
+        let mut spec = parse_broker_url(&format!("ws://127.0.0.1:{}/mqtt", b.ws)).unwrap();
+        assert_eq!(spec.transport, Transport::Ws);
+        spec.protocol = protocol;
+        let (handle, mut model, result) = try_connect(&rt, spec);
+        assert_eq!(result, Ok(()), "{protocol:?}");
+        round_trip(
+            &handle,
+            &mut model,
+            &format!("ws/{}", protocol.label()),
+            "over WebSockets",
+        );
+    }
+    // The wrong port for WebSockets: the user hears about port and path.
+    let spec = parse_broker_url(&format!("ws://127.0.0.1:{}/mqtt", b.broker.port)).unwrap();
+    let reason = try_connect(&rt, spec).2.expect_err("a plain MQTT port is no WebSocket");
+    assert!(reason.contains("WebSocket") || reason.contains("closed"), "{reason}");
+}
+
+#[test]
+fn mqtt5_properties_arrive_with_the_message() {
+    let rt = runtime();
+    let broker = Mosquitto::start();
+    let mut spec = parse_broker_url(&broker.url()).unwrap();
+    spec.protocol = ProtocolVersion::V5;
+    let (handle, mut model, result) = try_connect(&rt, spec);
+    assert_eq!(result, Ok(()));
+    std::thread::sleep(Duration::from_millis(300));
+    let properties = PublishProperties {
+        content_type: Some("application/json".into()),
+        user_properties: vec![("sensor-id".into(), "t-17".into()), ("site".into(), "plant 2".into())],
+        response_topic: Some("replies/t-17".into()),
+        correlation_data: Some(b"req-42".to_vec().into_boxed_slice()),
+        payload_is_utf8: Some(true),
+        message_expiry_s: Some(3600),
+        subscription_ids: Vec::new(),
+    };
+    handle.send(Command::Publish {
+        topic: "plant/t-17".into(),
+        payload: br#"{"temperature": 21.5}"#.to_vec(),
+        qos: 1,
+        retain: false,
+        properties: properties.clone(),
+    });
+    let mut states = Vec::new();
+    let arrived = pump_until(&handle, &mut model, &mut states, Duration::from_secs(10), |m, _| {
+        m.tree.get("plant/t-17").is_some()
+    });
+    assert!(arrived, "{states:?}");
+    let node = model.tree.get("plant/t-17").unwrap();
+    let got = model
+        .history
+        .latest(node)
+        .unwrap()
+        .properties
+        .as_deref()
+        .expect("properties kept");
+    assert_eq!(got.content_type.as_deref(), Some("application/json"));
+    assert_eq!(got.user_properties, properties.user_properties);
+    assert_eq!(got.response_topic.as_deref(), Some("replies/t-17"));
+    assert_eq!(got.correlation_data.as_deref(), Some(&b"req-42"[..]));
+    assert_eq!(got.payload_is_utf8, Some(true));
+    // The broker counts the expiry down; it is there and no longer than sent.
+    assert!(got.message_expiry_s.is_some_and(|s| s <= 3600));
+}
+
+#[test]
+fn mqtt5_passwords_right_and_wrong() {
+    let rt = runtime();
+    let broker = Mosquitto::start_with_password("alice", "s3cret");
+    let mut spec = parse_broker_url(&format!("mqtt://alice:wrong@127.0.0.1:{}", broker.port)).unwrap();
+    spec.protocol = ProtocolVersion::V5;
+    let reason = try_connect(&rt, spec.clone()).2.expect_err("a wrong password");
+    assert!(
+        reason.contains("bad user name or password") || reason.contains("not authorised"),
+        "{reason}"
+    );
+    assert!(reason.contains("CONNACK 0x8"), "the code is shown: {reason}");
+    spec.password = Some(mqscope::secret::Secret::new("s3cret"));
+    assert_eq!(try_connect(&rt, spec).2, Ok(()));
+}
+
+/// A TCP relay between the app and the broker that can cut every connection
+/// at once without either side saying goodbye, like a pulled cable.
+struct Relay {
+    port: u16,
+    streams: Arc<Mutex<Vec<TcpStream>>>,
+}
+
+impl Relay {
+    fn start(upstream: u16) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the relay");
+        let port = listener.local_addr().unwrap().port();
+        let streams: Arc<Mutex<Vec<TcpStream>>> = Arc::default();
+        let kept = streams.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) else {
+                    continue;
+                };
+                let _ = client.set_nodelay(true);
+                let _ = server.set_nodelay(true);
+                if let Ok(mut all) = kept.lock() {
+                    all.push(client.try_clone().unwrap());
+                    all.push(server.try_clone().unwrap());
+                }
+                pipe(client.try_clone().unwrap(), server.try_clone().unwrap());
+                pipe(server, client);
+            }
+        });
+        Self { port, streams }
+    }
+
+    fn cut(&self) {
+        for stream in self.streams.lock().unwrap().drain(..) {
+            let _ = stream.shutdown(Shutdown::Both);
+        }
+    }
+}
+
+fn pipe(mut from: TcpStream, mut to: TcpStream) {
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 16 * 1024];
+        while let Ok(n) = from.read(&mut buf) {
+            if n == 0 || to.write_all(&buf[..n]).is_err() {
+                break;
+            }
+        }
+        let _ = to.shutdown(Shutdown::Both);
+    });
+}
+
+#[test]
+fn last_will_reaches_another_client_when_the_connection_drops() {
+    let rt = runtime();
+    let broker = Mosquitto::start();
+    for protocol in [ProtocolVersion::V311, ProtocolVersion::V5] {
+        let will_topic = format!("clients/mqscope/{}/status", protocol.label().replace(' ', ""));
+        // Someone else watches the will topic.
+        let (watcher, mut watcher_model, _) = common::connect_subscribed(&rt, &broker.url());
+
+        let relay = Relay::start(broker.port);
+        let mut spec = parse_broker_url(&format!("mqtt://127.0.0.1:{}", relay.port)).unwrap();
+        spec.protocol = protocol;
+        spec.subscriptions = vec!["nothing/here".into()];
+        spec.will = Some(LastWill {
+            topic: will_topic.clone(),
+            payload: "offline (unexpected)".into(),
+            qos: 1,
+            retain: false,
+            delay_s: 0,
+        });
+        let (app, _model, result) = try_connect(&rt, spec);
+        assert_eq!(result, Ok(()), "{protocol:?}");
+        std::thread::sleep(Duration::from_millis(200));
+        relay.cut();
+
+        let mut states = Vec::new();
+        let delivered = pump_until(
+            &watcher,
+            &mut watcher_model,
+            &mut states,
+            Duration::from_secs(10),
+            |m, _| {
+                m.tree
+                    .get(&will_topic)
+                    .and_then(|id| m.history.latest(id))
+                    .is_some_and(|msg| &msg.payload[..] == b"offline (unexpected)")
+            },
+        );
+        assert!(delivered, "{protocol:?}: the will never arrived");
+        drop(app);
+    }
+}
+
+#[test]
+fn a_clean_disconnect_sends_no_will() {
+    let rt = runtime();
+    let broker = Mosquitto::start();
+    let (watcher, mut watcher_model, _) = common::connect_subscribed(&rt, &broker.url());
+    let mut spec = parse_broker_url(&broker.url()).unwrap();
+    spec.will = Some(LastWill {
+        topic: "clients/polite/status".into(),
+        payload: "gone".into(),
+        qos: 1,
+        retain: false,
+        delay_s: 0,
+    });
+    let (app, _model, result) = try_connect(&rt, spec);
+    assert_eq!(result, Ok(()));
+    app.close();
+    // Something that surely arrives after a will would have: a marker.
+    std::thread::sleep(Duration::from_millis(500));
+    let marker = common::publisher(&rt, broker.port, "marker");
+    rt.block_on(marker.publish("marker", common::qos(1), false, "after"))
+        .unwrap();
+    let mut states = Vec::new();
+    assert!(pump_until(
+        &watcher,
+        &mut watcher_model,
+        &mut states,
+        Duration::from_secs(10),
+        |m, _| { m.tree.get("marker").is_some() }
+    ));
+    assert!(watcher_model.tree.get("clients/polite/status").is_none());
+}
