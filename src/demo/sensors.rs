@@ -107,8 +107,11 @@ impl SensorSimulator {
                 retain: false,
             });
         }
-        // Firmware people send packed floats: little-endian f32 pressure + f32 humidity.
-        let mut packed = Vec::with_capacity(8);
+        // Firmware people send packed frames: a version byte (0x01), then
+        // little-endian f32 pressure + f32 humidity. The version byte also keeps
+        // the frame from ever reading as valid text by chance.
+        let mut packed = Vec::with_capacity(9);
+        packed.push(0x01);
         packed.extend_from_slice(&(1013.0f32 + self.rng.f32() * 4.0).to_le_bytes());
         packed.extend_from_slice(&(40.0f32 + self.rng.f32() * 10.0).to_le_bytes());
         out.push(SimMessage {

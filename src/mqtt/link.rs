@@ -421,6 +421,7 @@ fn describe_v5_error(error: &v5::ConnectionError, address: &str) -> (String, boo
             (format!("{address} stopped answering pings (keepalive timeout)"), true)
         }
         E::MqttState(StateError::Io(e)) | E::Io(e) => super::worker::describe_io_error(e, address),
+        E::MqttState(StateError::ConnectionAborted) => (format!("{address} closed the connection"), true),
         E::Timeout(_) => (format!("{address} did not answer in time"), true),
         E::MqttState(e) => super::worker::describe_state_error(e, address),
         other => super::worker::describe_other_error(other, address),

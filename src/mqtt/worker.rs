@@ -16,6 +16,9 @@ use super::link::{Client, Link, Polled};
 use super::{ConnectionState, Control, Counters, Event, Wake};
 use crate::model::ReceivedMessage;
 
+/// A connection that lasted this long counts as a success: the backoff starts over.
+const STABLE_CONNECTION: Duration = Duration::from_secs(10);
+
 /// Most messages in one batch for the UI.
 const BATCH_MAX_MESSAGES: usize = 1_000;
 
@@ -82,6 +85,9 @@ pub(super) async fn batch_loop(
 impl Worker {
     pub async fn run(mut self) {
         let mut backoff = ReconnectBackoff::default();
+        // When the current connection was accepted: a broker that accepts and
+        // then drops us at once must not get a fresh fast retry every time.
+        let mut connected_at: Option<Instant> = None;
         let mut unacked: HashMap<u16, (String, u8)> = HashMap::new();
         report(&self.out, Event::State(ConnectionState::Connecting)).await;
         loop {
@@ -98,6 +104,9 @@ impl Worker {
                 Step::Polled(Ok(polled)) => polled,
                 Step::Polled(Err((reason, retry))) => {
                     unacked.clear();
+                    if connected_at.take().is_some_and(|at| at.elapsed() >= STABLE_CONNECTION) {
+                        backoff.reset();
+                    }
                     if !self.wait_after_error(reason, retry, &mut backoff).await {
                         break;
                     }
@@ -112,7 +121,7 @@ impl Worker {
                     let _ = self.out.send(ToUi::Message(message)).await;
                 }
                 Polled::ConnAck => {
-                    backoff.reset();
+                    connected_at = Some(Instant::now());
                     report(&self.out, Event::State(ConnectionState::Connected)).await;
                     self.subscribe_all();
                 }
@@ -269,6 +278,7 @@ pub fn describe_connection_error(error: &ConnectionError, address: &str) -> (Str
             (format!("{address} stopped answering pings (keepalive timeout)"), true)
         }
         ConnectionError::MqttState(StateError::Io(e)) => describe_io_error(e, address),
+        ConnectionError::MqttState(StateError::ConnectionAborted) => (format!("{address} closed the connection"), true),
         ConnectionError::MqttState(e) => describe_state_error(e, address),
         other => describe_other_error(other, address),
     }
