@@ -570,11 +570,10 @@ impl MqscopeApp {
                         {
                             actions.push(Action::SelectConnection(i));
                         }
-                        if ui
-                            .small_button("✖")
-                            .on_hover_text(format!("Disconnect and close {}", session.name()))
-                            .clicked()
-                        {
+                        let name = format!("Disconnect and close {}", session.name());
+                        let close = ui.small_button("✖").on_hover_text(&name);
+                        close.widget_info(|| egui::WidgetInfo::labeled(egui::WidgetType::Button, true, &name));
+                        if close.clicked() {
                             actions.push(Action::CloseConnection(i));
                         }
                     });

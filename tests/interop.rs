@@ -77,11 +77,7 @@ fn start_amqtt() -> ExternalBroker {
         .spawn()
         .expect("amqtt is installed: `pip install amqtt` (bash .ci/run does)");
     wait_for_port(port, "amqtt");
-    ExternalBroker {
-        port,
-        child,
-        _dir: dir,
-    }
+    ExternalBroker { port, child, _dir: dir }
 }
 
 /// Every event of a connection until `done` holds (or 10 s pass), with the
@@ -150,7 +146,9 @@ fn basic_matrix_row(name: &str, port: u16, protocol: ProtocolVersion) {
     let (ok, events) = events_until(&handle, &mut model, |m, events| {
         m.tree.get(&live_topic).is_some()
             && m.tree.get(&own_topic).is_some()
-            && events.iter().any(|e| matches!(e, Event::Published { topic, .. } if *topic == own_topic))
+            && events
+                .iter()
+                .any(|e| matches!(e, Event::Published { topic, .. } if *topic == own_topic))
     });
     assert!(ok, "{name}: live or own message missing, or no ack: {events:?}");
     let id = model.tree.get(&own_topic).unwrap();
@@ -195,10 +193,18 @@ fn a_refused_filter_is_reported_per_filter() {
     let handle = ConnectionHandle::spawn(spec, rt.handle(), common::no_wake());
     let mut model = Model::default();
     let (ok, events) = events_until(&handle, &mut model, |_, events| {
-        events.iter().filter(|e| matches!(e, Event::Subscribed { .. } | Event::SubscribeRefused { .. })).count() >= 2
+        events
+            .iter()
+            .filter(|e| matches!(e, Event::Subscribed { .. } | Event::SubscribeRefused { .. }))
+            .count()
+            >= 2
     });
     assert!(ok, "{events:?}");
-    assert!(events.iter().any(|e| matches!(e, Event::Subscribed { filter, .. } if filter == "allowed/#")));
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::Subscribed { filter, .. } if filter == "allowed/#"))
+    );
     let refused = events
         .iter()
         .find_map(|e| match e {
@@ -226,12 +232,20 @@ fn two_connections_to_two_brokers_stay_apart() {
             .unwrap();
     }
     let mut states = Vec::new();
-    assert!(pump_until(&a, &mut model_a, &mut states, Duration::from_secs(10), |m, _| {
-        m.tree.topic_count() >= 20
-    }));
-    assert!(pump_until(&b, &mut model_b, &mut states, Duration::from_secs(10), |m, _| {
-        m.tree.topic_count() >= 20
-    }));
+    assert!(pump_until(
+        &a,
+        &mut model_a,
+        &mut states,
+        Duration::from_secs(10),
+        |m, _| { m.tree.topic_count() >= 20 }
+    ));
+    assert!(pump_until(
+        &b,
+        &mut model_b,
+        &mut states,
+        Duration::from_secs(10),
+        |m, _| { m.tree.topic_count() >= 20 }
+    ));
     // Each connection holds exactly its own broker's topics.
     assert_eq!(model_a.tree.topic_count(), 20);
     assert_eq!(model_b.tree.topic_count(), 20);
@@ -241,7 +255,11 @@ fn two_connections_to_two_brokers_stay_apart() {
     a.close();
     rt.block_on(pub_b.publish("only/rumqttd/after", common::qos(1), false, "b"))
         .unwrap();
-    assert!(pump_until(&b, &mut model_b, &mut states, Duration::from_secs(10), |m, _| {
-        m.tree.get("only/rumqttd/after").is_some()
-    }));
+    assert!(pump_until(
+        &b,
+        &mut model_b,
+        &mut states,
+        Duration::from_secs(10),
+        |m, _| { m.tree.get("only/rumqttd/after").is_some() }
+    ));
 }

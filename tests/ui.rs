@@ -4,77 +4,13 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
-use mqscope::app::{AppOptions, MqscopeApp, Startup};
+use mqscope::app::Startup;
 
-struct TestApp {
-    app: MqscopeApp,
-    _runtime: tokio::runtime::Runtime,
-    _config: tempfile::TempDir,
-}
-
-fn harness(startup: Startup) -> Harness<'static, TestApp> {
-    harness_in(startup, tempfile::tempdir().unwrap())
-}
-
-fn harness_in(startup: Startup, config: tempfile::TempDir) -> Harness<'static, TestApp> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let options = AppOptions {
-        startup,
-        config_dir: config.path().to_path_buf(),
-        stats_json: None,
-        record: None,
-        charts: Vec::new(),
-        process_start: Instant::now(),
-        wgpu: false,
-    };
-    let app = MqscopeApp::new(options, runtime.handle().clone());
-    let state = TestApp {
-        app,
-        _runtime: runtime,
-        _config: config,
-    };
-    Harness::builder().with_size(egui::vec2(1400.0, 900.0)).build_ui_state(
-        |ui, state: &mut TestApp| {
-            state.app.logic(ui.ctx());
-            state.app.ui(ui);
-        },
-        state,
-    )
-}
-
-/// Step the UI (real time passes for the network) until `done` or the timeout.
-fn step_until(harness: &mut Harness<'static, TestApp>, what: &str, done: impl Fn(&Harness<'static, TestApp>) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        harness.step();
-        if done(harness) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn has_label(harness: &Harness<'static, TestApp>, label: &str) -> bool {
-    harness.query_by_label(label).is_some()
-}
-
-fn has_text(harness: &Harness<'static, TestApp>, needle: &str) -> bool {
-    harness
-        .query_all_by(|node| {
-            node.label().is_some_and(|l| l.contains(needle)) || node.value().is_some_and(|v| v.contains(needle))
-        })
-        .next()
-        .is_some()
-}
+use common::harness::{TestApp, harness, harness_in, has_label, has_text, step_until, type_into};
 
 #[test]
 fn welcome_screen_offers_demo_and_new_connection() {
@@ -161,17 +97,6 @@ fn publish_form_publishes_and_refuses_wildcards() {
             .contains("temperature")
     );
     assert!(model.tree.get("bad/+/topic").is_none());
-}
-
-fn type_into(harness: &mut Harness<'static, TestApp>, label: &str, text: &str) {
-    harness.get_by_label(label).focus();
-    harness.step();
-    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-    harness.step();
-    harness.key_press(egui::Key::Backspace);
-    harness.step();
-    harness.get_by_label(label).type_text(text);
-    harness.step();
 }
 
 #[test]

@@ -152,11 +152,10 @@ impl SubscriptionsPanel {
                         ui.label(RichText::new(format!("refused: {reason}")).small().color(style::ERROR));
                     }
                 }
-                if ui
-                    .small_button("✖")
-                    .on_hover_text(format!("Unsubscribe from {}", row.sub.filter))
-                    .clicked()
-                {
+                let name = format!("Unsubscribe from {}", row.sub.filter);
+                let button = ui.small_button("✖").on_hover_text(&name);
+                button.widget_info(|| egui::WidgetInfo::labeled(egui::WidgetType::Button, true, &name));
+                if button.clicked() {
                     remove = Some(i);
                 }
             });
@@ -166,11 +165,14 @@ impl SubscriptionsPanel {
             action = Some(Action::Unsubscribe(row.sub.filter));
         }
         ui.horizontal(|ui| {
-            let field = ui.add(
-                egui::TextEdit::singleline(&mut self.new_filter)
-                    .hint_text("add a filter, e.g. home/+/temperature")
-                    .desired_width(200.0),
-            );
+            let label = ui.label("New filter");
+            let field = ui
+                .add(
+                    egui::TextEdit::singleline(&mut self.new_filter)
+                        .hint_text("e.g. home/+/temperature")
+                        .desired_width(180.0),
+                )
+                .labelled_by(label.id);
             ui.label("QoS");
             for q in 0..=2 {
                 ui.selectable_value(&mut self.new_qos, q, q.to_string())
@@ -200,7 +202,7 @@ impl SubscriptionsPanel {
                     .on_hover_text("Do not send us our own publishes");
                 ui.checkbox(&mut self.retain_as_published, "Retain as published")
                     .on_hover_text("Keep the retain flag on live messages");
-                egui::ComboBox::new("new_sub_rh", "")
+                egui::ComboBox::from_label("retained messages")
                     .selected_text(retain_handling_label(self.retain_handling))
                     .show_ui(ui, |ui| {
                         for rh in 0..=2 {
@@ -218,9 +220,9 @@ impl SubscriptionsPanel {
 
 fn retain_handling_label(rh: u8) -> &'static str {
     match rh {
-        0 => "Retained sent on every subscribe",
-        1 => "Retained sent on a new subscription",
-        _ => "Retained never sent",
+        0 => "Send on every subscribe",
+        1 => "Send on a new subscription",
+        _ => "Never send",
     }
 }
 

@@ -1,0 +1,187 @@
+//! Several connections in one window, the subscriptions manager, MQTT 5
+//! properties in the inspector and the insecure-TLS warning, all driven
+//! through the UI against real brokers on loopback.
+
+mod common;
+
+use std::time::Duration;
+
+use common::harness::{TestApp, harness, has_label, has_text, step_until, type_into};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use mqscope::app::Startup;
+use mqscope::mqtt::{ConnectionState, ProtocolVersion, parse_broker_url};
+
+fn connected(h: &Harness<'static, TestApp>, index: usize) -> bool {
+    h.state().app.connection_state_of(index) == Some(&ConnectionState::Connected)
+}
+
+#[test]
+fn two_connections_side_by_side_keep_their_own_topics() {
+    let rt = common::runtime();
+    let mosquitto = common::Mosquitto::start();
+    let rumqttd = mqscope::demo::DemoBroker::start().unwrap();
+    let pub_a = common::publisher(&rt, mosquitto.port, "pub-a");
+    let pub_b = common::publisher(&rt, rumqttd.port, "pub-b");
+    rt.block_on(pub_a.publish("site/alpha/temp", common::qos(1), true, "21.0"))
+        .unwrap();
+    rt.block_on(pub_b.publish("site/beta/temp", common::qos(1), true, "18.5"))
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+
+    let spec = parse_broker_url(&mosquitto.url()).unwrap();
+    let mut harness = harness(Startup::Connect(Box::new(spec)));
+    step_until(&mut harness, "the first connection", |h| connected(h, 0));
+    step_until(&mut harness, "alpha in the tree", |h| has_label(h, "alpha"));
+
+    // A second connection from the tab bar's "+": the form, then Save and connect.
+    harness.get_by_label("+").click();
+    harness.run_steps(4);
+    type_into(&mut harness, "Name", "Beta broker");
+    type_into(&mut harness, "Host", "127.0.0.1");
+    type_into(&mut harness, "Port", &rumqttd.port.to_string());
+    harness.get_by_label("Save and connect").click();
+    step_until(&mut harness, "the second connection", |h| connected(h, 1));
+    step_until(&mut harness, "beta in the second tab's tree", |h| has_label(h, "beta"));
+    assert!(
+        !has_label(&harness, "alpha"),
+        "the second tab shows only its own broker"
+    );
+    let names = harness.state().app.connection_names();
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert_eq!(names[1], "Beta broker");
+    let app = &harness.state().app;
+    assert!(app.model_of(0).unwrap().tree.get("site/beta/temp").is_none());
+    assert!(app.model_of(1).unwrap().tree.get("site/alpha/temp").is_none());
+
+    // Back to the first tab by its name.
+    harness.get_by_label(&names[0]).click();
+    step_until(&mut harness, "the first tab again", |h| {
+        has_label(h, "alpha") && !has_label(h, "beta")
+    });
+
+    // Close the first tab from the Connection menu; the second keeps receiving.
+    harness.get_by_label("Connection").click();
+    harness.run_steps(2);
+    harness.get_by_label("Close tab").click();
+    step_until(&mut harness, "one tab left", |h| {
+        h.state().app.connection_names().len() == 1
+    });
+    assert_eq!(harness.state().app.connection_names(), ["Beta broker"]);
+    rt.block_on(pub_b.publish("site/beta/humidity", common::qos(1), false, "40"))
+        .unwrap();
+    step_until(&mut harness, "a new message on the remaining connection", |h| {
+        has_label(h, "humidity")
+    });
+    assert!(connected(&harness, 0));
+}
+
+#[test]
+fn the_subscriptions_manager_adds_validates_and_removes() {
+    let rt = common::runtime();
+    let broker = common::Mosquitto::start();
+    let mut spec = parse_broker_url(&broker.url()).unwrap();
+    spec.subscriptions = vec!["plant/#".into()];
+    let mut harness = harness(Startup::Connect(Box::new(spec)));
+    step_until(&mut harness, "the connection", |h| connected(h, 0));
+    step_until(&mut harness, "the SUBACK", |h| has_text(h, "granted QoS 2"));
+
+    // An invalid filter is refused next to the field, by the MQTT rules.
+    let field = "New filter";
+    harness.get_by_label(field).focus();
+    harness.get_by_label(field).type_text("office/#/lamp");
+    harness.get_by_label("Subscribe").click();
+    harness.run_steps(2);
+    assert!(has_text(&harness, "# must be a whole level"), "the rule is shown");
+
+    // A valid one is subscribed, and its messages arrive.
+    type_into(&mut harness, field, "office/+/lamp");
+    harness.get_by_label("Subscribe").click();
+    step_until(&mut harness, "the new subscription's row", |h| {
+        has_label(h, "office/+/lamp")
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let publisher = common::publisher(&rt, broker.port, "pub-subs");
+    rt.block_on(publisher.publish("office/desk/lamp", common::qos(1), false, "on"))
+        .unwrap();
+    step_until(&mut harness, "the lamp topic", |h| has_label(h, "desk"));
+
+    // $SYS/# in one click: Mosquitto's own statistics appear.
+    harness.get_by_label("$SYS/#").click();
+    step_until(&mut harness, "Mosquitto's $SYS topics", |h| has_label(h, "$SYS"));
+
+    // Remove plant/#: plant messages stop arriving; office ones still do.
+    harness.get_by_label("Unsubscribe from plant/#").click();
+    harness.run_steps(4);
+    assert!(!has_label(&harness, "plant/#"), "the row is gone");
+    std::thread::sleep(Duration::from_millis(300));
+    rt.block_on(publisher.publish("plant/boiler/temp", common::qos(1), false, "80"))
+        .unwrap();
+    rt.block_on(publisher.publish("office/hall/lamp", common::qos(1), false, "off"))
+        .unwrap();
+    step_until(&mut harness, "the hall lamp", |h| has_label(h, "hall"));
+    let model = harness.state().app.model().unwrap();
+    assert!(
+        model.tree.get("plant/boiler/temp").is_none(),
+        "unsubscribed topics stay away"
+    );
+}
+
+#[test]
+fn mqtt5_user_properties_and_content_type_reach_the_inspector() {
+    use rumqttc::v5::mqttbytes::v5::PublishProperties;
+    let rt = common::runtime();
+    let broker = common::Mosquitto::start();
+    let mut spec = parse_broker_url(&broker.url()).unwrap();
+    spec.protocol = ProtocolVersion::V5;
+    let mut harness = harness(Startup::Connect(Box::new(spec)));
+    step_until(&mut harness, "the connection", |h| connected(h, 0));
+    assert!(has_label(&harness, "MQTT 5"), "the protocol is shown");
+    std::thread::sleep(Duration::from_millis(300));
+
+    // A device publishes with MQTT 5 properties.
+    let mut options = rumqttc::v5::MqttOptions::new("device-t17", "127.0.0.1", broker.port);
+    options.set_keep_alive(Duration::from_secs(30));
+    let (client, mut eventloop) = rumqttc::v5::AsyncClient::new(options, 10);
+    rt.spawn(async move { while eventloop.poll().await.is_ok() {} });
+    let properties = PublishProperties {
+        content_type: Some("application/json".into()),
+        user_properties: vec![("sensor-id".into(), "t-17".into())],
+        ..Default::default()
+    };
+    rt.block_on(client.publish_with_properties(
+        "plant/t17/state",
+        rumqttc::v5::mqttbytes::QoS::AtLeastOnce,
+        false,
+        r#"{"temperature": 21.5}"#,
+        properties,
+    ))
+    .unwrap();
+    step_until(&mut harness, "the device's topic", |h| has_label(h, "state"));
+    harness.get_by_label("state").click();
+    step_until(&mut harness, "the properties in the inspector", |h| {
+        has_label(h, "MQTT 5 properties")
+    });
+    assert!(has_label(&harness, "Content type"));
+    assert!(has_label(&harness, "application/json"));
+    assert!(has_label(&harness, "User property sensor-id"));
+    assert!(has_label(&harness, "t-17"));
+}
+
+#[test]
+fn insecure_tls_stays_visibly_marked_while_connected() {
+    let pki = common::certs::TestPki::new();
+    let port = mqscope::demo::free_port().unwrap();
+    let broker = common::Mosquitto::start_with(&format!(
+        "allow_anonymous true\nlistener {port} 127.0.0.1\ncertfile {}\nkeyfile {}\n",
+        pki.server_cert.display(),
+        pki.server_key.display()
+    ));
+    common::wait_for_port(port, "the TLS listener");
+    let mut spec = parse_broker_url(&format!("mqtts://127.0.0.1:{port}")).unwrap();
+    spec.tls.insecure = true;
+    let mut harness = harness(Startup::Connect(Box::new(spec)));
+    step_until(&mut harness, "the connection", |h| connected(h, 0));
+    assert!(has_text(&harness, "TLS NOT VERIFIED"), "the warning is on screen");
+    drop(broker);
+}
