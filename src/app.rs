@@ -572,7 +572,7 @@ impl MqscopeApp {
                         }
                         let name = format!("Disconnect and close {}", session.name());
                         let close = ui.small_button("✖").on_hover_text(&name);
-                        close.widget_info(|| egui::WidgetInfo::labeled(egui::WidgetType::Button, true, &name));
+                        close.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &name));
                         if close.clicked() {
                             actions.push(Action::CloseConnection(i));
                         }

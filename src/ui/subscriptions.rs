@@ -154,7 +154,7 @@ impl SubscriptionsPanel {
                 }
                 let name = format!("Unsubscribe from {}", row.sub.filter);
                 let button = ui.small_button("✖").on_hover_text(&name);
-                button.widget_info(|| egui::WidgetInfo::labeled(egui::WidgetType::Button, true, &name));
+                button.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &name));
                 if button.clicked() {
                     remove = Some(i);
                 }
