@@ -138,7 +138,7 @@ pub struct Cli {
     #[arg(long, value_name = "PATH")]
     pub stats_json: Option<PathBuf>,
 
-    /// Append every received message to this file as one JSON line
+    /// Append every message of the first connection opened to this file, one JSON line each
     #[arg(long, value_name = "PATH")]
     pub record: Option<PathBuf>,
 
@@ -334,6 +334,12 @@ impl Cli {
         }) = self.command
         {
             let spec = parse_broker_url(&broker)?;
+            if spec.transport != Transport::Tcp {
+                return Err(format!(
+                    "simulate publishes over plain TCP only: use mqtt://host:port, not {}",
+                    spec.url()
+                ));
+            }
             if rate.is_none() && count.is_none() {
                 return Ok(Run::Simulate {
                     host: spec.host,

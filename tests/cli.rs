@@ -45,3 +45,50 @@ fn missing_profile_is_named() {
     assert_ne!(code, 0);
     assert!(stderr.contains("no profile named 'Nope'"), "{stderr}");
 }
+
+#[test]
+fn mosquitto_sub_style_flags_are_checked_before_any_window() {
+    let (code, stderr) = mqscope(&["-h", "localhost", "-V", "mqttv4"]);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("mqttv4") && stderr.contains("mqttv5"), "{stderr}");
+    let (code, stderr) = mqscope(&["-h", "localhost", "--cert", "/c.pem"]);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("--key"), "{stderr}");
+    let (code, stderr) = mqscope(&["-h", "localhost", "-x", "60"]);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("-V mqttv5"), "{stderr}");
+    let (code, stderr) = mqscope(&["-p", "1884"]);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("-h HOST"), "{stderr}");
+}
+
+#[test]
+fn help_lists_the_mosquitto_sub_flags() {
+    let out = Command::new(env!("CARGO_BIN_EXE_mqscope"))
+        .arg("--help")
+        .output()
+        .expect("the mqscope binary runs");
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for flag in [
+        "-h, --host",
+        "-p, --port",
+        "-t, --subscribe",
+        "-u, --username",
+        "-P, --pw",
+        "-i, --id",
+        "-k, --keepalive",
+        "-V, --protocol-version",
+        "--cafile",
+        "--cert",
+        "--key",
+        "--insecure",
+        "--will-topic",
+        "--will-payload",
+        "--will-qos",
+        "--will-retain",
+        "MQSCOPE_PASSWORD",
+    ] {
+        assert!(help.contains(flag), "--help lacks {flag}:\n{help}");
+    }
+}
