@@ -88,17 +88,21 @@ impl SubscriptionsPanel {
         }
     }
 
-    /// The colour of the first subscription whose filter matches `topic`.
+    /// The colour of the most specific subscription that matches `topic`
+    /// (`home/kitchen/#` before `home/#` before `#`): that is the one a user
+    /// added to pick those topics out.
     pub fn colour_of(&self, topic: &str) -> Option<Color32> {
-        self.rows
-            .iter()
-            .find(|r| filter_matches(&r.sub.filter, topic))
-            .map(SubscriptionRow::colour)
+        self.marks()
+            .into_iter()
+            .find(|(filter, _)| filter_matches(filter, topic))
+            .map(|(_, colour)| colour)
     }
 
-    /// (filter, colour) of every subscription, for the tree's marks.
+    /// (filter, colour) of every subscription, most specific first, for the tree's marks.
     pub fn marks(&self) -> Vec<(String, Color32)> {
-        self.rows.iter().map(|r| (r.sub.filter.clone(), r.colour())).collect()
+        let mut marks: Vec<(String, Color32)> = self.rows.iter().map(|r| (r.sub.filter.clone(), r.colour())).collect();
+        marks.sort_by_key(|(filter, _)| std::cmp::Reverse(specificity(filter)));
+        marks
     }
 
     /// Check the form's filter and, if it is valid, ask to subscribe.
@@ -218,6 +222,18 @@ impl SubscriptionsPanel {
     }
 }
 
+/// Literal levels count most, then `+` levels; `#` adds nothing.
+fn specificity(filter: &str) -> usize {
+    filter
+        .split('/')
+        .map(|level| match level {
+            "#" => 0,
+            "+" => 1,
+            _ => 4,
+        })
+        .sum()
+}
+
 fn retain_handling_label(rh: u8) -> &'static str {
     match rh {
         0 => "Send on every subscribe",
@@ -231,7 +247,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn colours_follow_the_first_matching_filter() {
+    fn colours_follow_the_most_specific_matching_filter() {
+        let mut panel = SubscriptionsPanel::new(&[Subscription::new("#"), Subscription::new("home/#")]);
+        // The more specific filter wins, whatever the order they were added in.
+        assert_eq!(panel.colour_of("home/kitchen"), Some(style::subscription_color(1)));
+        assert_eq!(panel.colour_of("plant/1"), Some(style::subscription_color(0)));
         let mut panel = SubscriptionsPanel::new(&[Subscription::new("home/#"), Subscription::new("#")]);
         assert_eq!(panel.colour_of("home/kitchen"), Some(style::subscription_color(0)));
         assert_eq!(panel.colour_of("plant/1"), Some(style::subscription_color(1)));

@@ -37,8 +37,8 @@ pub struct TreePanel {
     /// A scroll offset asked for but not yet granted.
     pending_offset: Option<f32>,
     pub search: SearchBox,
-    /// (filter, colour) of the connection's subscriptions: a topic's row
-    /// carries the colour of the first filter that matches it.
+    /// (filter, colour) of the connection's subscriptions, most specific
+    /// first: a topic's row carries the colour of the first that matches it.
     pub marks: Vec<(String, egui::Color32)>,
 }
 
@@ -455,7 +455,7 @@ impl TreePanel {
         (action, glow.is_some())
     }
 
-    /// The colour of the first subscription that matches `topic`. Only rows
+    /// The colour of the first (most specific) subscription that matches `topic`. Only rows
     /// on screen ask, so the cost is (visible rows × subscriptions) per frame.
     fn mark_of(&self, topic: &str) -> Option<egui::Color32> {
         if self.marks.len() < 2 {
