@@ -248,7 +248,7 @@ mod tests {
 
     #[test]
     fn colours_follow_the_most_specific_matching_filter() {
-        let mut panel = SubscriptionsPanel::new(&[Subscription::new("#"), Subscription::new("home/#")]);
+        let panel = SubscriptionsPanel::new(&[Subscription::new("#"), Subscription::new("home/#")]);
         // The more specific filter wins, whatever the order they were added in.
         assert_eq!(panel.colour_of("home/kitchen"), Some(style::subscription_color(1)));
         assert_eq!(panel.colour_of("plant/1"), Some(style::subscription_color(0)));
