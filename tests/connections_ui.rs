@@ -185,3 +185,41 @@ fn insecure_tls_stays_visibly_marked_while_connected() {
     assert!(has_text(&harness, "TLS NOT VERIFIED"), "the warning is on screen");
     drop(broker);
 }
+
+#[test]
+fn the_connection_form_saves_tls_and_mqtt5_settings() {
+    let config = tempfile::tempdir().unwrap();
+    let config_path = config.path().to_path_buf();
+    let mut harness = common::harness::harness_in(Startup::Welcome, config);
+    harness.get_by_label("New connection").click();
+    harness.run_steps(4);
+    type_into(&mut harness, "Name", "Cloud broker");
+    type_into(&mut harness, "Host", "broker.example.com");
+    harness.get_by_label("MQTT 5").click();
+    harness.get_by_label("TLS").click();
+    harness.run_steps(2);
+    // The port follows the transport's usual one.
+    assert!(has_text(&harness, "8883"), "the TLS port is proposed");
+    type_into(&mut harness, "CA file (PEM)", "/etc/ssl/broker-ca.pem");
+    harness.get_by_label("Last Will").click();
+    harness.run_steps(2);
+    type_into(&mut harness, "Will topic", "clients/mqscope/status");
+    type_into(&mut harness, "Will payload", "offline");
+    harness.get_by_label("Save").click();
+    harness.run_steps(4);
+    let (store, warning) = mqscope::profiles::ProfileStore::load(&config_path);
+    assert!(warning.is_none());
+    let profile = store.get("Cloud broker").expect("saved");
+    assert_eq!(profile.protocol, ProtocolVersion::V5);
+    assert_eq!(profile.transport, mqscope::mqtt::Transport::Tls);
+    assert_eq!(profile.port, 8883);
+    assert_eq!(
+        profile.tls.ca_file.as_deref(),
+        Some(std::path::Path::new("/etc/ssl/broker-ca.pem"))
+    );
+    let will = profile.will.as_ref().expect("the will is saved");
+    assert_eq!(
+        (will.topic.as_str(), will.payload.as_str()),
+        ("clients/mqscope/status", "offline")
+    );
+}
