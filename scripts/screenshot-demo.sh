@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # Regenerate assets/demo.png: the demo under Xvfb, four temperature sensors
-# charted, the first one open in the inspector, a second subscription
-# (iot/+/temperature) colouring its topics in the tree. Needs xvfb, xdotool and
+# charted, the first one open in the inspector. Needs xvfb, xdotool and
 # imagemagick (apt-get install -y xvfb xdotool imagemagick). The clicks are
 # positions in the default 1360x840 layout; check the picture after a layout change.
 set -euo pipefail
@@ -22,10 +21,6 @@ for row_y in 521 567 613 659; do          # iot/temp_sensor_00N/temperature rows
   xdotool mousemove 655 119 click 1; sleep 0.5  # the "📈 temperature" button
 done
 xdotool mousemove 98 521 click 1
-# A second subscription, so the tree shows each topic's subscription colour.
-xdotool mousemove 180 111 click 1; sleep 0.3
-xdotool type --delay 30 'iot/+/temperature'
-xdotool key Return
 sleep 40                                   # let the chart grow
 xdotool mousemove 900 780                  # hover the chart: shows time and value
 sleep 1

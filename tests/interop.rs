@@ -263,3 +263,36 @@ fn two_connections_to_two_brokers_stay_apart() {
         |m, _| { m.tree.get("only/rumqttd/after").is_some() }
     ));
 }
+
+#[test]
+fn a_filter_the_broker_answers_by_hanging_up_is_dropped_not_looped() {
+    // rumqttd closes the connection on a SUBSCRIBE to `$SYS/#` instead of
+    // refusing it in the SUBACK. Renewing it on every reconnect would loop.
+    let broker = DemoBroker::start().unwrap();
+    let rt = runtime();
+    let (handle, mut model, _) = common::connect_subscribed(&rt, &format!("mqtt://127.0.0.1:{}", broker.port));
+    handle.send(MqttCommand::Subscribe("$SYS/#".into()));
+    let (ok, events) = events_until(&handle, &mut model, |_, events| {
+        let refused = events
+            .iter()
+            .any(|e| matches!(e, Event::SubscribeRefused { filter, .. } if filter == "$SYS/#"));
+        let reconnected = events
+            .iter()
+            .any(|e| matches!(e, Event::State(mqscope::mqtt::ConnectionState::Connected)));
+        refused && reconnected
+    });
+    assert!(ok, "{events:?}");
+    let reason = events
+        .iter()
+        .find_map(|e| match e {
+            Event::SubscribeRefused { reason, .. } => Some(reason.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert!(reason.contains("closed the connection"), "{reason}");
+    assert!(!handle.subscriptions().iter().any(|s| s.filter == "$SYS/#"));
+    // Back for good: no further drops over the next seconds.
+    let mut states = Vec::new();
+    pump_until(&handle, &mut model, &mut states, Duration::from_secs(3), |_, _| false);
+    assert!(states.is_empty(), "the connection kept dropping: {states:?}");
+}

@@ -15,8 +15,13 @@ use crate::model::{MessageProperties, ReceivedMessage};
 pub(super) enum Polled {
     Message(ReceivedMessage),
     ConnAck,
-    /// One result per filter of the SUBSCRIBE: granted QoS, or why it was refused.
-    SubAck(Vec<Result<u8, String>>),
+    /// A SUBSCRIBE left with this packet id.
+    SubscribeSent(u16),
+    /// One result per filter of the SUBSCRIBE `pkid`: granted QoS, or why it was refused.
+    SubAck {
+        pkid: u16,
+        codes: Vec<Result<u8, String>>,
+    },
     UnsubAck,
     /// A PUBLISH of ours left with this packet id (0 for QoS 0).
     PublishSent(u16),
@@ -184,15 +189,18 @@ fn polled_v4(event: rumqttc::Event) -> Polled {
             Polled::Message(ReceivedMessage::new(p.topic, &p.payload[..], p.qos as u8, p.retain))
         }
         Event::Incoming(Packet::ConnAck(_)) => Polled::ConnAck,
-        Event::Incoming(Packet::SubAck(ack)) => Polled::SubAck(
-            ack.return_codes
+        Event::Incoming(Packet::SubAck(ack)) => Polled::SubAck {
+            pkid: ack.pkid,
+            codes: ack
+                .return_codes
                 .into_iter()
                 .map(|code| match code {
                     SubscribeReasonCode::Success(qos) => Ok(qos as u8),
                     SubscribeReasonCode::Failure => Err("refused by the broker (SUBACK 0x80)".to_owned()),
                 })
                 .collect(),
-        ),
+        },
+        Event::Outgoing(Outgoing::Subscribe(pkid)) => Polled::SubscribeSent(pkid),
         Event::Incoming(Packet::UnsubAck(_)) => Polled::UnsubAck,
         Event::Incoming(Packet::PubAck(ack)) => Polled::PublishAcked {
             pkid: ack.pkid,
@@ -232,16 +240,19 @@ fn polled_v5(event: v5::Event) -> Polled {
         Event::Incoming(Incoming::ConnAck(_)) => Polled::ConnAck,
         Event::Incoming(Incoming::SubAck(ack)) => {
             let reason = ack.properties.and_then(|p| p.reason_string);
-            Polled::SubAck(
-                ack.return_codes
+            Polled::SubAck {
+                pkid: ack.pkid,
+                codes: ack
+                    .return_codes
                     .into_iter()
                     .map(|code| match code {
                         v5b::SubscribeReasonCode::Success(qos) => Ok(qos as u8),
                         other => Err(suback_words(other, reason.as_deref())),
                     })
                     .collect(),
-            )
+            }
         }
+        Event::Outgoing(Outgoing::Subscribe(pkid)) => Polled::SubscribeSent(pkid),
         Event::Incoming(Incoming::UnsubAck(_)) => Polled::UnsubAck,
         Event::Incoming(Incoming::PubAck(ack)) => Polled::PublishAcked {
             pkid: ack.pkid,

@@ -137,10 +137,19 @@ struct Control {
     /// Publishes handed to rumqttc, in order, so their acks can be named.
     outbox: Mutex<VecDeque<(String, u8)>>,
     subscriptions: Mutex<Vec<Subscription>>,
-    /// Filters of each SUBSCRIBE sent, in order, so SUBACK codes can be named.
-    pending_subscribes: Mutex<VecDeque<Vec<String>>>,
+    /// Filters of each SUBSCRIBE asked for and not yet written, in order, so
+    /// SUBACK codes can be named.
+    pending_subscribes: Mutex<VecDeque<PendingSubscribe>>,
     /// The filter of each UNSUBSCRIBE sent, in order.
     pending_unsubscribes: Mutex<VecDeque<String>>,
+}
+
+/// The filters of one SUBSCRIBE, and whether the user just added them (as
+/// opposed to the renewal of every subscription after a CONNACK).
+#[derive(Debug, Clone)]
+struct PendingSubscribe {
+    filters: Vec<String>,
+    user_added: bool,
 }
 
 pub struct ConnectionHandle {
@@ -316,7 +325,10 @@ async fn command_loop(
                     }
                 }
                 if let Ok(mut pending) = control.pending_subscribes.lock() {
-                    pending.push_back(vec![sub.filter.clone()]);
+                    pending.push_back(PendingSubscribe {
+                        filters: vec![sub.filter.clone()],
+                        user_added: true,
+                    });
                 }
                 let _ = client.subscribe(&sub).await;
             }

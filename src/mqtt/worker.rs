@@ -13,7 +13,7 @@ use rumqttc::{ConnectReturnCode, ConnectionError, StateError};
 use tokio::sync::{Semaphore, mpsc as tmpsc};
 
 use super::link::{Client, Link, Polled};
-use super::{ConnectionState, Control, Counters, Event, Wake};
+use super::{ConnectionState, Control, Counters, Event, PendingSubscribe, Wake};
 use crate::model::ReceivedMessage;
 
 /// A connection that lasted this long counts as a success: the backoff starts over.
@@ -89,6 +89,8 @@ impl Worker {
         // then drops us at once must not get a fresh fast retry every time.
         let mut connected_at: Option<Instant> = None;
         let mut unacked: HashMap<u16, (String, u8)> = HashMap::new();
+        // SUBSCRIBEs written and not answered yet, by packet id.
+        let mut awaiting_suback: HashMap<u16, PendingSubscribe> = HashMap::new();
         report(&self.out, Event::State(ConnectionState::Connecting)).await;
         loop {
             let step = tokio::select! {
@@ -104,6 +106,7 @@ impl Worker {
                 Step::Polled(Ok(polled)) => polled,
                 Step::Polled(Err((reason, retry))) => {
                     unacked.clear();
+                    drop_unanswered_subscriptions(&self.control, &self.out, &mut awaiting_suback).await;
                     if connected_at.take().is_some_and(|at| at.elapsed() >= STABLE_CONNECTION) {
                         backoff.reset();
                     }
@@ -125,14 +128,19 @@ impl Worker {
                     report(&self.out, Event::State(ConnectionState::Connected)).await;
                     self.subscribe_all();
                 }
-                Polled::SubAck(codes) => {
-                    let filters = self
+                Polled::SubscribeSent(pkid) => {
+                    let sent = self
                         .control
                         .pending_subscribes
                         .lock()
                         .ok()
-                        .and_then(|mut p| p.pop_front())
-                        .unwrap_or_default();
+                        .and_then(|mut p| p.pop_front());
+                    if let Some(sent) = sent {
+                        awaiting_suback.insert(pkid, sent);
+                    }
+                }
+                Polled::SubAck { pkid, codes } => {
+                    let filters = awaiting_suback.remove(&pkid).map(|p| p.filters).unwrap_or_default();
                     for (filter, code) in filters.into_iter().zip(codes) {
                         let event = match code {
                             Ok(granted_qos) => Event::Subscribed { filter, granted_qos },
@@ -237,10 +245,37 @@ impl Worker {
             return;
         }
         if let Ok(mut pending) = self.control.pending_subscribes.lock() {
-            pending.push_back(subs.iter().map(|s| s.filter.clone()).collect());
+            pending.push_back(PendingSubscribe {
+                filters: subs.iter().map(|s| s.filter.clone()).collect(),
+                user_added: false,
+            });
         }
         if let Err(e) = self.client.try_subscribe_many(&subs) {
             tracing::warn!(error = %e, "could not queue the subscriptions");
+        }
+    }
+}
+
+/// The connection dropped with SUBSCRIBEs unanswered. Some brokers close
+/// the connection instead of refusing a filter they do not allow (rumqttd
+/// does for `$SYS/#`): renewing such a filter on every reconnect would
+/// loop forever. A filter the user just added is therefore dropped and
+/// reported as refused; the renewal of known-good ones is sent again.
+async fn drop_unanswered_subscriptions(
+    control: &Control,
+    out: &tmpsc::Sender<ToUi>,
+    awaiting: &mut HashMap<u16, PendingSubscribe>,
+) {
+    for pending in awaiting.drain().map(|(_, p)| p).filter(|p| p.user_added) {
+        for filter in pending.filters {
+            if let Ok(mut subs) = control.subscriptions.lock() {
+                subs.retain(|s| s.filter != filter);
+            }
+            tracing::warn!(%filter, "the broker closed the connection instead of answering a SUBSCRIBE");
+            let reason = "the broker closed the connection instead of answering; it may not allow this filter \
+                          (not renewed on reconnect)"
+                .to_owned();
+            report(out, Event::SubscribeRefused { filter, reason }).await;
         }
     }
 }
