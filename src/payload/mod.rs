@@ -1,9 +1,14 @@
-//! Reading payloads: how to show them (pretty JSON, text, hex dump), a short
+//! Reading payloads: how to show them (pretty JSON, text, hex dump, Base64,
+//! MessagePack, CBOR; see `formats`), what changed between two (`diff`), a short
 //! one-line preview for the tree, and numbers for charts. Pure functions over
 //! bytes: no egui, never panics on any input, never changes the stored bytes.
 
+mod diff;
+mod formats;
 mod numeric;
 
+pub use diff::{Change, LineChange, PayloadDiff, diff};
+pub use formats::{PayloadView, Rendered, cbor, json, messagepack, render};
 pub use numeric::{extract_number, numeric_fields};
 
 use std::fmt::Write as _;
