@@ -277,3 +277,41 @@ fn a_64_mib_payload_shows_its_first_bytes_and_full_size_without_stalling() {
     assert!(has_label(&harness, "64.0 MiB"), "the full size is shown");
     assert!(has_text(&harness, "00000000  a5 a5 a5 a5"), "as a hex dump");
 }
+
+#[test]
+fn payload_views_stick_per_topic_and_the_diff_names_what_changed() {
+    let mut harness = harness(Startup::Demo);
+    step_until(&mut harness, "demo topics in the tree", |h| {
+        has_label(h, "gateway_01") && has_label(h, "temp_sensor_001")
+    });
+    harness.get_by_label("status").click();
+    // (The tree's preview shows the JSON too: wait for the inspector's own view buttons.)
+    step_until(&mut harness, "the status in the inspector", |h| {
+        has_label(h, "devices/gateway_01/status") && has_label(h, "Hex")
+    });
+
+    // Hex for this topic: the same bytes as a hex dump with offsets and ASCII.
+    harness.get_by_label("Hex").click();
+    step_until(&mut harness, "the hex dump", |h| has_text(h, "00000000  7b 22"));
+
+    // Another topic is still auto-detected; back on the status, Hex stuck.
+    harness.get_all_by_label("temperature").next().unwrap().click();
+    step_until(&mut harness, "a temperature as JSON", |h| {
+        has_label(h, "iot/temp_sensor_001/temperature") && has_text(h, "\n  \"unit\": \"Celsius\"")
+    });
+    harness.get_by_label("status").click();
+    step_until(&mut harness, "the status, still in hex", |h| {
+        has_text(h, "00000000  7b 22")
+    });
+
+    // The diff of a temperature message against the one before it.
+    harness.get_all_by_label("temperature").next().unwrap().click();
+    step_until(&mut harness, "two temperature messages", |h| {
+        let m = h.state().app.model().unwrap();
+        let id = m.tree.get("iot/temp_sensor_001/temperature").unwrap();
+        m.history.messages(id).len() >= 2
+    });
+    harness.get_by_label("Diff with previous").click();
+    step_until(&mut harness, "the changed timestamp", |h| has_text(h, "~ timestamp: "));
+    assert!(has_text(&harness, "→"), "old → new values are shown");
+}

@@ -40,8 +40,10 @@ pub fn diff(old: &[u8], new: &[u8]) -> PayloadDiff {
     if old == new {
         return PayloadDiff::Identical;
     }
-    if let (Ok(a), Ok(b)) = (serde_json::from_slice::<Value>(old), serde_json::from_slice::<Value>(new))
-        && (a.is_object() || a.is_array())
+    if let (Ok(a), Ok(b)) = (
+        serde_json::from_slice::<Value>(old),
+        serde_json::from_slice::<Value>(new),
+    ) && (a.is_object() || a.is_array())
         && (b.is_object() || b.is_array())
     {
         let mut changes = Vec::new();
@@ -121,8 +123,14 @@ fn json_diff(root: &str, a: &Value, b: &Value, out: &mut Vec<Change>) {
                     let at = format!("{path}[{i}]");
                     match (x.get(i), y.get(i)) {
                         (Some(old), Some(new)) => stack.push((at, old, new)),
-                        (Some(old), None) => out.push(Change::Removed { path: at, old: short(old) }),
-                        (None, Some(new)) => out.push(Change::Added { path: at, new: short(new) }),
+                        (Some(old), None) => out.push(Change::Removed {
+                            path: at,
+                            old: short(old),
+                        }),
+                        (None, Some(new)) => out.push(Change::Added {
+                            path: at,
+                            new: short(new),
+                        }),
                         (None, None) => {}
                     }
                 }
@@ -147,8 +155,8 @@ fn change_path(change: &Change) -> &str {
 
 fn byte_ranges(old: &[u8], new: &[u8]) -> Vec<(usize, usize)> {
     let mut ranges: Vec<(usize, usize)> = Vec::new();
-    for i in 0..new.len() {
-        if old.get(i) != Some(&new[i]) {
+    for (i, byte) in new.iter().enumerate() {
+        if old.get(i) != Some(byte) {
             match ranges.last_mut() {
                 Some((_, end)) if *end == i => *end = i + 1,
                 _ => {
@@ -172,7 +180,9 @@ mod tests {
     fn json_changes_added_and_removed_keys() {
         let old = br#"{"temperature": 21.5, "unit": "C", "battery": 90, "tags": ["a"]}"#;
         let new = br#"{"temperature": 22.0, "unit": "C", "rssi": -70, "tags": ["a", "b"]}"#;
-        let PayloadDiff::Json(changes) = diff(old, new) else { panic!("a JSON diff") };
+        let PayloadDiff::Json(changes) = diff(old, new) else {
+            panic!("a JSON diff")
+        };
         assert!(changes.contains(&Change::Changed {
             path: "temperature".into(),
             old: "21.5".into(),
@@ -195,7 +205,9 @@ mod tests {
 
     #[test]
     fn text_lines_and_bytes() {
-        let PayloadDiff::Text(lines) = diff(b"a\nb\nc", b"a\nB\nc") else { panic!("a text diff") };
+        let PayloadDiff::Text(lines) = diff(b"a\nb\nc", b"a\nB\nc") else {
+            panic!("a text diff")
+        };
         assert_eq!(
             lines,
             [

@@ -163,8 +163,8 @@ fn json_error_words(e: &serde_json::Error) -> String {
 /// A MessagePack map or array, shown as pretty JSON.
 pub fn messagepack(bytes: &[u8]) -> Result<String, String> {
     let mut reader = bytes;
-    let value = rmpv::decode::read_value_with_max_depth(&mut reader, MAX_DEPTH)
-        .map_err(|e| format!("Not MessagePack: {e}"))?;
+    let value =
+        rmpv::decode::read_value_with_max_depth(&mut reader, MAX_DEPTH).map_err(|e| format!("Not MessagePack: {e}"))?;
     if !reader.is_empty() {
         return Err(format!(
             "Not MessagePack: {} bytes left over after the first value",
@@ -205,10 +205,13 @@ fn from_msgpack(value: rmpv::Value) -> Value {
 /// A CBOR map or array, shown as pretty JSON.
 pub fn cbor(bytes: &[u8]) -> Result<String, String> {
     let mut reader = bytes;
-    let value: ciborium::Value = ciborium::de::from_reader_with_recursion_limit(&mut reader, MAX_DEPTH)
-        .map_err(|e| format!("Not CBOR: {e}"))?;
+    let value: ciborium::Value =
+        ciborium::de::from_reader_with_recursion_limit(&mut reader, MAX_DEPTH).map_err(|e| format!("Not CBOR: {e}"))?;
     if !reader.is_empty() {
-        return Err(format!("Not CBOR: {} bytes left over after the first value", reader.len()));
+        return Err(format!(
+            "Not CBOR: {} bytes left over after the first value",
+            reader.len()
+        ));
     }
     if !matches!(value, ciborium::Value::Map(_) | ciborium::Value::Array(_)) {
         return Err("Not a CBOR map or array".into());
@@ -274,8 +277,8 @@ mod tests {
         assert_eq!(render(b"23.5 \xc2\xb0C", PayloadView::Auto).kind, "Text");
         // {"temperature": 21.5} in MessagePack.
         let mp = [
-            0x81, 0xab, b't', b'e', b'm', b'p', b'e', b'r', b'a', b't', b'u', b'r', b'e', 0xcb, 0x40, 0x35, 0x80, 0, 0, 0,
-            0, 0,
+            0x81, 0xab, b't', b'e', b'm', b'p', b'e', b'r', b'a', b't', b'u', b'r', b'e', 0xcb, 0x40, 0x35, 0x80, 0, 0,
+            0, 0, 0,
         ];
         let r = render(&mp, PayloadView::Auto);
         assert_eq!(r.kind, "MessagePack");

@@ -40,24 +40,6 @@ impl Decoded {
     }
 }
 
-/// Pretty JSON when it parses (objects and arrays only: a bare `23.5` is
-/// text), else text when it is UTF-8, else a hex dump.
-pub fn decode(bytes: &[u8]) -> Decoded {
-    match as_text(bytes) {
-        Some(text) => {
-            let trimmed = text.trim_start();
-            if (trimmed.starts_with('{') || trimmed.starts_with('['))
-                && let Ok(value) = serde_json::from_str::<serde_json::Value>(text)
-                && let Ok(pretty) = serde_json::to_string_pretty(&value)
-            {
-                return Decoded::Json(pretty);
-            }
-            Decoded::Text(text.to_owned())
-        }
-        None => Decoded::Binary(hex_dump(bytes)),
-    }
-}
-
 /// The payload as text when it is UTF-8 without control characters other
 /// than tab and line breaks: packed binary is often valid UTF-8 by chance.
 pub fn as_text(bytes: &[u8]) -> Option<&str> {
@@ -184,28 +166,29 @@ mod tests {
 
     #[test]
     fn json_is_pretty_printed() {
-        let d = decode(br#"{"temperature":23.4,"unit":"Celsius"}"#);
-        assert_eq!(d.kind(), "JSON");
-        assert!(d.text().contains("\n  \"temperature\": 23.4"), "{}", d.text());
+        let d = render(br#"{"temperature":23.4,"unit":"Celsius"}"#, PayloadView::Auto);
+        assert_eq!(d.kind, "JSON");
+        assert!(d.text.contains("\n  \"temperature\": 23.4"), "{}", d.text);
     }
 
     #[test]
     fn broken_json_falls_back_to_text() {
-        let d = decode(br#"{"temperature": 23.4"#);
-        assert_eq!(d, Decoded::Text(r#"{"temperature": 23.4"#.into()));
+        let d = render(br#"{"temperature": 23.4"#, PayloadView::Auto);
+        assert_eq!((d.kind, d.text.as_str()), ("Text", r#"{"temperature": 23.4"#));
     }
 
     #[test]
     fn bare_number_is_text() {
-        assert_eq!(decode(b"23.5"), Decoded::Text("23.5".into()));
+        let d = render(b"23.5", PayloadView::Auto);
+        assert_eq!((d.kind, d.text.as_str()), ("Text", "23.5"));
     }
 
     #[test]
     fn binary_is_hex_dumped() {
         let bytes: Vec<u8> = (0..20).chain([0xff, 0xfe]).collect();
-        let d = decode(&bytes);
-        assert_eq!(d.kind(), "Binary");
-        let lines: Vec<&str> = d.text().lines().collect();
+        let d = render(&bytes, PayloadView::Auto);
+        assert_eq!(d.kind, "Hex");
+        let lines: Vec<&str> = d.text.lines().collect();
         assert_eq!(lines.len(), 2);
         assert!(
             lines[0].starts_with("00000000  00 01 02 03 04 05 06 07  08 09"),
@@ -220,9 +203,9 @@ mod tests {
         // Two little-endian f32s that happen to be valid UTF-8.
         let packed = [0x5a, 0x75, 0x7d, 0x44, 0x44, 0x00, 0x2c, 0x42];
         assert!(std::str::from_utf8(&packed).is_ok());
-        assert_eq!(decode(&packed).kind(), "Binary");
+        assert_eq!(render(&packed, PayloadView::Auto).kind, "Hex");
         assert!(preview(&packed, 30).starts_with("0x5a757d"));
-        assert_eq!(decode(b"line one\n\tline two\r\n").kind(), "Text");
+        assert_eq!(render(b"line one\n\tline two\r\n", PayloadView::Auto).kind, "Text");
     }
 
     #[test]

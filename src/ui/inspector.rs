@@ -6,7 +6,14 @@ use egui::{RichText, TextStyle};
 
 use super::{Action, clock, style};
 use crate::model::{Model, NodeId};
-use crate::payload::{Decoded, decode, decode_prefix, human_size, numeric_fields, preview};
+use std::collections::HashMap;
+
+use base64::Engine as _;
+
+use crate::payload::{
+    Change, LineChange, PayloadDiff, PayloadView, Rendered, decode_prefix, diff, human_size, numeric_fields, preview,
+    render,
+};
 
 /// Decoded text shown at most; past it the view says how much is hidden.
 const MAX_SHOWN_BYTES: usize = 1024 * 1024;
@@ -22,13 +29,22 @@ pub struct InspectorPanel {
     pinned_seq: Option<u64>,
     node: Option<NodeId>,
     cache: Option<ShownMessage>,
+    /// The view chosen per topic; topics without an entry are auto-detected.
+    views: HashMap<String, PayloadView>,
+    /// Show what changed since the message before instead of the payload.
+    show_diff: bool,
 }
 
 /// The message on screen, decoded once rather than every frame.
 #[derive(Debug)]
 struct ShownMessage {
     seq: u64,
-    decoded: Decoded,
+    view: PayloadView,
+    rendered: Rendered,
+    /// Whether the diff was asked for when this was built.
+    diff_requested: bool,
+    /// Against the message before it, when the diff is on and there is one.
+    diff: Option<PayloadDiff>,
     /// Only the first `DECODE_LIMIT_BYTES` were decoded.
     prefix_only: bool,
     /// Numeric fields (path, value), each offered as a Chart button.
@@ -66,26 +82,53 @@ impl InspectorPanel {
             ui.weak("No message on this topic itself; select one of its subtopics.");
             return None;
         };
-        if self.cache.as_ref().is_none_or(|shown| shown.seq != message.seq) {
+        let view = self.views.get(&topic).copied().unwrap_or_default();
+        let show_diff = self.show_diff;
+        if self
+            .cache
+            .as_ref()
+            .is_none_or(|shown| shown.seq != message.seq || shown.view != view || shown.diff_requested != show_diff)
+        {
             let payload = &message.payload;
+            let previous = history.iter().rev().skip_while(|m| m.seq != message.seq).nth(1);
+            // Bounded: a diff of two huge payloads looks at their first bytes.
+            let diff = previous.filter(|_| show_diff).map(|previous| {
+                let previous = &previous.payload[..];
+                diff(
+                    &previous[..previous.len().min(DECODE_LIMIT_BYTES)],
+                    &payload[..payload.len().min(DECODE_LIMIT_BYTES)],
+                )
+            });
             self.cache = Some(if payload.len() <= DECODE_LIMIT_BYTES {
                 ShownMessage {
                     seq: message.seq,
-                    decoded: decode(payload),
+                    view,
+                    rendered: render(payload, view),
+                    diff_requested: show_diff,
+                    diff,
                     fields: numeric_fields(payload, MAX_CHART_FIELDS),
                     prefix_only: false,
                 }
             } else {
+                let prefix = decode_prefix(&payload[..DECODE_LIMIT_BYTES]);
                 ShownMessage {
                     seq: message.seq,
-                    decoded: decode_prefix(&payload[..DECODE_LIMIT_BYTES]),
+                    view,
+                    rendered: Rendered {
+                        kind: prefix.kind(),
+                        text: prefix.text().to_owned(),
+                        note: None,
+                    },
+                    diff_requested: show_diff,
+                    diff,
                     fields: Vec::new(),
                     prefix_only: true,
                 }
             });
         }
         let Some(ShownMessage {
-            decoded,
+            rendered,
+            diff,
             fields,
             prefix_only,
             ..
@@ -101,7 +144,7 @@ impl InspectorPanel {
                 ui.label(RichText::new("retained").color(style::RETAINED));
             }
             ui.label(human_size(message.payload.len()));
-            ui.label(decoded.kind());
+            ui.label(rendered.kind);
             if !latest {
                 ui.label(RichText::new("earlier message").italics());
                 if ui.small_button("Follow latest").clicked() {
@@ -130,14 +173,65 @@ impl InspectorPanel {
                 }
             });
         }
+        let mut chosen = view;
+        ui.horizontal_wrapped(|ui| {
+            ui.label("View");
+            for v in PayloadView::ALL {
+                ui.selectable_value(&mut chosen, v, v.label())
+                    .on_hover_text(format!("Show this topic's payloads as {}", v.label()));
+            }
+            ui.separator();
+            ui.checkbox(&mut self.show_diff, "Diff with previous");
+            ui.menu_button("Copy payload", |ui| {
+                let payload = &message.payload;
+                if ui.button("As shown").clicked() {
+                    ui.ctx().copy_text(rendered.text.clone());
+                    ui.close();
+                }
+                if ui.button("As text (UTF-8)").clicked() {
+                    ui.ctx().copy_text(String::from_utf8_lossy(payload).into_owned());
+                    ui.close();
+                }
+                if ui.button("As hex").clicked() {
+                    ui.ctx()
+                        .copy_text(payload.iter().map(|b| format!("{b:02x}")).collect::<String>());
+                    ui.close();
+                }
+                if ui.button("As Base64").clicked() {
+                    ui.ctx()
+                        .copy_text(base64::engine::general_purpose::STANDARD.encode(payload));
+                    ui.close();
+                }
+            });
+        });
+        let topic_key = topic.clone();
+        if chosen != view {
+            // Sticks for this topic until changed back to Auto.
+            if chosen == PayloadView::Auto {
+                self.views.remove(&topic_key);
+            } else {
+                self.views.insert(topic_key, chosen);
+            }
+        }
+        if let Some(note) = &rendered.note {
+            ui.label(RichText::new(note).color(style::CONNECTING));
+        }
         ui.separator();
-        let text = decoded.text();
+        let text = rendered.text.as_str();
         let history_height = (ui.available_height() * 0.35).clamp(80.0, 260.0);
         egui::ScrollArea::both()
             .id_salt("payload")
             .max_height(ui.available_height() - history_height)
             .auto_shrink([false, true])
             .show(ui, |ui| {
+                if let Some(diff) = diff {
+                    diff_ui(ui, diff);
+                    return;
+                }
+                if show_diff {
+                    ui.label("No earlier message of this topic is kept to compare with.");
+                    return;
+                }
                 let shown = truncate_at_char(text, MAX_SHOWN_BYTES);
                 let mut view = shown;
                 ui.add(
@@ -258,4 +352,59 @@ fn properties_ui(ui: &mut egui::Ui, props: &crate::model::MessageProperties) {
                     }
                 });
         });
+}
+
+/// What changed since the message before, one line per change.
+fn diff_ui(ui: &mut egui::Ui, diff: &PayloadDiff) {
+    let mono = |text: String, color: egui::Color32| RichText::new(text).monospace().color(color);
+    match diff {
+        PayloadDiff::Identical => {
+            ui.label("Identical to the message before.");
+        }
+        PayloadDiff::Json(changes) => {
+            if changes.is_empty() {
+                ui.label("Same JSON value as the message before (only formatting differs).");
+            }
+            for change in changes {
+                match change {
+                    Change::Changed { path, old, new } => {
+                        ui.label(mono(format!("~ {path}: {old} → {new}"), style::CONNECTING));
+                    }
+                    Change::Added { path, new } => {
+                        ui.label(mono(format!("+ {path}: {new}"), style::OK_TEXT));
+                    }
+                    Change::Removed { path, old } => {
+                        ui.label(mono(format!("- {path}: {old}"), style::ERROR));
+                    }
+                }
+            }
+        }
+        PayloadDiff::Text(lines) => {
+            for line in lines {
+                match line {
+                    LineChange::Same(l) => ui.label(mono(format!("  {l}"), style::PREVIEW)),
+                    LineChange::Added(l) => ui.label(mono(format!("+ {l}"), style::OK_TEXT)),
+                    LineChange::Removed(l) => ui.label(mono(format!("- {l}"), style::ERROR)),
+                };
+            }
+        }
+        PayloadDiff::Bytes {
+            ranges,
+            old_len,
+            new_len,
+        } => {
+            ui.label(format!(
+                "{} changed byte range(s); {} → {}",
+                ranges.len(),
+                human_size(*old_len),
+                human_size(*new_len)
+            ));
+            for (start, end) in ranges.iter().take(50) {
+                ui.label(mono(
+                    format!("0x{start:08x}..0x{end:08x} ({} bytes)", end - start),
+                    style::CONNECTING,
+                ));
+            }
+        }
+    }
 }
