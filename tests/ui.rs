@@ -256,7 +256,7 @@ fn clearing_a_retained_message_asks_first_then_unmarks_the_topic() {
 }
 
 #[test]
-fn a_64_mib_payload_shows_its_first_bytes_and_full_size_without_stalling() {
+fn a_64_mib_payload_pages_through_its_hex_dump_without_stalling() {
     let broker = common::Mosquitto::start();
     let spec = mqscope::mqtt::parse_broker_url(&broker.url()).unwrap();
     let mut harness = harness(Startup::Connect(Box::new(spec)));
@@ -271,8 +271,8 @@ fn a_64_mib_payload_shows_its_first_bytes_and_full_size_without_stalling() {
         .unwrap();
     step_until(&mut harness, "the big payload in the tree", |h| has_label(h, "image"));
     harness.get_by_label("image").click();
-    step_until(&mut harness, "the inspector's bounded view", |h| {
-        has_text(h, "Showing the first 256.0 KiB of this 64.0 MiB payload")
+    step_until(&mut harness, "the inspector's paged hex view", |h| {
+        has_text(h, "Hex dump: 4194304 lines, all 64.0 MiB shown")
     });
     assert!(has_label(&harness, "64.0 MiB"), "the full size is shown");
     assert!(has_text(&harness, "00000000  a5 a5 a5 a5"), "as a hex dump");

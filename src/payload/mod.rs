@@ -77,30 +77,50 @@ pub fn decode_prefix(bytes: &[u8]) -> Decoded {
 /// A classic hex dump: offset, 16 bytes in hex, and their printable ASCII.
 pub fn hex_dump(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len() * 4 + 16);
-    for (line, chunk) in bytes.chunks(16).enumerate() {
-        let _ = write!(out, "{:08x}  ", line * 16);
-        for i in 0..16 {
-            match chunk.get(i) {
-                Some(b) => {
-                    let _ = write!(out, "{b:02x} ");
-                }
-                None => out.push_str("   "),
-            }
-            if i == 7 {
-                out.push(' ');
-            }
-        }
-        out.push(' ');
-        out.extend(chunk.iter().map(|&b| {
-            if b.is_ascii_graphic() || b == b' ' {
-                b as char
-            } else {
-                '.'
-            }
-        }));
+    for line in 0..hex_line_count(bytes.len()) {
+        hex_line_into(bytes, line, &mut out);
         out.push('\n');
     }
     out
+}
+
+/// Lines of 16 bytes in the hex dump of a payload of `len` bytes.
+pub fn hex_line_count(len: usize) -> usize {
+    len.div_ceil(16)
+}
+
+/// Line `line` of the hex dump of `bytes` (offset, 16 bytes in hex, ASCII),
+/// without building the rest: a 64 MiB payload pages through at the cost of
+/// the lines on screen.
+pub fn hex_line(bytes: &[u8], line: usize) -> String {
+    let mut out = String::with_capacity(80);
+    hex_line_into(bytes, line, &mut out);
+    out
+}
+
+fn hex_line_into(bytes: &[u8], line: usize, out: &mut String) {
+    let start = line.saturating_mul(16).min(bytes.len());
+    let chunk = &bytes[start..(start + 16).min(bytes.len())];
+    let _ = write!(out, "{start:08x}  ");
+    for i in 0..16 {
+        match chunk.get(i) {
+            Some(b) => {
+                let _ = write!(out, "{b:02x} ");
+            }
+            None => out.push_str("   "),
+        }
+        if i == 7 {
+            out.push(' ');
+        }
+    }
+    out.push(' ');
+    out.extend(chunk.iter().map(|&b| {
+        if b.is_ascii_graphic() || b == b' ' {
+            b as char
+        } else {
+            '.'
+        }
+    }));
 }
 
 /// A one-line preview of at most `max_chars` characters for the topic tree.
@@ -181,6 +201,20 @@ mod tests {
     fn bare_number_is_text() {
         let d = render(b"23.5", PayloadView::Auto);
         assert_eq!((d.kind, d.text.as_str()), ("Text", "23.5"));
+    }
+
+    #[test]
+    fn hex_lines_page_without_building_the_dump() {
+        let bytes: Vec<u8> = (0..40).collect();
+        assert_eq!(hex_line_count(bytes.len()), 3);
+        assert_eq!(hex_line_count(0), 0);
+        let dump: Vec<String> = hex_dump(&bytes).lines().map(str::to_owned).collect();
+        for (i, line) in dump.iter().enumerate() {
+            assert_eq!(&hex_line(&bytes, i), line);
+        }
+        assert!(hex_line(&bytes, 2).starts_with("00000020  20 21 22 23 24 25 26 27"));
+        // Past the end: an empty line at the end offset, not a panic.
+        assert!(hex_line(&bytes, 99).starts_with("00000028"));
     }
 
     #[test]

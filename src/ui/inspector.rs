@@ -11,8 +11,8 @@ use std::collections::HashMap;
 use base64::Engine as _;
 
 use crate::payload::{
-    Change, LineChange, PayloadDiff, PayloadView, Rendered, decode_prefix, diff, human_size, numeric_fields, preview,
-    render,
+    Change, LineChange, PayloadDiff, PayloadView, Rendered, decode_prefix, diff, hex_line, hex_line_count, human_size,
+    numeric_fields, preview, render,
 };
 
 /// Decoded text shown at most; past it the view says how much is hidden.
@@ -138,7 +138,10 @@ impl InspectorPanel {
         };
         ui.horizontal_wrapped(|ui| {
             let latest = history.back().is_some_and(|m| m.seq == message.seq);
-            ui.label(format!("Received {}", clock(message.received_at())));
+            let ago = std::time::SystemTime::now()
+                .duration_since(message.received_at())
+                .map_or_else(|_| "just now".to_owned(), |d| format!("{} ago", human_duration(d)));
+            ui.label(format!("Received {} ({ago})", clock(message.received_at())));
             ui.label(format!("QoS {}", message.qos));
             if message.retain {
                 ui.label(RichText::new("retained").color(style::RETAINED));
@@ -219,48 +222,77 @@ impl InspectorPanel {
         ui.separator();
         let text = rendered.text.as_str();
         let history_height = (ui.available_height() * 0.35).clamp(80.0, 260.0);
-        egui::ScrollArea::both()
-            .id_salt("payload")
-            .max_height(ui.available_height() - history_height)
-            .auto_shrink([false, true])
-            .show(ui, |ui| {
-                if let Some(diff) = diff {
-                    diff_ui(ui, diff);
-                    return;
-                }
-                if show_diff {
-                    ui.label("No earlier message of this topic is kept to compare with.");
-                    return;
-                }
-                let shown = truncate_at_char(text, MAX_SHOWN_BYTES);
-                let mut view = shown;
-                ui.add(
-                    egui::TextEdit::multiline(&mut view)
-                        .font(TextStyle::Monospace)
-                        .desired_width(f32::INFINITY)
-                        .code_editor(),
-                );
-                if *prefix_only {
-                    ui.label(
-                        RichText::new(format!(
-                            "Showing the first {} of this {} payload; the stored payload is complete.",
-                            human_size(DECODE_LIMIT_BYTES),
-                            human_size(message.payload.len())
-                        ))
-                        .color(style::CONNECTING),
+        // Binary (chosen or detected) pages through the whole payload, a
+        // screenful of lines at a time: no size limit, no truncation.
+        let paged_hex = diff.is_none()
+            && !self.show_diff
+            && (view == PayloadView::Hex || (view == PayloadView::Auto && matches!(rendered.kind, "Hex" | "Binary")));
+        if paged_hex {
+            let payload = &message.payload;
+            let lines = hex_line_count(payload.len());
+            ui.label(
+                RichText::new(format!(
+                    "Hex dump: {lines} lines, all {} shown (scroll to page)",
+                    human_size(payload.len())
+                ))
+                .small()
+                .color(style::COUNTS),
+            );
+            let row_height = ui.text_style_height(&TextStyle::Monospace);
+            egui::ScrollArea::both()
+                .id_salt("payload_hex")
+                .max_height(ui.available_height() - history_height)
+                .auto_shrink([false, true])
+                .show_rows(ui, row_height, lines, |ui, range| {
+                    ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
+                    for line in range {
+                        ui.label(RichText::new(hex_line(payload, line)).monospace());
+                    }
+                });
+        } else {
+            egui::ScrollArea::both()
+                .id_salt("payload")
+                .max_height(ui.available_height() - history_height)
+                .auto_shrink([false, true])
+                .show(ui, |ui| {
+                    if let Some(diff) = diff {
+                        diff_ui(ui, diff);
+                        return;
+                    }
+                    if show_diff {
+                        ui.label("No earlier message of this topic is kept to compare with.");
+                        return;
+                    }
+                    let shown = truncate_at_char(text, MAX_SHOWN_BYTES);
+                    let mut view = shown;
+                    ui.add(
+                        egui::TextEdit::multiline(&mut view)
+                            .font(TextStyle::Monospace)
+                            .desired_width(f32::INFINITY)
+                            .code_editor(),
                     );
-                } else if shown.len() < text.len() {
-                    ui.label(
-                        RichText::new(format!(
-                            "Showing the first {} of {} of decoded text; the stored payload is complete ({}).",
-                            human_size(shown.len()),
-                            human_size(text.len()),
-                            human_size(message.payload.len())
-                        ))
-                        .color(style::CONNECTING),
-                    );
-                }
-            });
+                    if *prefix_only {
+                        ui.label(
+                            RichText::new(format!(
+                                "Showing the first {} of this {} payload; the stored payload is complete.",
+                                human_size(DECODE_LIMIT_BYTES),
+                                human_size(message.payload.len())
+                            ))
+                            .color(style::CONNECTING),
+                        );
+                    } else if shown.len() < text.len() {
+                        ui.label(
+                            RichText::new(format!(
+                                "Showing the first {} of {} of decoded text; the stored payload is complete ({}).",
+                                human_size(shown.len()),
+                                human_size(text.len()),
+                                human_size(message.payload.len())
+                            ))
+                            .color(style::CONNECTING),
+                        );
+                    }
+                });
+        }
         ui.separator();
         ui.strong(format!("History ({} kept)", history.len()));
         let current = message.seq;
@@ -406,5 +438,16 @@ fn diff_ui(ui: &mut egui::Ui, diff: &PayloadDiff) {
                 ));
             }
         }
+    }
+}
+
+/// "3 s", "4 min", "2 h 5 min", "3 d": how long ago, to the unit that matters.
+fn human_duration(d: std::time::Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0..60 => format!("{s} s"),
+        60..3_600 => format!("{} min", s / 60),
+        3_600..86_400 => format!("{} h {} min", s / 3_600, s % 3_600 / 60),
+        _ => format!("{} d", s / 86_400),
     }
 }
