@@ -315,3 +315,50 @@ fn payload_views_stick_per_topic_and_the_diff_names_what_changed() {
     step_until(&mut harness, "the changed timestamp", |h| has_text(h, "~ timestamp: "));
     assert!(has_text(&harness, "→"), "old → new values are shown");
 }
+
+#[test]
+fn sparkplug_b_payloads_read_as_metrics() {
+    use mqscope::payload::{SparkplugMetric, SparkplugPayload, SparkplugValue};
+    use prost::Message as _;
+    let broker = common::Mosquitto::start();
+    let spec = mqscope::mqtt::parse_broker_url(&broker.url()).unwrap();
+    let mut harness = harness(Startup::Connect(Box::new(spec)));
+    step_until(&mut harness, "the connection", |h| {
+        h.state().app.connection_state() == Some(&mqscope::mqtt::ConnectionState::Connected)
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let payload = SparkplugPayload {
+        timestamp: Some(1_795_426_000_000),
+        seq: Some(12),
+        metrics: vec![SparkplugMetric {
+            name: Some("Boiler/Temperature".into()),
+            datatype: Some(9),
+            value: Some(SparkplugValue::Float(71.25)),
+            ..SparkplugMetric::default()
+        }],
+        ..SparkplugPayload::default()
+    }
+    .encode_to_vec();
+    let rt = common::runtime();
+    let client = common::publisher(&rt, broker.port, "edge-node");
+    rt.block_on(client.publish("spBv1.0/plant/NDATA/edge1", common::qos(1), false, payload))
+        .unwrap();
+    step_until(&mut harness, "the Sparkplug namespace in the tree", |h| {
+        h.state()
+            .app
+            .model()
+            .unwrap()
+            .tree
+            .get("spBv1.0/plant/NDATA/edge1")
+            .is_some()
+    });
+    harness.get_by_label("Expand all").click();
+    step_until(&mut harness, "the edge node in the tree", |h| has_label(h, "edge1"));
+    harness.get_by_label("edge1").click();
+    step_until(&mut harness, "the decoded metrics", |h| {
+        has_text(h, "\"name\": \"Boiler/Temperature\"")
+    });
+    assert!(has_text(&harness, "\"type\": \"Float\""));
+    assert!(has_text(&harness, "\"value\": 71.25"));
+    assert!(has_text(&harness, "\"seq\": 12"));
+}

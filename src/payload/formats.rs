@@ -26,10 +26,12 @@ pub enum PayloadView {
     Base64,
     MessagePack,
     Cbor,
+    /// Sparkplug B protobuf (the default for topics under `spBv1.0/`).
+    Sparkplug,
 }
 
 impl PayloadView {
-    pub const ALL: [PayloadView; 7] = [
+    pub const ALL: [PayloadView; 8] = [
         PayloadView::Auto,
         PayloadView::Json,
         PayloadView::Text,
@@ -37,7 +39,17 @@ impl PayloadView {
         PayloadView::Base64,
         PayloadView::MessagePack,
         PayloadView::Cbor,
+        PayloadView::Sparkplug,
     ];
+
+    /// The view a topic starts with before the user picks one.
+    pub fn default_for_topic(topic: &str) -> Self {
+        if super::sparkplug::is_sparkplug_topic(topic) {
+            PayloadView::Sparkplug
+        } else {
+            PayloadView::Auto
+        }
+    }
 
     pub fn label(self) -> &'static str {
         match self {
@@ -48,6 +60,7 @@ impl PayloadView {
             PayloadView::Base64 => "Base64",
             PayloadView::MessagePack => "MessagePack",
             PayloadView::Cbor => "CBOR",
+            PayloadView::Sparkplug => "Sparkplug B",
         }
     }
 }
@@ -103,6 +116,10 @@ pub fn render(bytes: &[u8], view: PayloadView) -> Rendered {
         },
         PayloadView::Cbor => match cbor(bytes) {
             Ok(pretty) => Rendered::new("CBOR", pretty),
+            Err(e) => fallback(bytes).with_note(e),
+        },
+        PayloadView::Sparkplug => match super::sparkplug::sparkplug(bytes) {
+            Ok(pretty) => Rendered::new("Sparkplug B", pretty),
             Err(e) => fallback(bytes).with_note(e),
         },
     }

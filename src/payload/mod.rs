@@ -6,10 +6,15 @@
 mod diff;
 mod formats;
 mod numeric;
+mod sparkplug;
 
 pub use diff::{Change, LineChange, PayloadDiff, diff};
 pub use formats::{PayloadView, Rendered, cbor, json, messagepack, render};
 pub use numeric::{extract_number, numeric_fields};
+pub use sparkplug::{
+    Metric as SparkplugMetric, MetricValue as SparkplugValue, Payload as SparkplugPayload, is_sparkplug_topic,
+    sparkplug,
+};
 
 use std::fmt::Write as _;
 

@@ -1,6 +1,8 @@
-//! The message inspector: the selected topic's payload (pretty JSON, text or a
-//! hex dump), when and how it arrived, a Chart button on every number in it,
-//! and the topic's history, where any earlier message can be opened.
+//! The message inspector: the selected topic's payload in the view chosen for
+//! that topic (auto-detected JSON, text, MessagePack, CBOR or a paged hex dump;
+//! or forced: JSON, text, hex, Base64, MessagePack, CBOR, Sparkplug B), when
+//! and how it arrived, its MQTT 5 properties, a Chart button on every number
+//! in it, a diff against the message before, and the topic's history.
 
 use egui::{RichText, TextStyle};
 
@@ -82,7 +84,8 @@ impl InspectorPanel {
             ui.weak("No message on this topic itself; select one of its subtopics.");
             return None;
         };
-        let view = self.views.get(&topic).copied().unwrap_or_default();
+        let default_view = PayloadView::default_for_topic(&topic);
+        let view = self.views.get(&topic).copied().unwrap_or(default_view);
         let show_diff = self.show_diff;
         if self
             .cache
@@ -209,8 +212,8 @@ impl InspectorPanel {
         });
         let topic_key = topic.clone();
         if chosen != view {
-            // Sticks for this topic until changed back to Auto.
-            if chosen == PayloadView::Auto {
+            // Sticks for this topic until changed back to its default.
+            if chosen == default_view {
                 self.views.remove(&topic_key);
             } else {
                 self.views.insert(topic_key, chosen);
