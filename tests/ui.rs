@@ -362,3 +362,37 @@ fn sparkplug_b_payloads_read_as_metrics() {
     assert!(has_text(&harness, "\"value\": 71.25"));
     assert!(has_text(&harness, "\"seq\": 12"));
 }
+
+#[test]
+fn a_json_payload_as_a_tree_finds_keys_and_charts_a_leaf() {
+    let mut harness = harness(Startup::Demo);
+    step_until(&mut harness, "demo topics in the tree", |h| has_label(h, "temp_sensor_001"));
+    harness.get_all_by_label("temperature").next().unwrap().click();
+    step_until(&mut harness, "the inspector", |h| {
+        has_label(h, "iot/temp_sensor_001/temperature") && has_label(h, "Tree")
+    });
+    harness.get_by_label("Tree").click();
+    step_until(&mut harness, "the payload as a tree", |h| has_label(h, "Chart temperature"));
+    assert!(has_text(&harness, "device_id:"), "every key is a row");
+
+    // Search inside the payload: only matching leaves stay, with their paths.
+    harness.get_by_label("Find in payload").focus();
+    harness.get_by_label("Find in payload").type_text("celsius");
+    step_until(&mut harness, "the matching leaf", |h| {
+        has_text(h, "unit:") && !has_text(h, "device_id:")
+    });
+
+    // Chart a numeric leaf straight from the tree.
+    type_into(&mut harness, "Find in payload", "");
+    step_until(&mut harness, "the whole tree again", |h| has_label(h, "Chart temperature"));
+    harness.get_by_label("Chart temperature").click();
+    step_until(&mut harness, "a live series for the leaf", |h| {
+        h.state()
+            .app
+            .model()
+            .unwrap()
+            .series
+            .iter()
+            .any(|(_, s)| s.topic == "iot/temp_sensor_001/temperature" && s.path == "temperature")
+    });
+}

@@ -35,6 +35,9 @@ pub struct InspectorPanel {
     views: HashMap<String, PayloadView>,
     /// Show what changed since the message before instead of the payload.
     show_diff: bool,
+    /// Show structured payloads as a collapsible tree.
+    as_tree: bool,
+    tree_query: String,
 }
 
 /// The message on screen, decoded once rather than every frame.
@@ -49,6 +52,8 @@ struct ShownMessage {
     diff: Option<PayloadDiff>,
     /// Only the first `DECODE_LIMIT_BYTES` were decoded.
     prefix_only: bool,
+    /// The rendered text parsed back, for the tree (structured views only).
+    tree: Option<serde_json::Value>,
     /// Numeric fields (path, value), each offered as a Chart button.
     fields: Vec<(String, f64)>,
 }
@@ -106,6 +111,7 @@ impl InspectorPanel {
                 ShownMessage {
                     seq: message.seq,
                     view,
+                    tree: None,
                     rendered: render(payload, view),
                     diff_requested: show_diff,
                     diff,
@@ -117,6 +123,7 @@ impl InspectorPanel {
                 ShownMessage {
                     seq: message.seq,
                     view,
+                    tree: None,
                     rendered: Rendered {
                         kind: prefix.kind(),
                         text: prefix.text().to_owned(),
@@ -129,11 +136,23 @@ impl InspectorPanel {
                 }
             });
         }
+        let structured = self
+            .cache
+            .as_ref()
+            .is_some_and(|c| matches!(c.rendered.kind, "JSON" | "MessagePack" | "CBOR" | "Sparkplug B"));
+        if self.as_tree
+            && structured
+            && let Some(cache) = &mut self.cache
+            && cache.tree.is_none()
+        {
+            cache.tree = serde_json::from_str(&cache.rendered.text).ok();
+        }
         let Some(ShownMessage {
             rendered,
             diff,
             fields,
             prefix_only,
+            tree,
             ..
         }) = &self.cache
         else {
@@ -187,6 +206,9 @@ impl InspectorPanel {
                     .on_hover_text(format!("Show this topic's payloads as {}", v.label()));
             }
             ui.separator();
+            if structured {
+                ui.checkbox(&mut self.as_tree, "Tree");
+            }
             ui.checkbox(&mut self.show_diff, "Diff with previous");
             ui.menu_button("Copy payload", |ui| {
                 let payload = &message.payload;
@@ -264,6 +286,21 @@ impl InspectorPanel {
                     }
                     if show_diff {
                         ui.label("No earlier message of this topic is kept to compare with.");
+                        return;
+                    }
+                    if self.as_tree
+                        && let Some(value) = tree
+                    {
+                        ui.horizontal(|ui| {
+                            let label = ui.label("Find in payload");
+                            ui.add(egui::TextEdit::singleline(&mut self.tree_query).hint_text("key or value"))
+                                .labelled_by(label.id);
+                        });
+                        let chartable = rendered.kind == "JSON";
+                        if let Some(a) = super::json_tree::json_tree_ui(ui, value, &self.tree_query, &topic, chartable)
+                        {
+                            action = Some(a);
+                        }
                         return;
                     }
                     let shown = truncate_at_char(text, MAX_SHOWN_BYTES);

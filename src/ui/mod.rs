@@ -6,6 +6,7 @@
 pub mod chart;
 pub mod clear_retained;
 pub mod inspector;
+pub mod json_tree;
 pub mod notices;
 pub mod profile_form;
 pub mod publish;
