@@ -366,13 +366,17 @@ fn sparkplug_b_payloads_read_as_metrics() {
 #[test]
 fn a_json_payload_as_a_tree_finds_keys_and_charts_a_leaf() {
     let mut harness = harness(Startup::Demo);
-    step_until(&mut harness, "demo topics in the tree", |h| has_label(h, "temp_sensor_001"));
+    step_until(&mut harness, "demo topics in the tree", |h| {
+        has_label(h, "temp_sensor_001")
+    });
     harness.get_all_by_label("temperature").next().unwrap().click();
     step_until(&mut harness, "the inspector", |h| {
         has_label(h, "iot/temp_sensor_001/temperature") && has_label(h, "Tree")
     });
     harness.get_by_label("Tree").click();
-    step_until(&mut harness, "the payload as a tree", |h| has_label(h, "Chart temperature"));
+    step_until(&mut harness, "the payload as a tree", |h| {
+        has_label(h, "Chart temperature")
+    });
     assert!(has_text(&harness, "device_id:"), "every key is a row");
 
     // Search inside the payload: only matching leaves stay, with their paths.
@@ -384,7 +388,9 @@ fn a_json_payload_as_a_tree_finds_keys_and_charts_a_leaf() {
 
     // Chart a numeric leaf straight from the tree.
     type_into(&mut harness, "Find in payload", "");
-    step_until(&mut harness, "the whole tree again", |h| has_label(h, "Chart temperature"));
+    step_until(&mut harness, "the whole tree again", |h| {
+        has_label(h, "Chart temperature")
+    });
     harness.get_by_label("Chart temperature").click();
     step_until(&mut harness, "a live series for the leaf", |h| {
         h.state()

@@ -257,7 +257,8 @@ impl InspectorPanel {
             let lines = hex_line_count(payload.len());
             ui.label(
                 RichText::new(format!(
-                    "Hex dump: {lines} lines, all {} shown (scroll to page)",
+                    "Hex dump: {lines} line{}, all {} shown (scroll to page)",
+                    if lines == 1 { "" } else { "s" },
                     human_size(payload.len())
                 ))
                 .small()
