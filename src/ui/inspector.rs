@@ -352,10 +352,13 @@ impl InspectorPanel {
                         human_size(m.payload.len()),
                         preview(&m.payload, 60)
                     );
-                    if ui
-                        .selectable_label(m.seq == current, RichText::new(text).monospace())
-                        .clicked()
-                    {
+                    let row = ui.selectable_label(m.seq == current, RichText::new(text).monospace());
+                    if row.clicked() {
+                        self.pinned_seq = Some(m.seq);
+                        // Focus stays on the list, so Up/Down walk through it
+                        // (egui moves focus between rows) and the tree leaves them be.
+                        row.request_focus();
+                    } else if row.has_focus() && m.seq != current {
                         self.pinned_seq = Some(m.seq);
                     }
                 }
