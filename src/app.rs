@@ -406,6 +406,16 @@ impl MqscopeApp {
                     self.confirm_clear = Some(ClearRetainedPrompt::new(root, topics));
                 }
             }
+            Action::SavePayload { path, bytes } => match crate::files::write_atomic(&path, &bytes, false) {
+                Ok(()) => self.notices.info(format!(
+                    "Saved the payload ({}) to {}.",
+                    crate::payload::human_size(bytes.len()),
+                    path.display()
+                )),
+                Err(e) => self
+                    .notices
+                    .warn(format!("Could not save the payload to {}: {e}", path.display())),
+            },
             Action::OpenSettings => self.settings_window = Some(SettingsWindow::new(self.settings)),
             Action::ApplySettings(settings) => {
                 self.settings = settings;

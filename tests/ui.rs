@@ -440,3 +440,37 @@ fn arrow_keys_walk_through_the_history() {
     // The tree kept its selection: the arrows went to the history, not the tree.
     assert!(has_label(&harness, "iot/temp_sensor_001/temperature"));
 }
+
+#[test]
+fn a_payload_is_saved_to_a_file_byte_for_byte() {
+    let mut harness = harness(Startup::Demo);
+    step_until(&mut harness, "the weather station in the tree", |h| has_label(h, "raw"));
+    harness.get_by_label("raw").click();
+    step_until(&mut harness, "the binary frame in the inspector", |h| {
+        has_label(h, "iot/weather_station/raw") && has_label(h, "Save payload…")
+    });
+    harness.get_by_label("Save payload…").click();
+    harness.run_steps(2);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("frames/weather.bin");
+    type_into(&mut harness, "Save to", &path.display().to_string());
+    harness.get_by_label("Save").click();
+    step_until(&mut harness, "the saved notice", |h| has_text(h, "Saved the payload"));
+    let saved = std::fs::read(&path).expect("the file exists");
+    let model = harness.state().app.model().unwrap();
+    let id = model.tree.get("iot/weather_station/raw").unwrap();
+    assert!(
+        model.history.messages(id).iter().any(|m| m.payload[..] == saved[..]),
+        "the file holds one of the topic's payloads, byte for byte"
+    );
+    assert_eq!(saved[0], 0x01, "the frame's version byte");
+
+    // A path that cannot be written: the reason, where the user looks.
+    harness.get_by_label("Save payload…").click();
+    harness.run_steps(2);
+    type_into(&mut harness, "Save to", "/proc/mqscope-cannot/x.bin");
+    harness.get_by_label("Save").click();
+    step_until(&mut harness, "the failure notice", |h| {
+        has_text(h, "Could not save the payload to /proc/mqscope-cannot/x.bin")
+    });
+}

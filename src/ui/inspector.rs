@@ -38,6 +38,8 @@ pub struct InspectorPanel {
     /// Show structured payloads as a collapsible tree.
     as_tree: bool,
     tree_query: String,
+    /// The "Save to" path while the save row is open.
+    save_path: Option<String>,
 }
 
 /// The message on screen, decoded once rather than every frame.
@@ -210,6 +212,9 @@ impl InspectorPanel {
                 ui.checkbox(&mut self.as_tree, "Tree");
             }
             ui.checkbox(&mut self.show_diff, "Diff with previous");
+            if ui.button("Save payload…").clicked() {
+                self.save_path = Some(default_save_path(&topic, rendered.kind).display().to_string());
+            }
             ui.menu_button("Copy payload", |ui| {
                 let payload = &message.payload;
                 if ui.button("As shown").clicked() {
@@ -239,6 +244,27 @@ impl InspectorPanel {
                 self.views.remove(&topic_key);
             } else {
                 self.views.insert(topic_key, chosen);
+            }
+        }
+        if let Some(path) = &mut self.save_path {
+            let mut close = false;
+            ui.horizontal(|ui| {
+                let label = ui.label("Save to");
+                ui.add(egui::TextEdit::singleline(path).desired_width(320.0))
+                    .labelled_by(label.id);
+                if ui.button("Save").clicked() && !path.trim().is_empty() {
+                    action = Some(Action::SavePayload {
+                        path: std::path::PathBuf::from(path.trim()),
+                        bytes: message.payload.to_vec(),
+                    });
+                    close = true;
+                }
+                if ui.button("Cancel").clicked() {
+                    close = true;
+                }
+            });
+            if close {
+                self.save_path = None;
             }
         }
         if let Some(note) = &rendered.note {
@@ -494,4 +520,29 @@ fn human_duration(d: std::time::Duration) -> String {
         3_600..86_400 => format!("{} h {} min", s / 3_600, s % 3_600 / 60),
         _ => format!("{} d", s / 86_400),
     }
+}
+
+/// Where a payload is saved unless the user says otherwise: the downloads
+/// folder, named after the topic, with an extension for what it holds.
+fn default_save_path(topic: &str, kind: &str) -> std::path::PathBuf {
+    let dir = directories::UserDirs::new()
+        .and_then(|d| d.download_dir().map(std::path::Path::to_path_buf))
+        .or_else(|| directories::UserDirs::new().map(|d| d.home_dir().to_path_buf()))
+        .unwrap_or_default();
+    let name: String = topic
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let ext = match kind {
+        "JSON" => "json",
+        "Text" => "txt",
+        _ => "bin",
+    };
+    dir.join(format!("{name}.{ext}"))
 }

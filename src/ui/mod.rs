@@ -62,6 +62,11 @@ pub enum Action {
     AskClearRetained(NodeId),
     /// Publish an empty retained message to each of these topics.
     ClearRetained(Vec<String>),
+    /// Write these payload bytes to a file (from the inspector).
+    SavePayload {
+        path: std::path::PathBuf,
+        bytes: Vec<u8>,
+    },
     OpenSettings,
     ApplySettings(crate::settings::Settings),
 }
