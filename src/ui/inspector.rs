@@ -54,6 +54,8 @@ struct ShownMessage {
     diff: Option<PayloadDiff>,
     /// Only the first `DECODE_LIMIT_BYTES` were decoded.
     prefix_only: bool,
+    /// Line numbers for the text views ("1\n2\n…"), built once per message.
+    gutter: String,
     /// The rendered text parsed back, for the tree (structured views only).
     tree: Option<serde_json::Value>,
     /// Numeric fields (path, value), each offered as a Chart button.
@@ -114,6 +116,7 @@ impl InspectorPanel {
                     seq: message.seq,
                     view,
                     tree: None,
+                    gutter: String::new(),
                     rendered: render(payload, view),
                     diff_requested: show_diff,
                     diff,
@@ -126,6 +129,7 @@ impl InspectorPanel {
                     seq: message.seq,
                     view,
                     tree: None,
+                    gutter: String::new(),
                     rendered: Rendered {
                         kind: prefix.kind(),
                         text: prefix.text().to_owned(),
@@ -137,6 +141,14 @@ impl InspectorPanel {
                     prefix_only: true,
                 }
             });
+        }
+        if let Some(cache) = &mut self.cache
+            && cache.gutter.is_empty()
+            && !matches!(cache.rendered.kind, "Hex" | "Binary" | "Base64" | "Empty")
+        {
+            let shown = truncate_at_char(&cache.rendered.text, MAX_SHOWN_BYTES);
+            let lines = shown.lines().count().max(1);
+            cache.gutter = (1..=lines).map(|n| n.to_string()).collect::<Vec<_>>().join("\n");
         }
         let structured = self
             .cache
@@ -155,6 +167,7 @@ impl InspectorPanel {
             fields,
             prefix_only,
             tree,
+            gutter,
             ..
         }) = &self.cache
         else {
@@ -332,12 +345,22 @@ impl InspectorPanel {
                     }
                     let shown = truncate_at_char(text, MAX_SHOWN_BYTES);
                     let mut view = shown;
-                    ui.add(
-                        egui::TextEdit::multiline(&mut view)
-                            .font(TextStyle::Monospace)
-                            .desired_width(f32::INFINITY)
-                            .code_editor(),
-                    );
+                    ui.horizontal_top(|ui| {
+                        if !gutter.is_empty() {
+                            // Line numbers beside the text (lines do not wrap: the area scrolls sideways).
+                            ui.add_space(2.0);
+                            ui.add(
+                                egui::Label::new(RichText::new(gutter).monospace().color(style::COUNTS))
+                                    .selectable(false),
+                            );
+                        }
+                        ui.add(
+                            egui::TextEdit::multiline(&mut view)
+                                .font(TextStyle::Monospace)
+                                .desired_width(f32::INFINITY)
+                                .code_editor(),
+                        );
+                    });
                     if *prefix_only {
                         ui.label(
                             RichText::new(format!(
