@@ -474,3 +474,32 @@ fn a_payload_is_saved_to_a_file_byte_for_byte() {
         has_text(h, "Could not save the payload to /proc/mqscope-cannot/x.bin")
     });
 }
+
+#[test]
+fn a_large_json_payload_is_decoded_whole_on_demand() {
+    let broker = common::Mosquitto::start();
+    let spec = mqscope::mqtt::parse_broker_url(&broker.url()).unwrap();
+    let mut harness = harness(Startup::Connect(Box::new(spec)));
+    step_until(&mut harness, "the connection", |h| {
+        h.state().app.connection_state() == Some(&mqscope::mqtt::ConnectionState::Connected)
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let big = format!(r#"{{"data": "{}", "end": 42}}"#, "x".repeat(600 * 1024));
+    let rt = common::runtime();
+    let client = common::publisher(&rt, broker.port, "big-json");
+    rt.block_on(client.publish("dump/big", common::qos(1), false, big.into_bytes()))
+        .unwrap();
+    step_until(&mut harness, "the big topic", |h| has_label(h, "big"));
+    harness.get_by_label("big").click();
+    step_until(&mut harness, "the bounded view, saying so", |h| {
+        has_text(h, "Showing the first 256.0 KiB of this 600.0 KiB payload")
+    });
+    assert!(
+        !has_text(&harness, "\"end\": 42"),
+        "only the first bytes are decoded at first"
+    );
+    harness.get_by_label("Decode all anyway").click();
+    step_until(&mut harness, "the whole payload, pretty-printed", |h| {
+        has_text(h, "\"end\": 42")
+    });
+}

@@ -40,6 +40,8 @@ pub struct InspectorPanel {
     tree_query: String,
     /// The "Save to" path while the save row is open.
     save_path: Option<String>,
+    /// A large message the user asked to decode whole ("Decode all anyway").
+    decode_all_seq: Option<u64>,
 }
 
 /// The message on screen, decoded once rather than every frame.
@@ -96,11 +98,13 @@ impl InspectorPanel {
         let default_view = PayloadView::default_for_topic(&topic);
         let view = self.views.get(&topic).copied().unwrap_or(default_view);
         let show_diff = self.show_diff;
-        if self
-            .cache
-            .as_ref()
-            .is_none_or(|shown| shown.seq != message.seq || shown.view != view || shown.diff_requested != show_diff)
-        {
+        let decode_all = self.decode_all_seq == Some(message.seq);
+        if self.cache.as_ref().is_none_or(|shown| {
+            shown.seq != message.seq
+                || shown.view != view
+                || shown.diff_requested != show_diff
+                || (shown.prefix_only && decode_all)
+        }) {
             let payload = &message.payload;
             let previous = history.iter().rev().skip_while(|m| m.seq != message.seq).nth(1);
             // Bounded: a diff of two huge payloads looks at their first bytes.
@@ -111,7 +115,7 @@ impl InspectorPanel {
                     &payload[..payload.len().min(DECODE_LIMIT_BYTES)],
                 )
             });
-            self.cache = Some(if payload.len() <= DECODE_LIMIT_BYTES {
+            self.cache = Some(if payload.len() <= DECODE_LIMIT_BYTES || decode_all {
                 ShownMessage {
                     seq: message.seq,
                     view,
@@ -291,6 +295,25 @@ impl InspectorPanel {
         let paged_hex = diff.is_none()
             && !self.show_diff
             && (view == PayloadView::Hex || (view == PayloadView::Auto && matches!(rendered.kind, "Hex" | "Binary")));
+        if *prefix_only && !paged_hex {
+            ui.horizontal_wrapped(|ui| {
+                ui.label(
+                    RichText::new(format!(
+                        "Showing the first {} of this {} payload; the stored payload is complete.",
+                        human_size(DECODE_LIMIT_BYTES),
+                        human_size(message.payload.len())
+                    ))
+                    .color(style::CONNECTING),
+                );
+                if ui
+                    .button("Decode all anyway")
+                    .on_hover_text("Decode and pretty-print the whole payload; may take a moment")
+                    .clicked()
+                {
+                    self.decode_all_seq = Some(message.seq);
+                }
+            });
+        }
         if paged_hex {
             let payload = &message.payload;
             let lines = hex_line_count(payload.len());
@@ -361,16 +384,7 @@ impl InspectorPanel {
                                 .code_editor(),
                         );
                     });
-                    if *prefix_only {
-                        ui.label(
-                            RichText::new(format!(
-                                "Showing the first {} of this {} payload; the stored payload is complete.",
-                                human_size(DECODE_LIMIT_BYTES),
-                                human_size(message.payload.len())
-                            ))
-                            .color(style::CONNECTING),
-                        );
-                    } else if shown.len() < text.len() {
+                    if shown.len() < text.len() {
                         ui.label(
                             RichText::new(format!(
                                 "Showing the first {} of {} of decoded text; the stored payload is complete ({}).",
