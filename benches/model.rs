@@ -74,6 +74,7 @@ fn batch_of(topics: impl Iterator<Item = String>) -> Vec<ReceivedMessage> {
             payload: PAYLOAD[..].into(),
             qos: 1,
             retain: false,
+            dup: false,
             received_at: SystemTime::now(),
             properties: None,
         })

@@ -31,6 +31,8 @@ pub struct StoredMessage {
     received_ns: u64,
     pub qos: u8,
     pub retain: bool,
+    /// The broker marked it as a redelivery (DUP).
+    pub dup: bool,
     /// MQTT 5 properties, when the message had any.
     pub properties: Option<Box<MessageProperties>>,
 }
@@ -137,6 +139,7 @@ impl History {
             payload,
             qos,
             retain,
+            dup,
             received_at,
             properties,
             ..
@@ -156,6 +159,7 @@ impl History {
             received_ns,
             qos,
             retain,
+            dup,
             properties,
         };
         self.bytes += message.cost();

@@ -12,6 +12,8 @@ pub struct ReceivedMessage {
     pub payload: Box<[u8]>,
     pub qos: u8,
     pub retain: bool,
+    /// The broker marked this as a redelivery (DUP flag).
+    pub dup: bool,
     pub received_at: SystemTime,
     /// MQTT 5 properties, when the message carried any (boxed: most have none).
     pub properties: Option<Box<MessageProperties>>,
@@ -58,9 +60,15 @@ impl ReceivedMessage {
             payload: payload.into(),
             qos,
             retain,
+            dup: false,
             received_at: SystemTime::now(),
             properties: None,
         }
+    }
+
+    pub fn with_dup(mut self, dup: bool) -> Self {
+        self.dup = dup;
+        self
     }
 
     pub fn with_properties(mut self, properties: MessageProperties) -> Self {

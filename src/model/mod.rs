@@ -159,6 +159,25 @@ mod tests {
         let status = model.tree.get("devices/gw/status").unwrap();
         assert!(model.tree.node(status).retained);
         assert!(model.history.latest(status).unwrap().retain);
+        assert!(!model.history.latest(status).unwrap().dup);
+    }
+
+    #[test]
+    fn delivery_flags_and_properties_are_kept_with_the_message() {
+        let mut model = Model::default();
+        let props = MessageProperties {
+            content_type: Some("text/plain".into()),
+            ..MessageProperties::default()
+        };
+        model.apply(
+            vec![msg("a", b"again", false).with_dup(true).with_properties(props.clone())],
+            Instant::now(),
+        );
+        let stored = model.history.latest(model.tree.get("a").unwrap()).unwrap();
+        assert!(stored.dup);
+        assert_eq!(stored.properties.as_deref(), Some(&props));
+        // Properties count against the history budget.
+        assert!(model.history.bytes() > "again".len() + 128);
     }
 
     #[test]

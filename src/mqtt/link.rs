@@ -186,7 +186,7 @@ fn polled_v4(event: rumqttc::Event) -> Polled {
     use rumqttc::{Event, Outgoing, Packet, SubscribeReasonCode};
     match event {
         Event::Incoming(Packet::Publish(p)) => {
-            Polled::Message(ReceivedMessage::new(p.topic, &p.payload[..], p.qos as u8, p.retain))
+            Polled::Message(ReceivedMessage::new(p.topic, &p.payload[..], p.qos as u8, p.retain).with_dup(p.dup))
         }
         Event::Incoming(Packet::ConnAck(_)) => Polled::ConnAck,
         Event::Incoming(Packet::SubAck(ack)) => Polled::SubAck {
@@ -231,7 +231,7 @@ fn polled_v5(event: v5::Event) -> Polled {
                 user_properties: props.user_properties,
                 subscription_ids: props.subscription_identifiers,
             });
-            let message = ReceivedMessage::new(topic, &p.payload[..], p.qos as u8, p.retain);
+            let message = ReceivedMessage::new(topic, &p.payload[..], p.qos as u8, p.retain).with_dup(p.dup);
             Polled::Message(match properties {
                 Some(properties) => message.with_properties(properties),
                 None => message,

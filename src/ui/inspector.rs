@@ -187,6 +187,10 @@ impl InspectorPanel {
             if message.retain {
                 ui.label(RichText::new("retained").color(style::RETAINED));
             }
+            if message.dup {
+                ui.label(RichText::new("dup").color(style::CONNECTING))
+                    .on_hover_text("The broker marked this as a redelivery (DUP flag)");
+            }
             ui.label(human_size(message.payload.len()));
             ui.label(rendered.kind);
             if !latest {
