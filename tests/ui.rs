@@ -503,3 +503,35 @@ fn a_large_json_payload_is_decoded_whole_on_demand() {
         has_text(h, "\"end\": 42")
     });
 }
+
+#[test]
+fn binary_diffs_mark_the_changed_bytes_and_any_two_messages_compare() {
+    let mut harness = harness(Startup::Demo);
+    step_until(&mut harness, "the weather station", |h| has_label(h, "raw"));
+    harness.get_by_label("raw").click();
+    step_until(&mut harness, "three frames", |h| {
+        let m = h.state().app.model().unwrap();
+        let id = m.tree.get("iot/weather_station/raw").unwrap();
+        m.history.messages(id).len() >= 3 && has_label(h, "iot/weather_station/raw")
+    });
+    harness.get_by_label("Diff with previous").click();
+    // The frame's changed bytes, as hex lines of the newer frame.
+    step_until(&mut harness, "the changed hex line", |h| {
+        has_text(h, "changed byte range") && has_text(h, "00000000  01 ")
+    });
+
+    // Any two: right-click the oldest kept frame, diff the shown one against it.
+    let oldest = harness
+        .query_all_by(|n| n.label().is_some_and(|l| l.contains("9 B") && l.contains("0x01")))
+        .last()
+        .expect("history rows")
+        .accesskit_node()
+        .label()
+        .unwrap();
+    harness.get_by_label(&oldest).click_secondary();
+    harness.run_steps(3);
+    harness.get_by_label("Diff the shown message against this one").click();
+    step_until(&mut harness, "the chosen comparison", |h| has_text(h, "(chosen)"));
+    harness.get_by_label("Against the previous one").click();
+    step_until(&mut harness, "back to the previous", |h| !has_text(h, "(chosen)"));
+}

@@ -42,6 +42,8 @@ pub struct InspectorPanel {
     save_path: Option<String>,
     /// A large message the user asked to decode whole ("Decode all anyway").
     decode_all_seq: Option<u64>,
+    /// The message chosen in the history to diff against (else the one before).
+    compare_seq: Option<u64>,
 }
 
 /// The message on screen, decoded once rather than every frame.
@@ -52,6 +54,8 @@ struct ShownMessage {
     rendered: Rendered,
     /// Whether the diff was asked for when this was built.
     diff_requested: bool,
+    /// The chosen message the diff is against, when one was chosen.
+    diff_against: Option<u64>,
     /// Against the message before it, when the diff is on and there is one.
     diff: Option<PayloadDiff>,
     /// Only the first `DECODE_LIMIT_BYTES` were decoded.
@@ -104,9 +108,11 @@ impl InspectorPanel {
                 || shown.view != view
                 || shown.diff_requested != show_diff
                 || (shown.prefix_only && decode_all)
+                || shown.diff_against != self.compare_seq
         }) {
             let payload = &message.payload;
-            let previous = history.iter().rev().skip_while(|m| m.seq != message.seq).nth(1);
+            let chosen = self.compare_seq.and_then(|seq| history.iter().find(|m| m.seq == seq));
+            let previous = chosen.or_else(|| history.iter().rev().skip_while(|m| m.seq != message.seq).nth(1));
             // Bounded: a diff of two huge payloads looks at their first bytes.
             let diff = previous.filter(|_| show_diff).map(|previous| {
                 let previous = &previous.payload[..];
@@ -123,6 +129,7 @@ impl InspectorPanel {
                     gutter: String::new(),
                     rendered: render(payload, view),
                     diff_requested: show_diff,
+                    diff_against: self.compare_seq,
                     diff,
                     fields: numeric_fields(payload, MAX_CHART_FIELDS),
                     prefix_only: false,
@@ -140,6 +147,7 @@ impl InspectorPanel {
                         note: None,
                     },
                     diff_requested: show_diff,
+                    diff_against: self.compare_seq,
                     diff,
                     fields: Vec::new(),
                     prefix_only: true,
@@ -348,7 +356,20 @@ impl InspectorPanel {
                 .auto_shrink([false, true])
                 .show(ui, |ui| {
                     if let Some(diff) = diff {
-                        diff_ui(ui, diff);
+                        if let Some(seq) = self.compare_seq
+                            && let Some(other) = history.iter().find(|m| m.seq == seq)
+                        {
+                            ui.horizontal(|ui| {
+                                ui.label(format!(
+                                    "Against the message of {} (chosen)",
+                                    clock(other.received_at())
+                                ));
+                                if ui.small_button("Against the previous one").clicked() {
+                                    self.compare_seq = None;
+                                }
+                            });
+                        }
+                        diff_ui(ui, diff, &message.payload);
                         return;
                     }
                     if show_diff {
@@ -420,6 +441,14 @@ impl InspectorPanel {
                         preview(&m.payload, 60)
                     );
                     let row = ui.selectable_label(m.seq == current, RichText::new(text).monospace());
+                    let seq = m.seq;
+                    row.context_menu(|ui| {
+                        if ui.button("Diff the shown message against this one").clicked() {
+                            self.compare_seq = Some(seq);
+                            self.show_diff = true;
+                            ui.close();
+                        }
+                    });
                     if row.clicked() {
                         self.pinned_seq = Some(m.seq);
                         // Focus stays on the list, so Up/Down walk through it
@@ -498,7 +527,7 @@ fn properties_ui(ui: &mut egui::Ui, props: &crate::model::MessageProperties) {
 }
 
 /// What changed since the message before, one line per change.
-fn diff_ui(ui: &mut egui::Ui, diff: &PayloadDiff) {
+fn diff_ui(ui: &mut egui::Ui, diff: &PayloadDiff, payload: &[u8]) {
     let mono = |text: String, color: egui::Color32| RichText::new(text).monospace().color(color);
     match diff {
         PayloadDiff::Identical => {
@@ -536,18 +565,13 @@ fn diff_ui(ui: &mut egui::Ui, diff: &PayloadDiff) {
             old_len,
             new_len,
         } => {
-            ui.label(format!(
-                "{} changed byte range(s); {} → {}",
-                ranges.len(),
-                human_size(*old_len),
-                human_size(*new_len)
-            ));
-            for (start, end) in ranges.iter().take(50) {
-                ui.label(mono(
-                    format!("0x{start:08x}..0x{end:08x} ({} bytes)", end - start),
-                    style::CONNECTING,
-                ));
-            }
+            let sizes = if old_len == new_len {
+                format!("both {}", human_size(*new_len))
+            } else {
+                format!("{} before, {} now", human_size(*old_len), human_size(*new_len))
+            };
+            ui.label(format!("{} changed byte range(s); {sizes}", ranges.len()));
+            changed_hex_ui(ui, payload, ranges);
         }
     }
 }
@@ -586,4 +610,37 @@ fn default_save_path(topic: &str, kind: &str) -> std::path::PathBuf {
         _ => "bin",
     };
     dir.join(format!("{name}.{ext}"))
+}
+
+/// The hex lines of `payload` that hold changed bytes, the changed bytes in
+/// colour. At most 200 lines.
+fn changed_hex_ui(ui: &mut egui::Ui, payload: &[u8], ranges: &[(usize, usize)]) {
+    let changed = |i: usize| {
+        let at = ranges.partition_point(|&(_, end)| end <= i);
+        ranges.get(at).is_some_and(|&(start, _)| start <= i)
+    };
+    let mut lines: Vec<usize> = ranges
+        .iter()
+        .flat_map(|&(start, end)| start / 16..=(end.saturating_sub(1)) / 16)
+        .collect();
+    lines.dedup();
+    let font = egui::FontId::monospace(style::HEX_FONT_SIZE);
+    for &line in lines.iter().take(200) {
+        let mut job = egui::text::LayoutJob::default();
+        let plain = egui::TextFormat::simple(font.clone(), style::PREVIEW);
+        let hot = egui::TextFormat {
+            background: style::DIFF_CHANGED_BG,
+            ..egui::TextFormat::simple(font.clone(), style::NOTICE_TEXT)
+        };
+        job.append(&format!("{:08x}  ", line * 16), 0.0, plain.clone());
+        for (i, byte) in payload.iter().enumerate().skip(line * 16).take(16) {
+            let format = if changed(i) { hot.clone() } else { plain.clone() };
+            job.append(&format!("{byte:02x}"), 0.0, format);
+            job.append(" ", 0.0, plain.clone());
+        }
+        ui.label(job);
+    }
+    if lines.len() > 200 {
+        ui.label(format!("… and {} more changed lines", lines.len() - 200));
+    }
 }

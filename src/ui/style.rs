@@ -24,6 +24,9 @@ pub const INFO_BG: Color32 = Color32::from_rgb(30, 60, 90);
 /// Row background right after a message arrives; fades out over a second.
 pub const ARRIVAL_GLOW: Color32 = Color32::from_rgba_premultiplied(16, 40, 22, 40);
 pub const SEARCH_HIT_BG: Color32 = Color32::from_rgb(150, 110, 20);
+/// Background of changed bytes in a binary diff.
+pub const DIFF_CHANGED_BG: Color32 = Color32::from_rgb(120, 70, 20);
+pub const HEX_FONT_SIZE: f32 = 12.0;
 pub const OK_TEXT: Color32 = Color32::from_rgb(110, 210, 140);
 
 /// Series colours, picked to stay apart on a dark background.
