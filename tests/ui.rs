@@ -535,3 +535,50 @@ fn binary_diffs_mark_the_changed_bytes_and_any_two_messages_compare() {
     harness.get_by_label("Against the previous one").click();
     step_until(&mut harness, "back to the previous", |h| !has_text(h, "(chosen)"));
 }
+
+#[test]
+fn a_messagepack_leaf_charts_live() {
+    let broker = common::Mosquitto::start();
+    let spec = mqscope::mqtt::parse_broker_url(&broker.url()).unwrap();
+    let mut harness = harness(Startup::Connect(Box::new(spec)));
+    step_until(&mut harness, "the connection", |h| {
+        h.state().app.connection_state() == Some(&mqscope::mqtt::ConnectionState::Connected)
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    // {"temperature": T} in MessagePack (float64).
+    let frame = |t: f64| {
+        let mut b = vec![0x81, 0xab];
+        b.extend_from_slice(b"temperature");
+        b.push(0xcb);
+        b.extend_from_slice(&t.to_be_bytes());
+        b
+    };
+    let rt = common::runtime();
+    let client = common::publisher(&rt, broker.port, "mp-device");
+    rt.block_on(client.publish("lab/mp", common::qos(1), false, frame(21.5)))
+        .unwrap();
+    step_until(&mut harness, "the topic", |h| has_label(h, "mp"));
+    harness.get_by_label("mp").click();
+    step_until(
+        &mut harness,
+        "the MessagePack view (structured: it offers a tree)",
+        |h| has_label(h, "Tree"),
+    );
+    harness.get_by_label("Tree").click();
+    step_until(&mut harness, "the chart action on the leaf", |h| {
+        has_label(h, "Chart temperature")
+    });
+    harness.get_by_label("Chart temperature").click();
+    harness.run_steps(2);
+    rt.block_on(client.publish("lab/mp", common::qos(1), false, frame(22.25)))
+        .unwrap();
+    step_until(&mut harness, "two points from MessagePack frames", |h| {
+        h.state()
+            .app
+            .model()
+            .unwrap()
+            .series
+            .iter()
+            .any(|(_, s)| s.topic == "lab/mp" && s.points.iter().map(|p| p[1]).collect::<Vec<_>>() == [21.5, 22.25])
+    });
+}

@@ -179,6 +179,16 @@ fn json_error_words(e: &serde_json::Error) -> String {
 
 /// A MessagePack map or array, shown as pretty JSON.
 pub fn messagepack(bytes: &[u8]) -> Result<String, String> {
+    serde_json::to_string_pretty(&messagepack_value(bytes)?).map_err(|e| e.to_string())
+}
+
+/// A binary payload that is one MessagePack or CBOR map or array, as a JSON
+/// value (for chart values by path); `None` for anything else.
+pub fn structured_value(bytes: &[u8]) -> Option<Value> {
+    messagepack_value(bytes).or_else(|_| cbor_value(bytes)).ok()
+}
+
+fn messagepack_value(bytes: &[u8]) -> Result<Value, String> {
     let mut reader = bytes;
     let value =
         rmpv::decode::read_value_with_max_depth(&mut reader, MAX_DEPTH).map_err(|e| format!("Not MessagePack: {e}"))?;
@@ -191,7 +201,7 @@ pub fn messagepack(bytes: &[u8]) -> Result<String, String> {
     if !matches!(value, rmpv::Value::Map(_) | rmpv::Value::Array(_)) {
         return Err("Not a MessagePack map or array".into());
     }
-    serde_json::to_string_pretty(&from_msgpack(value)).map_err(|e| e.to_string())
+    Ok(from_msgpack(value))
 }
 
 fn from_msgpack(value: rmpv::Value) -> Value {
@@ -221,6 +231,10 @@ fn from_msgpack(value: rmpv::Value) -> Value {
 
 /// A CBOR map or array, shown as pretty JSON.
 pub fn cbor(bytes: &[u8]) -> Result<String, String> {
+    serde_json::to_string_pretty(&cbor_value(bytes)?).map_err(|e| e.to_string())
+}
+
+fn cbor_value(bytes: &[u8]) -> Result<Value, String> {
     let mut reader = bytes;
     let value: ciborium::Value =
         ciborium::de::from_reader_with_recursion_limit(&mut reader, MAX_DEPTH).map_err(|e| format!("Not CBOR: {e}"))?;
@@ -233,7 +247,7 @@ pub fn cbor(bytes: &[u8]) -> Result<String, String> {
     if !matches!(value, ciborium::Value::Map(_) | ciborium::Value::Array(_)) {
         return Err("Not a CBOR map or array".into());
     }
-    serde_json::to_string_pretty(&from_cbor(value)).map_err(|e| e.to_string())
+    Ok(from_cbor(value))
 }
 
 fn from_cbor(value: ciborium::Value) -> Value {

@@ -1,16 +1,19 @@
 //! Numbers for charts: a bare number (`23.5`), a number with a unit
-//! (`23.5 °C`), `true`/`false` (1/0), or a field of a JSON payload by path
-//! (`temperature`, `sensors[0].value`). Non-finite numbers are not values.
+//! (`23.5 °C`), `true`/`false` (1/0), or a field of a JSON, MessagePack or
+//! CBOR payload by path (`temperature`, `sensors[0].value`). Non-finite
+//! numbers are not values.
 
 use serde_json::Value;
 
 /// The number at `path` in `payload`; an empty path means the whole payload.
 pub fn extract_number(payload: &[u8], path: &str) -> Option<f64> {
-    let text = std::str::from_utf8(payload).ok()?;
-    if path.is_empty() {
-        return parse_scalar(text);
-    }
-    let value: Value = serde_json::from_str(text).ok()?;
+    let value: Value = match std::str::from_utf8(payload) {
+        Ok(text) if path.is_empty() => return parse_scalar(text),
+        Ok(text) => serde_json::from_str(text).ok()?,
+        // Binary: a MessagePack or CBOR document, read by the same paths.
+        Err(_) if !path.is_empty() => super::formats::structured_value(payload)?,
+        Err(_) => return None,
+    };
     let mut current = &value;
     for step in parse_path(path)? {
         current = match step {
@@ -137,6 +140,20 @@ fn parse_path(path: &str) -> Option<Vec<Step<'_>>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn messagepack_and_cbor_fields_by_path() {
+        // {"temperature": 21.5} in MessagePack.
+        let mp = [
+            0x81, 0xab, b't', b'e', b'm', b'p', b'e', b'r', b'a', b't', b'u', b'r', b'e', 0xcb, 0x40, 0x35, 0x80, 0, 0,
+            0, 0, 0,
+        ];
+        assert_eq!(extract_number(&mp, "temperature"), Some(21.5));
+        let mut cbor = Vec::new();
+        ciborium::ser::into_writer(&serde_json::json!({"sensors": [{"value": 3}]}), &mut cbor).unwrap();
+        assert_eq!(extract_number(&cbor, "sensors[0].value"), Some(3.0));
+        assert_eq!(extract_number(&cbor, "sensors[1].value"), None);
+    }
 
     #[test]
     fn plain_numbers_units_and_booleans() {

@@ -384,7 +384,8 @@ impl InspectorPanel {
                             ui.add(egui::TextEdit::singleline(&mut self.tree_query).hint_text("key or value"))
                                 .labelled_by(label.id);
                         });
-                        let chartable = rendered.kind == "JSON";
+                        // Series read JSON, MessagePack and CBOR by path (not Sparkplug yet).
+                        let chartable = matches!(rendered.kind, "JSON" | "MessagePack" | "CBOR");
                         if let Some(a) = super::json_tree::json_tree_ui(ui, value, &self.tree_query, &topic, chartable)
                         {
                             action = Some(a);

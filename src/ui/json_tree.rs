@@ -1,6 +1,6 @@
 //! A structured payload (JSON, and MessagePack, CBOR or Sparkplug B shown as
 //! JSON) as a collapsible tree: search inside it, copy a value or its path,
-//! and a Chart action on every numeric leaf of a JSON payload. Draws at most
+//! and a Chart action on every numeric leaf (JSON, MessagePack, CBOR). Draws at most
 //! `MAX_ROWS` rows per frame and says how many it left out.
 
 use egui::RichText;
@@ -13,7 +13,7 @@ const MAX_ROWS: usize = 2_000;
 
 struct Walk<'a> {
     topic: &'a str,
-    /// Leaves can be charted (the stored payload is JSON, which series read).
+    /// Leaves can be charted (the stored payload is one that series read by path).
     chartable: bool,
     query: String,
     rows: usize,
