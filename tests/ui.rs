@@ -361,6 +361,41 @@ fn sparkplug_b_payloads_read_as_metrics() {
     assert!(has_text(&harness, "\"type\": \"Float\""));
     assert!(has_text(&harness, "\"value\": 71.25"));
     assert!(has_text(&harness, "\"seq\": 12"));
+
+    // Chart the metric from the tree: by its name, so later messages with the
+    // metrics in another order still feed it.
+    harness.get_by_label("Tree").click();
+    step_until(&mut harness, "the metric's chart action", |h| {
+        has_label(h, "Chart Boiler/Temperature")
+    });
+    harness.get_by_label("Chart Boiler/Temperature").click();
+    harness.run_steps(2);
+    let next = SparkplugPayload {
+        seq: Some(13),
+        metrics: vec![
+            SparkplugMetric {
+                name: Some("Boiler/Pressure".into()),
+                datatype: Some(10),
+                value: Some(SparkplugValue::Double(1.8)),
+                ..SparkplugMetric::default()
+            },
+            SparkplugMetric {
+                name: Some("Boiler/Temperature".into()),
+                datatype: Some(9),
+                value: Some(SparkplugValue::Float(72.5)),
+                ..SparkplugMetric::default()
+            },
+        ],
+        ..SparkplugPayload::default()
+    }
+    .encode_to_vec();
+    rt.block_on(client.publish("spBv1.0/plant/NDATA/edge1", common::qos(1), false, next))
+        .unwrap();
+    step_until(&mut harness, "two points for the metric", |h| {
+        h.state().app.model().unwrap().series.iter().any(|(_, s)| {
+            s.path == "metric:Boiler/Temperature" && s.points.iter().map(|p| p[1]).collect::<Vec<_>>() == [71.25, 72.5]
+        })
+    });
 }
 
 #[test]

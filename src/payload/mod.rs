@@ -10,7 +10,7 @@ mod sparkplug;
 
 pub use diff::{Change, LineChange, PayloadDiff, diff};
 pub use formats::{PayloadView, Rendered, cbor, json, messagepack, render};
-pub use numeric::{extract_number, numeric_fields};
+pub use numeric::{SPARKPLUG_METRIC_PATH, extract_number, numeric_fields};
 pub use sparkplug::{
     Metric as SparkplugMetric, MetricValue as SparkplugValue, Payload as SparkplugPayload, is_sparkplug_topic,
     sparkplug,

@@ -5,8 +5,16 @@
 
 use serde_json::Value;
 
+/// Chart paths into Sparkplug B payloads name the metric: `metric:Boiler/Temperature`.
+/// (Positions are not stable: metrics come and go between messages.)
+pub const SPARKPLUG_METRIC_PATH: &str = "metric:";
+
 /// The number at `path` in `payload`; an empty path means the whole payload.
+/// `metric:NAME` reads a Sparkplug B metric by name.
 pub fn extract_number(payload: &[u8], path: &str) -> Option<f64> {
+    if let Some(name) = path.strip_prefix(SPARKPLUG_METRIC_PATH) {
+        return super::sparkplug::metric_number(payload, name);
+    }
     let value: Value = match std::str::from_utf8(payload) {
         Ok(text) if path.is_empty() => return parse_scalar(text),
         Ok(text) => serde_json::from_str(text).ok()?,

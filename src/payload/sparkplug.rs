@@ -164,6 +164,19 @@ pub fn sparkplug(bytes: &[u8]) -> Result<String, String> {
     serde_json::to_string_pretty(&Value::Object(out)).map_err(|e| e.to_string())
 }
 
+/// The value of the metric called `name`, as a chart number (booleans 1/0).
+/// A metric sent by alias only (no name) is not found: resolving aliases needs
+/// the edge node's NBIRTH.
+pub fn metric_number(bytes: &[u8], name: &str) -> Option<f64> {
+    use prost::Message as _;
+    let payload = Payload::decode(bytes).ok()?;
+    let metric = payload.metrics.iter().find(|m| m.name.as_deref() == Some(name))?;
+    match metric_value(metric) {
+        Value::Bool(b) => Some(if b { 1.0 } else { 0.0 }),
+        v => v.as_f64().filter(|f| f.is_finite()),
+    }
+}
+
 /// Topics whose payloads are Sparkplug B by the spec's namespace.
 pub fn is_sparkplug_topic(topic: &str) -> bool {
     topic.starts_with("spBv1.0/")
@@ -216,6 +229,18 @@ mod tests {
         assert!(text.contains("\"alias\": 3"), "{text}");
         assert!(text.contains("\"value\": -5"), "the Int32 is signed: {text}");
         assert!(text.contains("\"value\": true"), "{text}");
+    }
+
+    #[test]
+    fn metrics_chart_by_name() {
+        assert_eq!(metric_number(&ndata(), "Temperature"), Some(21.5));
+        assert_eq!(metric_number(&ndata(), "Offset"), Some(-5.0));
+        assert_eq!(metric_number(&ndata(), "Running"), Some(1.0));
+        assert_eq!(metric_number(&ndata(), "Missing"), None);
+        assert_eq!(
+            crate::payload::extract_number(&ndata(), "metric:Temperature"),
+            Some(21.5)
+        );
     }
 
     #[test]

@@ -384,9 +384,11 @@ impl InspectorPanel {
                             ui.add(egui::TextEdit::singleline(&mut self.tree_query).hint_text("key or value"))
                                 .labelled_by(label.id);
                         });
-                        // Series read JSON, MessagePack and CBOR by path (not Sparkplug yet).
+                        // Series read JSON, MessagePack and CBOR by path, and Sparkplug B metrics by name.
                         let chartable = matches!(rendered.kind, "JSON" | "MessagePack" | "CBOR");
-                        if let Some(a) = super::json_tree::json_tree_ui(ui, value, &self.tree_query, &topic, chartable)
+                        let sparkplug = rendered.kind == "Sparkplug B";
+                        if let Some(a) =
+                            super::json_tree::json_tree_ui(ui, value, &self.tree_query, &topic, chartable, sparkplug)
                         {
                             action = Some(a);
                         }

@@ -15,6 +15,10 @@ struct Walk<'a> {
     topic: &'a str,
     /// Leaves can be charted (the stored payload is one that series read by path).
     chartable: bool,
+    /// Sparkplug B: only metric values chart, by the metric's name.
+    sparkplug: bool,
+    /// The name of the Sparkplug metric being drawn, for its value leaf.
+    metric: Option<String>,
     query: String,
     rows: usize,
     skipped: usize,
@@ -31,10 +35,19 @@ fn child_path(path: &str, key: &str) -> String {
 
 /// Draw `value` as a tree. `query` (case-insensitive) keeps only the leaves
 /// whose path or value contains it, listed flat with their paths.
-pub fn json_tree_ui(ui: &mut egui::Ui, value: &Value, query: &str, topic: &str, chartable: bool) -> Option<Action> {
+pub fn json_tree_ui(
+    ui: &mut egui::Ui,
+    value: &Value,
+    query: &str,
+    topic: &str,
+    chartable: bool,
+    sparkplug: bool,
+) -> Option<Action> {
     let mut walk = Walk {
         topic,
-        chartable,
+        chartable: chartable || sparkplug,
+        sparkplug,
+        metric: None,
         query: query.trim().to_lowercase(),
         rows: 0,
         skipped: 0,
@@ -74,6 +87,9 @@ impl Walk<'_> {
         }
         match value {
             Value::Object(map) => {
+                if self.sparkplug {
+                    self.metric = map.get("name").and_then(Value::as_str).map(str::to_owned);
+                }
                 let header = format!("{key}  {{{}}}", map.len());
                 egui::CollapsingHeader::new(RichText::new(header).monospace())
                     .id_salt(("json", path))
@@ -143,14 +159,29 @@ impl Walk<'_> {
                     ui.close();
                 }
             });
-            if self.chartable && value.as_f64().is_some_and(f64::is_finite) {
-                let name = format!("Chart {path}");
+            let chart_path = if self.sparkplug {
+                // Only a metric's value, addressed by the metric's name.
+                self.metric
+                    .as_ref()
+                    .filter(|_| path.ends_with(".value") && path.starts_with("metrics["))
+                    .map(|m| format!("{}{m}", crate::payload::SPARKPLUG_METRIC_PATH))
+            } else {
+                Some(path.to_owned())
+            };
+            if self.chartable
+                && let Some(chart_path) = chart_path
+                && (value.as_f64().is_some_and(f64::is_finite) || value.is_boolean() && self.sparkplug)
+            {
+                let shown = chart_path
+                    .strip_prefix(crate::payload::SPARKPLUG_METRIC_PATH)
+                    .unwrap_or(&chart_path);
+                let name = format!("Chart {shown}");
                 let button = ui.small_button("📈").on_hover_text(format!("{name} live"));
                 button.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &name));
                 if button.clicked() {
                     self.action = Some(Action::Chart {
                         topic: self.topic.to_owned(),
-                        path: path.to_owned(),
+                        path: chart_path.clone(),
                     });
                 }
             }
