@@ -250,6 +250,11 @@ impl InspectorPanel {
                     ui.ctx().copy_text(rendered.text.clone());
                     ui.close();
                 }
+                if structured && ui.button("As JSON").clicked() {
+                    // MessagePack, CBOR and Sparkplug B are rendered as JSON.
+                    ui.ctx().copy_text(rendered.text.clone());
+                    ui.close();
+                }
                 if ui.button("As text (UTF-8)").clicked() {
                     ui.ctx().copy_text(String::from_utf8_lossy(payload).into_owned());
                     ui.close();
