@@ -233,5 +233,50 @@ fn tree_rows(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, ingest, ingest_new_topics, tree_rows);
+/// One chart frame with 10 series of 100,000 points each, window "All":
+/// decimation per pixel column plus egui_plot's drawing, in a kittest frame.
+fn chart_frame(c: &mut Criterion) {
+    use mqscope::ui::chart::{ChartPanel, TimeWindow};
+    const SERIES: usize = 10;
+    const POINTS: usize = 100_000;
+    let mut model = Model::default();
+    let start = SystemTime::now() - std::time::Duration::from_secs(POINTS as u64);
+    for s in 0..SERIES {
+        let topic = format!("plant/sensor_{s}/temperature");
+        model.add_series(&topic, "");
+        for i in 0..POINTS {
+            let value = 20.0 + s as f64 + ((i as f64) / 300.0).sin() * 3.0 + fastrand::f64();
+            let at = start + std::time::Duration::from_secs(i as u64);
+            model.series.feed(&topic, format!("{value:.2}").as_bytes(), at);
+        }
+    }
+    assert!(model.series.iter().all(|(_, s)| s.points.len() == POINTS));
+    let mut group = c.benchmark_group("chart");
+    group.throughput(Throughput::Elements((SERIES * POINTS) as u64));
+    group.bench_function("decimate_10x100k_1000_columns", |b| {
+        b.iter(|| {
+            let mut drawn = 0;
+            for (_, s) in model.series.iter() {
+                let first = s.points.front().unwrap()[0];
+                let last = s.points.back().unwrap()[0];
+                drawn += mqscope::model::decimate(s.points.iter().copied(), first, last, 1000).len();
+            }
+            black_box(drawn)
+        });
+    });
+    let mut harness = egui_kittest::Harness::builder()
+        .with_size(egui::vec2(1000.0, 400.0))
+        .build_ui_state(
+            |ui, (panel, model): &mut (ChartPanel, Model)| {
+                let _ = panel.ui(ui, model);
+            },
+            (ChartPanel::with_window(TimeWindow::All), model),
+        );
+    harness.step();
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("frame_10x100k_kittest", |b| b.iter(|| harness.step()));
+    group.finish();
+}
+
+criterion_group!(benches, ingest, ingest_new_topics, tree_rows, chart_frame);
 criterion_main!(benches);

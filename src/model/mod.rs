@@ -9,7 +9,7 @@ mod topic_tree;
 
 pub use history::{DEFAULT_BYTE_BUDGET, DEFAULT_PER_TOPIC, History, HistoryLimits, StoredMessage};
 pub use message::{MessageProperties, ReceivedMessage};
-pub use series::{DEFAULT_SERIES_POINTS, Series, SeriesId, SeriesSet, unix_seconds};
+pub use series::{DEFAULT_SERIES_POINTS, Series, SeriesId, SeriesSet, decimate, unix_seconds};
 pub use topic_tree::{NodeId, ROOT, TopicNode, TopicTree, natural_cmp};
 
 use std::time::{Duration, Instant};

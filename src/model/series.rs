@@ -193,3 +193,75 @@ mod tests {
         assert_eq!(set.get(b).unwrap().last(), Some(2.0));
     }
 }
+
+/// Points to draw for a series across `columns` pixel columns of
+/// `[x_min, x_max]`: per column its first, lowest, highest and last point, in
+/// time order (at most 4 per column). The line looks the same as with every
+/// point — every spike's top and bottom are kept — and the cost of drawing is
+/// bounded by the pixels, not by the points. `points` must be sorted by time.
+pub fn decimate(points: impl Iterator<Item = [f64; 2]>, x_min: f64, x_max: f64, columns: usize) -> Vec<[f64; 2]> {
+    let columns = columns.max(1);
+    let span = (x_max - x_min).max(f64::MIN_POSITIVE);
+    let mut out = Vec::with_capacity(columns * 4);
+    // (column, first, min, max, last) of the column being filled.
+    let mut current: Option<(usize, [f64; 2], [f64; 2], [f64; 2], [f64; 2])> = None;
+    let flush = |out: &mut Vec<[f64; 2]>, c: (usize, [f64; 2], [f64; 2], [f64; 2], [f64; 2])| {
+        let (_, first, min, max, last) = c;
+        let mut four = [first, min, max, last];
+        four.sort_by(|a, b| a[0].total_cmp(&b[0]));
+        for p in four {
+            if out.last() != Some(&p) {
+                out.push(p);
+            }
+        }
+    };
+    for p in points {
+        let column = (((p[0] - x_min) / span) * columns as f64).clamp(0.0, (columns - 1) as f64) as usize;
+        match &mut current {
+            Some((c, _, min, max, last)) if *c == column => {
+                if p[1] < min[1] {
+                    *min = p;
+                }
+                if p[1] > max[1] {
+                    *max = p;
+                }
+                *last = p;
+            }
+            _ => {
+                if let Some(done) = current.take() {
+                    flush(&mut out, done);
+                }
+                current = Some((column, p, p, p, p));
+            }
+        }
+    }
+    if let Some(done) = current {
+        flush(&mut out, done);
+    }
+    out
+}
+
+#[cfg(test)]
+mod decimation_tests {
+    use super::decimate;
+
+    #[test]
+    fn decimation_keeps_every_columns_min_and_max() {
+        // 100,000 points of a wave with one spike up and one down.
+        let mut points: Vec<[f64; 2]> = (0..100_000).map(|i| [i as f64, (i as f64 / 500.0).sin()]).collect();
+        points[31_337][1] = 50.0;
+        points[77_777][1] = -40.0;
+        let drawn = decimate(points.iter().copied(), 0.0, 99_999.0, 800);
+        assert!(drawn.len() <= 800 * 4, "{}", drawn.len());
+        assert!(drawn.contains(&[31_337.0, 50.0]), "the spike up is kept");
+        assert!(drawn.contains(&[77_777.0, -40.0]), "the spike down is kept");
+        assert!(
+            drawn.contains(&points[0]) && drawn.contains(&points[99_999]),
+            "both ends are kept"
+        );
+        assert!(drawn.windows(2).all(|w| w[0][0] <= w[1][0]), "in time order");
+        // Few points: all of them, unchanged.
+        let few = [[0.0, 1.0], [1.0, 2.0], [2.0, 0.5]];
+        assert_eq!(decimate(few.iter().copied(), 0.0, 2.0, 800), few);
+    }
+}

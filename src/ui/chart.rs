@@ -50,6 +50,11 @@ impl Default for ChartPanel {
 }
 
 impl ChartPanel {
+    /// A chart showing this time window.
+    pub fn with_window(window: TimeWindow) -> Self {
+        Self { window }
+    }
+
     pub fn ui(&mut self, ui: &mut egui::Ui, model: &Model) -> Option<Action> {
         let mut action = None;
         ui.horizontal(|ui| {
@@ -76,6 +81,8 @@ impl ChartPanel {
         }
         let now = unix_seconds(SystemTime::now());
         let from = self.window.seconds().map(|w| now - w);
+        // One pixel column per screen pixel of the plot (a few are the axis).
+        let columns = (ui.available_width() * ui.ctx().pixels_per_point()).max(1.0) as usize;
         Plot::new("live_chart")
             .legend(
                 Legend::default()
@@ -98,7 +105,11 @@ impl ChartPanel {
                         Some(from) => series.points.partition_point(|p| p[0] < from),
                         None => 0,
                     };
-                    let points: PlotPoints = series.points.range(start..).copied().collect();
+                    // Min/max per pixel column: drawing costs pixels, not points.
+                    let x_min = from.or_else(|| series.points.front().map(|p| p[0])).unwrap_or(now);
+                    let x_max = series.points.back().map_or(now, |p| p[0].max(now));
+                    let points: PlotPoints =
+                        crate::model::decimate(series.points.range(start..).copied(), x_min, x_max, columns).into();
                     plot.line(
                         Line::new(series.label(), points)
                             .color(style::series_color(i))
