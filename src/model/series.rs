@@ -194,6 +194,9 @@ mod tests {
     }
 }
 
+/// (column, first, lowest, highest, last) of a pixel column being filled.
+type Column = (usize, [f64; 2], [f64; 2], [f64; 2], [f64; 2]);
+
 /// Points to draw for a series across `columns` pixel columns of
 /// `[x_min, x_max]`: per column its first, lowest, highest and last point, in
 /// time order (at most 4 per column). The line looks the same as with every
@@ -203,9 +206,8 @@ pub fn decimate(points: impl Iterator<Item = [f64; 2]>, x_min: f64, x_max: f64, 
     let columns = columns.max(1);
     let span = (x_max - x_min).max(f64::MIN_POSITIVE);
     let mut out = Vec::with_capacity(columns * 4);
-    // (column, first, min, max, last) of the column being filled.
-    let mut current: Option<(usize, [f64; 2], [f64; 2], [f64; 2], [f64; 2])> = None;
-    let flush = |out: &mut Vec<[f64; 2]>, c: (usize, [f64; 2], [f64; 2], [f64; 2], [f64; 2])| {
+    let mut current: Option<Column> = None;
+    let flush = |out: &mut Vec<[f64; 2]>, c: Column| {
         let (_, first, min, max, last) = c;
         let mut four = [first, min, max, last];
         four.sort_by(|a, b| a[0].total_cmp(&b[0]));
