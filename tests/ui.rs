@@ -4,13 +4,11 @@
 
 mod common;
 
-use std::time::Duration;
-
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use mqscope::app::Startup;
 
-use common::harness::{TestApp, harness, harness_in, has_label, has_text, step_until, type_into};
+use common::harness::{TestApp, connected_to, harness, harness_in, has_label, has_text, step_until, type_into};
 
 #[test]
 fn welcome_screen_offers_demo_and_new_connection() {
@@ -258,12 +256,7 @@ fn clearing_a_retained_message_asks_first_then_unmarks_the_topic() {
 #[test]
 fn a_64_mib_payload_pages_through_its_hex_dump_without_stalling() {
     let broker = common::Mosquitto::start();
-    let spec = mqscope::mqtt::parse_broker_url(&broker.url()).unwrap();
-    let mut harness = harness(Startup::Connect(Box::new(spec)));
-    step_until(&mut harness, "the connection", |h| {
-        h.state().app.connection_state() == Some(&mqscope::mqtt::ConnectionState::Connected)
-    });
-    std::thread::sleep(Duration::from_millis(300)); // the SUBACK
+    let mut harness = connected_to(&broker.url());
     let rt = common::runtime();
     let client = common::publisher(&rt, broker.port, "big-ui-publisher");
     let payload = vec![0xA5u8; 64 * 1024 * 1024];
@@ -321,12 +314,7 @@ fn sparkplug_b_payloads_read_as_metrics() {
     use mqscope::payload::{SparkplugMetric, SparkplugPayload, SparkplugValue};
     use prost::Message as _;
     let broker = common::Mosquitto::start();
-    let spec = mqscope::mqtt::parse_broker_url(&broker.url()).unwrap();
-    let mut harness = harness(Startup::Connect(Box::new(spec)));
-    step_until(&mut harness, "the connection", |h| {
-        h.state().app.connection_state() == Some(&mqscope::mqtt::ConnectionState::Connected)
-    });
-    std::thread::sleep(Duration::from_millis(300));
+    let mut harness = connected_to(&broker.url());
     let payload = SparkplugPayload {
         timestamp: Some(1_795_426_000_000),
         seq: Some(12),
@@ -513,12 +501,7 @@ fn a_payload_is_saved_to_a_file_byte_for_byte() {
 #[test]
 fn a_large_json_payload_is_decoded_whole_on_demand() {
     let broker = common::Mosquitto::start();
-    let spec = mqscope::mqtt::parse_broker_url(&broker.url()).unwrap();
-    let mut harness = harness(Startup::Connect(Box::new(spec)));
-    step_until(&mut harness, "the connection", |h| {
-        h.state().app.connection_state() == Some(&mqscope::mqtt::ConnectionState::Connected)
-    });
-    std::thread::sleep(Duration::from_millis(300));
+    let mut harness = connected_to(&broker.url());
     let big = format!(r#"{{"data": "{}", "end": 42}}"#, "x".repeat(600 * 1024));
     let rt = common::runtime();
     let client = common::publisher(&rt, broker.port, "big-json");
@@ -574,12 +557,7 @@ fn binary_diffs_mark_the_changed_bytes_and_any_two_messages_compare() {
 #[test]
 fn a_messagepack_leaf_charts_live() {
     let broker = common::Mosquitto::start();
-    let spec = mqscope::mqtt::parse_broker_url(&broker.url()).unwrap();
-    let mut harness = harness(Startup::Connect(Box::new(spec)));
-    step_until(&mut harness, "the connection", |h| {
-        h.state().app.connection_state() == Some(&mqscope::mqtt::ConnectionState::Connected)
-    });
-    std::thread::sleep(Duration::from_millis(300));
+    let mut harness = connected_to(&broker.url());
     // {"temperature": T} in MessagePack (float64).
     let frame = |t: f64| {
         let mut b = vec![0x81, 0xab];

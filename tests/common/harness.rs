@@ -88,3 +88,15 @@ pub fn type_into(harness: &mut Harness<'static, TestApp>, label: &str, text: &st
     harness.get_by_label(label).type_text(text);
     harness.step();
 }
+
+/// The app connected to the broker at `url` (subscribed to `#`), after a
+/// moment for the SUBACK.
+pub fn connected_to(url: &str) -> Harness<'static, TestApp> {
+    let spec = mqscope::mqtt::parse_broker_url(url).expect("a test URL");
+    let mut harness = harness(Startup::Connect(Box::new(spec)));
+    step_until(&mut harness, "the connection", |h| {
+        h.state().app.connection_state() == Some(&mqscope::mqtt::ConnectionState::Connected)
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    harness
+}
