@@ -313,19 +313,20 @@ fn puback_words(reason: v5b::PubAckReason) -> Option<String> {
     Some(words.to_owned())
 }
 
+/// PUBREC carries the same reason codes as PUBACK: one set of words for both.
 fn pubrec_words(reason: v5b::PubRecReason) -> Option<String> {
-    use v5b::PubRecReason as R;
-    let words = match reason {
-        R::Success | R::NoMatchingSubscribers => return None,
-        R::UnspecifiedError => "refused without a reason (0x80)",
-        R::ImplementationSpecificError => "refused by the broker's own rules (0x83)",
-        R::NotAuthorized => "not authorised to publish there (0x87)",
-        R::TopicNameInvalid => "the broker finds the topic invalid (0x90)",
-        R::PacketIdentifierInUse => "packet id in use (0x91)",
-        R::QuotaExceeded => "quota exceeded (0x97)",
-        R::PayloadFormatInvalid => "the payload does not match its declared format (0x99)",
-    };
-    Some(words.to_owned())
+    use v5b::{PubAckReason as A, PubRecReason as R};
+    puback_words(match reason {
+        R::Success => A::Success,
+        R::NoMatchingSubscribers => A::NoMatchingSubscribers,
+        R::UnspecifiedError => A::UnspecifiedError,
+        R::ImplementationSpecificError => A::ImplementationSpecificError,
+        R::NotAuthorized => A::NotAuthorized,
+        R::TopicNameInvalid => A::TopicNameInvalid,
+        R::PacketIdentifierInUse => A::PacketIdentifierInUse,
+        R::QuotaExceeded => A::QuotaExceeded,
+        R::PayloadFormatInvalid => A::PayloadFormatInvalid,
+    })
 }
 
 /// An MQTT 5 DISCONNECT reason code in words, with the code.
