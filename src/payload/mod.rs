@@ -18,33 +18,6 @@ pub use sparkplug::{
 
 use std::fmt::Write as _;
 
-/// How a payload is best shown.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Decoded {
-    /// Valid JSON, pretty-printed.
-    Json(String),
-    /// Valid UTF-8 that is not JSON.
-    Text(String),
-    /// Anything else, as a hex dump.
-    Binary(String),
-}
-
-impl Decoded {
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Decoded::Json(_) => "JSON",
-            Decoded::Text(_) => "Text",
-            Decoded::Binary(_) => "Binary",
-        }
-    }
-
-    pub fn text(&self) -> &str {
-        match self {
-            Decoded::Json(s) | Decoded::Text(s) | Decoded::Binary(s) => s,
-        }
-    }
-}
-
 /// The payload as text when it is UTF-8 without control characters other
 /// than tab and line breaks: packed binary is often valid UTF-8 by chance.
 pub fn as_text(bytes: &[u8]) -> Option<&str> {
@@ -72,11 +45,12 @@ const PREVIEW_SCAN_BYTES: usize = 1024;
 
 /// How to show the first bytes of a payload too large to decode whole:
 /// text when they are text (a character cut at the end is fine), else hex.
-pub fn decode_prefix(bytes: &[u8]) -> Decoded {
-    match as_text_prefix(bytes) {
-        Some(text) => Decoded::Text(text.to_owned()),
-        None => Decoded::Binary(hex_dump(bytes)),
-    }
+pub fn decode_prefix(bytes: &[u8]) -> Rendered {
+    let (kind, text) = match as_text_prefix(bytes) {
+        Some(text) => ("Text", text.to_owned()),
+        None => ("Hex", hex_dump(bytes)),
+    };
+    Rendered { kind, text, note: None }
 }
 
 /// A classic hex dump: offset, 16 bytes in hex, and their printable ASCII.

@@ -135,17 +135,12 @@ impl InspectorPanel {
                     prefix_only: false,
                 }
             } else {
-                let prefix = decode_prefix(&payload[..DECODE_LIMIT_BYTES]);
                 ShownMessage {
                     seq: message.seq,
                     view,
                     tree: None,
                     gutter: String::new(),
-                    rendered: Rendered {
-                        kind: prefix.kind(),
-                        text: prefix.text().to_owned(),
-                        note: None,
-                    },
+                    rendered: decode_prefix(&payload[..DECODE_LIMIT_BYTES]),
                     diff_requested: show_diff,
                     diff_against: self.compare_seq,
                     diff,
@@ -156,7 +151,7 @@ impl InspectorPanel {
         }
         if let Some(cache) = &mut self.cache
             && cache.gutter.is_empty()
-            && !matches!(cache.rendered.kind, "Hex" | "Binary" | "Base64" | "Empty")
+            && !matches!(cache.rendered.kind, "Hex" | "Base64" | "Empty")
         {
             let shown = truncate_at_char(&cache.rendered.text, MAX_SHOWN_BYTES);
             let lines = shown.lines().count().max(1);
@@ -311,7 +306,7 @@ impl InspectorPanel {
         // screenful of lines at a time: no size limit, no truncation.
         let paged_hex = diff.is_none()
             && !self.show_diff
-            && (view == PayloadView::Hex || (view == PayloadView::Auto && matches!(rendered.kind, "Hex" | "Binary")));
+            && (view == PayloadView::Hex || (view == PayloadView::Auto && rendered.kind == "Hex"));
         if *prefix_only && !paged_hex {
             ui.horizontal_wrapped(|ui| {
                 ui.label(
