@@ -247,16 +247,16 @@ fn chart_frame(c: &mut Criterion) {
         for i in 0..POINTS {
             let value = 20.0 + s as f64 + ((i as f64) / 300.0).sin() * 3.0 + fastrand::f64();
             let at = start + std::time::Duration::from_secs(i as u64);
-            model.series.feed(&topic, format!("{value:.2}").as_bytes(), at);
+            model.charts.feed(&topic, format!("{value:.2}").as_bytes(), at);
         }
     }
-    assert!(model.series.iter().all(|(_, s)| s.points.len() == POINTS));
+    assert!(model.charts.all_series().all(|(_, s)| s.points.len() == POINTS));
     let mut group = c.benchmark_group("chart");
     group.throughput(Throughput::Elements((SERIES * POINTS) as u64));
     group.bench_function("decimate_10x100k_1000_columns", |b| {
         b.iter(|| {
             let mut drawn = 0;
-            for (_, s) in model.series.iter() {
+            for (_, s) in model.charts.all_series() {
                 let first = s.points.front().unwrap()[0];
                 let last = s.points.back().unwrap()[0];
                 drawn += mqscope::model::decimate(s.points.iter().copied(), first, last, 1000).len();

@@ -11,7 +11,7 @@ use egui::RichText;
 use crate::demo::{DemoBroker, run_sensors};
 use crate::model::{DEFAULT_SERIES_POINTS, Model};
 use crate::mqtt::{ConnectionHandle, ConnectionSpec, ConnectionState, Event, ProtocolVersion, Wake};
-use crate::profiles::ProfileStore;
+use crate::profiles::{LayoutStore, ProfileStore};
 use crate::record::Recorder;
 use crate::session::Session;
 use crate::settings::Settings;
@@ -67,6 +67,8 @@ pub struct MqscopeApp {
     active: usize,
     demo: Option<DemoBroker>,
     profiles: ProfileStore,
+    /// Chart layouts of connections without a profile.
+    layouts: LayoutStore,
     notices: Notices,
     profile_form: Option<ProfileForm>,
     password_prompt: Option<PasswordPrompt>,
@@ -95,8 +97,9 @@ impl MqscopeApp {
     pub fn new(options: AppOptions, runtime: tokio::runtime::Handle) -> Self {
         let (profiles, warning) = ProfileStore::load(&options.config_dir);
         let (settings, settings_warning) = Settings::load(&options.config_dir);
+        let (layouts, layouts_warning) = LayoutStore::load(&options.config_dir);
         let mut notices = Notices::default();
-        for warning in [warning, settings_warning].into_iter().flatten() {
+        for warning in [warning, settings_warning, layouts_warning].into_iter().flatten() {
             notices.warn(warning);
         }
         let recorder = options.record.as_ref().and_then(|path| match Recorder::open(path) {
@@ -114,6 +117,7 @@ impl MqscopeApp {
             active: 0,
             demo: None,
             profiles,
+            layouts,
             notices,
             profile_form: None,
             password_prompt: None,
@@ -229,6 +233,9 @@ impl MqscopeApp {
                 }
             }
         }
+        for session in &mut self.sessions {
+            session.show_alerts(&mut self.notices);
+        }
     }
 
     fn snapshot(&self, now: Instant) -> StatsSnapshot {
@@ -280,6 +287,12 @@ impl MqscopeApp {
         tracing::info!(name = %spec.name, address = %spec.url(), protocol = spec.protocol.label(), "connecting");
         let handle = ConnectionHandle::spawn(spec, &self.runtime, wake);
         let mut model = Model::new(self.settings.history_limits(), DEFAULT_SERIES_POINTS);
+        // The charts this connection had last time (its profile's, or the layouts file's).
+        let name = handle.name();
+        match self.profiles.get(name).filter(|p| !p.charts.is_empty()) {
+            Some(profile) => model.restore_charts(&profile.charts),
+            None => model.restore_charts(self.layouts.get(name).unwrap_or_default()),
+        }
         // `--chart` series open on the first connection.
         for (topic, path) in self.charts.drain(..) {
             model.add_series(&topic, &path);
@@ -291,6 +304,25 @@ impl MqscopeApp {
         }
         self.sessions.push(Session::new(id, handle, model));
         self.active = self.sessions.len() - 1;
+    }
+
+    /// Save the chart layouts of the connection on screen: in its profile when
+    /// it has one, else in the layouts file under its name.
+    fn save_chart_layouts(&mut self) {
+        let Some(session) = self.sessions.get(self.active) else {
+            return;
+        };
+        let name = session.name().to_owned();
+        let layouts = session.model.charts.layouts();
+        let saved = match self.profiles.set_charts(&name, layouts.clone()) {
+            Ok(true) => Ok(()),
+            Ok(false) => self.layouts.set(&name, layouts),
+            Err(e) => Err(std::io::Error::other(e.to_string())),
+        };
+        if let Err(e) = saved {
+            self.notices
+                .warn(format!("The chart layout of {name} could not be saved: {e}"));
+        }
     }
 
     /// Disconnect and remove a tab; the others keep running.
@@ -406,16 +438,18 @@ impl MqscopeApp {
                     self.confirm_clear = Some(ClearRetainedPrompt::new(root, topics));
                 }
             }
-            Action::SavePayload { path, bytes } => match crate::files::write_atomic(&path, &bytes, false) {
+            Action::SaveFile { path, bytes, what } => match crate::files::write_atomic(&path, &bytes, false) {
                 Ok(()) => self.notices.info(format!(
-                    "Saved the payload ({}) to {}.",
+                    "Saved {what} ({}) to {}.",
                     crate::payload::human_size(bytes.len()),
                     path.display()
                 )),
                 Err(e) => self
                     .notices
-                    .warn(format!("Could not save the payload to {}: {e}", path.display())),
+                    .warn(format!("Could not save {what} to {}: {e}", path.display())),
             },
+            Action::Failed(text) => self.notices.warn(text),
+            Action::ChartsChanged => self.save_chart_layouts(),
             Action::OpenSettings => self.settings_window = Some(SettingsWindow::new(self.settings)),
             Action::ApplySettings(settings) => {
                 self.settings = settings;

@@ -3,9 +3,9 @@
 //! subscriptions). Sessions never share messages or panel state, so several
 //! connections can stay open side by side and closing one leaves the others be.
 
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
-use crate::model::Model;
+use crate::model::{Model, SeriesSpec};
 use crate::mqtt::{Command, ConnectionHandle, ConnectionState, Event, PublishProperties};
 use crate::ui::chart::ChartPanel;
 use crate::ui::inspector::InspectorPanel;
@@ -13,7 +13,7 @@ use crate::ui::notices::Notices;
 use crate::ui::publish::PublishPanel;
 use crate::ui::subscriptions::{SubscriptionStatus, SubscriptionsPanel};
 use crate::ui::tree::TreePanel;
-use crate::ui::{Action, style};
+use crate::ui::{Action, ChartEdit, style};
 
 pub struct Session {
     /// Stable for the life of the app, unlike the tab index.
@@ -94,9 +94,24 @@ impl Session {
         match action {
             Action::SelectTopic(node) => self.inspector.select(node),
             Action::Chart { topic, path } => {
-                self.model.add_series(&topic, &path);
+                let chart = self.chart.current().min(self.model.charts.charts().len());
+                self.model.add_source(chart, SeriesSpec::new(&topic, &path));
+                return Some(Action::ChartsChanged);
             }
-            Action::ClearCharts => self.model.series.clear(),
+            Action::EditCharts(edit) => {
+                self.edit_charts(edit);
+                return Some(Action::ChartsChanged);
+            }
+            Action::ExportCsv { chart, path } => {
+                return Some(match crate::ui::chart::chart_csv(&self.model, chart) {
+                    Some((bytes, rows)) => Action::SaveFile {
+                        path,
+                        bytes,
+                        what: format!("{rows} chart points as CSV"),
+                    },
+                    None => Action::Failed("There is no chart to export.".into()),
+                });
+            }
             Action::Publish {
                 topic,
                 payload,
@@ -130,6 +145,69 @@ impl Session {
             other => return Some(other),
         }
         None
+    }
+
+    fn edit_charts(&mut self, edit: ChartEdit) {
+        let charts = &mut self.model.charts;
+        let now = SystemTime::now();
+        match edit {
+            ChartEdit::AddChart => {
+                let name = charts.next_chart_name();
+                if charts.charts().is_empty() {
+                    // The tab on screen before any chart exists is "Chart 1": make it real first.
+                    charts.add_chart(&name);
+                    let name = charts.next_chart_name();
+                    charts.add_chart(&name);
+                } else {
+                    charts.add_chart(&name);
+                }
+            }
+            ChartEdit::RenameChart(chart, name) => charts.rename_chart(chart, &name),
+            ChartEdit::RemoveChart(chart) => charts.remove_chart(chart),
+            ChartEdit::AddSeries { chart, spec } => {
+                self.model.add_source(chart, spec);
+            }
+            ChartEdit::RemoveSeries { chart, source } => charts.remove_source(chart, source),
+            ChartEdit::SetHidden { chart, source, hidden } => charts.set_hidden(chart, source, hidden),
+            ChartEdit::SetThreshold {
+                chart,
+                source,
+                threshold,
+            } => charts.set_threshold(chart, source, threshold, now),
+        }
+    }
+
+    /// Alerts raised or cleared since the last call, as notices; and the
+    /// tree's alert marks (alerting topics and the rows above them).
+    pub fn show_alerts(&mut self, notices: &mut Notices) {
+        let events = self.model.charts.alerts.take_unseen();
+        const SHOWN: usize = 3;
+        for event in events.iter().take(SHOWN) {
+            let text = format!("{}: {}", self.name(), event.headline());
+            if event.raised {
+                notices.warn(text);
+            } else {
+                notices.info(text);
+            }
+        }
+        if events.len() > SHOWN {
+            notices.warn(format!(
+                "{}: {} more alerts raised or cleared: see the alerts log under the chart.",
+                self.name(),
+                events.len() - SHOWN
+            ));
+        }
+        let tree = &self.model.tree;
+        self.tree.alerts.clear();
+        for series in self.model.charts.alerting() {
+            let mut node = tree.get(&series.topic);
+            while let Some(id) = node.filter(|&id| id != crate::model::ROOT) {
+                if !self.tree.alerts.insert(id) {
+                    break;
+                }
+                node = Some(tree.node(id).parent);
+            }
+        }
     }
 
     /// "Clearing retained 3/10" while the broker confirms, then forgets it.

@@ -48,8 +48,8 @@ fn demo_shows_topics_and_the_inspector_shows_a_payload() {
     step_until(&mut harness, "the series to get points", |h| {
         let model = h.state().app.model().unwrap();
         model
-            .series
-            .iter()
+            .charts
+            .all_series()
             .any(|(_, s)| s.topic.ends_with("/temperature") && s.points.len() >= 2)
     });
 }
@@ -380,7 +380,7 @@ fn sparkplug_b_payloads_read_as_metrics() {
     rt.block_on(client.publish("spBv1.0/plant/NDATA/edge1", common::qos(1), false, next))
         .unwrap();
     step_until(&mut harness, "two points for the metric", |h| {
-        h.state().app.model().unwrap().series.iter().any(|(_, s)| {
+        h.state().app.model().unwrap().charts.all_series().any(|(_, s)| {
             s.path == "metric:Boiler/Temperature" && s.points.iter().map(|p| p[1]).collect::<Vec<_>>() == [71.25, 72.5]
         })
     });
@@ -420,8 +420,8 @@ fn a_json_payload_as_a_tree_finds_keys_and_charts_a_leaf() {
             .app
             .model()
             .unwrap()
-            .series
-            .iter()
+            .charts
+            .all_series()
             .any(|(_, s)| s.topic == "iot/temp_sensor_001/temperature" && s.path == "temperature")
     });
 }
@@ -590,8 +590,8 @@ fn a_messagepack_leaf_charts_live() {
             .app
             .model()
             .unwrap()
-            .series
-            .iter()
+            .charts
+            .all_series()
             .any(|(_, s)| s.topic == "lab/mp" && s.points.iter().map(|p| p[1]).collect::<Vec<_>>() == [21.5, 22.25])
     });
 }

@@ -2,23 +2,27 @@
 //! per-topic history and the chart series. The UI thread owns it and panels
 //! read it through `&Model`. No egui and no tokio in here.
 
+mod alerts;
+mod charts;
 mod history;
 mod message;
 mod series;
 mod topic_tree;
 
+pub use alerts::{AlertEvent, AlertLog, AlertState, DEFAULT_HYSTERESIS, Threshold, number};
+pub use charts::{Chart, ChartLayout, Charts, SeriesSpec, Source, alert_word};
 pub use history::{DEFAULT_BYTE_BUDGET, DEFAULT_PER_TOPIC, History, HistoryLimits, StoredMessage};
 pub use message::{MessageProperties, ReceivedMessage};
-pub use series::{DEFAULT_SERIES_POINTS, Series, SeriesId, SeriesSet, decimate, unix_seconds};
+pub use series::{DEFAULT_SERIES_POINTS, Series, SeriesId, Stats, decimate, unix_seconds};
 pub use topic_tree::{NodeId, ROOT, TopicNode, TopicTree, natural_cmp};
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 #[derive(Debug)]
 pub struct Model {
     pub tree: TopicTree,
     pub history: History,
-    pub series: SeriesSet,
+    pub charts: Charts,
     /// Messages applied to this model since it was created.
     applied: u64,
     rate: RateMeter,
@@ -35,7 +39,7 @@ impl Model {
         Self {
             tree: TopicTree::new(),
             history: History::new(limits),
-            series: SeriesSet::new(series_points),
+            charts: Charts::new(series_points),
             applied: 0,
             rate: RateMeter::default(),
         }
@@ -46,8 +50,12 @@ impl Model {
         let n = batch.len() as u64;
         for m in batch {
             let node = self.tree.record(&m.topic, m.retain, m.payload.is_empty());
-            if !self.series.is_empty() {
-                self.series.feed(&m.topic, &m.payload, m.received_at);
+            if self.charts.is_feeding() {
+                if self.tree.node(node).own_messages == 1 {
+                    // First message on this topic: wildcard series may start for it.
+                    self.charts.topic_appeared(&m.topic);
+                }
+                self.charts.feed(&m.topic, &m.payload, m.received_at);
             }
             self.history.push(node, m);
         }
@@ -69,16 +77,51 @@ impl Model {
         self.rate.per_second(now)
     }
 
-    /// Start a chart series for (topic, path), back-filled from history.
-    pub fn add_series(&mut self, topic: &str, path: &str) -> SeriesId {
-        let history = self
-            .tree
-            .get(topic)
-            .map(|node| self.history.messages(node))
-            .into_iter()
-            .flatten()
-            .map(|m| (&m.payload[..], m.received_at()));
-        self.series.add(topic, path, history)
+    /// Start a chart series for (topic, path) on the first chart, back-filled from history.
+    pub fn add_series(&mut self, topic: &str, path: &str) -> usize {
+        self.add_source(0, SeriesSpec::new(topic, path))
+    }
+
+    /// Add a source to a chart: one series per topic seen so far that
+    /// matches, each back-filled from its history; topics that appear later
+    /// join as they do. Returns the source's index in the chart.
+    pub fn add_source(&mut self, chart: usize, spec: SeriesSpec) -> usize {
+        let tree = &self.tree;
+        let history = &self.history;
+        let topics: Vec<(String, crate::model::NodeId)> = if spec.is_wildcard() {
+            // Once per new source: walking the topics is fine here.
+            tree.ids()
+                .filter(|&id| tree.node(id).own_messages > 0)
+                .map(|id| (tree.topic(id), id))
+                .filter(|(topic, _)| crate::topic::filter_matches(&spec.filter, topic))
+                .collect()
+        } else {
+            tree.get(&spec.filter)
+                .map(|id| (spec.filter.clone(), id))
+                .into_iter()
+                .collect()
+        };
+        let with_history = topics.iter().map(|(topic, node)| {
+            (
+                topic.as_str(),
+                history
+                    .messages(*node)
+                    .iter()
+                    .map(|m| (&m.payload[..], m.received_at())),
+            )
+        });
+        self.charts.add_source(chart, spec, with_history, SystemTime::now())
+    }
+
+    /// Restore saved chart layouts (on connect), back-filled from what is stored.
+    pub fn restore_charts(&mut self, layouts: &[ChartLayout]) {
+        for layout in layouts {
+            let chart = self.charts.add_chart(&layout.name);
+            for spec in &layout.series {
+                let source = self.add_source(chart, spec.clone());
+                self.charts.set_hidden(chart, source, spec.hidden);
+            }
+        }
     }
 }
 
@@ -154,12 +197,56 @@ mod tests {
         assert_eq!(model.tree.topic_count(), 2);
         let node = model.tree.get("iot/s1/temperature").unwrap();
         assert_eq!(model.history.messages(node).len(), 2);
-        let points: Vec<f64> = model.series.get(series).unwrap().points.iter().map(|p| p[1]).collect();
+        let id = model.charts.charts()[0].sources[series].series[0];
+        let points: Vec<f64> = model.charts.series(id).unwrap().points.iter().map(|p| p[1]).collect();
         assert_eq!(points, [21.0, 22.5], "back-filled, then live");
         let status = model.tree.get("devices/gw/status").unwrap();
         assert!(model.tree.node(status).retained);
         assert!(model.history.latest(status).unwrap().retain);
         assert!(!model.history.latest(status).unwrap().dup);
+    }
+
+    #[test]
+    fn wildcard_series_join_as_topics_arrive_and_raise_alerts() {
+        let mut model = Model::default();
+        let now = Instant::now();
+        model.apply(vec![msg("iot/s1/temperature", br#"{"temperature":21.0}"#, false)], now);
+        let mut spec = SeriesSpec::new("iot/+/temperature", "temperature");
+        spec.threshold = Threshold::above(28.0);
+        model.add_source(0, spec);
+        model.apply(
+            vec![
+                msg("iot/s2/temperature", br#"{"temperature":29.5}"#, false),
+                msg("iot/s2/humidity", br#"{"humidity":40}"#, false),
+                msg("iot/s1/temperature", br#"{"temperature":22.0}"#, false),
+            ],
+            now,
+        );
+        let topics: Vec<(&str, Vec<f64>)> = model
+            .charts
+            .all_series()
+            .map(|(_, s)| (s.topic.as_str(), s.points.iter().map(|p| p[1]).collect()))
+            .collect();
+        assert_eq!(
+            topics,
+            [
+                ("iot/s1/temperature", vec![21.0, 22.0]),
+                ("iot/s2/temperature", vec![29.5])
+            ]
+        );
+        let alerting: Vec<&str> = model.charts.alerting().map(|s| s.topic.as_str()).collect();
+        assert_eq!(alerting, ["iot/s2/temperature"]);
+        // Restored from its layout in a new model, the chart back-fills.
+        let layouts = model.charts.layouts();
+        let mut again = Model::default();
+        again.apply(vec![msg("iot/s9/temperature", br#"{"temperature":30}"#, true)], now);
+        again.restore_charts(&layouts);
+        assert_eq!(again.charts.charts()[0].sources[0].series.len(), 1);
+        assert_eq!(
+            again.charts.alerting().count(),
+            1,
+            "the rule judges the latest value at once"
+        );
     }
 
     #[test]

@@ -1,11 +1,12 @@
-//! Numeric time series for charts: one per (topic, value path), each a bounded
-//! ring of (time, value) points fed as messages arrive and back-filled from
-//! history when created. Values that are missing or not numeric are counted,
-//! never plotted as zero.
+//! One numeric time series for charts: a (topic, value path), a bounded ring
+//! of (time, value) points fed as messages arrive, and the state of its
+//! threshold rule. Values that are missing or not numeric are counted, never
+//! plotted as zero. Min/max decimation per pixel column keeps drawing cheap.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use super::alerts::{AlertEvent, AlertState, Threshold};
 use crate::payload::extract_number;
 
 /// Default number of points kept per series.
@@ -16,16 +17,33 @@ pub type SeriesId = usize;
 #[derive(Debug, Clone)]
 pub struct Series {
     pub topic: String,
-    /// JSON path of the value, empty for a payload that is itself a number.
+    /// Path of the value in the payload, empty for a payload that is itself a number.
     pub path: String,
     /// (unix seconds, value), oldest first.
     pub points: VecDeque<[f64; 2]>,
     /// Messages on the topic whose value was missing or not numeric.
     pub skipped: u64,
+    /// Index into the series palette, fixed for the life of the series.
+    pub color: usize,
+    pub threshold: Threshold,
+    pub alert: AlertState,
     capacity: usize,
 }
 
 impl Series {
+    pub fn new(topic: &str, path: &str, capacity: usize, color: usize) -> Self {
+        Self {
+            topic: topic.to_owned(),
+            path: path.to_owned(),
+            points: VecDeque::new(),
+            skipped: 0,
+            color,
+            threshold: Threshold::default(),
+            alert: AlertState::Normal,
+            capacity: capacity.max(2),
+        }
+    }
+
     /// What the legend calls this series.
     pub fn label(&self) -> String {
         if self.path.is_empty() {
@@ -39,15 +57,69 @@ impl Series {
         self.points.back().map(|p| p[1])
     }
 
-    fn feed(&mut self, payload: &[u8], at: SystemTime) {
+    /// Take one message; returns the alert raised or cleared by its value.
+    pub fn feed(&mut self, payload: &[u8], at: SystemTime) -> Option<AlertEvent> {
         match extract_number(payload, &self.path) {
             Some(value) => {
-                if self.points.len() == self.capacity {
+                if self.points.len() >= self.capacity {
                     self.points.pop_front();
                 }
                 self.points.push_back([unix_seconds(at), value]);
+                self.check(value, at)
             }
-            None => self.skipped += 1,
+            None => {
+                self.skipped += 1;
+                None
+            }
+        }
+    }
+
+    /// A new rule: judged at once against the last value.
+    pub fn set_threshold(&mut self, threshold: Threshold, now: SystemTime) -> Option<AlertEvent> {
+        let old = std::mem::replace(&mut self.threshold, threshold);
+        let was = self.alert;
+        self.alert = AlertState::Normal;
+        let event = self.last().and_then(|v| self.check(v, now));
+        if event.is_none() && was != AlertState::Normal && self.alert == AlertState::Normal {
+            // The rule that raised the alert is gone or moved: say it cleared.
+            return Some(self.event(self.last().unwrap_or(f64::NAN), now, &old, false));
+        }
+        // Still alerting under the new rule after alerting under the old: no news.
+        if was != AlertState::Normal && self.alert == was {
+            return None;
+        }
+        event
+    }
+
+    fn check(&mut self, value: f64, at: SystemTime) -> Option<AlertEvent> {
+        if !self.threshold.is_set() {
+            return None;
+        }
+        let before = self.alert;
+        self.alert = self.threshold.next_state(before, value);
+        if self.alert == before {
+            return None;
+        }
+        let rule = self.threshold;
+        Some(self.event(value, at, &rule, self.alert != AlertState::Normal))
+    }
+
+    fn event(&self, value: f64, at: SystemTime, rule: &Threshold, raised: bool) -> AlertEvent {
+        AlertEvent {
+            at,
+            topic: self.topic.clone(),
+            path: self.path.clone(),
+            value,
+            rule: rule.describe(),
+            raised,
+        }
+    }
+
+    /// Keep at most `capacity` points from now on (the oldest go first).
+    pub fn set_capacity(&mut self, capacity: usize) {
+        self.capacity = capacity.max(2);
+        while self.points.len() > self.capacity {
+            self.points.pop_front();
         }
     }
 }
@@ -56,85 +128,32 @@ pub fn unix_seconds(at: SystemTime) -> f64 {
     at.duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())
 }
 
-#[derive(Debug, Default)]
-pub struct SeriesSet {
-    series: Vec<Series>,
-    by_topic: HashMap<String, Vec<SeriesId>>,
-    capacity: usize,
+/// Lowest, highest, mean and last of the values seen, for the series table.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Stats {
+    pub count: u64,
+    pub min: f64,
+    pub max: f64,
+    sum: f64,
+    pub last: f64,
 }
 
-impl SeriesSet {
-    pub fn new(capacity: usize) -> Self {
-        Self {
-            capacity: capacity.max(2),
-            ..Self::default()
+impl Stats {
+    pub fn add(&mut self, value: f64) {
+        if self.count == 0 {
+            self.min = value;
+            self.max = value;
+        } else {
+            self.min = self.min.min(value);
+            self.max = self.max.max(value);
         }
+        self.sum += value;
+        self.last = value;
+        self.count += 1;
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = (SeriesId, &Series)> {
-        self.series.iter().enumerate()
-    }
-
-    pub fn get(&self, id: SeriesId) -> Option<&Series> {
-        self.series.get(id)
-    }
-
-    pub fn len(&self) -> usize {
-        self.series.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.series.is_empty()
-    }
-
-    pub fn find(&self, topic: &str, path: &str) -> Option<SeriesId> {
-        self.by_topic
-            .get(topic)?
-            .iter()
-            .copied()
-            .find(|&id| self.series[id].path == path)
-    }
-
-    /// Add a series (or return the existing one), back-filled from `history`
-    /// (oldest first).
-    pub fn add<'a>(
-        &mut self,
-        topic: &str,
-        path: &str,
-        history: impl IntoIterator<Item = (&'a [u8], SystemTime)>,
-    ) -> SeriesId {
-        if let Some(id) = self.find(topic, path) {
-            return id;
-        }
-        let mut series = Series {
-            topic: topic.to_owned(),
-            path: path.to_owned(),
-            points: VecDeque::new(),
-            skipped: 0,
-            capacity: self.capacity,
-        };
-        for (payload, at) in history {
-            series.feed(payload, at);
-        }
-        let id = self.series.len();
-        self.series.push(series);
-        self.by_topic.entry(topic.to_owned()).or_default().push(id);
-        id
-    }
-
-    /// Drop every series (the chart's "clear").
-    pub fn clear(&mut self) {
-        self.series.clear();
-        self.by_topic.clear();
-    }
-
-    /// Feed one message to the series of its topic, if any.
-    pub fn feed(&mut self, topic: &str, payload: &[u8], at: SystemTime) {
-        if let Some(ids) = self.by_topic.get(topic) {
-            for &id in ids {
-                self.series[id].feed(payload, at);
-            }
-        }
+    pub fn mean(&self) -> Option<f64> {
+        (self.count > 0).then(|| self.sum / self.count as f64)
     }
 }
 
@@ -149,14 +168,11 @@ mod tests {
 
     #[test]
     fn appends_values_and_skips_non_numbers() {
-        let mut set = SeriesSet::new(100);
-        let id = set.add("iot/s1/temperature", "temperature", []);
-        set.feed("iot/s1/temperature", br#"{"temperature": 21.5}"#, t(10));
-        set.feed("iot/s1/temperature", br#"{"temperature": "n/a"}"#, t(11));
-        set.feed("iot/s1/temperature", b"garbage", t(12));
-        set.feed("iot/other", br#"{"temperature": 99}"#, t(13));
-        set.feed("iot/s1/temperature", br#"{"temperature": 22}"#, t(14));
-        let s = set.get(id).unwrap();
+        let mut s = Series::new("iot/s1/temperature", "temperature", 100, 0);
+        s.feed(br#"{"temperature": 21.5}"#, t(10));
+        s.feed(br#"{"temperature": "n/a"}"#, t(11));
+        s.feed(b"garbage", t(12));
+        s.feed(br#"{"temperature": 22}"#, t(14));
         assert_eq!(
             s.points.iter().copied().collect::<Vec<_>>(),
             [[10.0, 21.5], [14.0, 22.0]]
@@ -166,31 +182,48 @@ mod tests {
     }
 
     #[test]
-    fn backfills_from_history_and_is_bounded() {
-        let mut set = SeriesSet::new(3);
-        let history: Vec<(Vec<u8>, SystemTime)> = (0..5).map(|i| (format!("{i}").into_bytes(), t(i))).collect();
-        let id = set.add("a", "", history.iter().map(|(p, at)| (p.as_slice(), *at)));
-        assert_eq!(
-            set.get(id).unwrap().points.iter().map(|p| p[1]).collect::<Vec<_>>(),
-            [2.0, 3.0, 4.0]
-        );
-        set.feed("a", b"5", t(5));
-        assert_eq!(
-            set.get(id).unwrap().points.iter().map(|p| p[1]).collect::<Vec<_>>(),
-            [3.0, 4.0, 5.0]
-        );
-        assert_eq!(set.add("a", "", []), id, "adding twice returns the same series");
-        assert_eq!(set.len(), 1);
+    fn is_a_bounded_ring() {
+        let mut s = Series::new("a", "", 3, 0);
+        for i in 0..6 {
+            s.feed(format!("{i}").as_bytes(), t(i));
+        }
+        assert_eq!(s.points.iter().map(|p| p[1]).collect::<Vec<_>>(), [3.0, 4.0, 5.0]);
+        s.set_capacity(2);
+        assert_eq!(s.points.iter().map(|p| p[1]).collect::<Vec<_>>(), [4.0, 5.0]);
     }
 
     #[test]
-    fn several_paths_on_one_topic() {
-        let mut set = SeriesSet::new(10);
-        let a = set.add("t", "a", []);
-        let b = set.add("t", "b", []);
-        set.feed("t", br#"{"a": 1, "b": 2}"#, t(1));
-        assert_eq!(set.get(a).unwrap().last(), Some(1.0));
-        assert_eq!(set.get(b).unwrap().last(), Some(2.0));
+    fn threshold_raises_once_and_clears_past_the_hysteresis() {
+        let mut s = Series::new("iot/s1/temperature", "", 100, 0);
+        s.set_threshold(Threshold::above(28.0), t(0));
+        let events: Vec<(f64, bool)> = ["27", "28.4", "27.8", "28.9", "27.4", "27.9"]
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| s.feed(v.as_bytes(), t(i as u64)))
+            .map(|e| (e.value, e.raised))
+            .collect();
+        assert_eq!(events, [(28.4, true), (27.4, false)]);
+        // A rule set while the value is already above raises at once…
+        s.feed(b"30", t(9));
+        assert_eq!(s.alert, AlertState::Above);
+        let moved = s.set_threshold(Threshold::above(29.0), t(10));
+        assert!(moved.is_none(), "still above the moved line: no news");
+        // …and removing the rule clears the alert.
+        let cleared = s.set_threshold(Threshold::default(), t(11)).unwrap();
+        assert!(!cleared.raised);
+        assert_eq!(cleared.rule, "> 29");
+        assert_eq!(s.alert, AlertState::Normal);
+    }
+
+    #[test]
+    fn stats() {
+        let mut stats = Stats::default();
+        assert_eq!(stats.mean(), None);
+        for v in [3.0, -1.0, 4.0] {
+            stats.add(v);
+        }
+        assert_eq!((stats.min, stats.max, stats.last, stats.count), (-1.0, 4.0, 4.0, 3));
+        assert_eq!(stats.mean(), Some(2.0));
     }
 }
 

@@ -7,18 +7,18 @@
 mod link;
 mod options;
 mod tls;
-mod topic;
+
 mod worker;
 
 /// MQTT 5 properties to send with a publish (ignored on MQTT 3.1.1).
 pub use crate::model::MessageProperties as PublishProperties;
+pub use crate::topic::{MAX_TOPIC_BYTES, filter_matches, validate_filter, validate_topic};
 pub use link::disconnect_words;
 pub use options::{
     ConnectionSpec, DEFAULT_KEEPALIVE_S, DEFAULT_MAX_INFLIGHT, DEFAULT_MAX_PACKET_BYTES, DEFAULT_PORT,
     DEFAULT_TLS_PORT, LastWill, ProtocolVersion, Subscription, TlsSettings, Transport, generated_client_id,
     parse_broker_url,
 };
-pub use topic::{MAX_TOPIC_BYTES, filter_matches, validate_filter, validate_topic};
 pub use worker::{ReconnectBackoff, describe_connection_error};
 
 use std::collections::VecDeque;

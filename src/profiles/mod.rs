@@ -9,17 +9,21 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::ChartLayout;
 use crate::mqtt::{
     ConnectionSpec, DEFAULT_KEEPALIVE_S, DEFAULT_MAX_INFLIGHT, DEFAULT_MAX_PACKET_BYTES, DEFAULT_PORT, LastWill,
     ProtocolVersion, Subscription, TlsSettings, Transport,
 };
 use crate::secret::Secret;
 
+mod layouts;
+pub use layouts::{LAYOUTS_FILE, LayoutStore};
+
 pub const CONFIG_DIR_ENV: &str = "MQSCOPE_CONFIG_DIR";
 pub const PROFILES_FILE: &str = "profiles.json";
 const SCHEMA_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Profile {
     pub name: String,
@@ -46,6 +50,9 @@ pub struct Profile {
     pub will: Option<LastWill>,
     pub max_inflight: u16,
     pub max_packet_bytes: usize,
+    /// Chart tabs, their series and threshold rules, restored at each connect.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub charts: Vec<ChartLayout>,
 }
 
 impl Default for Profile {
@@ -69,6 +76,7 @@ impl Default for Profile {
             will: None,
             max_inflight: DEFAULT_MAX_INFLIGHT,
             max_packet_bytes: DEFAULT_MAX_PACKET_BYTES,
+            charts: Vec::new(),
         }
     }
 }
@@ -236,6 +244,19 @@ impl ProfileStore {
             None => self.profiles.push(profile),
         }
         self.save()
+    }
+
+    /// Save the chart layouts of the profile called `name`. `Ok(false)` when
+    /// there is no such profile.
+    pub fn set_charts(&mut self, name: &str, charts: Vec<ChartLayout>) -> Result<bool, ProfilesError> {
+        let Some(profile) = self.profiles.iter_mut().find(|p| p.name == name) else {
+            return Ok(false);
+        };
+        if profile.charts == charts {
+            return Ok(true);
+        }
+        profile.charts = charts;
+        self.save().map(|()| true)
     }
 
     pub fn delete(&mut self, name: &str) -> Result<(), ProfilesError> {

@@ -1,12 +1,16 @@
-//! The live chart: every series on one time axis with local clock labels,
-//! a legend, and a window that follows the newest data.
+//! The live charts: tabs of charts, each with its series on one time axis
+//! (local clock labels), a table of the series (colour, show/hide, min / max /
+//! mean / last in view, threshold rule, remove), the alerts log, and a window
+//! that follows the newest data until the user pauses, drags or zooms.
 
+use std::path::PathBuf;
 use std::time::SystemTime;
 
-use egui_plot::{HoverPosition, Legend, Line, Plot, PlotPoints};
+use egui::RichText;
+use egui_plot::{HLine, HoverPosition, Legend, Line, LineStyle, Plot, PlotPoints};
 
-use super::{Action, style};
-use crate::model::{Model, unix_seconds};
+use super::{Action, ChartEdit, style};
+use crate::model::{AlertState, Chart, Model, SeriesSpec, Stats, Threshold, alert_word, number, unix_seconds};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TimeWindow {
@@ -36,54 +40,550 @@ impl TimeWindow {
     }
 }
 
+/// The add-series row: a topic or filter and a value path.
+#[derive(Debug, Default)]
+struct AddForm {
+    filter: String,
+    path: String,
+    error: Option<String>,
+}
+
+/// The threshold row of one source.
+#[derive(Debug)]
+struct RuleForm {
+    chart: usize,
+    source: usize,
+    label: String,
+    above: String,
+    below: String,
+    hysteresis: String,
+    error: Option<String>,
+}
+
+impl RuleForm {
+    fn new(chart: usize, source: usize, spec: &SeriesSpec) -> Self {
+        let t = spec.threshold;
+        Self {
+            chart,
+            source,
+            label: spec.label(),
+            above: t.above.map(number).unwrap_or_default(),
+            below: t.below.map(number).unwrap_or_default(),
+            hysteresis: number(t.hysteresis),
+            error: None,
+        }
+    }
+
+    /// The rule as typed, or what is wrong with it.
+    fn parse(&self) -> Result<Threshold, String> {
+        let field = |text: &str, name: &str| -> Result<Option<f64>, String> {
+            let text = text.trim();
+            if text.is_empty() {
+                return Ok(None);
+            }
+            text.replace(',', ".")
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .map(Some)
+                .ok_or_else(|| format!("'{text}' is not a number ({name})."))
+        };
+        let above = field(&self.above, "above")?;
+        let below = field(&self.below, "below")?;
+        let hysteresis = field(&self.hysteresis, "hysteresis")?.unwrap_or(0.0);
+        if hysteresis < 0.0 {
+            return Err("The hysteresis cannot be negative.".into());
+        }
+        if above.is_none() && below.is_none() {
+            return Err("Enter a value to alert above, below, or both.".into());
+        }
+        if let (Some(a), Some(b)) = (above, below)
+            && b >= a
+        {
+            return Err(format!(
+                "'below' ({}) must be lower than 'above' ({}).",
+                number(b),
+                number(a)
+            ));
+        }
+        Ok(Threshold {
+            above,
+            below,
+            hysteresis,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ExportKind {
+    Csv,
+    Png,
+}
+
 #[derive(Debug)]
 pub struct ChartPanel {
     window: TimeWindow,
+    /// The chart tab on screen.
+    current: usize,
+    /// Following the newest data; false when paused (the view stays put).
+    follow: bool,
+    /// The x range on screen in the last frame.
+    view: Option<(f64, f64)>,
+    add: Option<AddForm>,
+    rule: Option<RuleForm>,
+    rename: Option<(usize, String)>,
+    export: Option<(ExportKind, String)>,
+    /// A PNG asked for: the screenshot is on its way to this path.
+    png_pending: Option<PathBuf>,
+    /// Filled by the screenshot callback.
+    screenshot: std::sync::Arc<std::sync::Mutex<Option<std::sync::Arc<egui::ColorImage>>>>,
+    /// Where the plot was drawn, in points, for cropping the PNG.
+    plot_rect: Option<egui::Rect>,
+    show_alerts: bool,
 }
 
 impl Default for ChartPanel {
     fn default() -> Self {
-        Self {
-            window: TimeWindow::TenMinutes,
-        }
+        Self::with_window(TimeWindow::TenMinutes)
     }
+}
+
+/// A series as drawn this frame.
+struct Drawn {
+    label: String,
+    color: egui::Color32,
+    points: Vec<[f64; 2]>,
+    stats: Stats,
+    last: Option<f64>,
+    skipped: u64,
+    alert: AlertState,
 }
 
 impl ChartPanel {
     /// A chart showing this time window.
     pub fn with_window(window: TimeWindow) -> Self {
-        Self { window }
+        Self {
+            window,
+            current: 0,
+            follow: true,
+            view: None,
+            add: None,
+            rule: None,
+            rename: None,
+            export: None,
+            png_pending: None,
+            screenshot: Default::default(),
+            plot_rect: None,
+            show_alerts: false,
+        }
+    }
+
+    /// The chart tab on screen (new series from the inspector go there).
+    pub fn current(&self) -> usize {
+        self.current
+    }
+
+    pub fn is_following(&self) -> bool {
+        self.follow
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui, model: &Model) -> Option<Action> {
         let mut action = None;
+        let charts = model.charts.charts();
+        self.current = self.current.min(charts.len().saturating_sub(1));
+        if let Some(a) = self.take_screenshot(ui) {
+            action = Some(a);
+        }
+        self.toolbar_ui(ui, model, &mut action);
+        self.forms_ui(ui, &mut action);
+        let now = unix_seconds(SystemTime::now());
+        let Some(chart) = charts.get(self.current).filter(|c| !c.sources.is_empty()) else {
+            if self.show_alerts {
+                alerts_ui(ui, model);
+            } else {
+                ui.weak(
+                    "Press a 📈 Chart button in the inspector on a numeric value, or ➕ Add series \
+                     with a topic or a filter like iot/+/temperature, to plot it live.",
+                );
+            }
+            ui.allocate_space(ui.available_size());
+            return action;
+        };
+        let (x_min, x_max) = self.x_range(model, chart, now);
+        // One pixel column per screen pixel of the plot.
+        let table_width = style::CHART_TABLE_WIDTH.min(ui.available_width() * 0.45);
+        let columns = ((ui.available_width() - table_width) * ui.ctx().pixels_per_point()).max(1.0) as usize;
+        let drawn = prepare(model, chart, x_min, x_max, columns);
+        let height = ui.available_height();
+        ui.horizontal_top(|ui| {
+            ui.allocate_ui(egui::vec2(table_width, height), |ui| {
+                ui.set_min_size(egui::vec2(table_width, height));
+                egui::ScrollArea::both().id_salt("chart_table").show(ui, |ui| {
+                    if self.show_alerts {
+                        alerts_ui(ui, model);
+                    } else if let Some(a) = self.table_ui(ui, chart, &drawn) {
+                        action = Some(a);
+                    }
+                });
+            });
+            ui.separator();
+            self.plot_ui(ui, chart, &drawn, (x_min, x_max), now);
+        });
+        action
+    }
+
+    fn toolbar_ui(&mut self, ui: &mut egui::Ui, model: &Model, action: &mut Option<Action>) {
+        let charts = model.charts.charts();
         ui.horizontal(|ui| {
-            ui.strong("Chart");
+            let names: Vec<String> = if charts.is_empty() {
+                vec![model.charts.next_chart_name()]
+            } else {
+                charts.iter().map(|c| c.name.clone()).collect()
+            };
+            for (i, name) in names.iter().enumerate() {
+                let tab = ui.selectable_label(i == self.current, RichText::new(name).strong());
+                if tab.clicked() {
+                    self.current = i;
+                    self.rule = None;
+                }
+                if i < charts.len() {
+                    tab.context_menu(|ui| {
+                        if ui.button("Rename…").clicked() {
+                            self.rename = Some((i, name.clone()));
+                            ui.close();
+                        }
+                        if ui.button("Remove chart").clicked() {
+                            *action = Some(Action::EditCharts(ChartEdit::RemoveChart(i)));
+                            ui.close();
+                        }
+                    });
+                }
+            }
+            if ui.small_button("➕ Chart").on_hover_text("Add a chart tab").clicked() {
+                *action = Some(Action::EditCharts(ChartEdit::AddChart));
+                self.current = charts.len().max(1);
+            }
+            ui.separator();
             for w in [
                 TimeWindow::OneMinute,
                 TimeWindow::TenMinutes,
                 TimeWindow::OneHour,
                 TimeWindow::All,
             ] {
-                ui.selectable_value(&mut self.window, w, w.label());
+                if ui.selectable_value(&mut self.window, w, w.label()).clicked() {
+                    self.follow = true;
+                }
             }
-            if !model.series.is_empty() && ui.small_button("Clear chart").clicked() {
-                action = Some(Action::ClearCharts);
+            let (icon, tip) = if self.follow {
+                (
+                    "⏸ Pause",
+                    "Stop following the newest data (dragging or zooming the chart also pauses)",
+                )
+            } else {
+                ("▶ Follow live", "Show the newest data again")
+            };
+            if ui.button(icon).on_hover_text(tip).clicked() {
+                self.follow = !self.follow;
+            }
+            ui.separator();
+            if ui.button("➕ Add series").clicked() {
+                self.add = Some(AddForm::default());
+            }
+            ui.menu_button("Export", |ui| {
+                let stem = charts.get(self.current).map_or("chart", |c| c.name.as_str()).to_owned();
+                if ui.button("Series as CSV…").clicked() {
+                    self.export = Some((ExportKind::Csv, default_export_path(&stem, "csv")));
+                    ui.close();
+                }
+                if ui.button("Chart as PNG…").clicked() {
+                    self.export = Some((ExportKind::Png, default_export_path(&stem, "png")));
+                    ui.close();
+                }
+            });
+            let active = model.charts.alerting().count();
+            let alerts = if active > 0 {
+                RichText::new(format!("⚠ Alerts ({active})")).color(style::ERROR)
+            } else {
+                RichText::new(format!("Alerts log ({})", model.charts.alerts.entries().len()))
+            };
+            if ui.selectable_label(self.show_alerts, alerts).clicked() {
+                self.show_alerts = !self.show_alerts;
             }
         });
-        if model.series.is_empty() {
-            ui.weak(
-                "Select a topic with a numeric value and press a 📈 Chart button in the inspector to plot it live.",
-            );
-            // Hold the panel's height: a panel remembers the size of its content.
-            ui.allocate_space(ui.available_size());
-            return action;
+    }
+
+    fn forms_ui(&mut self, ui: &mut egui::Ui, action: &mut Option<Action>) {
+        if let Some(form) = &mut self.add {
+            let mut close = false;
+            ui.horizontal(|ui| {
+                let label = ui.label("Topic or filter");
+                let topic = ui
+                    .add(
+                        egui::TextEdit::singleline(&mut form.filter)
+                            .hint_text("iot/+/temperature")
+                            .desired_width(220.0),
+                    )
+                    .labelled_by(label.id);
+                let label = ui.label("Value path");
+                let path = ui
+                    .add(
+                        egui::TextEdit::singleline(&mut form.path)
+                            .hint_text("temperature (empty: the payload)")
+                            .desired_width(200.0),
+                    )
+                    .labelled_by(label.id);
+                let enter = (topic.lost_focus() || path.lost_focus()) && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                if ui.button("Add").clicked() || enter {
+                    let filter = form.filter.trim();
+                    match crate::topic::validate_filter(filter) {
+                        Ok(()) => {
+                            *action = Some(Action::EditCharts(ChartEdit::AddSeries {
+                                chart: self.current,
+                                spec: SeriesSpec::new(filter, form.path.trim()),
+                            }));
+                            close = true;
+                        }
+                        Err(e) => form.error = Some(e),
+                    }
+                }
+                if ui.button("Cancel").clicked() || ui.input(|i| i.key_pressed(egui::Key::Escape)) {
+                    close = true;
+                }
+            });
+            if let Some(e) = &form.error {
+                ui.colored_label(style::ERROR, e);
+            }
+            if close {
+                self.add = None;
+                self.follow = true;
+            }
         }
-        let now = unix_seconds(SystemTime::now());
-        let from = self.window.seconds().map(|w| now - w);
-        // One pixel column per screen pixel of the plot (a few are the axis).
-        let columns = (ui.available_width() * ui.ctx().pixels_per_point()).max(1.0) as usize;
-        Plot::new("live_chart")
+        if let Some(form) = &mut self.rule {
+            let mut close = false;
+            ui.horizontal(|ui| {
+                ui.label(format!("Alert on {} when above", form.label));
+                for (text, name, hint) in [
+                    (&mut form.above, "above", "28"),
+                    (&mut form.below, "below", ""),
+                    (&mut form.hysteresis, "hysteresis", "0.5"),
+                ] {
+                    if name != "above" {
+                        ui.label(name);
+                    }
+                    let field = egui::TextEdit::singleline(text).hint_text(hint).desired_width(60.0);
+                    ui.add(field).widget_info(|| {
+                        egui::WidgetInfo::labeled(egui::Role::TextInput, true, format!("Alert {name}"))
+                    });
+                }
+                if ui.button("Set rule").clicked() {
+                    match form.parse() {
+                        Ok(threshold) => {
+                            *action = Some(Action::EditCharts(ChartEdit::SetThreshold {
+                                chart: form.chart,
+                                source: form.source,
+                                threshold,
+                            }));
+                            close = true;
+                        }
+                        Err(e) => form.error = Some(e),
+                    }
+                }
+                if ui.button("Remove rule").clicked() {
+                    *action = Some(Action::EditCharts(ChartEdit::SetThreshold {
+                        chart: form.chart,
+                        source: form.source,
+                        threshold: Threshold::default(),
+                    }));
+                    close = true;
+                }
+                if ui.button("Cancel").clicked() {
+                    close = true;
+                }
+            });
+            if let Some(e) = &form.error {
+                ui.colored_label(style::ERROR, e);
+            }
+            if close {
+                self.rule = None;
+            }
+        }
+        if let Some((chart, name)) = &mut self.rename {
+            let mut close = false;
+            ui.horizontal(|ui| {
+                let label = ui.label("Chart name");
+                ui.add(egui::TextEdit::singleline(name).desired_width(160.0))
+                    .labelled_by(label.id);
+                if ui.button("Rename").clicked() && !name.trim().is_empty() {
+                    *action = Some(Action::EditCharts(ChartEdit::RenameChart(
+                        *chart,
+                        name.trim().to_owned(),
+                    )));
+                    close = true;
+                }
+                if ui.button("Cancel").clicked() {
+                    close = true;
+                }
+            });
+            if close {
+                self.rename = None;
+            }
+        }
+        if let Some((kind, path)) = &mut self.export {
+            let mut close = false;
+            ui.horizontal(|ui| {
+                let label = ui.label(match kind {
+                    ExportKind::Csv => "Save the series as CSV to",
+                    ExportKind::Png => "Save the chart as PNG to",
+                });
+                ui.add(egui::TextEdit::singleline(path).desired_width(320.0))
+                    .labelled_by(label.id);
+                if ui.button("Save").clicked() && !path.trim().is_empty() {
+                    let path = PathBuf::from(path.trim());
+                    match kind {
+                        ExportKind::Csv => {
+                            *action = Some(Action::ExportCsv {
+                                chart: self.current,
+                                path,
+                            })
+                        }
+                        ExportKind::Png => {
+                            self.png_pending = Some(path);
+                            let slot = self.screenshot.clone();
+                            let ctx = ui.ctx().clone();
+                            ui.ctx().request_screenshot(move |image| {
+                                if let Ok(mut slot) = slot.lock() {
+                                    *slot = Some(image);
+                                }
+                                ctx.request_repaint();
+                            });
+                        }
+                    }
+                    close = true;
+                }
+                if ui.button("Cancel").clicked() {
+                    close = true;
+                }
+            });
+            if close {
+                self.export = None;
+            }
+        }
+    }
+
+    /// The x range to show: the window up to now when following, else where the user left it.
+    fn x_range(&self, model: &Model, chart: &Chart, now: f64) -> (f64, f64) {
+        if !self.follow
+            && let Some(view) = self.view
+        {
+            return view;
+        }
+        match self.window.seconds() {
+            Some(w) => (now - w, now),
+            None => {
+                let first = chart
+                    .sources
+                    .iter()
+                    .flat_map(|s| s.series.iter())
+                    .filter_map(|&id| model.charts.series(id)?.points.front().map(|p| p[0]))
+                    .fold(f64::INFINITY, f64::min);
+                (
+                    if first.is_finite() {
+                        first.min(now - 1.0)
+                    } else {
+                        now - 60.0
+                    },
+                    now,
+                )
+            }
+        }
+    }
+
+    fn table_ui(&mut self, ui: &mut egui::Ui, chart: &Chart, drawn: &[Vec<Drawn>]) -> Option<Action> {
+        let mut action = None;
+        egui::Grid::new("chart_series_table")
+            .striped(true)
+            .spacing([8.0, 2.0])
+            .show(ui, |ui| {
+                ui.label("");
+                ui.strong("Series");
+                ui.strong("last");
+                ui.strong("min");
+                ui.strong("max");
+                ui.strong("mean");
+                ui.end_row();
+                for (i, (source, series)) in chart.sources.iter().zip(drawn).enumerate() {
+                    let spec = &source.spec;
+                    ui.horizontal(|ui| {
+                        let mut shown = !spec.hidden;
+                        let name = format!("Show {}", spec.label());
+                        let check = ui.checkbox(&mut shown, "").on_hover_text("Show or hide this series");
+                        check.widget_info(|| egui::WidgetInfo::selected(egui::Role::CheckBox, true, shown, &name));
+                        if check.changed() {
+                            action = Some(Action::EditCharts(ChartEdit::SetHidden {
+                                chart: self.current,
+                                source: i,
+                                hidden: !shown,
+                            }));
+                        }
+                        let remove = format!("Remove {}", spec.label());
+                        let button = ui.small_button("✖").on_hover_text("Remove this series");
+                        button.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &remove));
+                        if button.clicked() {
+                            action = Some(Action::EditCharts(ChartEdit::RemoveSeries {
+                                chart: self.current,
+                                source: i,
+                            }));
+                        }
+                    });
+                    ui.horizontal(|ui| {
+                        if source.spec.is_wildcard() || series.len() != 1 {
+                            ui.label(RichText::new(spec.label()).strong());
+                        } else if let Some(d) = series.first() {
+                            swatch(ui, d.color);
+                            ui.label(&d.label);
+                        }
+                        let rule = if spec.threshold.is_set() {
+                            format!("⚠ {}", spec.threshold.describe())
+                        } else {
+                            "⚠ rule…".to_owned()
+                        };
+                        let name = format!("Alert rule for {}", spec.label());
+                        let button = ui
+                            .small_button(rule)
+                            .on_hover_text("Alert when the value goes above or below a line");
+                        button.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &name));
+                        if button.clicked() {
+                            self.rule = Some(RuleForm::new(self.current, i, spec));
+                        }
+                    });
+                    if source.spec.is_wildcard() || series.len() != 1 {
+                        ui.end_row();
+                        if series.is_empty() {
+                            ui.label("");
+                            ui.weak("no matching topic yet");
+                            ui.end_row();
+                        }
+                        for d in series {
+                            ui.label("");
+                            ui.horizontal(|ui| {
+                                swatch(ui, d.color);
+                                ui.label(&d.label);
+                            });
+                            stats_cells(ui, d);
+                            ui.end_row();
+                        }
+                    } else if let Some(d) = series.first() {
+                        stats_cells(ui, d);
+                        ui.end_row();
+                    }
+                }
+            });
+        action
+    }
+
+    fn plot_ui(&mut self, ui: &mut egui::Ui, chart: &Chart, drawn: &[Vec<Drawn>], x: (f64, f64), now: f64) {
+        let follow = self.follow;
+        let response = Plot::new("live_chart")
             .legend(
                 Legend::default()
                     .position(egui_plot::Corner::LeftTop)
@@ -95,29 +595,178 @@ impl ChartPanel {
             .label_formatter(|hover| match hover {
                 HoverPosition::NearDataPoint {
                     plot_name, position, ..
-                } => Some(format!("{plot_name}\n{}\n{:.3}", clock_label(position.x), position.y)),
+                } => Some(format!(
+                    "{plot_name}\n{}\n{}",
+                    clock_label(position.x),
+                    number(position.y)
+                )),
                 HoverPosition::Elsewhere { .. } => None,
             })
-            .allow_scroll(false)
+            .allow_double_click_reset(false)
             .show(ui, |plot| {
-                for (i, series) in model.series.iter() {
-                    let start = match from {
-                        Some(from) => series.points.partition_point(|p| p[0] < from),
-                        None => 0,
-                    };
-                    // Min/max per pixel column: drawing costs pixels, not points.
-                    let x_min = from.or_else(|| series.points.front().map(|p| p[0])).unwrap_or(now);
-                    let x_max = series.points.back().map_or(now, |p| p[0].max(now));
-                    let points: PlotPoints =
-                        crate::model::decimate(series.points.range(start..).copied(), x_min, x_max, columns).into();
-                    plot.line(
-                        Line::new(series.label(), points)
-                            .color(style::series_color(i))
-                            .width(1.5),
-                    );
+                if follow {
+                    plot.set_plot_bounds_x(x.0..=x.1.max(now));
+                    plot.set_auto_bounds([false, true]);
+                }
+                for (source, series) in chart.sources.iter().zip(drawn) {
+                    if source.spec.hidden {
+                        continue;
+                    }
+                    for d in series {
+                        let points: PlotPoints = d.points.clone().into();
+                        let width = if d.alert == AlertState::Normal { 1.5 } else { 2.5 };
+                        plot.line(Line::new(d.label.clone(), points).color(d.color).width(width));
+                    }
+                    let t = source.spec.threshold;
+                    for (limit, word) in [(t.above, ">"), (t.below, "<")] {
+                        if let Some(limit) = limit {
+                            let name = format!("{} {word} {}", source.spec.label(), number(limit));
+                            plot.add(
+                                HLine::new(name, limit)
+                                    .color(style::THRESHOLD)
+                                    .style(LineStyle::dashed_loose())
+                                    .width(1.0),
+                            );
+                        }
+                    }
                 }
             });
-        action
+        let r = &response.response;
+        let moved = r.dragged()
+            || (r.hovered() && ui.input(|i| i.smooth_scroll_delta != egui::Vec2::ZERO || i.zoom_delta() != 1.0));
+        if moved {
+            self.follow = false;
+        }
+        if r.double_clicked() {
+            self.follow = true;
+        }
+        let bounds = response.transform.bounds();
+        self.view = Some((bounds.min()[0], bounds.max()[0]));
+        self.plot_rect = Some(r.rect);
+    }
+
+    /// The screenshot asked for by "Chart as PNG": crop it to the plot and save it.
+    fn take_screenshot(&mut self, ui: &egui::Ui) -> Option<Action> {
+        self.png_pending.as_ref()?;
+        let image = self.screenshot.lock().ok()?.take()?;
+        let path = self.png_pending.take()?;
+        let rect = self.plot_rect.unwrap_or(egui::Rect::EVERYTHING);
+        let ppp = ui.ctx().pixels_per_point();
+        Some(match encode_png(&image, rect, ppp) {
+            Ok(bytes) => Action::SaveFile {
+                path,
+                bytes,
+                what: "the chart (PNG)".into(),
+            },
+            Err(e) => Action::Failed(format!("Could not make the PNG: {e}")),
+        })
+    }
+}
+
+/// Decimated points and statistics of every series of `chart` over `[x_min, x_max]`,
+/// grouped by source.
+fn prepare(model: &Model, chart: &Chart, x_min: f64, x_max: f64, columns: usize) -> Vec<Vec<Drawn>> {
+    chart
+        .sources
+        .iter()
+        .map(|source| {
+            source
+                .series
+                .iter()
+                .filter_map(|&id| model.charts.series(id))
+                .map(|series| {
+                    let p = &series.points;
+                    // One point either side of the view so lines run to its edges.
+                    let start = p.partition_point(|q| q[0] < x_min).saturating_sub(1);
+                    let end = (p.partition_point(|q| q[0] <= x_max) + 1).min(p.len());
+                    let mut stats = Stats::default();
+                    let in_view = p.range(start..end.max(start)).copied().inspect(|q| {
+                        if q[0] >= x_min && q[0] <= x_max {
+                            stats.add(q[1]);
+                        }
+                    });
+                    let points = if source.spec.hidden {
+                        in_view.for_each(drop);
+                        Vec::new()
+                    } else {
+                        crate::model::decimate(in_view, x_min, x_max, columns)
+                    };
+                    Drawn {
+                        label: series.label(),
+                        color: style::series_color(series.color),
+                        points,
+                        stats,
+                        last: series.last(),
+                        skipped: series.skipped,
+                        alert: series.alert,
+                    }
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn swatch(ui: &mut egui::Ui, color: egui::Color32) {
+    let (rect, _) = ui.allocate_exact_size(egui::vec2(12.0, 12.0), egui::Sense::hover());
+    ui.painter().rect_filled(rect, 2.0, color);
+}
+
+fn stats_cells(ui: &mut egui::Ui, d: &Drawn) {
+    let last = d.last.map(number).unwrap_or_else(|| "–".into());
+    let last = match alert_word(d.alert) {
+        Some(word) => RichText::new(format!("{last} ⚠ {word}")).color(style::ERROR),
+        None => RichText::new(last),
+    };
+    let cell = ui.label(last.monospace());
+    if d.skipped > 0 {
+        cell.on_hover_text(format!(
+            "{} messages had no numeric value here and were skipped",
+            d.skipped
+        ));
+    }
+    let fmt = |v: Option<f64>| v.map(|v| format!("{:.2}", v)).unwrap_or_else(|| "–".into());
+    let s = &d.stats;
+    let has = s.count > 0;
+    ui.monospace(fmt(has.then_some(s.min)));
+    ui.monospace(fmt(has.then_some(s.max)));
+    ui.monospace(fmt(s.mean()));
+}
+
+fn alerts_ui(ui: &mut egui::Ui, model: &Model) {
+    let log = &model.charts.alerts;
+    if log.entries().is_empty() {
+        ui.weak("No alerts yet. Set a rule with a ⚠ button in the series table.");
+        return;
+    }
+    egui::Grid::new("alerts_log")
+        .striped(true)
+        .spacing([10.0, 2.0])
+        .show(ui, |ui| {
+            ui.strong("time");
+            ui.strong("topic");
+            ui.strong("value");
+            ui.strong("rule");
+            ui.strong("");
+            ui.end_row();
+            for e in log.entries().iter().rev() {
+                ui.monospace(super::clock(e.at));
+                ui.label(if e.path.is_empty() {
+                    e.topic.clone()
+                } else {
+                    format!("{} · {}", e.topic, e.path)
+                });
+                ui.monospace(number(e.value));
+                ui.monospace(&e.rule);
+                if e.raised {
+                    ui.colored_label(style::ERROR, "raised");
+                } else {
+                    ui.colored_label(style::OK_TEXT, "cleared");
+                }
+                ui.end_row();
+            }
+        });
+    if log.dropped > 0 {
+        ui.weak(format!("{} older entries are no longer kept.", log.dropped));
     }
 }
 
@@ -129,4 +778,137 @@ fn clock_label(unix: f64) -> String {
     chrono::DateTime::<chrono::Local>::from(at)
         .format("%H:%M:%S")
         .to_string()
+}
+
+fn default_export_path(chart: &str, extension: &str) -> String {
+    let stem: String = chart
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
+    let dir = directories::UserDirs::new()
+        .and_then(|d| d.download_dir().map(|p| p.to_path_buf()))
+        .or_else(|| std::env::current_dir().ok())
+        .unwrap_or_default();
+    dir.join(format!("mqscope-{stem}-{stamp}.{extension}"))
+        .display()
+        .to_string()
+}
+
+/// The part of a screenshot inside `rect` (in points), as PNG bytes.
+pub fn encode_png(image: &egui::ColorImage, rect: egui::Rect, pixels_per_point: f32) -> Result<Vec<u8>, String> {
+    let [w, h] = image.size;
+    let x0 = ((rect.min.x * pixels_per_point).floor().max(0.0) as usize).min(w);
+    let y0 = ((rect.min.y * pixels_per_point).floor().max(0.0) as usize).min(h);
+    let x1 = ((rect.max.x * pixels_per_point).ceil().max(0.0) as usize).min(w);
+    let y1 = ((rect.max.y * pixels_per_point).ceil().max(0.0) as usize).min(h);
+    if x1 <= x0 || y1 <= y0 {
+        return Err("the chart is not on screen".into());
+    }
+    let mut rgba = Vec::with_capacity((x1 - x0) * (y1 - y0) * 4);
+    for y in y0..y1 {
+        for pixel in &image.pixels[y * w + x0..y * w + x1] {
+            rgba.extend_from_slice(&pixel.to_srgba_unmultiplied());
+        }
+    }
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, (x1 - x0) as u32, (y1 - y0) as u32);
+    encoder.set_color(png::ColorType::Rgba);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header().map_err(|e| e.to_string())?;
+    writer.write_image_data(&rgba).map_err(|e| e.to_string())?;
+    writer.finish().map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
+/// The series of a chart as CSV: `time,topic,path,value`, time in local ISO 8601 with milliseconds.
+pub fn chart_csv(model: &Model, chart: usize) -> Option<(Vec<u8>, usize)> {
+    let chart = model.charts.charts().get(chart)?;
+    let mut out = String::from("time,topic,path,value\n");
+    let mut rows = 0;
+    for source in &chart.sources {
+        for series in source.series.iter().filter_map(|&id| model.charts.series(id)) {
+            let topic = csv_field(&series.topic);
+            let path = csv_field(&series.path);
+            for p in &series.points {
+                let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs_f64(p[0].max(0.0));
+                let time =
+                    chrono::DateTime::<chrono::Local>::from(at).to_rfc3339_opts(chrono::SecondsFormat::Millis, false);
+                out.push_str(&format!("{time},{topic},{path},{}\n", p[1]));
+                rows += 1;
+            }
+        }
+    }
+    Some((out.into_bytes(), rows))
+}
+
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rule_form_reads_numbers_and_refuses_nonsense() {
+        let mut form = RuleForm::new(0, 0, &SeriesSpec::new("t", ""));
+        assert!(form.parse().unwrap_err().contains("above, below"));
+        form.above = "28".into();
+        assert_eq!(form.parse().unwrap(), Threshold::above(28.0));
+        form.below = "3O".into();
+        assert_eq!(form.parse().unwrap_err(), "'3O' is not a number (below).");
+        form.below = "30".into();
+        assert!(form.parse().unwrap_err().contains("must be lower"));
+        form.below = "4,5".into();
+        form.hysteresis = "1".into();
+        assert_eq!(
+            form.parse().unwrap(),
+            Threshold {
+                above: Some(28.0),
+                below: Some(4.5),
+                hysteresis: 1.0
+            }
+        );
+    }
+
+    #[test]
+    fn csv_quotes_what_needs_it() {
+        assert_eq!(csv_field("iot/s1/temperature"), "iot/s1/temperature");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+    }
+
+    #[test]
+    fn png_is_the_cropped_plot() {
+        let mut image = egui::ColorImage::filled([40, 30], egui::Color32::BLACK);
+        image.pixels[10 * 40 + 20] = egui::Color32::RED;
+        // Points 10..20 × 5..10 at 2 pixels per point: pixels 20..40 × 10..20.
+        let rect = egui::Rect::from_min_max(egui::pos2(10.0, 5.0), egui::pos2(20.0, 10.0));
+        let bytes = encode_png(&image, rect, 2.0).unwrap();
+        let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+        let mut reader = decoder.read_info().unwrap();
+        let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+        let info = reader.next_frame(&mut buf).unwrap();
+        assert_eq!((info.width, info.height), (20, 10));
+        assert_eq!(&buf[..4], &[255, 0, 0, 255], "the red pixel is the crop's first");
+        assert!(
+            encode_png(
+                &image,
+                egui::Rect::from_min_max(egui::pos2(50.0, 50.0), egui::pos2(60.0, 60.0)),
+                1.0
+            )
+            .is_err()
+        );
+    }
 }

@@ -282,9 +282,10 @@ impl InspectorPanel {
                 ui.add(egui::TextEdit::singleline(path).desired_width(320.0))
                     .labelled_by(label.id);
                 if ui.button("Save").clicked() && !path.trim().is_empty() {
-                    action = Some(Action::SavePayload {
+                    action = Some(Action::SaveFile {
                         path: std::path::PathBuf::from(path.trim()),
                         bytes: message.payload.to_vec(),
+                        what: "the payload".into(),
                     });
                     close = true;
                 }

@@ -29,7 +29,15 @@ pub enum Action {
         topic: String,
         path: String,
     },
-    ClearCharts,
+    /// Change the charts of the connection on screen.
+    EditCharts(ChartEdit),
+    /// The chart layouts changed: save them with the profile.
+    ChartsChanged,
+    /// Write a chart's series to a CSV file.
+    ExportCsv {
+        chart: usize,
+        path: std::path::PathBuf,
+    },
     Publish {
         topic: String,
         payload: Vec<u8>,
@@ -62,13 +70,42 @@ pub enum Action {
     AskClearRetained(NodeId),
     /// Publish an empty retained message to each of these topics.
     ClearRetained(Vec<String>),
-    /// Write these payload bytes to a file (from the inspector).
-    SavePayload {
+    /// Write these bytes to a file; `what` names them in the message ("the payload").
+    SaveFile {
         path: std::path::PathBuf,
         bytes: Vec<u8>,
+        what: String,
     },
+    /// Something went wrong that the user should read.
+    Failed(String),
     OpenSettings,
     ApplySettings(crate::settings::Settings),
+}
+
+/// A change to the charts of one connection.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ChartEdit {
+    AddChart,
+    RenameChart(usize, String),
+    RemoveChart(usize),
+    AddSeries {
+        chart: usize,
+        spec: crate::model::SeriesSpec,
+    },
+    RemoveSeries {
+        chart: usize,
+        source: usize,
+    },
+    SetHidden {
+        chart: usize,
+        source: usize,
+        hidden: bool,
+    },
+    SetThreshold {
+        chart: usize,
+        source: usize,
+        threshold: crate::model::Threshold,
+    },
 }
 
 /// Format a time as local `HH:MM:SS.mmm`.

@@ -9,6 +9,8 @@ pub const HISTORY_ROW_HEIGHT: f32 = 18.0;
 pub const CHART_HEIGHT: f32 = 280.0;
 pub const CHART_MIN_HEIGHT: f32 = 200.0;
 pub const CHART_Y_AXIS_WIDTH: f32 = 44.0;
+/// Width of the series table beside the chart.
+pub const CHART_TABLE_WIDTH: f32 = 430.0;
 pub const PANEL_GAP: f32 = 6.0;
 
 pub const CONNECTED: Color32 = Color32::from_rgb(80, 200, 120);
@@ -27,6 +29,8 @@ pub const SEARCH_HIT_BG: Color32 = Color32::from_rgb(150, 110, 20);
 /// Background of changed bytes in a binary diff.
 pub const DIFF_CHANGED_BG: Color32 = Color32::from_rgb(120, 70, 20);
 pub const HEX_FONT_SIZE: f32 = 12.0;
+/// Threshold lines on charts.
+pub const THRESHOLD: Color32 = Color32::from_rgb(235, 90, 80);
 pub const OK_TEXT: Color32 = Color32::from_rgb(110, 210, 140);
 
 /// Series colours, picked to stay apart on a dark background.

@@ -40,6 +40,8 @@ pub struct TreePanel {
     /// (filter, colour) of the connection's subscriptions, most specific
     /// first: a topic's row carries the colour of the first that matches it.
     pub marks: Vec<(String, egui::Color32)>,
+    /// Topics with a chart alert raised, and every row above them.
+    pub alerts: std::collections::HashSet<NodeId>,
 }
 
 #[derive(Debug, Default)]
@@ -425,6 +427,10 @@ impl TreePanel {
                 format!("{} msgs", node.subtree_messages)
             };
             ui.label(RichText::new(counts).small().color(style::COUNTS));
+            if self.alerts.contains(&id) {
+                ui.label(RichText::new("⚠").strong().color(style::ERROR))
+                    .on_hover_text("A chart alert is raised on this topic or below it (see the alerts log)");
+            }
             if node.retained {
                 ui.label(RichText::new("R").small().strong().color(style::RETAINED))
                     .on_hover_text("The broker holds a retained message for this topic");
