@@ -227,13 +227,19 @@ impl Session {
         Some(format!("Clearing retained messages: {done}/{}", topics.len()))
     }
 
-    /// The connection's panels: subscriptions and tree on the left, publish
-    /// form on the right, chart below, inspector in the middle.
+    /// The connection's panels: charts along the bottom, subscriptions and
+    /// tree on the left, publish form on the right, inspector in the middle.
     pub fn panels_ui(&mut self, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
         let connected = self.state == ConnectionState::Connected;
         let protocol = self.handle.spec.protocol;
         self.tree.marks = self.subscriptions.marks();
         let model = &self.model;
+        // The charts first, so they span the whole width under the other panels.
+        egui::Panel::bottom("chart_panel")
+            .resizable(true)
+            .default_size(style::CHART_HEIGHT)
+            .min_size(style::CHART_MIN_HEIGHT)
+            .show(ui, |ui| actions.extend(self.chart.ui(ui, model)));
         egui::Panel::left("tree_panel")
             .resizable(true)
             .default_size(460.0)
@@ -255,11 +261,6 @@ impl Session {
             .show(ui, |ui| {
                 actions.extend(self.publish.ui(ui, connected, selected_topic.as_deref()))
             });
-        egui::Panel::bottom("chart_panel")
-            .resizable(true)
-            .default_size(style::CHART_HEIGHT)
-            .min_size(style::CHART_MIN_HEIGHT)
-            .show(ui, |ui| actions.extend(self.chart.ui(ui, model)));
         egui::CentralPanel::default().show(ui, |ui| actions.extend(self.inspector.ui(ui, model)));
     }
 }

@@ -218,13 +218,16 @@ impl ChartPanel {
         ui.horizontal_top(|ui| {
             ui.allocate_ui(egui::vec2(table_width, height), |ui| {
                 ui.set_min_size(egui::vec2(table_width, height));
-                egui::ScrollArea::both().id_salt("chart_table").show(ui, |ui| {
-                    if self.show_alerts {
-                        alerts_ui(ui, model);
-                    } else if let Some(a) = self.table_ui(ui, chart, &drawn) {
-                        action = Some(a);
-                    }
-                });
+                egui::ScrollArea::vertical()
+                    .id_salt("chart_table")
+                    .auto_shrink([false, false])
+                    .show(ui, |ui| {
+                        if self.show_alerts {
+                            alerts_ui(ui, model);
+                        } else if let Some(a) = self.table_ui(ui, chart, &drawn) {
+                            action = Some(a);
+                        }
+                    });
             });
             ui.separator();
             self.plot_ui(ui, chart, &drawn, (x_min, x_max), now);
@@ -234,7 +237,7 @@ impl ChartPanel {
 
     fn toolbar_ui(&mut self, ui: &mut egui::Ui, model: &Model, action: &mut Option<Action>) {
         let charts = model.charts.charts();
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             let names: Vec<String> = if charts.is_empty() {
                 vec![model.charts.next_chart_name()]
             } else {
@@ -315,7 +318,7 @@ impl ChartPanel {
     fn forms_ui(&mut self, ui: &mut egui::Ui, action: &mut Option<Action>) {
         if let Some(form) = &mut self.add {
             let mut close = false;
-            ui.horizontal(|ui| {
+            ui.horizontal_wrapped(|ui| {
                 let label = ui.label("Topic or filter");
                 let topic = ui
                     .add(
@@ -360,20 +363,16 @@ impl ChartPanel {
         }
         if let Some(form) = &mut self.rule {
             let mut close = false;
-            ui.horizontal(|ui| {
-                ui.label(format!("Alert on {} when above", form.label));
+            ui.horizontal_wrapped(|ui| {
+                ui.label(format!("Alert on {} when", form.label));
                 for (text, name, hint) in [
                     (&mut form.above, "above", "28"),
                     (&mut form.below, "below", ""),
                     (&mut form.hysteresis, "hysteresis", "0.5"),
                 ] {
-                    if name != "above" {
-                        ui.label(name);
-                    }
+                    let label = ui.label(name);
                     let field = egui::TextEdit::singleline(text).hint_text(hint).desired_width(60.0);
-                    ui.add(field).widget_info(|| {
-                        egui::WidgetInfo::labeled(egui::Role::TextInput, true, format!("Alert {name}"))
-                    });
+                    ui.add(field).labelled_by(label.id);
                 }
                 if ui.button("Set rule").clicked() {
                     match form.parse() {
@@ -498,86 +497,73 @@ impl ChartPanel {
         }
     }
 
+    /// The series list: per source a line of controls (show, remove, rule)
+    /// and its name, then per series its colour, topic and the statistics of
+    /// the points in view. Narrow by design: it sits beside the plot.
     fn table_ui(&mut self, ui: &mut egui::Ui, chart: &Chart, drawn: &[Vec<Drawn>]) -> Option<Action> {
         let mut action = None;
-        egui::Grid::new("chart_series_table")
-            .striped(true)
-            .spacing([8.0, 2.0])
-            .show(ui, |ui| {
-                ui.label("");
-                ui.strong("Series");
-                ui.strong("last");
-                ui.strong("min");
-                ui.strong("max");
-                ui.strong("mean");
-                ui.end_row();
-                for (i, (source, series)) in chart.sources.iter().zip(drawn).enumerate() {
-                    let spec = &source.spec;
-                    ui.horizontal(|ui| {
-                        let mut shown = !spec.hidden;
-                        let name = format!("Show {}", spec.label());
-                        let check = ui.checkbox(&mut shown, "").on_hover_text("Show or hide this series");
-                        check.widget_info(|| egui::WidgetInfo::selected(egui::Role::CheckBox, true, shown, &name));
-                        if check.changed() {
-                            action = Some(Action::EditCharts(ChartEdit::SetHidden {
-                                chart: self.current,
-                                source: i,
-                                hidden: !shown,
-                            }));
-                        }
-                        let remove = format!("Remove {}", spec.label());
-                        let button = ui.small_button("✖").on_hover_text("Remove this series");
-                        button.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &remove));
-                        if button.clicked() {
-                            action = Some(Action::EditCharts(ChartEdit::RemoveSeries {
-                                chart: self.current,
-                                source: i,
-                            }));
-                        }
-                    });
-                    ui.horizontal(|ui| {
-                        if source.spec.is_wildcard() || series.len() != 1 {
-                            ui.label(RichText::new(spec.label()).strong());
-                        } else if let Some(d) = series.first() {
-                            swatch(ui, d.color);
-                            ui.label(&d.label);
-                        }
-                        let rule = if spec.threshold.is_set() {
-                            format!("⚠ {}", spec.threshold.describe())
-                        } else {
-                            "⚠ rule…".to_owned()
-                        };
-                        let name = format!("Alert rule for {}", spec.label());
-                        let button = ui
-                            .small_button(rule)
-                            .on_hover_text("Alert when the value goes above or below a line");
-                        button.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &name));
-                        if button.clicked() {
-                            self.rule = Some(RuleForm::new(self.current, i, spec));
-                        }
-                    });
-                    if source.spec.is_wildcard() || series.len() != 1 {
-                        ui.end_row();
-                        if series.is_empty() {
-                            ui.label("");
-                            ui.weak("no matching topic yet");
-                            ui.end_row();
-                        }
-                        for d in series {
-                            ui.label("");
-                            ui.horizontal(|ui| {
-                                swatch(ui, d.color);
-                                ui.label(&d.label);
-                            });
-                            stats_cells(ui, d);
-                            ui.end_row();
-                        }
-                    } else if let Some(d) = series.first() {
-                        stats_cells(ui, d);
-                        ui.end_row();
-                    }
+        for (i, (source, series)) in chart.sources.iter().zip(drawn).enumerate() {
+            let spec = &source.spec;
+            let single = !spec.is_wildcard() && series.len() == 1;
+            ui.horizontal(|ui| {
+                let mut shown = !spec.hidden;
+                let name = format!("Show {}", spec.label());
+                let check = ui.checkbox(&mut shown, "").on_hover_text("Show or hide this series");
+                check.widget_info(|| egui::WidgetInfo::selected(egui::Role::CheckBox, true, shown, &name));
+                if check.changed() {
+                    action = Some(Action::EditCharts(ChartEdit::SetHidden {
+                        chart: self.current,
+                        source: i,
+                        hidden: !shown,
+                    }));
+                }
+                let remove = format!("Remove {}", spec.label());
+                let button = ui.small_button("✖").on_hover_text("Remove this series");
+                button.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &remove));
+                if button.clicked() {
+                    action = Some(Action::EditCharts(ChartEdit::RemoveSeries {
+                        chart: self.current,
+                        source: i,
+                    }));
+                }
+                let rule = if spec.threshold.is_set() {
+                    RichText::new(format!("⚠ {}", spec.threshold.describe())).color(style::THRESHOLD)
+                } else {
+                    RichText::new("⚠ rule…")
+                };
+                let name = format!("Alert rule for {}", spec.label());
+                let button = ui
+                    .small_button(rule)
+                    .on_hover_text("Alert when the value goes above or below a line");
+                button.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &name));
+                if button.clicked() {
+                    self.rule = Some(RuleForm::new(self.current, i, spec));
+                }
+                if single {
+                    swatch(ui, series[0].color);
+                    ui.add(egui::Label::new(&series[0].label).truncate());
+                } else {
+                    ui.add(egui::Label::new(RichText::new(spec.label()).strong()).truncate());
                 }
             });
+            if series.is_empty() {
+                ui.weak("    no matching topic yet");
+            }
+            for d in series {
+                ui.horizontal(|ui| {
+                    ui.add_space(style::TREE_INDENT);
+                    if !single {
+                        swatch(ui, d.color);
+                        ui.add(egui::Label::new(&d.label).truncate());
+                    }
+                });
+                ui.horizontal_wrapped(|ui| {
+                    ui.add_space(style::TREE_INDENT);
+                    stats_line(ui, d);
+                });
+            }
+            ui.add_space(4.0);
+        }
         action
     }
 
@@ -711,12 +697,13 @@ fn swatch(ui: &mut egui::Ui, color: egui::Color32) {
     ui.painter().rect_filled(rect, 2.0, color);
 }
 
-fn stats_cells(ui: &mut egui::Ui, d: &Drawn) {
+fn stats_line(ui: &mut egui::Ui, d: &Drawn) {
     let last = d.last.map(number).unwrap_or_else(|| "–".into());
     let last = match alert_word(d.alert) {
-        Some(word) => RichText::new(format!("{last} ⚠ {word}")).color(style::ERROR),
-        None => RichText::new(last),
+        Some(word) => RichText::new(format!("{last} ⚠ {word}")).color(style::ERROR).strong(),
+        None => RichText::new(last).strong(),
     };
+    ui.label(RichText::new("last").small().color(style::COUNTS));
     let cell = ui.label(last.monospace());
     if d.skipped > 0 {
         cell.on_hover_text(format!(
@@ -724,12 +711,23 @@ fn stats_cells(ui: &mut egui::Ui, d: &Drawn) {
             d.skipped
         ));
     }
-    let fmt = |v: Option<f64>| v.map(|v| format!("{:.2}", v)).unwrap_or_else(|| "–".into());
     let s = &d.stats;
-    let has = s.count > 0;
-    ui.monospace(fmt(has.then_some(s.min)));
-    ui.monospace(fmt(has.then_some(s.max)));
-    ui.monospace(fmt(s.mean()));
+    if s.count > 0 {
+        let mean = s.mean().unwrap_or(s.last);
+        ui.label(
+            RichText::new(format!(
+                "in view: min {} · max {} · mean {:.2} · {} pts",
+                number(s.min),
+                number(s.max),
+                mean,
+                s.count
+            ))
+            .small()
+            .color(style::COUNTS),
+        );
+    } else {
+        ui.label(RichText::new("no points in view").small().color(style::COUNTS));
+    }
 }
 
 fn alerts_ui(ui: &mut egui::Ui, model: &Model) {

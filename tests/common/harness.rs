@@ -10,7 +10,7 @@ use mqscope::app::{AppOptions, MqscopeApp, Startup};
 pub struct TestApp {
     pub app: MqscopeApp,
     _runtime: tokio::runtime::Runtime,
-    _config: tempfile::TempDir,
+    pub config: tempfile::TempDir,
 }
 
 pub fn harness(startup: Startup) -> Harness<'static, TestApp> {
@@ -36,7 +36,7 @@ pub fn harness_in(startup: Startup, config: tempfile::TempDir) -> Harness<'stati
     let state = TestApp {
         app,
         _runtime: runtime,
-        _config: config,
+        config,
     };
     Harness::builder().with_size(egui::vec2(1400.0, 900.0)).build_ui_state(
         |ui, state: &mut TestApp| {

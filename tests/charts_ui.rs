@@ -1,0 +1,187 @@
+//! Live charts as a user drives them, against a real Mosquitto: chart a JSON
+//! field from the inspector, set a threshold, see the alert arrive and clear;
+//! a wildcard series that grows as sensors appear, its layout restored on the
+//! next start, and its points exported to CSV.
+
+mod common;
+
+use std::time::Duration;
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use mqscope::app::Startup;
+
+use common::harness::{TestApp, connected_to, harness_in, has_label, has_text, step_until, type_into};
+
+fn alerting(h: &Harness<'static, TestApp>) -> Vec<String> {
+    h.state()
+        .app
+        .model()
+        .unwrap()
+        .charts
+        .alerting()
+        .map(|s| s.topic.clone())
+        .collect()
+}
+
+#[test]
+fn chart_a_json_field_set_a_threshold_and_see_the_alert() {
+    let broker = common::Mosquitto::start();
+    let mut harness = connected_to(&broker.url());
+    let rt = common::runtime();
+    let sensor = common::publisher(&rt, broker.port, "climate-sensor");
+    let publish = |json: &str| {
+        rt.block_on(sensor.publish("office/room1/climate", common::qos(1), false, json.to_owned()))
+            .unwrap();
+    };
+    publish(r#"{"temperature": 24.5, "humidity": 41}"#);
+    step_until(&mut harness, "the sensor in the tree", |h| has_label(h, "climate"));
+
+    // Chart the temperature field from the inspector.
+    harness.get_by_label("climate").click();
+    step_until(&mut harness, "a chart button for the field", |h| {
+        has_label(h, "📈 temperature")
+    });
+    harness.get_by_label("📈 temperature").click();
+    let rule_button = "Alert rule for office/room1/climate · temperature";
+    step_until(&mut harness, "the series in the chart's table", |h| {
+        has_label(h, rule_button)
+    });
+    assert!(has_text(&harness, "24.5"), "the last value is in the table");
+
+    // Alert above 28.
+    harness.get_by_label(rule_button).click();
+    step_until(&mut harness, "the rule form", |h| has_label(h, "hysteresis"));
+    type_into(&mut harness, "above", "28");
+    harness.get_by_label("Set rule").click();
+    // The rule is drawn as a line, named in the legend.
+    step_until(&mut harness, "the threshold line", |h| {
+        has_text(h, "office/room1/climate · temperature > 28")
+    });
+    assert!(alerting(&harness).is_empty(), "24.5 is not above 28");
+
+    // A message above the line raises the alert: notice, tree mark, log.
+    publish(r#"{"temperature": 29.2, "humidity": 40}"#);
+    step_until(&mut harness, "the alert notice", |h| {
+        has_text(h, "Alert: office/room1/climate · temperature = 29.2 (> 28)")
+    });
+    assert_eq!(alerting(&harness), ["office/room1/climate"]);
+    assert_eq!(
+        harness.query_all_by_label("⚠").count(),
+        3,
+        "the topic's row in the tree carries the mark, and so do office and room1 above it"
+    );
+    assert!(has_text(&harness, "⚠ Alerts (1)"), "the chart's toolbar counts it");
+
+    // Back under the line but within the hysteresis (0.5): still raised.
+    publish(r#"{"temperature": 27.8, "humidity": 40}"#);
+    step_until(&mut harness, "the value in the table", |h| has_text(h, "27.8"));
+    assert_eq!(alerting(&harness), ["office/room1/climate"], "no flapping");
+
+    // Clearly back: cleared, and said so.
+    publish(r#"{"temperature": 26.9, "humidity": 40}"#);
+    step_until(&mut harness, "the cleared notice", |h| {
+        has_text(
+            h,
+            "Cleared: office/room1/climate · temperature = 26.9 is back within > 28",
+        )
+    });
+    assert!(alerting(&harness).is_empty());
+    assert_eq!(harness.query_all_by_label("⚠").count(), 0, "the tree marks are gone");
+
+    // The alerts log has both, with time, topic, value and rule.
+    harness.get_by_label("Alerts log (2)").click();
+    step_until(&mut harness, "the alerts log", |h| {
+        has_label(h, "raised") && has_label(h, "cleared")
+    });
+    assert!(has_label(&harness, "29.2") && has_label(&harness, "26.9"));
+}
+
+#[test]
+fn a_wildcard_series_grows_with_new_sensors_is_restored_and_exports_csv() {
+    let broker = common::Mosquitto::start();
+    let mut harness = connected_to(&broker.url());
+    let rt = common::runtime();
+    let sensors = common::publisher(&rt, broker.port, "wildcard-sensors");
+    let publish = |topic: &str, value: &str| {
+        rt.block_on(sensors.publish(topic, common::qos(1), true, value.to_owned()))
+            .unwrap();
+    };
+    publish("plant/a/temperature", "21.5 °C");
+    publish("plant/b/temperature", "22");
+    publish("plant/b/pressure", "1013");
+    step_until(&mut harness, "two sensors in the tree", |h| {
+        has_label(h, "a") && has_label(h, "b")
+    });
+
+    // Add a series for every plant temperature.
+    harness.get_by_label("➕ Add series").click();
+    harness.step();
+    type_into(&mut harness, "Topic or filter", "plant/#/temperature");
+    harness.get_by_label("Add").click();
+    step_until(&mut harness, "the filter refused", |h| {
+        has_text(h, "# must be a whole level")
+    });
+    type_into(&mut harness, "Topic or filter", "plant/+/temperature");
+    harness.get_by_label("Add").click();
+    step_until(&mut harness, "the wildcard series", |h| {
+        has_text(h, "plant/a/temperature") && has_text(h, "plant/b/temperature")
+    });
+    assert!(!has_text(&harness, "plant/b/pressure"));
+
+    // A third sensor appears and joins the chart.
+    publish("plant/c/temperature", "23.25");
+    step_until(&mut harness, "the new sensor's series", |h| {
+        has_text(h, "plant/c/temperature")
+    });
+    let points = |h: &Harness<'static, TestApp>| -> Vec<(String, Vec<f64>)> {
+        h.state()
+            .app
+            .model()
+            .unwrap()
+            .charts
+            .all_series()
+            .map(|(_, s)| (s.topic.clone(), s.points.iter().map(|p| p[1]).collect()))
+            .collect()
+    };
+    assert_eq!(
+        points(&harness),
+        [
+            ("plant/a/temperature".to_owned(), vec![21.5]),
+            ("plant/b/temperature".to_owned(), vec![22.0]),
+            ("plant/c/temperature".to_owned(), vec![23.25]),
+        ]
+    );
+
+    // Export the chart's points as CSV.
+    harness.get_by_label("Export").click();
+    step_until(&mut harness, "the export menu", |h| has_label(h, "Series as CSV…"));
+    harness.get_by_label("Series as CSV…").click();
+    harness.step();
+    let csv = harness.state().config.path().join("plant.csv");
+    type_into(&mut harness, "Save the series as CSV to", &csv.display().to_string());
+    harness.get_by_label("Save").click();
+    step_until(&mut harness, "the saved notice", |h| {
+        has_text(h, "Saved 3 chart points as CSV")
+    });
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "time,topic,path,value");
+    assert_eq!(lines.len(), 4, "{text}");
+    assert!(lines[1].ends_with(",plant/a/temperature,,21.5"), "{}", lines[1]);
+    assert!(lines[3].ends_with(",plant/c/temperature,,23.25"), "{}", lines[3]);
+
+    // Next start, same broker: the chart comes back, filled from the retained values.
+    let layouts = std::fs::read_to_string(harness.state().config.path().join("charts.json")).unwrap();
+    drop(harness);
+    let config = tempfile::tempdir().unwrap();
+    std::fs::write(config.path().join("charts.json"), layouts).unwrap();
+    let spec = mqscope::mqtt::parse_broker_url(&broker.url()).unwrap();
+    let mut harness = harness_in(Startup::Connect(Box::new(spec)), config);
+    step_until(&mut harness, "the restored chart with its three sensors", |h| {
+        has_text(h, "plant/a/temperature") && has_text(h, "plant/b/temperature") && has_text(h, "plant/c/temperature")
+    });
+    std::thread::sleep(Duration::from_millis(100));
+    harness.step();
+    assert_eq!(points(&harness).len(), 3);
+}
