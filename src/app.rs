@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use egui::RichText;
 
 use crate::demo::{DemoBroker, run_sensors};
-use crate::model::{DEFAULT_SERIES_POINTS, Model};
+use crate::model::Model;
 use crate::mqtt::{ConnectionHandle, ConnectionSpec, ConnectionState, Event, ProtocolVersion, Wake};
 use crate::profiles::{LayoutStore, ProfileStore};
 use crate::record::Recorder;
@@ -286,7 +286,7 @@ impl MqscopeApp {
         };
         tracing::info!(name = %spec.name, address = %spec.url(), protocol = spec.protocol.label(), "connecting");
         let handle = ConnectionHandle::spawn(spec, &self.runtime, wake);
-        let mut model = Model::new(self.settings.history_limits(), DEFAULT_SERIES_POINTS);
+        let mut model = Model::new(self.settings.history_limits(), self.settings.chart_points());
         // The charts this connection had last time (its profile's, or the layouts file's).
         let name = handle.name();
         match self.profiles.get(name).filter(|p| !p.charts.is_empty()) {
@@ -455,6 +455,7 @@ impl MqscopeApp {
                 self.settings = settings;
                 for session in &mut self.sessions {
                     session.model.set_history_limits(settings.history_limits());
+                    session.model.charts.set_capacity(settings.chart_points());
                 }
                 if let Err(e) = settings.save(&self.config_dir) {
                     self.notices.warn(format!(

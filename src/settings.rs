@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{DEFAULT_BYTE_BUDGET, DEFAULT_PER_TOPIC, HistoryLimits};
+use crate::model::{DEFAULT_BYTE_BUDGET, DEFAULT_PER_TOPIC, DEFAULT_SERIES_POINTS, HistoryLimits};
 
 pub const SETTINGS_FILE: &str = "settings.json";
 
@@ -17,6 +17,8 @@ pub struct Settings {
     pub history_per_topic: usize,
     /// Memory for message history, shared by all topics, in MiB.
     pub history_budget_mib: usize,
+    /// Points kept per chart series (16 bytes each).
+    pub chart_points: usize,
 }
 
 impl Default for Settings {
@@ -24,12 +26,14 @@ impl Default for Settings {
         Self {
             history_per_topic: DEFAULT_PER_TOPIC,
             history_budget_mib: DEFAULT_BYTE_BUDGET / (1024 * 1024),
+            chart_points: DEFAULT_SERIES_POINTS,
         }
     }
 }
 
 pub const PER_TOPIC_RANGE: std::ops::RangeInclusive<usize> = 1..=1_000_000;
 pub const BUDGET_MIB_RANGE: std::ops::RangeInclusive<usize> = 1..=1_048_576;
+pub const CHART_POINTS_RANGE: std::ops::RangeInclusive<usize> = 100..=10_000_000;
 
 impl Settings {
     pub fn history_limits(&self) -> HistoryLimits {
@@ -42,6 +46,12 @@ impl Settings {
                 .clamp(*BUDGET_MIB_RANGE.start(), *BUDGET_MIB_RANGE.end())
                 .saturating_mul(1024 * 1024),
         }
+    }
+
+    /// Points kept per chart series, within range.
+    pub fn chart_points(&self) -> usize {
+        self.chart_points
+            .clamp(*CHART_POINTS_RANGE.start(), *CHART_POINTS_RANGE.end())
     }
 
     pub fn path(dir: &Path) -> PathBuf {
@@ -96,10 +106,20 @@ mod tests {
         let s = Settings {
             history_per_topic: 50,
             history_budget_mib: 64,
+            chart_points: 5_000,
         };
         s.save(dir.path()).unwrap();
         assert_eq!(Settings::load(dir.path()), (s, None));
         assert_eq!(s.history_limits().byte_budget, 64 * 1024 * 1024);
+        assert_eq!(s.chart_points(), 5_000);
+
+        // A file from before chart_points existed loads with the default ring.
+        std::fs::write(
+            Settings::path(dir.path()),
+            r#"{"history_per_topic": 10, "history_budget_mib": 8}"#,
+        )
+        .unwrap();
+        assert_eq!(Settings::load(dir.path()).0.chart_points(), DEFAULT_SERIES_POINTS);
 
         std::fs::write(Settings::path(dir.path()), "{ nope").unwrap();
         let (loaded, warning) = Settings::load(dir.path());

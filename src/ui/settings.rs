@@ -1,10 +1,11 @@
 //! The settings window: how many messages each topic keeps and how much
-//! memory all history may use, with what is held now.
+//! memory all history may use, with what is held now; and how many points
+//! each chart series keeps.
 
 use super::Action;
 use crate::model::Model;
 use crate::payload::human_size;
-use crate::settings::{BUDGET_MIB_RANGE, PER_TOPIC_RANGE, Settings};
+use crate::settings::{BUDGET_MIB_RANGE, CHART_POINTS_RANGE, PER_TOPIC_RANGE, Settings};
 
 #[derive(Debug)]
 pub struct SettingsWindow {
@@ -31,6 +32,11 @@ impl SettingsWindow {
                     let label = ui.label("History memory budget (MiB)");
                     ui.add(egui::DragValue::new(&mut self.draft.history_budget_mib).range(BUDGET_MIB_RANGE))
                         .labelled_by(label.id);
+                    ui.end_row();
+                    let label = ui.label("Points kept per chart series");
+                    ui.add(egui::DragValue::new(&mut self.draft.chart_points).range(CHART_POINTS_RANGE))
+                        .labelled_by(label.id)
+                        .on_hover_text("16 bytes a point; past this the oldest points of a series go first");
                     ui.end_row();
                 });
                 ui.weak("Past the budget the oldest messages of all topics go first; the latest message of every topic is always kept.");
