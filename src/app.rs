@@ -293,6 +293,9 @@ impl MqscopeApp {
             Some(profile) => model.restore_charts(&profile.charts),
             None => model.restore_charts(self.layouts.get(name).unwrap_or_default()),
         }
+        if name == DEMO_NAME && model.charts.charts().is_empty() {
+            model.restore_charts(&crate::demo::default_charts());
+        }
         // `--chart` series open on the first connection.
         for (topic, path) in self.charts.drain(..) {
             model.add_series(&topic, &path);

@@ -181,21 +181,16 @@ impl Session {
     /// tree's alert marks (alerting topics and the rows above them).
     pub fn show_alerts(&mut self, notices: &mut Notices) {
         let events = self.model.charts.alerts.take_unseen();
-        const SHOWN: usize = 3;
-        for event in events.iter().take(SHOWN) {
-            let text = format!("{}: {}", self.name(), event.headline());
-            if event.raised {
-                notices.warn(text);
-            } else {
-                notices.info(text);
-            }
-        }
-        if events.len() > SHOWN {
-            notices.warn(format!(
-                "{}: {} more alerts raised or cleared: see the alerts log under the chart.",
-                self.name(),
-                events.len() - SHOWN
-            ));
+        if let Some(latest) = events.last() {
+            // One line per connection, showing the latest news.
+            let active = self.model.charts.alerting().count();
+            let more = match active {
+                0 => String::new(),
+                1 if latest.raised => String::new(),
+                n => format!(" ({n} alerts raised: see the alerts log under the chart)"),
+            };
+            let text = format!("{}: {}{more}", self.name(), latest.headline());
+            notices.set(&format!("alerts-{}", self.id), active > 0, text);
         }
         let tree = &self.model.tree;
         self.tree.alerts.clear();
@@ -227,19 +222,14 @@ impl Session {
         Some(format!("Clearing retained messages: {done}/{}", topics.len()))
     }
 
-    /// The connection's panels: charts along the bottom, subscriptions and
-    /// tree on the left, publish form on the right, inspector in the middle.
+    /// The connection's panels: subscriptions and tree down the left, charts
+    /// along the bottom of the rest, publish form on the right, inspector in
+    /// the middle.
     pub fn panels_ui(&mut self, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
         let connected = self.state == ConnectionState::Connected;
         let protocol = self.handle.spec.protocol;
         self.tree.marks = self.subscriptions.marks();
         let model = &self.model;
-        // The charts first, so they span the whole width under the other panels.
-        egui::Panel::bottom("chart_panel")
-            .resizable(true)
-            .default_size(style::CHART_HEIGHT)
-            .min_size(style::CHART_MIN_HEIGHT)
-            .show(ui, |ui| actions.extend(self.chart.ui(ui, model)));
         egui::Panel::left("tree_panel")
             .resizable(true)
             .default_size(460.0)
@@ -253,6 +243,12 @@ impl Session {
                 ui.separator();
                 actions.extend(self.tree.ui(ui, model));
             });
+        // The charts next, so they span the width right of the tree, under the inspector and publish form.
+        egui::Panel::bottom("chart_panel")
+            .resizable(true)
+            .default_size(style::CHART_HEIGHT)
+            .min_size(style::CHART_MIN_HEIGHT)
+            .show(ui, |ui| actions.extend(self.chart.ui(ui, model)));
         let selected_topic = self.tree.selected.map(|id| model.tree.topic(id));
         egui::Panel::right("publish_panel")
             .resizable(true)

@@ -81,3 +81,15 @@ impl DemoBroker {
 pub fn free_port() -> std::io::Result<u16> {
     Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?.local_addr()?.port())
 }
+
+/// The chart the demo opens with when the user has not saved one: every
+/// simulated temperature sensor (a wildcard series), with the textbook alarm
+/// above 28 °C.
+pub fn default_charts() -> Vec<crate::model::ChartLayout> {
+    let mut temperatures = crate::model::SeriesSpec::new("iot/+/temperature", "temperature");
+    temperatures.threshold = crate::model::Threshold::above(28.0);
+    vec![crate::model::ChartLayout {
+        name: "Temperatures".to_owned(),
+        series: vec![temperatures],
+    }]
+}

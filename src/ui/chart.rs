@@ -12,6 +12,9 @@ use egui_plot::{HLine, HoverPosition, Legend, Line, LineStyle, Plot, PlotPoints}
 use super::{Action, ChartEdit, style};
 use crate::model::{AlertState, Chart, Model, SeriesSpec, Stats, Threshold, alert_word, number, unix_seconds};
 
+/// The shortest time axis shown while following (seconds).
+const MIN_SPAN_S: f64 = 30.0;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TimeWindow {
     OneMinute,
@@ -151,6 +154,7 @@ impl Default for ChartPanel {
 /// A series as drawn this frame.
 struct Drawn {
     label: String,
+    topic: String,
     color: egui::Color32,
     points: Vec<[f64; 2]>,
     stats: Stats,
@@ -211,12 +215,13 @@ impl ChartPanel {
         };
         let (x_min, x_max) = self.x_range(model, chart, now);
         // One pixel column per screen pixel of the plot.
-        let table_width = style::CHART_TABLE_WIDTH.min(ui.available_width() * 0.45);
+        let table_width = style::CHART_TABLE_WIDTH.min(ui.available_width() * 0.4);
         let columns = ((ui.available_width() - table_width) * ui.ctx().pixels_per_point()).max(1.0) as usize;
         let drawn = prepare(model, chart, x_min, x_max, columns);
         let height = ui.available_height();
         ui.horizontal_top(|ui| {
-            ui.allocate_ui(egui::vec2(table_width, height), |ui| {
+            let down = egui::Layout::top_down(egui::Align::LEFT);
+            ui.allocate_ui_with_layout(egui::vec2(table_width, height), down, |ui| {
                 ui.set_min_size(egui::vec2(table_width, height));
                 egui::ScrollArea::vertical()
                     .id_salt("chart_table")
@@ -476,30 +481,23 @@ impl ChartPanel {
         {
             return view;
         }
-        match self.window.seconds() {
-            Some(w) => (now - w, now),
-            None => {
-                let first = chart
-                    .sources
-                    .iter()
-                    .flat_map(|s| s.series.iter())
-                    .filter_map(|&id| model.charts.series(id)?.points.front().map(|p| p[0]))
-                    .fold(f64::INFINITY, f64::min);
-                (
-                    if first.is_finite() {
-                        first.min(now - 1.0)
-                    } else {
-                        now - 60.0
-                    },
-                    now,
-                )
-            }
-        }
+        let first = chart
+            .sources
+            .iter()
+            .flat_map(|s| s.series.iter())
+            .filter_map(|&id| model.charts.series(id)?.points.front().map(|p| p[0]))
+            .fold(f64::INFINITY, f64::min);
+        // Until there is a window's worth of data, the axis starts at the
+        // first point (a fresh chart is not a line squeezed at the right edge).
+        let start = match (self.window.seconds(), first.is_finite()) {
+            (Some(w), true) => first.max(now - w),
+            (Some(w), false) => now - w,
+            (None, true) => first,
+            (None, false) => now - MIN_SPAN_S,
+        };
+        (start.min(now - MIN_SPAN_S), now)
     }
 
-    /// The series list: per source a line of controls (show, remove, rule)
-    /// and its name, then per series its colour, topic and the statistics of
-    /// the points in view. Narrow by design: it sits beside the plot.
     fn table_ui(&mut self, ui: &mut egui::Ui, chart: &Chart, drawn: &[Vec<Drawn>]) -> Option<Action> {
         let mut action = None;
         for (i, (source, series)) in chart.sources.iter().zip(drawn).enumerate() {
@@ -553,8 +551,9 @@ impl ChartPanel {
                 ui.horizontal(|ui| {
                     ui.add_space(style::TREE_INDENT);
                     if !single {
+                        // The source's line above names the path: the topic is enough here.
                         swatch(ui, d.color);
-                        ui.add(egui::Label::new(&d.label).truncate());
+                        ui.add(egui::Label::new(&d.topic).truncate());
                     }
                 });
                 ui.horizontal_wrapped(|ui| {
@@ -572,6 +571,7 @@ impl ChartPanel {
         let response = Plot::new("live_chart")
             .legend(
                 Legend::default()
+                    .text_style(egui::TextStyle::Small)
                     .position(egui_plot::Corner::LeftTop)
                     .background_alpha(0.6),
             )
@@ -679,6 +679,7 @@ fn prepare(model: &Model, chart: &Chart, x_min: f64, x_max: f64, columns: usize)
                     };
                     Drawn {
                         label: series.label(),
+                        topic: series.topic.clone(),
                         color: style::series_color(series.color),
                         points,
                         stats,

@@ -13,20 +13,32 @@ enum NoticeKind {
 
 #[derive(Debug, Default)]
 pub struct Notices {
-    items: Vec<(NoticeKind, String)>,
+    /// (kind, text, key): a keyed notice is replaced by the next with the same key.
+    items: Vec<(NoticeKind, String, Option<String>)>,
 }
 
 impl Notices {
     pub fn info(&mut self, text: impl Into<String>) {
-        self.items.push((NoticeKind::Info, text.into()));
+        self.items.push((NoticeKind::Info, text.into(), None));
     }
 
     pub fn warn(&mut self, text: impl Into<String>) {
-        self.items.push((NoticeKind::Warning, text.into()));
+        self.items.push((NoticeKind::Warning, text.into(), None));
+    }
+
+    /// Show `text` in place of the notice with this key (or as a new one), so
+    /// a stream of news on one subject takes one line, not one each.
+    pub fn set(&mut self, key: &str, warning: bool, text: impl Into<String>) {
+        let kind = if warning { NoticeKind::Warning } else { NoticeKind::Info };
+        let item = (kind, text.into(), Some(key.to_owned()));
+        match self.items.iter_mut().find(|(_, _, k)| k.as_deref() == Some(key)) {
+            Some(existing) => *existing = item,
+            None => self.items.push(item),
+        }
     }
 
     pub fn texts(&self) -> impl Iterator<Item = &str> {
-        self.items.iter().map(|(_, text)| text.as_str())
+        self.items.iter().map(|(_, text, _)| text.as_str())
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui) {
@@ -35,7 +47,7 @@ impl Notices {
         }
         let mut dismissed = None;
         egui::Panel::top("notices").show(ui, |ui| {
-            for (i, (kind, text)) in self.items.iter().enumerate() {
+            for (i, (kind, text, _)) in self.items.iter().enumerate() {
                 let fill = match kind {
                     NoticeKind::Info => style::INFO_BG,
                     NoticeKind::Warning => style::WARNING_BG,

@@ -10,7 +10,7 @@ pub const CHART_HEIGHT: f32 = 280.0;
 pub const CHART_MIN_HEIGHT: f32 = 200.0;
 pub const CHART_Y_AXIS_WIDTH: f32 = 44.0;
 /// Width of the series table beside the chart.
-pub const CHART_TABLE_WIDTH: f32 = 430.0;
+pub const CHART_TABLE_WIDTH: f32 = 400.0;
 pub const PANEL_GAP: f32 = 6.0;
 
 pub const CONNECTED: Color32 = Color32::from_rgb(80, 200, 120);
