@@ -185,3 +185,64 @@ fn a_wildcard_series_grows_with_new_sensors_is_restored_and_exports_csv() {
     harness.step();
     assert_eq!(points(&harness).len(), 3);
 }
+
+#[test]
+fn a_profiles_charts_and_rules_come_back_on_connect_and_changes_are_saved_to_it() {
+    let broker = common::Mosquitto::start();
+    let rt = common::runtime();
+    let sensor = common::publisher(&rt, broker.port, "boiler-sensor");
+    rt.block_on(sensor.publish("plant/boiler/temp", common::qos(1), true, "91.5".to_owned()))
+        .unwrap();
+    // A profile saved earlier with a chart and a rule on it.
+    let config = tempfile::tempdir().unwrap();
+    let profiles = serde_json::json!({
+        "version": 1,
+        "profiles": [{
+            "name": "Plant",
+            "host": "127.0.0.1",
+            "port": broker.port,
+            "charts": [{
+                "name": "Boiler",
+                "series": [{"filter": "plant/boiler/temp", "threshold": {"above": 90.0, "hysteresis": 1.0}}]
+            }]
+        }]
+    });
+    let profiles_path = config.path().join("profiles.json");
+    std::fs::write(&profiles_path, profiles.to_string()).unwrap();
+    let mut harness = harness_in(Startup::Profile("Plant".into()), config);
+
+    // The chart is back, filled from the retained value, and the rule judges it at once.
+    step_until(&mut harness, "the restored Boiler chart", |h| {
+        has_label(h, "Boiler") && has_label(h, "Alert rule for plant/boiler/temp")
+    });
+    step_until(&mut harness, "the alert on the retained value", |h| {
+        has_text(h, "Alert: plant/boiler/temp = 91.5 (> 90)")
+    });
+    assert_eq!(alerting(&harness), ["plant/boiler/temp"]);
+
+    // A second chart tab with a series: saved into the profile, which keeps its other fields.
+    harness.get_by_label("➕ Chart").click();
+    step_until(&mut harness, "the new tab", |h| has_label(h, "Chart 2"));
+    harness.get_by_label("➕ Add series").click();
+    harness.step();
+    type_into(&mut harness, "Topic or filter", "plant/+/pressure");
+    harness.get_by_label("Add").click();
+    step_until(&mut harness, "the profile file to hold both charts", |_| {
+        let saved: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&profiles_path).unwrap()).unwrap();
+        let charts = &saved["profiles"][0]["charts"];
+        charts[1]["series"][0]["filter"] == "plant/+/pressure"
+            && charts[0]["series"][0]["threshold"]["above"] == 90.0
+            && saved["profiles"][0]["host"] == "127.0.0.1"
+    });
+    // Hiding a series is part of the layout too.
+    harness.get_by_label("Boiler").click();
+    step_until(&mut harness, "the Boiler tab", |h| {
+        has_label(h, "Show plant/boiler/temp")
+    });
+    harness.get_by_label("Show plant/boiler/temp").click();
+    step_until(&mut harness, "the hidden flag in the profile", |_| {
+        std::fs::read_to_string(&profiles_path)
+            .unwrap()
+            .contains(r#""hidden": true"#)
+    });
+}

@@ -150,9 +150,9 @@ impl Charts {
         self.charts.len() - 1
     }
 
-    /// A name not yet used: "Chart 2".
+    /// A name not yet used, numbered after the tabs: the third tab is "Chart 3".
     pub fn next_chart_name(&self) -> String {
-        (1..)
+        (self.charts.len() + 1..)
             .map(|i| format!("Chart {i}"))
             .find(|name| self.charts.iter().all(|c| &c.name != name))
             .unwrap_or_default()
