@@ -568,6 +568,8 @@ impl ChartPanel {
 
     fn plot_ui(&mut self, ui: &mut egui::Ui, chart: &Chart, drawn: &[Vec<Drawn>], x: (f64, f64), now: f64) {
         let follow = self.follow;
+        // The whole area of the plot, axes included: what a PNG export shows.
+        let area = egui::Rect::from_min_max(ui.cursor().min, ui.max_rect().max);
         let response = Plot::new("live_chart")
             .legend(
                 Legend::default()
@@ -628,7 +630,7 @@ impl ChartPanel {
         }
         let bounds = response.transform.bounds();
         self.view = Some((bounds.min()[0], bounds.max()[0]));
-        self.plot_rect = Some(r.rect);
+        self.plot_rect = Some(area.intersect(ui.clip_rect()).union(r.rect));
     }
 
     /// The screenshot asked for by "Chart as PNG": crop it to the plot and save it.
