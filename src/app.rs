@@ -408,22 +408,28 @@ impl MqscopeApp {
             }
             Action::SaveProfile {
                 previous,
-                profile,
+                mut profile,
                 connect,
                 password,
-            } => match self.profiles.upsert(previous.as_deref(), (*profile).clone()) {
-                Ok(()) => {
-                    self.profile_form = None;
-                    if connect {
-                        self.connect(profile.to_spec(password));
+            } => {
+                // The charts may have changed while the form was open: keep the saved ones.
+                if let Some(saved) = previous.as_deref().and_then(|name| self.profiles.get(name)) {
+                    profile.charts = saved.charts.clone();
+                }
+                match self.profiles.upsert(previous.as_deref(), (*profile).clone()) {
+                    Ok(()) => {
+                        self.profile_form = None;
+                        if connect {
+                            self.connect(profile.to_spec(password));
+                        }
+                    }
+                    Err(e) => {
+                        if let Some(form) = &mut self.profile_form {
+                            form.set_error(format!("Not saved: {e}"));
+                        }
                     }
                 }
-                Err(e) => {
-                    if let Some(form) = &mut self.profile_form {
-                        form.set_error(format!("Not saved: {e}"));
-                    }
-                }
-            },
+            }
             Action::DeleteProfile(name) => {
                 self.profile_form = None;
                 match self.profiles.delete(&name) {

@@ -261,6 +261,7 @@ impl ChartPanel {
                             ui.close();
                         }
                         if ui.button("Remove chart").clicked() {
+                            self.rule = None;
                             *action = Some(Action::EditCharts(ChartEdit::RemoveChart(i)));
                             ui.close();
                         }
@@ -519,6 +520,8 @@ impl ChartPanel {
                 let button = ui.small_button("✖").on_hover_text("Remove this series");
                 button.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &remove));
                 if button.clicked() {
+                    // An open rule form points at sources by position: it would now point elsewhere.
+                    self.rule = None;
                     action = Some(Action::EditCharts(ChartEdit::RemoveSeries {
                         chart: self.current,
                         source: i,
