@@ -64,8 +64,10 @@ pub fn step_until(
     }
 }
 
+/// Whether some widget is labelled exactly `label` (one or several: a topic
+/// can be both the inspector's title and a row of the chart's series list).
 pub fn has_label(harness: &Harness<'static, TestApp>, label: &str) -> bool {
-    harness.query_by_label(label).is_some()
+    harness.query_all_by_label(label).next().is_some()
 }
 
 pub fn has_text(harness: &Harness<'static, TestApp>, needle: &str) -> bool {
