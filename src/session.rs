@@ -103,7 +103,7 @@ impl Session {
                 return Some(Action::ChartsChanged);
             }
             Action::ExportCsv { chart, path } => {
-                return Some(match crate::ui::chart::chart_csv(&self.model, chart) {
+                return Some(match crate::ui::chart_export::chart_csv(&self.model, chart) {
                     Some((bytes, rows)) => Action::SaveFile {
                         path,
                         bytes,

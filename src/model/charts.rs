@@ -210,15 +210,16 @@ impl Charts {
             };
             if matches {
                 let id = self.new_series(chart, index, topic);
-                let series = self.series[id].as_mut().expect("just made");
-                // Back-filled values raise no alerts (the rule is not on yet):
-                // they are the past. Then the rule judges the latest value.
-                series.threshold = Threshold::default();
-                for (payload, at) in history {
-                    series.feed(payload, at);
-                }
-                if let Some(event) = series.set_threshold(spec.threshold, now) {
-                    self.alerts.push(event);
+                if let Some(series) = self.series[id].as_mut() {
+                    // Back-filled values raise no alerts (the rule is not on yet):
+                    // they are the past. Then the rule judges the latest value.
+                    series.threshold = Threshold::default();
+                    for (payload, at) in history {
+                        series.feed(payload, at);
+                    }
+                    if let Some(event) = series.set_threshold(spec.threshold, now) {
+                        self.alerts.push(event);
+                    }
                 }
             }
         }

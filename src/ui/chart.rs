@@ -9,6 +9,8 @@ use std::time::SystemTime;
 use egui::RichText;
 use egui_plot::{HLine, HoverPosition, Legend, Line, LineStyle, Plot, PlotPoints};
 
+use super::alerts::{RuleForm, alerts_ui};
+use super::chart_export::{default_export_path, encode_png};
 use super::{Action, ChartEdit, style};
 use crate::model::{AlertState, Chart, Model, SeriesSpec, Stats, Threshold, alert_word, number, unix_seconds};
 
@@ -49,72 +51,6 @@ struct AddForm {
     filter: String,
     path: String,
     error: Option<String>,
-}
-
-/// The threshold row of one source.
-#[derive(Debug)]
-struct RuleForm {
-    chart: usize,
-    source: usize,
-    label: String,
-    above: String,
-    below: String,
-    hysteresis: String,
-    error: Option<String>,
-}
-
-impl RuleForm {
-    fn new(chart: usize, source: usize, spec: &SeriesSpec) -> Self {
-        let t = spec.threshold;
-        Self {
-            chart,
-            source,
-            label: spec.label(),
-            above: t.above.map(number).unwrap_or_default(),
-            below: t.below.map(number).unwrap_or_default(),
-            hysteresis: number(t.hysteresis),
-            error: None,
-        }
-    }
-
-    /// The rule as typed, or what is wrong with it.
-    fn parse(&self) -> Result<Threshold, String> {
-        let field = |text: &str, name: &str| -> Result<Option<f64>, String> {
-            let text = text.trim();
-            if text.is_empty() {
-                return Ok(None);
-            }
-            text.replace(',', ".")
-                .parse::<f64>()
-                .ok()
-                .filter(|v| v.is_finite())
-                .map(Some)
-                .ok_or_else(|| format!("'{text}' is not a number ({name})."))
-        };
-        let above = field(&self.above, "above")?;
-        let below = field(&self.below, "below")?;
-        let hysteresis = field(&self.hysteresis, "hysteresis")?.unwrap_or(0.0);
-        if hysteresis < 0.0 {
-            return Err("The hysteresis cannot be negative.".into());
-        }
-        if above.is_none() && below.is_none() {
-            return Err("Enter a value to alert above, below, or both.".into());
-        }
-        if let (Some(a), Some(b)) = (above, below)
-            && b >= a
-        {
-            return Err(format!(
-                "'below' ({}) must be lower than 'above' ({}).",
-                number(b),
-                number(a)
-            ));
-        }
-        Ok(Threshold {
-            above,
-            below,
-            hysteresis,
-        })
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -736,44 +672,6 @@ fn stats_line(ui: &mut egui::Ui, d: &Drawn) {
     }
 }
 
-fn alerts_ui(ui: &mut egui::Ui, model: &Model) {
-    let log = &model.charts.alerts;
-    if log.entries().is_empty() {
-        ui.weak("No alerts yet. Set a rule with a ⚠ button in the series table.");
-        return;
-    }
-    egui::Grid::new("alerts_log")
-        .striped(true)
-        .spacing([10.0, 2.0])
-        .show(ui, |ui| {
-            ui.strong("time");
-            ui.strong("topic");
-            ui.strong("value");
-            ui.strong("rule");
-            ui.strong("");
-            ui.end_row();
-            for e in log.entries().iter().rev() {
-                ui.monospace(super::clock(e.at));
-                ui.label(if e.path.is_empty() {
-                    e.topic.clone()
-                } else {
-                    format!("{} · {}", e.topic, e.path)
-                });
-                ui.monospace(number(e.value));
-                ui.monospace(&e.rule);
-                if e.raised {
-                    ui.colored_label(style::ERROR, "raised");
-                } else {
-                    ui.colored_label(style::OK_TEXT, "cleared");
-                }
-                ui.end_row();
-            }
-        });
-    if log.dropped > 0 {
-        ui.weak(format!("{} older entries are no longer kept.", log.dropped));
-    }
-}
-
 fn clock_label(unix: f64) -> String {
     if !unix.is_finite() || unix <= 0.0 {
         return String::new();
@@ -782,137 +680,4 @@ fn clock_label(unix: f64) -> String {
     chrono::DateTime::<chrono::Local>::from(at)
         .format("%H:%M:%S")
         .to_string()
-}
-
-fn default_export_path(chart: &str, extension: &str) -> String {
-    let stem: String = chart
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
-    let dir = directories::UserDirs::new()
-        .and_then(|d| d.download_dir().map(|p| p.to_path_buf()))
-        .or_else(|| std::env::current_dir().ok())
-        .unwrap_or_default();
-    dir.join(format!("mqscope-{stem}-{stamp}.{extension}"))
-        .display()
-        .to_string()
-}
-
-/// The part of a screenshot inside `rect` (in points), as PNG bytes.
-pub fn encode_png(image: &egui::ColorImage, rect: egui::Rect, pixels_per_point: f32) -> Result<Vec<u8>, String> {
-    let [w, h] = image.size;
-    let x0 = ((rect.min.x * pixels_per_point).floor().max(0.0) as usize).min(w);
-    let y0 = ((rect.min.y * pixels_per_point).floor().max(0.0) as usize).min(h);
-    let x1 = ((rect.max.x * pixels_per_point).ceil().max(0.0) as usize).min(w);
-    let y1 = ((rect.max.y * pixels_per_point).ceil().max(0.0) as usize).min(h);
-    if x1 <= x0 || y1 <= y0 {
-        return Err("the chart is not on screen".into());
-    }
-    let mut rgba = Vec::with_capacity((x1 - x0) * (y1 - y0) * 4);
-    for y in y0..y1 {
-        for pixel in &image.pixels[y * w + x0..y * w + x1] {
-            rgba.extend_from_slice(&pixel.to_srgba_unmultiplied());
-        }
-    }
-    let mut out = Vec::new();
-    let mut encoder = png::Encoder::new(&mut out, (x1 - x0) as u32, (y1 - y0) as u32);
-    encoder.set_color(png::ColorType::Rgba);
-    encoder.set_depth(png::BitDepth::Eight);
-    let mut writer = encoder.write_header().map_err(|e| e.to_string())?;
-    writer.write_image_data(&rgba).map_err(|e| e.to_string())?;
-    writer.finish().map_err(|e| e.to_string())?;
-    Ok(out)
-}
-
-/// The series of a chart as CSV: `time,topic,path,value`, time in local ISO 8601 with milliseconds.
-pub fn chart_csv(model: &Model, chart: usize) -> Option<(Vec<u8>, usize)> {
-    let chart = model.charts.charts().get(chart)?;
-    let mut out = String::from("time,topic,path,value\n");
-    let mut rows = 0;
-    for source in &chart.sources {
-        for series in source.series.iter().filter_map(|&id| model.charts.series(id)) {
-            let topic = csv_field(&series.topic);
-            let path = csv_field(&series.path);
-            for p in &series.points {
-                let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs_f64(p[0].max(0.0));
-                let time =
-                    chrono::DateTime::<chrono::Local>::from(at).to_rfc3339_opts(chrono::SecondsFormat::Millis, false);
-                out.push_str(&format!("{time},{topic},{path},{}\n", p[1]));
-                rows += 1;
-            }
-        }
-    }
-    Some((out.into_bytes(), rows))
-}
-
-fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_owned()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rule_form_reads_numbers_and_refuses_nonsense() {
-        let mut form = RuleForm::new(0, 0, &SeriesSpec::new("t", ""));
-        assert!(form.parse().unwrap_err().contains("above, below"));
-        form.above = "28".into();
-        assert_eq!(form.parse().unwrap(), Threshold::above(28.0));
-        form.below = "3O".into();
-        assert_eq!(form.parse().unwrap_err(), "'3O' is not a number (below).");
-        form.below = "30".into();
-        assert!(form.parse().unwrap_err().contains("must be lower"));
-        form.below = "4,5".into();
-        form.hysteresis = "1".into();
-        assert_eq!(
-            form.parse().unwrap(),
-            Threshold {
-                above: Some(28.0),
-                below: Some(4.5),
-                hysteresis: 1.0
-            }
-        );
-    }
-
-    #[test]
-    fn csv_quotes_what_needs_it() {
-        assert_eq!(csv_field("iot/s1/temperature"), "iot/s1/temperature");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-    }
-
-    #[test]
-    fn png_is_the_cropped_plot() {
-        let mut image = egui::ColorImage::filled([40, 30], egui::Color32::BLACK);
-        image.pixels[10 * 40 + 20] = egui::Color32::RED;
-        // Points 10..20 × 5..10 at 2 pixels per point: pixels 20..40 × 10..20.
-        let rect = egui::Rect::from_min_max(egui::pos2(10.0, 5.0), egui::pos2(20.0, 10.0));
-        let bytes = encode_png(&image, rect, 2.0).unwrap();
-        let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
-        let mut reader = decoder.read_info().unwrap();
-        let mut buf = vec![0; reader.output_buffer_size().unwrap()];
-        let info = reader.next_frame(&mut buf).unwrap();
-        assert_eq!((info.width, info.height), (20, 10));
-        assert_eq!(&buf[..4], &[255, 0, 0, 255], "the red pixel is the crop's first");
-        assert!(
-            encode_png(
-                &image,
-                egui::Rect::from_min_max(egui::pos2(50.0, 50.0), egui::pos2(60.0, 60.0)),
-                1.0
-            )
-            .is_err()
-        );
-    }
 }

@@ -3,7 +3,9 @@
 //! says what the user asked for; the app turns Actions into Commands. Nothing
 //! here talks to the network or changes the Model.
 
+pub mod alerts;
 pub mod chart;
+pub mod chart_export;
 pub mod clear_retained;
 pub mod inspector;
 pub mod json_tree;
