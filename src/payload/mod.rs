@@ -1,16 +1,21 @@
-//! Reading payloads: how to show them (pretty JSON, text, hex dump, Base64,
+//! Reading and writing payloads: the bytes the publish form sends (`encode`,
+//! with placeholders from `template`); how to show them (pretty JSON, text, hex dump, Base64,
 //! MessagePack, CBOR; see `formats`), what changed between two (`diff`), a short
 //! one-line preview for the tree, and numbers for charts. Pure functions over
 //! bytes: no egui, never panics on any input, never changes the stored bytes.
 
 mod diff;
+mod encode;
 mod formats;
 mod numeric;
 mod sparkplug;
+mod template;
 
 pub use diff::{Change, LineChange, PayloadDiff, diff};
+pub use encode::{PayloadFormat, check_json, encode, format_json};
 pub use formats::{PayloadView, Rendered, cbor, json, messagepack, render};
 pub use numeric::{SPARKPLUG_METRIC_PATH, extract_number, numeric_fields};
+pub use template::{PLACEHOLDERS, SendContext, Template};
 pub use sparkplug::{
     Metric as SparkplugMetric, MetricValue as SparkplugValue, Payload as SparkplugPayload, is_sparkplug_topic,
     sparkplug,

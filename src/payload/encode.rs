@@ -1,0 +1,182 @@
+//! Writing payloads: the publish form's text turned into the bytes to send,
+//! in the format the user chose. Mistakes come back with where they are
+//! (line and column for JSON, the character's position for hex and Base64),
+//! never as bytes the user did not mean.
+
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PayloadFormat {
+    /// The text as UTF-8.
+    #[default]
+    Text,
+    /// JSON, checked; sent as typed.
+    Json,
+    /// Hex digits, two per byte; spaces, line breaks, `:` and `-` between bytes and `0x` prefixes are allowed.
+    Hex,
+    /// Standard Base64 (padding optional); spaces and line breaks are ignored.
+    Base64,
+}
+
+impl PayloadFormat {
+    pub const ALL: [PayloadFormat; 4] = [Self::Text, Self::Json, Self::Hex, Self::Base64];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Text => "Text",
+            Self::Json => "JSON",
+            Self::Hex => "Hex",
+            Self::Base64 => "Base64",
+        }
+    }
+}
+
+/// The bytes that `text` stands for in `format`, or what is wrong and where.
+pub fn encode(format: PayloadFormat, text: &str) -> Result<Vec<u8>, String> {
+    match format {
+        PayloadFormat::Text => Ok(text.as_bytes().to_vec()),
+        PayloadFormat::Json => check_json(text).map(|()| text.as_bytes().to_vec()),
+        PayloadFormat::Hex => decode_hex(text),
+        PayloadFormat::Base64 => decode_base64(text),
+    }
+}
+
+/// Whether `text` is one JSON value; the error names the line and column.
+pub fn check_json(text: &str) -> Result<(), String> {
+    if text.trim().is_empty() {
+        return Err("Empty: a JSON payload needs a value (like {} or 0).".into());
+    }
+    serde_json::from_str::<serde::de::IgnoredAny>(text)
+        .map(|_| ())
+        .map_err(|e| {
+            let what = e.to_string();
+            // serde_json ends its messages with " at line L column C": say it our way.
+            let what = what.split(" at line ").next().unwrap_or(&what).to_owned();
+            format!("JSON error at line {}, column {}: {what}.", e.line(), e.column())
+        })
+}
+
+/// `text` as pretty JSON (the form's "Format" button).
+pub fn format_json(text: &str) -> Result<String, String> {
+    check_json(text)?;
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    serde_json::to_string_pretty(&value).map_err(|e| e.to_string())
+}
+
+fn decode_hex(text: &str) -> Result<Vec<u8>, String> {
+    let mut bytes = Vec::with_capacity(text.len() / 2);
+    let mut high: Option<(u8, usize)> = None;
+    let chars: Vec<(usize, char)> = text.chars().enumerate().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let (pos, c) = chars[i];
+        // A `0x` prefix before a byte (not in the middle of one).
+        if high.is_none() && c == '0' && matches!(chars.get(i + 1), Some((_, 'x' | 'X'))) {
+            i += 2;
+            continue;
+        }
+        if c.is_whitespace() || matches!(c, ':' | '-' | ',') {
+            if let Some((_, at)) = high {
+                return Err(format!(
+                    "Hex: a lone digit at position {}: each byte is two digits.",
+                    at + 1
+                ));
+            }
+            i += 1;
+            continue;
+        }
+        let Some(digit) = c.to_digit(16) else {
+            return Err(format!("Hex: '{c}' at position {} is not a hex digit (0-9, a-f).", pos + 1));
+        };
+        match high.take() {
+            None => high = Some((digit as u8, pos)),
+            Some((h, _)) => bytes.push(h << 4 | digit as u8),
+        }
+        i += 1;
+    }
+    if let Some((_, at)) = high {
+        return Err(format!(
+            "Hex: a lone digit at position {}: each byte is two digits.",
+            at + 1
+        ));
+    }
+    Ok(bytes)
+}
+
+fn decode_base64(text: &str) -> Result<Vec<u8>, String> {
+    // Positions in the error are the user's: map back through the skipped whitespace.
+    let kept: Vec<(usize, char)> = text.chars().enumerate().filter(|(_, c)| !c.is_whitespace()).collect();
+    let compact: String = kept.iter().map(|(_, c)| c).collect();
+    let engine = base64::engine::GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        base64::engine::GeneralPurposeConfig::new().with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+    );
+    let position = |offset: usize| kept.get(offset).map_or(text.chars().count(), |(p, _)| *p) + 1;
+    engine.decode(compact.as_bytes()).map_err(|e| match e {
+        base64::DecodeError::InvalidByte(offset, byte) | base64::DecodeError::InvalidLastSymbol(offset, byte) => {
+            format!(
+                "Base64: '{}' at position {} does not belong there.",
+                char::from(byte),
+                position(offset)
+            )
+        }
+        base64::DecodeError::InvalidLength(_) => format!(
+            "Base64: {} characters cannot be whole bytes (a character is missing or extra at the end).",
+            compact.chars().count()
+        ),
+        base64::DecodeError::InvalidPadding => "Base64: the '=' padding at the end is wrong.".to_owned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_utf8() {
+        assert_eq!(encode(PayloadFormat::Text, "23.5 °C").unwrap(), "23.5 °C".as_bytes());
+        assert_eq!(encode(PayloadFormat::Text, "").unwrap(), b"");
+    }
+
+    #[test]
+    fn json_is_checked_with_line_and_column_and_sent_as_typed() {
+        let typed = "{\n  \"t\": 21.5\n}";
+        assert_eq!(encode(PayloadFormat::Json, typed).unwrap(), typed.as_bytes());
+        let err = encode(PayloadFormat::Json, "{\n  \"t\": 21.5,\n  \"u\" \"C\"\n}").unwrap_err();
+        assert!(err.starts_with("JSON error at line 3, column 7: expected `:`"), "{err}");
+        assert!(check_json("").unwrap_err().contains("Empty"));
+        assert!(check_json("{} {}").unwrap_err().contains("line 1, column 4"));
+        assert_eq!(format_json(r#"{"a":[1,2]}"#).unwrap(), "{\n  \"a\": [\n    1,\n    2\n  ]\n}");
+        assert!(format_json("{").is_err());
+    }
+
+    #[test]
+    fn hex_takes_spaces_separators_and_prefixes_and_points_at_mistakes() {
+        assert_eq!(encode(PayloadFormat::Hex, "01 ff A0").unwrap(), [0x01, 0xff, 0xa0]);
+        assert_eq!(encode(PayloadFormat::Hex, "0x01 0xFF").unwrap(), [0x01, 0xff]);
+        assert_eq!(encode(PayloadFormat::Hex, "de:ad-be,ef\n00").unwrap(), [0xde, 0xad, 0xbe, 0xef, 0x00]);
+        assert_eq!(encode(PayloadFormat::Hex, "cafe").unwrap(), [0xca, 0xfe]);
+        assert_eq!(encode(PayloadFormat::Hex, "").unwrap(), b"");
+        assert_eq!(
+            encode(PayloadFormat::Hex, "01 zz").unwrap_err(),
+            "Hex: 'z' at position 4 is not a hex digit (0-9, a-f)."
+        );
+        assert_eq!(
+            encode(PayloadFormat::Hex, "01 2 03").unwrap_err(),
+            "Hex: a lone digit at position 4: each byte is two digits."
+        );
+        assert!(encode(PayloadFormat::Hex, "abc").unwrap_err().contains("position 3"));
+    }
+
+    #[test]
+    fn base64_ignores_line_breaks_and_points_at_mistakes() {
+        assert_eq!(encode(PayloadFormat::Base64, "aGVsbG8=").unwrap(), b"hello");
+        assert_eq!(encode(PayloadFormat::Base64, "aGVs\nbG8").unwrap(), b"hello", "padding optional");
+        assert_eq!(
+            encode(PayloadFormat::Base64, "aGV s*G8=").unwrap_err(),
+            "Base64: '*' at position 6 does not belong there."
+        );
+        assert!(encode(PayloadFormat::Base64, "aGVsb").unwrap_err().contains("5 characters"));
+    }
+}
