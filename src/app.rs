@@ -11,7 +11,7 @@ use egui::RichText;
 use crate::demo::{DemoBroker, run_sensors};
 use crate::model::Model;
 use crate::mqtt::{ConnectionHandle, ConnectionSpec, ConnectionState, Event, ProtocolVersion, Wake};
-use crate::profiles::{LayoutStore, ProfileStore};
+use crate::profiles::{ExtrasStore, ProfileStore};
 use crate::record::Recorder;
 use crate::session::Session;
 use crate::settings::Settings;
@@ -67,8 +67,8 @@ pub struct MqscopeApp {
     active: usize,
     demo: Option<DemoBroker>,
     profiles: ProfileStore,
-    /// Chart layouts of connections without a profile.
-    layouts: LayoutStore,
+    /// Sent messages of every connection; charts and templates of those without a profile.
+    extras: ExtrasStore,
     notices: Notices,
     profile_form: Option<ProfileForm>,
     password_prompt: Option<PasswordPrompt>,
@@ -97,9 +97,9 @@ impl MqscopeApp {
     pub fn new(options: AppOptions, runtime: tokio::runtime::Handle) -> Self {
         let (profiles, warning) = ProfileStore::load(&options.config_dir);
         let (settings, settings_warning) = Settings::load(&options.config_dir);
-        let (layouts, layouts_warning) = LayoutStore::load(&options.config_dir);
+        let (extras, extras_warning) = ExtrasStore::load(&options.config_dir);
         let mut notices = Notices::default();
-        for warning in [warning, settings_warning, layouts_warning].into_iter().flatten() {
+        for warning in [warning, settings_warning, extras_warning].into_iter().flatten() {
             notices.warn(warning);
         }
         let recorder = options.record.as_ref().and_then(|path| match Recorder::open(path) {
@@ -117,7 +117,7 @@ impl MqscopeApp {
             active: 0,
             demo: None,
             profiles,
-            layouts,
+            extras,
             notices,
             profile_form: None,
             password_prompt: None,
@@ -287,11 +287,11 @@ impl MqscopeApp {
         tracing::info!(name = %spec.name, address = %spec.url(), protocol = spec.protocol.label(), "connecting");
         let handle = ConnectionHandle::spawn(spec, &self.runtime, wake);
         let mut model = Model::new(self.settings.history_limits(), self.settings.chart_points());
-        // The charts this connection had last time (its profile's, or the layouts file's).
+        // The charts this connection had last time (its profile's, or connections.json's).
         let name = handle.name();
         match self.profiles.get(name).filter(|p| !p.charts.is_empty()) {
             Some(profile) => model.restore_charts(&profile.charts),
-            None => model.restore_charts(self.layouts.get(name).unwrap_or_default()),
+            None => model.restore_charts(&self.extras.get(name).charts),
         }
         if name == DEMO_NAME && model.charts.charts().is_empty() {
             model.restore_charts(&crate::demo::default_charts());
@@ -310,7 +310,7 @@ impl MqscopeApp {
     }
 
     /// Save the chart layouts of the connection on screen: in its profile when
-    /// it has one, else in the layouts file under its name.
+    /// it has one, else in connections.json under its name.
     fn save_chart_layouts(&mut self) {
         let Some(session) = self.sessions.get(self.active) else {
             return;
@@ -319,7 +319,7 @@ impl MqscopeApp {
         let layouts = session.model.charts.layouts();
         let saved = match self.profiles.set_charts(&name, layouts.clone()) {
             Ok(true) => Ok(()),
-            Ok(false) => self.layouts.set(&name, layouts),
+            Ok(false) => self.extras.update(&name, |e| e.charts = layouts),
             Err(e) => Err(std::io::Error::other(e.to_string())),
         };
         if let Err(e) = saved {

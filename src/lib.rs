@@ -10,6 +10,7 @@ pub mod model;
 pub mod mqtt;
 pub mod payload;
 pub mod profiles;
+pub mod publish;
 pub mod record;
 pub mod secret;
 pub mod session;

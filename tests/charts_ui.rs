@@ -172,10 +172,10 @@ fn a_wildcard_series_grows_with_new_sensors_is_restored_and_exports_csv() {
     assert!(lines[3].ends_with(",plant/c/temperature,,23.25"), "{}", lines[3]);
 
     // Next start, same broker: the chart comes back, filled from the retained values.
-    let layouts = std::fs::read_to_string(harness.state().config.path().join("charts.json")).unwrap();
+    let layouts = std::fs::read_to_string(harness.state().config.path().join("connections.json")).unwrap();
     drop(harness);
     let config = tempfile::tempdir().unwrap();
-    std::fs::write(config.path().join("charts.json"), layouts).unwrap();
+    std::fs::write(config.path().join("connections.json"), layouts).unwrap();
     let spec = mqscope::mqtt::parse_broker_url(&broker.url()).unwrap();
     let mut harness = harness_in(Startup::Connect(Box::new(spec)), config);
     step_until(&mut harness, "the restored chart with its three sensors", |h| {

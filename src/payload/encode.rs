@@ -87,7 +87,10 @@ fn decode_hex(text: &str) -> Result<Vec<u8>, String> {
             continue;
         }
         let Some(digit) = c.to_digit(16) else {
-            return Err(format!("Hex: '{c}' at position {} is not a hex digit (0-9, a-f).", pos + 1));
+            return Err(format!(
+                "Hex: '{c}' at position {} is not a hex digit (0-9, a-f).",
+                pos + 1
+            ));
         };
         match high.take() {
             None => high = Some((digit as u8, pos)),
@@ -110,7 +113,8 @@ fn decode_base64(text: &str) -> Result<Vec<u8>, String> {
     let compact: String = kept.iter().map(|(_, c)| c).collect();
     let engine = base64::engine::GeneralPurpose::new(
         &base64::alphabet::STANDARD,
-        base64::engine::GeneralPurposeConfig::new().with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+        base64::engine::GeneralPurposeConfig::new()
+            .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
     );
     let position = |offset: usize| kept.get(offset).map_or(text.chars().count(), |(p, _)| *p) + 1;
     engine.decode(compact.as_bytes()).map_err(|e| match e {
@@ -147,7 +151,10 @@ mod tests {
         assert!(err.starts_with("JSON error at line 3, column 7: expected `:`"), "{err}");
         assert!(check_json("").unwrap_err().contains("Empty"));
         assert!(check_json("{} {}").unwrap_err().contains("line 1, column 4"));
-        assert_eq!(format_json(r#"{"a":[1,2]}"#).unwrap(), "{\n  \"a\": [\n    1,\n    2\n  ]\n}");
+        assert_eq!(
+            format_json(r#"{"a":[1,2]}"#).unwrap(),
+            "{\n  \"a\": [\n    1,\n    2\n  ]\n}"
+        );
         assert!(format_json("{").is_err());
     }
 
@@ -155,7 +162,10 @@ mod tests {
     fn hex_takes_spaces_separators_and_prefixes_and_points_at_mistakes() {
         assert_eq!(encode(PayloadFormat::Hex, "01 ff A0").unwrap(), [0x01, 0xff, 0xa0]);
         assert_eq!(encode(PayloadFormat::Hex, "0x01 0xFF").unwrap(), [0x01, 0xff]);
-        assert_eq!(encode(PayloadFormat::Hex, "de:ad-be,ef\n00").unwrap(), [0xde, 0xad, 0xbe, 0xef, 0x00]);
+        assert_eq!(
+            encode(PayloadFormat::Hex, "de:ad-be,ef\n00").unwrap(),
+            [0xde, 0xad, 0xbe, 0xef, 0x00]
+        );
         assert_eq!(encode(PayloadFormat::Hex, "cafe").unwrap(), [0xca, 0xfe]);
         assert_eq!(encode(PayloadFormat::Hex, "").unwrap(), b"");
         assert_eq!(
@@ -172,11 +182,19 @@ mod tests {
     #[test]
     fn base64_ignores_line_breaks_and_points_at_mistakes() {
         assert_eq!(encode(PayloadFormat::Base64, "aGVsbG8=").unwrap(), b"hello");
-        assert_eq!(encode(PayloadFormat::Base64, "aGVs\nbG8").unwrap(), b"hello", "padding optional");
+        assert_eq!(
+            encode(PayloadFormat::Base64, "aGVs\nbG8").unwrap(),
+            b"hello",
+            "padding optional"
+        );
         assert_eq!(
             encode(PayloadFormat::Base64, "aGV s*G8=").unwrap_err(),
             "Base64: '*' at position 6 does not belong there."
         );
-        assert!(encode(PayloadFormat::Base64, "aGVsb").unwrap_err().contains("5 characters"));
+        assert!(
+            encode(PayloadFormat::Base64, "aGVsb")
+                .unwrap_err()
+                .contains("5 characters")
+        );
     }
 }

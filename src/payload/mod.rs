@@ -15,11 +15,11 @@ pub use diff::{Change, LineChange, PayloadDiff, diff};
 pub use encode::{PayloadFormat, check_json, encode, format_json};
 pub use formats::{PayloadView, Rendered, cbor, json, messagepack, render};
 pub use numeric::{SPARKPLUG_METRIC_PATH, extract_number, numeric_fields};
-pub use template::{PLACEHOLDERS, SendContext, Template};
 pub use sparkplug::{
     Metric as SparkplugMetric, MetricValue as SparkplugValue, Payload as SparkplugPayload, is_sparkplug_topic,
     sparkplug,
 };
+pub use template::{PLACEHOLDERS, SendContext, Template};
 
 use std::fmt::Write as _;
 

@@ -78,7 +78,8 @@ impl Template {
                 Part::Timestamp => out.push_str(&since_epoch.as_secs().to_string()),
                 Part::TimestampMs => out.push_str(&since_epoch.as_millis().to_string()),
                 Part::Now => out.push_str(
-                    &chrono::DateTime::<chrono::Utc>::from(ctx.now).to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                    &chrono::DateTime::<chrono::Utc>::from(ctx.now)
+                        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
                 ),
                 Part::Random(min, max) => out.push_str(&format!("{:.2}", min + rng.f64() * (max - min))),
                 Part::RandInt(min, max) => out.push_str(&rng.i64(*min..=*max).to_string()),
@@ -169,7 +170,9 @@ mod tests {
     }
 
     fn render(text: &str, counter: u64) -> String {
-        Template::parse(text).unwrap().render(&ctx(counter), &mut fastrand::Rng::with_seed(7))
+        Template::parse(text)
+            .unwrap()
+            .render(&ctx(counter), &mut fastrand::Rng::with_seed(7))
     }
 
     #[test]
@@ -215,12 +218,35 @@ mod tests {
     #[test]
     fn mistakes_are_named_with_their_position() {
         let err = Template::parse(r#"{"t": {{temperature}}}"#).unwrap_err();
-        assert!(err.starts_with("{{temperature}} at position 7: unknown placeholder 'temperature'"), "{err}");
-        assert!(Template::parse("a {{counter").unwrap_err().contains("position 3 has no closing"));
-        assert!(Template::parse("{{random(30,20)}}").unwrap_err().contains("above the second"));
-        assert!(Template::parse("{{random(1)}}").unwrap_err().contains("needs two numbers"));
-        assert!(Template::parse("{{randint(1.5,6)}}").unwrap_err().contains("not a whole number"));
-        assert!(Template::parse("{{counter(2)}}").unwrap_err().contains("takes no arguments"));
+        assert!(
+            err.starts_with("{{temperature}} at position 7: unknown placeholder 'temperature'"),
+            "{err}"
+        );
+        assert!(
+            Template::parse("a {{counter")
+                .unwrap_err()
+                .contains("position 3 has no closing")
+        );
+        assert!(
+            Template::parse("{{random(30,20)}}")
+                .unwrap_err()
+                .contains("above the second")
+        );
+        assert!(
+            Template::parse("{{random(1)}}")
+                .unwrap_err()
+                .contains("needs two numbers")
+        );
+        assert!(
+            Template::parse("{{randint(1.5,6)}}")
+                .unwrap_err()
+                .contains("not a whole number")
+        );
+        assert!(
+            Template::parse("{{counter(2)}}")
+                .unwrap_err()
+                .contains("takes no arguments")
+        );
         assert!(Template::parse("{{}}").unwrap_err().contains("empty placeholder"));
         // Positions count characters, not bytes.
         assert!(Template::parse("°°{{x}}").unwrap_err().contains("position 3"));

@@ -14,10 +14,11 @@ use crate::mqtt::{
     ConnectionSpec, DEFAULT_KEEPALIVE_S, DEFAULT_MAX_INFLIGHT, DEFAULT_MAX_PACKET_BYTES, DEFAULT_PORT, LastWill,
     ProtocolVersion, Subscription, TlsSettings, Transport,
 };
+use crate::publish::PublishTemplate;
 use crate::secret::Secret;
 
-mod layouts;
-pub use layouts::{LAYOUTS_FILE, LayoutStore};
+mod extras;
+pub use extras::{ConnectionExtras, EXTRAS_FILE, ExtrasStore};
 
 pub const CONFIG_DIR_ENV: &str = "MQSCOPE_CONFIG_DIR";
 pub const PROFILES_FILE: &str = "profiles.json";
@@ -53,6 +54,9 @@ pub struct Profile {
     /// Chart tabs, their series and threshold rules, restored at each connect.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub charts: Vec<ChartLayout>,
+    /// Named publish forms.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub templates: Vec<PublishTemplate>,
 }
 
 impl Default for Profile {
@@ -77,6 +81,7 @@ impl Default for Profile {
             max_inflight: DEFAULT_MAX_INFLIGHT,
             max_packet_bytes: DEFAULT_MAX_PACKET_BYTES,
             charts: Vec::new(),
+            templates: Vec::new(),
         }
     }
 }
@@ -256,6 +261,19 @@ impl ProfileStore {
             return Ok(true);
         }
         profile.charts = charts;
+        self.save().map(|()| true)
+    }
+
+    /// Save the publish templates of the profile called `name`. `Ok(false)`
+    /// when there is no such profile.
+    pub fn set_templates(&mut self, name: &str, templates: Vec<PublishTemplate>) -> Result<bool, ProfilesError> {
+        let Some(profile) = self.profiles.iter_mut().find(|p| p.name == name) else {
+            return Ok(false);
+        };
+        if profile.templates == templates {
+            return Ok(true);
+        }
+        profile.templates = templates;
         self.save().map(|()| true)
     }
 

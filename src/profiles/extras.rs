@@ -1,0 +1,124 @@
+//! What each connection keeps besides its profile, keyed by the connection's
+//! name in `connections.json` beside the profiles: the sent-messages history
+//! (always here: it changes at every publish), and — for connections without
+//! a saved profile (the demo, a broker given on the command line) — the
+//! chart layouts and publish templates that a profile would otherwise hold.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::ChartLayout;
+use crate::publish::{PublishTemplate, PublishedEntry};
+
+pub const EXTRAS_FILE: &str = "connections.json";
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ConnectionExtras {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub charts: Vec<ChartLayout>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub templates: Vec<PublishTemplate>,
+    /// Newest first.
+    #[serde(skip_serializing_if = "VecDeque::is_empty")]
+    pub published: VecDeque<PublishedEntry>,
+}
+
+impl ConnectionExtras {
+    fn is_empty(&self) -> bool {
+        self.charts.is_empty() && self.templates.is_empty() && self.published.is_empty()
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct ExtrasStore {
+    path: PathBuf,
+    extras: BTreeMap<String, ConnectionExtras>,
+}
+
+impl ExtrasStore {
+    /// Load from `dir`; empty when there is no file. A file that does not
+    /// parse is moved aside and the message says where.
+    pub fn load(dir: &Path) -> (Self, Option<String>) {
+        let path = dir.join(EXTRAS_FILE);
+        let mut store = Self {
+            path: path.clone(),
+            extras: BTreeMap::new(),
+        };
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (store, None),
+            Err(e) => return (store, Some(format!("Not loaded from {}: {e}.", path.display()))),
+        };
+        match serde_json::from_str(&text) {
+            Ok(extras) => {
+                store.extras = extras;
+                (store, None)
+            }
+            Err(parse) => {
+                let kept = match crate::files::move_aside(&path) {
+                    Ok(backup) => format!("it was kept as {}", backup.display()),
+                    Err(e) => format!("it could not be moved aside ({e})"),
+                };
+                (
+                    store,
+                    Some(format!(
+                        "The charts, templates and sent messages in {} could not be read ({parse}); {kept}.",
+                        path.display()
+                    )),
+                )
+            }
+        }
+    }
+
+    pub fn get(&self, name: &str) -> ConnectionExtras {
+        self.extras.get(name).cloned().unwrap_or_default()
+    }
+
+    /// Change what `name` keeps and write the file (unless nothing changed).
+    pub fn update(&mut self, name: &str, change: impl FnOnce(&mut ConnectionExtras)) -> std::io::Result<()> {
+        let before = self.extras.get(name).cloned().unwrap_or_default();
+        let mut after = before.clone();
+        change(&mut after);
+        if after == before {
+            return Ok(());
+        }
+        if after.is_empty() {
+            self.extras.remove(name);
+        } else {
+            self.extras.insert(name.to_owned(), after);
+        }
+        let bytes = serde_json::to_vec_pretty(&self.extras).map_err(std::io::Error::other)?;
+        crate::files::write_atomic(&self.path, &bytes, false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{SeriesSpec, Threshold};
+
+    #[test]
+    fn round_trip_and_broken_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut store, warning) = ExtrasStore::load(dir.path());
+        assert!(warning.is_none());
+        let mut spec = SeriesSpec::new("iot/+/temperature", "temperature");
+        spec.threshold = Threshold::above(28.0);
+        let layouts = vec![ChartLayout {
+            name: "Temperatures".into(),
+            series: vec![spec],
+        }];
+        store.update("Demo", |e| e.charts = layouts.clone()).unwrap();
+        let (again, _) = ExtrasStore::load(dir.path());
+        assert_eq!(again.get("Demo").charts, layouts);
+        assert_eq!(again.get("Other"), ConnectionExtras::default());
+
+        std::fs::write(dir.path().join(EXTRAS_FILE), "{not json").unwrap();
+        let (empty, warning) = ExtrasStore::load(dir.path());
+        assert!(empty.get("Demo").charts.is_empty());
+        assert!(warning.unwrap().contains("kept as"));
+    }
+}
