@@ -329,7 +329,7 @@ mod tests {
             topic: format!("t/{i}"),
             payload,
             qos: 1,
-            retain: i % 2 == 0,
+            retain: i.is_multiple_of(2),
             properties: MessageProperties::default(),
         };
         for i in 0..150 {
