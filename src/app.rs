@@ -196,6 +196,11 @@ impl MqscopeApp {
             }
         }
         self.drain(ctx, start + DRAIN_BUDGET);
+        // Repeat jobs of the publish forms: send what is due, wake for the next.
+        let now = Instant::now();
+        if let Some(next) = self.sessions.iter_mut().filter_map(|s| s.tick(now)).min() {
+            ctx.request_repaint_after(next.saturating_duration_since(now));
+        }
         let now = Instant::now();
         if let Some(stats) = &self.stats
             && stats.due(now)
@@ -305,7 +310,14 @@ impl MqscopeApp {
         if self.recorder.is_some() && self.recorded_session.is_none() {
             self.recorded_session = Some(id);
         }
-        self.sessions.push(Session::new(id, handle, model));
+        let mut session = Session::new(id, handle, model);
+        let extras = self.extras.get(session.name());
+        session.publish.templates = match self.profiles.get(session.name()) {
+            Some(profile) if !profile.templates.is_empty() => profile.templates.clone(),
+            _ => extras.templates,
+        };
+        session.publish.history = extras.published;
+        self.sessions.push(session);
         self.active = self.sessions.len() - 1;
     }
 
@@ -325,6 +337,37 @@ impl MqscopeApp {
         if let Err(e) = saved {
             self.notices
                 .warn(format!("The chart layout of {name} could not be saved: {e}"));
+        }
+    }
+
+    /// Save the publish templates of the connection on screen: in its profile
+    /// when it has one, else in connections.json.
+    fn save_templates(&mut self, templates: Vec<crate::publish::PublishTemplate>) {
+        let Some(session) = self.sessions.get(self.active) else {
+            return;
+        };
+        let name = session.name().to_owned();
+        let saved = match self.profiles.set_templates(&name, templates.clone()) {
+            Ok(true) => Ok(()),
+            Ok(false) => self.extras.update(&name, |e| e.templates = templates),
+            Err(e) => Err(std::io::Error::other(e.to_string())),
+        };
+        if let Err(e) = saved {
+            self.notices
+                .warn(format!("The publish templates of {name} could not be saved: {e}"));
+        }
+    }
+
+    /// Save the sent history of the connection on screen (connections.json).
+    fn save_sent(&mut self) {
+        let Some(session) = self.sessions.get(self.active) else {
+            return;
+        };
+        let name = session.name().to_owned();
+        let published = session.publish.history.clone();
+        if let Err(e) = self.extras.update(&name, |e| e.published = published) {
+            self.notices
+                .warn(format!("The sent messages of {name} could not be saved: {e}"));
         }
     }
 
@@ -412,9 +455,10 @@ impl MqscopeApp {
                 connect,
                 password,
             } => {
-                // The charts may have changed while the form was open: keep the saved ones.
+                // Charts and templates may have changed while the form was open: keep the saved ones.
                 if let Some(saved) = previous.as_deref().and_then(|name| self.profiles.get(name)) {
                     profile.charts = saved.charts.clone();
+                    profile.templates = saved.templates.clone();
                 }
                 match self.profiles.upsert(previous.as_deref(), (*profile).clone()) {
                     Ok(()) => {
@@ -459,6 +503,8 @@ impl MqscopeApp {
             },
             Action::Failed(text) => self.notices.warn(text),
             Action::ChartsChanged => self.save_chart_layouts(),
+            Action::TemplatesChanged(templates) => self.save_templates(templates),
+            Action::SentChanged => self.save_sent(),
             Action::OpenSettings => self.settings_window = Some(SettingsWindow::new(self.settings)),
             Action::ApplySettings(settings) => {
                 self.settings = settings;

@@ -7,6 +7,7 @@ use std::time::{Instant, SystemTime};
 
 use crate::model::{Model, SeriesSpec};
 use crate::mqtt::{Command, ConnectionHandle, ConnectionState, Event, PublishProperties};
+use crate::publish::PublishRequest;
 use crate::ui::chart::ChartPanel;
 use crate::ui::inspector::InspectorPanel;
 use crate::ui::notices::Notices;
@@ -62,15 +63,8 @@ impl Session {
                 }
                 self.state = state;
             }
-            Event::Published { topic, qos } => {
-                let how = if qos == 0 { "sent" } else { "acknowledged by the broker" };
-                self.publish
-                    .set_result(Ok(format!("Published to {topic} (QoS {qos}, {how})")));
-            }
-            Event::PublishFailed { topic, reason } => {
-                self.publish
-                    .set_result(Err(format!("Not published to {topic}: {reason}")));
-            }
+            Event::Published { topic, qos } => self.publish.answered(&topic, Ok(qos)),
+            Event::PublishFailed { topic, reason } => self.publish.answered(&topic, Err(reason)),
             Event::Subscribed { filter, granted_qos } => {
                 tracing::debug!(%filter, granted_qos, "subscribed");
                 self.subscriptions
@@ -112,18 +106,14 @@ impl Session {
                     None => Action::Failed("There is no chart to export.".into()),
                 });
             }
-            Action::Publish {
-                topic,
-                payload,
-                qos,
-                retain,
-            } => self.handle.send(Command::Publish {
-                topic,
-                payload,
-                qos,
-                retain,
-                properties: PublishProperties::default(),
-            }),
+            Action::Publish(request) => {
+                crate::publish::remember(
+                    &mut self.publish.history,
+                    crate::publish::PublishedEntry::new(&request, SystemTime::now()),
+                );
+                self.send(*request);
+                return Some(Action::SentChanged);
+            }
             Action::Subscribe(sub) => self.handle.send(Command::Subscribe(sub)),
             Action::Unsubscribe(filter) => self.handle.send(Command::Unsubscribe { filter }),
             Action::Disconnect => self.handle.close(),
@@ -145,6 +135,32 @@ impl Session {
             other => return Some(other),
         }
         None
+    }
+
+    fn send(&self, request: PublishRequest) {
+        self.handle.send(Command::Publish {
+            topic: request.topic,
+            payload: request.payload,
+            qos: request.qos,
+            retain: request.retain,
+            properties: request.properties,
+        });
+    }
+
+    /// Send what the publish form's repeat owes by `now`; returns when it is next due.
+    pub fn tick(&mut self, now: Instant) -> Option<Instant> {
+        if !self.publish.is_repeating() {
+            return None;
+        }
+        if self.state != ConnectionState::Connected {
+            // Nothing piles up while offline: the job waits (its schedule catches up in one bounded burst).
+            return Some(now + std::time::Duration::from_millis(250));
+        }
+        let (due, next) = self.publish.take_due(now);
+        for request in due {
+            self.send(request);
+        }
+        next
     }
 
     fn edit_charts(&mut self, edit: ChartEdit) {
@@ -255,7 +271,10 @@ impl Session {
             .default_size(300.0)
             .min_size(220.0)
             .show(ui, |ui| {
-                actions.extend(self.publish.ui(ui, connected, selected_topic.as_deref()))
+                actions.extend(
+                    self.publish
+                        .ui(ui, model, connected, protocol, selected_topic.as_deref()),
+                )
             });
         egui::CentralPanel::default().show(ui, |ui| actions.extend(self.inspector.ui(ui, model)));
     }

@@ -160,7 +160,7 @@ fn mqtt5_user_properties_and_content_type_reach_the_inspector() {
     step_until(&mut harness, "the device's topic", |h| has_label(h, "state"));
     harness.get_by_label("state").click();
     step_until(&mut harness, "the properties in the inspector", |h| {
-        has_label(h, "MQTT 5 properties")
+        has_label(h, "MQTT 5 properties") && has_label(h, "User property sensor-id")
     });
     assert!(has_label(&harness, "Content type"));
     assert!(has_label(&harness, "application/json"));

@@ -40,12 +40,12 @@ pub enum Action {
         chart: usize,
         path: std::path::PathBuf,
     },
-    Publish {
-        topic: String,
-        payload: Vec<u8>,
-        qos: u8,
-        retain: bool,
-    },
+    /// Send one message (the publish form, or one from the sent history).
+    Publish(Box<crate::publish::PublishRequest>),
+    /// The publish templates changed: save them with the profile.
+    TemplatesChanged(Vec<crate::publish::PublishTemplate>),
+    /// The sent history changed: save it.
+    SentChanged,
     Subscribe(crate::mqtt::Subscription),
     Unsubscribe(String),
     /// Show this open connection (its index in the tabs).

@@ -1,21 +1,109 @@
-//! The publish form: topic, payload, QoS and retain. An invalid topic is
-//! refused next to the field; the broker's answer shows under the button.
-//! Ctrl+Enter publishes.
+//! The publish form, like a test bench: a topic (checked, with completion
+//! from the topics seen), a payload in a format (Text, JSON checked live with
+//! line and column, Hex, Base64, or a file), QoS and retain, MQTT 5
+//! properties, the broker's answer, placeholders evaluated at each send, a
+//! repeat that fakes a sensor, the last 100 sent messages and named
+//! templates. Ctrl+Enter publishes.
+
+use std::collections::VecDeque;
+use std::time::{Instant, SystemTime};
 
 use egui::RichText;
 
 use super::{Action, style};
-use crate::mqtt::validate_topic;
+use crate::model::{MessageProperties, Model};
+use crate::mqtt::{ProtocolVersion, validate_topic};
+use crate::payload::{PLACEHOLDERS, PayloadFormat, SendContext, Template, encode, format_json, human_size};
+use crate::publish::{PublishRequest, PublishRequestForm, PublishTemplate, PublishedEntry, Rate, Repeat};
+
+/// Topics offered under the topic field while typing.
+const SUGGESTIONS: usize = 8;
+
+/// Where the payload comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    Typed(PayloadFormat),
+    File,
+}
+
+#[derive(Debug, Default)]
+struct PropertiesForm {
+    content_type: String,
+    utf8: bool,
+    expiry_s: String,
+    response_topic: String,
+    correlation: String,
+    user: Vec<(String, String)>,
+}
+
+impl PropertiesForm {
+    fn build(&self) -> Result<MessageProperties, String> {
+        let expiry = self.expiry_s.trim();
+        let message_expiry_s = if expiry.is_empty() {
+            None
+        } else {
+            Some(
+                expiry
+                    .parse::<u32>()
+                    .map_err(|_| format!("Message expiry: '{expiry}' is not a number of seconds."))?,
+            )
+        };
+        let response = self.response_topic.trim();
+        if !response.is_empty() {
+            validate_topic(response).map_err(|e| format!("Response topic: {e}"))?;
+        }
+        if let Some((key, _)) = self.user.iter().find(|(k, v)| k.trim().is_empty() && !v.is_empty()) {
+            return Err(format!("A user property needs a name (value '{key}')."));
+        }
+        let text = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_owned());
+        Ok(MessageProperties {
+            payload_is_utf8: self.utf8.then_some(true),
+            message_expiry_s,
+            content_type: text(&self.content_type),
+            response_topic: text(response),
+            correlation_data: (!self.correlation.is_empty()).then(|| self.correlation.as_bytes().into()),
+            user_properties: self
+                .user
+                .iter()
+                .filter(|(k, _)| !k.trim().is_empty())
+                .map(|(k, v)| (k.trim().to_owned(), v.clone()))
+                .collect(),
+            subscription_ids: Vec::new(),
+        })
+    }
+}
 
 #[derive(Debug)]
 pub struct PublishPanel {
     pub topic: String,
     pub payload: String,
+    source: Source,
     pub qos: u8,
     pub retain: bool,
-    error: Option<String>,
+    file_path: String,
+    /// The file loaded as payload: (path, bytes) or why it could not be read.
+    file: Option<Result<(String, Vec<u8>), String>>,
+    properties: PropertiesForm,
+    topic_error: Option<String>,
+    /// What is wrong with the payload as typed (checked when it changes).
+    payload_check: Option<Result<(), String>>,
     /// The latest answer: Ok(text) for success, Err(text) for failure.
     result: Option<Result<String, String>>,
+    suggestions: Vec<String>,
+    suggestions_for: Option<String>,
+    confirm_clear: bool,
+    /// Counts single sends, for `{{counter}}`.
+    sends: u64,
+    repeat_every: String,
+    repeat_per_second: bool,
+    repeat: Option<Repeat>,
+    repeat_error: Option<String>,
+    acked: u64,
+    failed: u64,
+    /// Sent messages, newest first.
+    pub history: VecDeque<PublishedEntry>,
+    pub templates: Vec<PublishTemplate>,
+    template_name: String,
 }
 
 impl Default for PublishPanel {
@@ -23,10 +111,28 @@ impl Default for PublishPanel {
         Self {
             topic: "test/mqscope".to_owned(),
             payload: r#"{"temperature": 23.5, "unit": "Celsius"}"#.to_owned(),
+            source: Source::Typed(PayloadFormat::Json),
             qos: 1,
             retain: false,
-            error: None,
+            file_path: String::new(),
+            file: None,
+            properties: PropertiesForm::default(),
+            topic_error: None,
+            payload_check: None,
             result: None,
+            suggestions: Vec::new(),
+            suggestions_for: None,
+            confirm_clear: false,
+            sends: 0,
+            repeat_every: "1".to_owned(),
+            repeat_per_second: false,
+            repeat: None,
+            repeat_error: None,
+            acked: 0,
+            failed: 0,
+            history: VecDeque::new(),
+            templates: Vec::new(),
+            template_name: String::new(),
         }
     }
 }
@@ -36,7 +142,141 @@ impl PublishPanel {
         self.result = Some(result);
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, connected: bool, selected_topic: Option<&str>) -> Option<Action> {
+    /// The broker's answer to one of ours (PUBACK/PUBCOMP, or a refusal).
+    pub fn answered(&mut self, topic: &str, outcome: Result<u8, String>) {
+        let repeating = self.repeat.as_ref().is_some_and(|r| r.topic() == topic);
+        match (outcome, repeating) {
+            (Ok(_), true) => self.acked += 1,
+            (Err(reason), true) => {
+                self.failed += 1;
+                self.result = Some(Err(format!("Not published to {topic}: {reason}")));
+            }
+            (Ok(qos), false) => {
+                let how = match qos {
+                    0 => "sent (QoS 0: no answer)",
+                    1 => "acknowledged by the broker: PUBACK",
+                    _ => "acknowledged by the broker: PUBCOMP",
+                };
+                self.result = Some(Ok(format!("Published to {topic} (QoS {qos}, {how})")));
+            }
+            (Err(reason), false) => self.result = Some(Err(format!("Not published to {topic}: {reason}"))),
+        }
+    }
+
+    pub fn is_repeating(&self) -> bool {
+        self.repeat.is_some()
+    }
+
+    /// The repeat job's messages due by now, and when the next one is.
+    pub fn take_due(&mut self, now: Instant) -> (Vec<PublishRequest>, Option<Instant>) {
+        let Some(job) = &mut self.repeat else {
+            return (Vec::new(), None);
+        };
+        match job.take_due(now, SystemTime::now()) {
+            Ok(due) => {
+                let next = job.next_at();
+                (due, Some(next))
+            }
+            Err(e) => {
+                self.repeat_error = Some(format!("Repeat stopped: {e}"));
+                self.repeat = None;
+                (Vec::new(), None)
+            }
+        }
+    }
+
+    fn form(&self) -> Result<(PublishRequestForm<'_>, Option<&[u8]>), String> {
+        let properties = self.properties.build()?;
+        let (format, file) = match self.source {
+            Source::Typed(format) => (format, None),
+            Source::File => match &self.file {
+                Some(Ok((_, bytes))) => (PayloadFormat::Text, Some(bytes.as_slice())),
+                Some(Err(e)) => return Err(e.clone()),
+                None => return Err("Choose a file and press Load.".into()),
+            },
+        };
+        Ok((
+            PublishRequestForm {
+                topic: self.topic.trim(),
+                payload: &self.payload,
+                format,
+                qos: self.qos,
+                retain: self.retain,
+                properties,
+            },
+            file,
+        ))
+    }
+
+    /// The message the form describes now, placeholders evaluated.
+    fn request(&mut self, protocol: ProtocolVersion) -> Result<PublishRequest, String> {
+        if let Err(e) = validate_topic(self.topic.trim()) {
+            self.topic_error = Some(e.clone());
+            return Err(e);
+        }
+        let counter = self.sends + 1;
+        let (form, file) = self.form()?;
+        let payload = match file {
+            Some(bytes) => bytes.to_vec(),
+            None => {
+                let text = Template::parse(form.payload)?.render(
+                    &SendContext {
+                        counter,
+                        now: SystemTime::now(),
+                    },
+                    &mut fastrand::Rng::new(),
+                );
+                encode(form.format, &text)?
+            }
+        };
+        let properties = match protocol {
+            ProtocolVersion::V5 => form.properties,
+            ProtocolVersion::V311 => MessageProperties::default(),
+        };
+        Ok(PublishRequest {
+            topic: form.topic.to_owned(),
+            payload,
+            qos: form.qos,
+            retain: form.retain,
+            properties,
+        })
+    }
+
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        model: &Model,
+        connected: bool,
+        protocol: ProtocolVersion,
+        selected_topic: Option<&str>,
+    ) -> Option<Action> {
+        let mut action = None;
+        egui::ScrollArea::vertical()
+            .id_salt("publish_scroll")
+            .auto_shrink([false, false])
+            .show(ui, |ui| {
+                action = self.form_ui(ui, model, connected, protocol, selected_topic);
+                ui.add_space(style::PANEL_GAP);
+                self.repeat_ui(ui, connected, protocol);
+                if let Some(a) = self.history_ui(ui, connected) {
+                    action = Some(a);
+                }
+                if let Some(a) = self.templates_ui(ui) {
+                    action = Some(a);
+                }
+            });
+        action
+    }
+
+    fn form_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        model: &Model,
+        connected: bool,
+        protocol: ProtocolVersion,
+        selected_topic: Option<&str>,
+    ) -> Option<Action> {
+        let mut action = None;
         ui.strong("Publish");
         ui.add_space(style::PANEL_GAP);
         let topic_label = ui.label("Topic");
@@ -48,27 +288,131 @@ impl PublishPanel {
             )
             .labelled_by(topic_label.id);
         if topic_edit.changed() {
-            self.error = None;
+            self.topic_error = validate_topic(self.topic.trim())
+                .err()
+                .filter(|_| !self.topic.is_empty());
+            self.confirm_clear = false;
         }
-        if let Some(selected) = selected_topic
+        if topic_edit.has_focus() {
+            self.suggest(model);
+            let mut chosen = None;
+            for topic in &self.suggestions {
+                if ui
+                    .add(egui::Button::new(RichText::new(topic).monospace().small()).frame(false))
+                    .clicked()
+                {
+                    chosen = Some(topic.clone());
+                }
+            }
+            if let Some(topic) = chosen {
+                self.topic = topic;
+                self.topic_error = None;
+            }
+        } else if let Some(selected) = selected_topic
             && selected != self.topic
             && ui.small_button("Use selected topic").on_hover_text(selected).clicked()
         {
             self.topic = selected.to_owned();
-            self.error = None;
+            self.topic_error = None;
+            self.confirm_clear = false;
         }
-        if let Some(error) = &self.error {
+        if let Some(error) = &self.topic_error {
             ui.label(RichText::new(error).color(style::ERROR));
         }
         ui.add_space(style::PANEL_GAP);
-        let payload_label = ui.label("Payload");
-        ui.add(
-            egui::TextEdit::multiline(&mut self.payload)
-                .code_editor()
-                .desired_rows(6)
-                .desired_width(f32::INFINITY),
-        )
-        .labelled_by(payload_label.id);
+        let mut payload_label = None;
+        ui.horizontal_wrapped(|ui| {
+            payload_label = Some(ui.label("Payload").id);
+            // Named "Payload as …" for screen readers: the inspector has buttons called Hex and JSON too.
+            for format in PayloadFormat::ALL {
+                let selected = self.source == Source::Typed(format);
+                let tab = ui.selectable_label(selected, format.label());
+                let name = format!("Payload as {}", format.label());
+                tab.widget_info(|| egui::WidgetInfo::selected(egui::Role::Button, true, selected, &name));
+                if tab.clicked() {
+                    self.source = Source::Typed(format);
+                    self.payload_check = None;
+                }
+            }
+            let selected = self.source == Source::File;
+            let tab = ui.selectable_label(selected, "File");
+            tab.widget_info(|| egui::WidgetInfo::selected(egui::Role::Button, true, selected, "Payload from a file"));
+            if tab.clicked() {
+                self.source = Source::File;
+            }
+        });
+        match self.source {
+            Source::Typed(format) => {
+                let edit = ui.add(
+                    egui::TextEdit::multiline(&mut self.payload)
+                        .code_editor()
+                        .desired_rows(6)
+                        .desired_width(f32::INFINITY),
+                );
+                let edit = match payload_label {
+                    Some(id) => edit.labelled_by(id),
+                    None => edit,
+                };
+                if edit.changed() {
+                    self.payload_check = None;
+                }
+                let check = self
+                    .payload_check
+                    .get_or_insert_with(|| check_payload(format, &self.payload))
+                    .clone();
+                ui.horizontal_wrapped(|ui| {
+                    match &check {
+                        Ok(()) if format == PayloadFormat::Json => {
+                            ui.label(RichText::new("✔ valid JSON").small().color(style::OK_TEXT));
+                        }
+                        Ok(()) => {}
+                        Err(e) => {
+                            ui.label(RichText::new(e).small().color(style::ERROR));
+                        }
+                    }
+                    if format == PayloadFormat::Json
+                        && ui
+                            .small_button("Format")
+                            .on_hover_text("Indent the JSON (placeholders must be inside strings)")
+                            .clicked()
+                    {
+                        match format_json(&self.payload) {
+                            Ok(pretty) => {
+                                self.payload = pretty;
+                                self.payload_check = None;
+                            }
+                            Err(e) => self.payload_check = Some(Err(e)),
+                        }
+                    }
+                    ui.label(RichText::new("{{…}}").small().color(style::COUNTS))
+                        .on_hover_text(format!("Placeholders, evaluated at each send: {PLACEHOLDERS}"));
+                });
+            }
+            Source::File => {
+                ui.horizontal(|ui| {
+                    let label = ui.label("File");
+                    ui.add(egui::TextEdit::singleline(&mut self.file_path).desired_width(160.0))
+                        .labelled_by(label.id);
+                    if ui.button("Load").clicked() {
+                        let path = self.file_path.trim().to_owned();
+                        self.file = Some(
+                            std::fs::read(&path)
+                                .map(|bytes| (path.clone(), bytes))
+                                .map_err(|e| format!("Cannot read {path}: {e}")),
+                        );
+                    }
+                });
+                match &self.file {
+                    Some(Ok((path, bytes))) => {
+                        ui.label(format!("{} from {path}", human_size(bytes.len())));
+                    }
+                    Some(Err(e)) => {
+                        ui.label(RichText::new(e).color(style::ERROR));
+                    }
+                    None => {}
+                }
+            }
+        }
         ui.horizontal(|ui| {
             ui.label("QoS");
             for q in 0..=2u8 {
@@ -76,21 +420,54 @@ impl PublishPanel {
             }
             ui.checkbox(&mut self.retain, "Retain");
         });
+        if protocol == ProtocolVersion::V5 {
+            self.properties_ui(ui);
+        }
         ui.add_space(style::PANEL_GAP);
         let shortcut = ui.input_mut(|i| i.consume_key(egui::Modifiers::COMMAND, egui::Key::Enter));
-        let button = ui
-            .add_enabled(connected, egui::Button::new("Publish"))
-            .on_hover_text("Ctrl+Enter")
-            .on_disabled_hover_text("Connect to a broker first");
-        let mut action = None;
-        if (button.clicked() || (shortcut && connected)) && self.validate() {
-            action = Some(Action::Publish {
-                topic: self.topic.clone(),
-                payload: self.payload.clone().into_bytes(),
-                qos: self.qos,
-                retain: self.retain,
+        ui.horizontal(|ui| {
+            let button = ui
+                .add_enabled(connected, egui::Button::new("Publish"))
+                .on_hover_text("Ctrl+Enter")
+                .on_disabled_hover_text("Connect to a broker first");
+            if button.clicked() || (shortcut && connected) {
+                match self.request(protocol) {
+                    Ok(request) => {
+                        self.sends += 1;
+                        self.result = Some(Ok(format!("Sending to {}…", request.topic)));
+                        action = Some(Action::Publish(Box::new(request)));
+                    }
+                    // A topic mistake is shown under the topic field, not twice.
+                    Err(e) => self.result = self.topic_error.is_none().then_some(Err(e)),
+                }
+            }
+            let topic = self.topic.trim().to_owned();
+            if ui
+                .add_enabled(
+                    connected && validate_topic(&topic).is_ok(),
+                    egui::Button::new("Clear retained…"),
+                )
+                .on_hover_text("Publish an empty retained message: the broker forgets the retained one")
+                .clicked()
+            {
+                self.confirm_clear = true;
+            }
+        });
+        if self.confirm_clear {
+            let topic = self.topic.trim().to_owned();
+            ui.label(format!(
+                "Publish an empty retained message to {topic}? The broker drops its retained message there."
+            ));
+            ui.horizontal(|ui| {
+                if ui.button("Clear it").clicked() {
+                    action = Some(Action::ClearRetained(vec![topic.clone()]));
+                    self.result = Some(Ok(format!("Clearing the retained message of {topic}…")));
+                    self.confirm_clear = false;
+                }
+                if ui.button("Keep it").clicked() {
+                    self.confirm_clear = false;
+                }
             });
-            self.result = Some(Ok(format!("Sending to {}…", self.topic)));
         }
         match &self.result {
             Some(Ok(text)) => {
@@ -104,17 +481,292 @@ impl PublishPanel {
         action
     }
 
-    fn validate(&mut self) -> bool {
-        match validate_topic(&self.topic) {
-            Ok(()) => {
-                self.error = None;
-                true
+    fn properties_ui(&mut self, ui: &mut egui::Ui) {
+        egui::CollapsingHeader::new("MQTT 5 properties to send")
+            .id_salt("publish_properties")
+            .show(ui, |ui| {
+                let p = &mut self.properties;
+                egui::Grid::new("publish_properties_grid")
+                    .num_columns(2)
+                    .show(ui, |ui| {
+                        for (label, text, hint) in [
+                            ("Content type", &mut p.content_type, "application/json"),
+                            ("Message expiry (s)", &mut p.expiry_s, "none"),
+                            ("Response topic", &mut p.response_topic, "replies/me"),
+                            ("Correlation data", &mut p.correlation, "request-42"),
+                        ] {
+                            let l = ui.label(label);
+                            ui.add(egui::TextEdit::singleline(text).hint_text(hint).desired_width(150.0))
+                                .labelled_by(l.id);
+                            ui.end_row();
+                        }
+                    });
+                ui.checkbox(&mut p.utf8, "Payload is UTF-8 text (format indicator 1)");
+                ui.label("User properties");
+                let mut remove = None;
+                for (i, (key, value)) in p.user.iter_mut().enumerate() {
+                    ui.horizontal(|ui| {
+                        let l = ui.label("name");
+                        ui.add(egui::TextEdit::singleline(key).desired_width(80.0))
+                            .labelled_by(l.id);
+                        let l = ui.label("value");
+                        ui.add(egui::TextEdit::singleline(value).desired_width(90.0))
+                            .labelled_by(l.id);
+                        if ui.small_button("✖").on_hover_text("Remove").clicked() {
+                            remove = Some(i);
+                        }
+                    });
+                }
+                if let Some(i) = remove {
+                    p.user.remove(i);
+                }
+                if ui.small_button("➕ User property").clicked() {
+                    p.user.push((String::new(), String::new()));
+                }
+            });
+    }
+
+    fn repeat_ui(&mut self, ui: &mut egui::Ui, connected: bool, protocol: ProtocolVersion) {
+        let title = match &self.repeat {
+            Some(job) => format!("Repeat (running: {} sent)", job.sent()),
+            None => "Repeat".to_owned(),
+        };
+        egui::CollapsingHeader::new(title)
+            .id_salt("publish_repeat")
+            .show(ui, |ui| {
+                ui.horizontal_wrapped(|ui| {
+                    let label = ui.label(if self.repeat_per_second {
+                        "Messages per second"
+                    } else {
+                        "Every (seconds)"
+                    });
+                    ui.add(egui::TextEdit::singleline(&mut self.repeat_every).desired_width(50.0))
+                        .labelled_by(label.id);
+                    ui.checkbox(&mut self.repeat_per_second, "per second");
+                });
+                ui.horizontal(|ui| match &self.repeat {
+                    None => {
+                        if ui
+                            .add_enabled(connected, egui::Button::new("▶ Start"))
+                            .on_hover_text(
+                                "Publish this form now and then at this rate; placeholders are evaluated at each send",
+                            )
+                            .clicked()
+                        {
+                            self.start_repeat(protocol);
+                        }
+                    }
+                    Some(_) => {
+                        if ui.button("■ Stop").clicked() {
+                            self.repeat = None;
+                        }
+                    }
+                });
+                if let Some(job) = &self.repeat {
+                    let interval = job.interval().as_secs_f64();
+                    ui.label(format!(
+                        "{} sent to {} · {} acknowledged{} · one every {}",
+                        job.sent(),
+                        job.topic(),
+                        self.acked,
+                        if self.failed > 0 {
+                            format!(" · {} refused", self.failed)
+                        } else {
+                            String::new()
+                        },
+                        if interval >= 1.0 {
+                            format!("{interval} s")
+                        } else {
+                            format!("{:.0} ms", interval * 1000.0)
+                        }
+                    ));
+                }
+                if let Some(e) = &self.repeat_error {
+                    ui.label(RichText::new(e).color(style::ERROR));
+                }
+            });
+    }
+
+    fn start_repeat(&mut self, protocol: ProtocolVersion) {
+        self.repeat_error = None;
+        if let Err(e) = validate_topic(self.topic.trim()) {
+            self.repeat_error = Some(e);
+            return;
+        }
+        let number = self.repeat_every.trim().replace(',', ".");
+        let Ok(value) = number.parse::<f64>() else {
+            self.repeat_error = Some(format!("'{}' is not a number.", self.repeat_every.trim()));
+            return;
+        };
+        let rate = if self.repeat_per_second {
+            Rate::PerSecond(value)
+        } else {
+            Rate::EverySeconds(value)
+        };
+        let started = self.form().and_then(|(mut form, file)| {
+            if file.is_some() {
+                return Err("Repeat publishes typed payloads, not files.".into());
             }
-            Err(e) => {
-                self.error = Some(e);
-                self.result = None;
-                false
+            if protocol == ProtocolVersion::V311 {
+                form.properties = MessageProperties::default();
             }
+            Repeat::start(form, rate, Instant::now())
+        });
+        match started {
+            Ok(job) => {
+                self.acked = 0;
+                self.failed = 0;
+                self.repeat = Some(job);
+            }
+            Err(e) => self.repeat_error = Some(e),
         }
     }
+
+    fn history_ui(&mut self, ui: &mut egui::Ui, connected: bool) -> Option<Action> {
+        let mut action = None;
+        egui::CollapsingHeader::new(format!("Sent ({})", self.history.len()))
+            .id_salt("publish_history")
+            .show(ui, |ui| {
+                if self.history.is_empty() {
+                    ui.weak("Messages you publish are listed here, newest first (the last 100, kept across restarts).");
+                }
+                for entry in &self.history {
+                    ui.horizontal(|ui| {
+                        let name = format!("Send again to {} ({})", entry.topic, super::clock(entry.at()));
+                        let request = entry.request();
+                        let button = ui
+                            .add_enabled(connected && request.is_some(), egui::Button::new("↻").small())
+                            .on_hover_text(match &entry.text {
+                                Some(text) => format!("Send again: {}", crate::payload::preview(text.as_bytes(), 80)),
+                                None if request.is_some() => "Send the same bytes again".to_owned(),
+                                None => "Too large to keep for sending again".to_owned(),
+                            });
+                        button.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &name));
+                        if button.clicked()
+                            && let Some(request) = request
+                        {
+                            action = Some(Action::Publish(Box::new(request)));
+                        }
+                        ui.label(RichText::new(super::clock(entry.at())).monospace().small());
+                        ui.add(egui::Label::new(&entry.topic).truncate()).on_hover_text(format!(
+                            "{} · QoS {}{}",
+                            human_size(entry.size),
+                            entry.qos,
+                            if entry.retain { " · retained" } else { "" }
+                        ));
+                    });
+                }
+            });
+        action
+    }
+
+    fn templates_ui(&mut self, ui: &mut egui::Ui) -> Option<Action> {
+        let mut changed = false;
+        egui::CollapsingHeader::new(format!("Templates ({})", self.templates.len()))
+            .id_salt("publish_templates")
+            .show(ui, |ui| {
+                let mut load = None;
+                let mut remove = None;
+                for (i, t) in self.templates.iter().enumerate() {
+                    ui.horizontal(|ui| {
+                        let button = ui.small_button("Load");
+                        let name = format!("Load template {}", t.name);
+                        button.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &name));
+                        if button.clicked() {
+                            load = Some(i);
+                        }
+                        let button = ui.small_button("✖");
+                        let name = format!("Delete template {}", t.name);
+                        button.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &name));
+                        if button.clicked() {
+                            remove = Some(i);
+                        }
+                        ui.label(&t.name).on_hover_text(&t.topic);
+                    });
+                }
+                if let Some(i) = load {
+                    let t = self.templates[i].clone();
+                    self.topic = t.topic;
+                    self.payload = t.payload;
+                    self.source = Source::Typed(t.format);
+                    self.qos = t.qos.min(2);
+                    self.retain = t.retain;
+                    self.payload_check = None;
+                    self.topic_error = None;
+                }
+                if let Some(i) = remove {
+                    self.templates.remove(i);
+                    changed = true;
+                }
+                ui.horizontal(|ui| {
+                    let label = ui.label("Name");
+                    ui.add(egui::TextEdit::singleline(&mut self.template_name).desired_width(110.0))
+                        .labelled_by(label.id);
+                    let format = match self.source {
+                        Source::Typed(format) => Some(format),
+                        Source::File => None,
+                    };
+                    let name = self.template_name.trim().to_owned();
+                    if ui
+                        .add_enabled(!name.is_empty() && format.is_some(), egui::Button::new("Save form"))
+                        .on_hover_text("Save the topic, payload, format, QoS and retain under this name")
+                        .clicked()
+                        && let Some(format) = format
+                    {
+                        let template = PublishTemplate {
+                            name: name.clone(),
+                            topic: self.topic.trim().to_owned(),
+                            payload: self.payload.clone(),
+                            format,
+                            qos: self.qos,
+                            retain: self.retain,
+                        };
+                        match self.templates.iter_mut().find(|t| t.name == name) {
+                            Some(existing) => *existing = template,
+                            None => self.templates.push(template),
+                        }
+                        self.template_name.clear();
+                        changed = true;
+                    }
+                });
+            });
+        changed.then(|| Action::TemplatesChanged(self.templates.clone()))
+    }
+
+    /// Topics seen that contain what is typed, computed when the text changes.
+    fn suggest(&mut self, model: &Model) {
+        let query = self.topic.trim().to_lowercase();
+        if self.suggestions_for.as_deref() == Some(query.as_str()) {
+            return;
+        }
+        self.suggestions.clear();
+        if !query.is_empty() {
+            let tree = &model.tree;
+            let mut found: Vec<String> = tree
+                .ids()
+                .filter(|&id| tree.node(id).own_messages > 0)
+                .map(|id| tree.topic(id))
+                .filter(|t| t.to_lowercase().contains(&query) && t.to_lowercase() != query)
+                .take(SUGGESTIONS * 8)
+                .collect();
+            found.sort_by_key(|t| (!t.to_lowercase().starts_with(&query), t.len()));
+            found.truncate(SUGGESTIONS);
+            self.suggestions = found;
+        }
+        self.suggestions_for = Some(query);
+    }
+}
+
+/// What is wrong with a typed payload, if anything: its placeholders, then
+/// its format (with placeholders filled in).
+fn check_payload(format: PayloadFormat, text: &str) -> Result<(), String> {
+    let template = Template::parse(text)?;
+    let rendered = template.render(
+        &SendContext {
+            counter: 1,
+            now: SystemTime::now(),
+        },
+        &mut fastrand::Rng::with_seed(0),
+    );
+    encode(format, &rendered).map(|_| ())
 }
