@@ -536,6 +536,14 @@ impl MqscopeApp {
                 if ui.button("Settings").clicked() {
                     actions.push(Action::OpenSettings);
                 }
+                if let Some(session) = self.session()
+                    && ui
+                        .selectable_label(session.sys_open, "Broker $SYS")
+                        .on_hover_text("What the broker says about itself: version, uptime, clients, rates")
+                        .clicked()
+                {
+                    actions.push(Action::ToggleBrokerStats);
+                }
                 if let Some(session) = self.session() {
                     connection_badge_ui(ui, session, &mut actions);
                 }

@@ -29,6 +29,8 @@ pub struct Session {
     pub subscriptions: SubscriptionsPanel,
     /// Topics whose retained message is being cleared.
     clearing: Option<Vec<String>>,
+    /// The broker's `$SYS` dashboard is open.
+    pub sys_open: bool,
 }
 
 impl Session {
@@ -45,6 +47,7 @@ impl Session {
             publish: PublishPanel::default(),
             subscriptions,
             clearing: None,
+            sys_open: false,
         }
     }
 
@@ -117,6 +120,7 @@ impl Session {
             Action::Subscribe(sub) => self.handle.send(Command::Subscribe(sub)),
             Action::Unsubscribe(filter) => self.handle.send(Command::Unsubscribe { filter }),
             Action::Disconnect => self.handle.close(),
+            Action::ToggleBrokerStats => self.sys_open = !self.sys_open,
             Action::Retry => self.handle.send(Command::Reconnect),
             Action::ClearRetained(topics) => {
                 for topic in &topics {
@@ -277,5 +281,20 @@ impl Session {
                 )
             });
         egui::CentralPanel::default().show(ui, |ui| actions.extend(self.inspector.ui(ui, model)));
+        if self.sys_open {
+            let subscribed = self
+                .subscriptions
+                .rows()
+                .iter()
+                .any(|r| r.sub.filter.starts_with("$SYS"));
+            let mut open = true;
+            actions.extend(crate::ui::broker_stats::broker_window(
+                ui.ctx(),
+                &mut open,
+                model,
+                subscribed,
+            ));
+            self.sys_open = open;
+        }
     }
 }

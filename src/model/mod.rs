@@ -7,6 +7,7 @@ mod charts;
 mod history;
 mod message;
 mod series;
+pub mod sys;
 mod topic_tree;
 
 pub use alerts::{AlertEvent, AlertLog, AlertState, DEFAULT_HYSTERESIS, Threshold, number};

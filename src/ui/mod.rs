@@ -4,6 +4,7 @@
 //! here talks to the network or changes the Model.
 
 pub mod alerts;
+pub mod broker_stats;
 pub mod chart;
 pub mod chart_export;
 pub mod clear_retained;
@@ -46,6 +47,8 @@ pub enum Action {
     TemplatesChanged(Vec<crate::publish::PublishTemplate>),
     /// The sent history changed: save it.
     SentChanged,
+    /// Show or hide the broker's `$SYS` dashboard of the connection on screen.
+    ToggleBrokerStats,
     Subscribe(crate::mqtt::Subscription),
     Unsubscribe(String),
     /// Show this open connection (its index in the tabs).

@@ -98,6 +98,8 @@ pub struct PublishPanel {
     repeat_per_second: bool,
     repeat: Option<Repeat>,
     repeat_error: Option<String>,
+    /// The last repeat stopped: (topic, messages sent).
+    stopped: Option<(String, u64)>,
     acked: u64,
     failed: u64,
     /// Sent messages, newest first.
@@ -128,6 +130,7 @@ impl Default for PublishPanel {
             repeat_per_second: false,
             repeat: None,
             repeat_error: None,
+            stopped: None,
             acked: 0,
             failed: 0,
             history: VecDeque::new(),
@@ -144,7 +147,9 @@ impl PublishPanel {
 
     /// The broker's answer to one of ours (PUBACK/PUBCOMP, or a refusal).
     pub fn answered(&mut self, topic: &str, outcome: Result<u8, String>) {
-        let repeating = self.repeat.as_ref().is_some_and(|r| r.topic() == topic);
+        // Answers for a just-stopped repeat still arrive: they count there too.
+        let repeating = self.repeat.as_ref().is_some_and(|r| r.topic() == topic)
+            || self.stopped.as_ref().is_some_and(|(t, _)| t == topic);
         match (outcome, repeating) {
             (Ok(_), true) => self.acked += 1,
             (Err(reason), true) => {
@@ -557,8 +562,10 @@ impl PublishPanel {
                         }
                     }
                     Some(_) => {
-                        if ui.button("■ Stop").clicked() {
-                            self.repeat = None;
+                        if ui.button("■ Stop").clicked()
+                            && let Some(job) = self.repeat.take()
+                        {
+                            self.stopped = Some((job.topic().to_owned(), job.sent()));
                         }
                     }
                 });
@@ -580,6 +587,11 @@ impl PublishPanel {
                             format!("{:.0} ms", interval * 1000.0)
                         }
                     ));
+                }
+                if self.repeat.is_none()
+                    && let Some((topic, sent)) = &self.stopped
+                {
+                    ui.label(format!("Stopped: {sent} sent to {topic} · {} acknowledged", self.acked));
                 }
                 if let Some(e) = &self.repeat_error {
                     ui.label(RichText::new(e).color(style::ERROR));
@@ -616,6 +628,7 @@ impl PublishPanel {
             Ok(job) => {
                 self.acked = 0;
                 self.failed = 0;
+                self.stopped = None;
                 self.repeat = Some(job);
             }
             Err(e) => self.repeat_error = Some(e),

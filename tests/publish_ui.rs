@@ -1,0 +1,355 @@
+//! The publish form as a test bench, driven like a user against a real
+//! Mosquitto, with a second client listening: a repeat with placeholders at a
+//! set rate, MQTT 5 properties, payload formats and their mistakes, the sent
+//! history and templates across a restart, clearing a retained message, and
+//! the `$SYS` dashboard.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
+use mqscope::app::Startup;
+use mqscope::mqtt::ProtocolVersion;
+
+use common::harness::{TestApp, connected_to, harness, harness_in, has_label, has_text, step_until, type_into};
+
+type Inbox = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+
+/// Another client subscribed to `filter`, collecting (topic, payload).
+fn listener(rt: &tokio::runtime::Runtime, port: u16, filter: &str) -> Inbox {
+    let inbox: Inbox = Arc::default();
+    let mut options = rumqttc::MqttOptions::new(format!("listener-{}", fastrand::u32(..)), "127.0.0.1", port);
+    options.set_keep_alive(Duration::from_secs(30));
+    let (client, mut eventloop) = rumqttc::AsyncClient::new(options, 1_000);
+    let sink = inbox.clone();
+    rt.spawn(async move {
+        while let Ok(event) = eventloop.poll().await {
+            if let rumqttc::Event::Incoming(rumqttc::Packet::Publish(p)) = event {
+                sink.lock().unwrap().push((p.topic.clone(), p.payload.to_vec()));
+            }
+        }
+    });
+    rt.block_on(client.subscribe(filter, rumqttc::QoS::AtLeastOnce))
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    inbox
+}
+
+fn received(inbox: &Inbox) -> Vec<(String, Vec<u8>)> {
+    inbox.lock().unwrap().clone()
+}
+
+fn choose_format(harness: &mut Harness<'static, TestApp>, format: &str) {
+    harness.get_by_label(&format!("Payload as {format}")).click();
+    harness.step();
+}
+
+#[test]
+fn a_repeat_fakes_a_sensor_at_the_set_rate_with_placeholders() {
+    let broker = common::Mosquitto::start();
+    let rt = common::runtime();
+    let inbox = listener(&rt, broker.port, "lab/fake/#");
+    let mut harness = connected_to(&broker.url());
+
+    type_into(&mut harness, "Topic", "lab/fake/temperature");
+    choose_format(&mut harness, "JSON");
+    type_into(&mut harness, "Payload", r#"{"n": {{counter}}, "t": {{random(20,30)}}}"#);
+    harness.get_by_label("Repeat").click();
+    step_until(&mut harness, "the repeat settings", |h| has_label(h, "per second"));
+    harness.get_by_label("per second").click();
+    step_until(&mut harness, "the rate as messages per second", |h| {
+        has_label(h, "Messages per second")
+    });
+    type_into(&mut harness, "Messages per second", "20");
+    harness.get_by_label("▶ Start").click();
+    step_until(&mut harness, "30 messages at the other client", |h| {
+        let _ = h;
+        received(&inbox).len() >= 30
+    });
+    harness.get_by_label("■ Stop").click();
+    harness.step();
+    step_until(&mut harness, "the repeat to stop", |h| !has_label(h, "■ Stop"));
+    // Let the last ones land, then compare what was sent with what arrived.
+    std::thread::sleep(Duration::from_millis(500));
+    harness.run_steps(3);
+    let stopped = harness
+        .query_all_by(|n| n.value().is_some_and(|l| l.starts_with("Stopped: ")))
+        .next()
+        .map(|n| n.accesskit_node().value().unwrap().to_owned())
+        .expect("the stop summary");
+    let sent: usize = stopped["Stopped: ".len()..].split(' ').next().unwrap().parse().unwrap();
+    let messages = received(&inbox);
+    assert_eq!(
+        messages.len(),
+        sent,
+        "every message the form counted arrived, no more ({stopped})"
+    );
+    assert!(stopped.contains(&format!("{sent} acknowledged")), "{stopped}");
+    let counters: Vec<u64> = messages
+        .iter()
+        .map(|(topic, payload)| {
+            assert_eq!(topic, "lab/fake/temperature");
+            let v: serde_json::Value = serde_json::from_slice(payload).unwrap();
+            let t = v["t"].as_f64().unwrap();
+            assert!((20.0..=30.0).contains(&t), "{t}");
+            v["n"].as_u64().unwrap()
+        })
+        .collect();
+    assert_eq!(
+        counters,
+        (1..=sent as u64).collect::<Vec<_>>(),
+        "{{{{counter}}}} counts every send"
+    );
+    // Stopped means stopped.
+    std::thread::sleep(Duration::from_millis(300));
+    harness.run_steps(3);
+    assert_eq!(received(&inbox).len(), sent);
+}
+
+#[test]
+fn mqtt5_properties_from_the_form_reach_another_client() {
+    use rumqttc::v5::mqttbytes::v5::Packet;
+    let broker = common::Mosquitto::start();
+    let rt = common::runtime();
+    // A second client on MQTT 5, keeping the properties it receives.
+    let got: Arc<Mutex<Vec<rumqttc::v5::mqttbytes::v5::Publish>>> = Arc::default();
+    let mut options = rumqttc::v5::MqttOptions::new("v5-listener", "127.0.0.1", broker.port);
+    options.set_keep_alive(Duration::from_secs(30));
+    let (client, mut eventloop) = rumqttc::v5::AsyncClient::new(options, 10);
+    let sink = got.clone();
+    rt.spawn(async move {
+        while let Ok(event) = eventloop.poll().await {
+            if let rumqttc::v5::Event::Incoming(Packet::Publish(p)) = event {
+                sink.lock().unwrap().push(p);
+            }
+        }
+    });
+    rt.block_on(client.subscribe("lab/v5/#", rumqttc::v5::mqttbytes::QoS::AtLeastOnce))
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+
+    let mut spec = mqscope::mqtt::parse_broker_url(&broker.url()).unwrap();
+    spec.protocol = ProtocolVersion::V5;
+    let mut harness = harness(Startup::Connect(Box::new(spec)));
+    step_until(&mut harness, "the connection", |h| {
+        h.state().app.connection_state() == Some(&mqscope::mqtt::ConnectionState::Connected)
+    });
+    type_into(&mut harness, "Topic", "lab/v5/request");
+    harness.get_by_label("MQTT 5 properties to send").click();
+    step_until(&mut harness, "the properties", |h| has_label(h, "Content type"));
+    type_into(&mut harness, "Content type", "application/json");
+    type_into(&mut harness, "Response topic", "lab/v5/replies");
+    type_into(&mut harness, "Correlation data", "req-42");
+    type_into(&mut harness, "Message expiry (s)", "600");
+    harness
+        .get_by_label("Payload is UTF-8 text (format indicator 1)")
+        .click();
+    harness.get_by_label("➕ User property").click();
+    step_until(&mut harness, "a user property row", |h| has_label(h, "name"));
+    type_into(&mut harness, "name", "sensor-id");
+    type_into(&mut harness, "value", "t-17");
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::Button, "Publish")
+        .click();
+    step_until(&mut harness, "the broker's PUBACK", |h| {
+        has_text(h, "acknowledged by the broker: PUBACK")
+    });
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while got.lock().unwrap().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "the other client got nothing");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let publish = got.lock().unwrap()[0].clone();
+    let p = publish.properties.expect("properties");
+    assert_eq!(p.content_type.as_deref(), Some("application/json"));
+    assert_eq!(p.response_topic.as_deref(), Some("lab/v5/replies"));
+    assert_eq!(p.correlation_data.as_deref(), Some(&b"req-42"[..]));
+    assert_eq!(p.payload_format_indicator, Some(1));
+    assert!(p.message_expiry_interval.is_some_and(|s| s <= 600 && s > 590));
+    assert_eq!(p.user_properties, [("sensor-id".to_owned(), "t-17".to_owned())]);
+}
+
+#[test]
+fn payload_formats_refuse_mistakes_and_send_the_exact_bytes() {
+    let broker = common::Mosquitto::start();
+    let rt = common::runtime();
+    let inbox = listener(&rt, broker.port, "lab/bytes/#");
+    let mut harness = connected_to(&broker.url());
+    type_into(&mut harness, "Topic", "lab/bytes/frame");
+    let publish = |h: &mut Harness<'static, TestApp>| {
+        h.get_by_role_and_label(egui::accesskit::Role::Button, "Publish")
+            .click();
+        h.run_steps(3);
+    };
+
+    // Hex with a mistake: the position is named and nothing is sent.
+    choose_format(&mut harness, "Hex");
+    type_into(&mut harness, "Payload", "01 zz");
+    step_until(&mut harness, "the hex error", |h| {
+        has_text(h, "Hex: 'z' at position 4 is not a hex digit")
+    });
+    publish(&mut harness);
+    // Correct hex: exactly these bytes.
+    type_into(&mut harness, "Payload", "de ad be ef");
+    publish(&mut harness);
+    step_until(&mut harness, "the hex frame", |_| !received(&inbox).is_empty());
+
+    // An unknown placeholder is an error before sending, not text on the wire.
+    choose_format(&mut harness, "JSON");
+    type_into(&mut harness, "Payload", r#"{"t": {{temperature}}}"#);
+    step_until(&mut harness, "the placeholder error", |h| {
+        has_text(h, "unknown placeholder 'temperature'")
+    });
+    publish(&mut harness);
+    // JSON with a mistake names line and column.
+    type_into(&mut harness, "Payload", "{\"t\": 1,}");
+    step_until(&mut harness, "the JSON error", |h| {
+        has_text(h, "JSON error at line 1, column 9")
+    });
+    publish(&mut harness);
+    // Base64.
+    choose_format(&mut harness, "Base64");
+    type_into(&mut harness, "Payload", "aGVsbG8=");
+    publish(&mut harness);
+    step_until(&mut harness, "the Base64 message", |_| received(&inbox).len() >= 2);
+    std::thread::sleep(Duration::from_millis(300));
+    let payloads: Vec<Vec<u8>> = received(&inbox).into_iter().map(|(_, p)| p).collect();
+    assert_eq!(
+        payloads,
+        [vec![0xde, 0xad, 0xbe, 0xef], b"hello".to_vec()],
+        "only the valid ones went out"
+    );
+}
+
+#[test]
+fn the_sent_history_and_templates_survive_a_restart() {
+    let broker = common::Mosquitto::start();
+    let rt = common::runtime();
+    let inbox = listener(&rt, broker.port, "lab/keep/#");
+    let mut harness = connected_to(&broker.url());
+    type_into(&mut harness, "Topic", "lab/keep/hello");
+    choose_format(&mut harness, "Text");
+    type_into(&mut harness, "Payload", "hello {{counter}}");
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::Button, "Publish")
+        .click();
+    step_until(&mut harness, "the message", |_| received(&inbox).len() == 1);
+    assert_eq!(received(&inbox)[0].1, b"hello 1");
+    // (The broker's answer adds a line to the form: let it settle before clicking below it.)
+    step_until(&mut harness, "the broker's answer", |h| {
+        has_text(h, "acknowledged by the broker")
+    });
+    harness.get_by_label("Templates (0)").click();
+    step_until(&mut harness, "the templates", |h| has_label(h, "Save form"));
+    type_into(&mut harness, "Name", "greeting");
+    harness.get_by_label("Save form").click();
+    step_until(&mut harness, "the saved template", |h| {
+        has_label(h, "Load template greeting")
+    });
+
+    // Restart with the same config folder contents.
+    let extras = std::fs::read_to_string(harness.state().config.path().join("connections.json")).unwrap();
+    drop(harness);
+    let config = tempfile::tempdir().unwrap();
+    std::fs::write(config.path().join("connections.json"), extras).unwrap();
+    let spec = mqscope::mqtt::parse_broker_url(&broker.url()).unwrap();
+    let mut harness = harness_in(Startup::Connect(Box::new(spec)), config);
+    step_until(&mut harness, "the connection", |h| {
+        h.state().app.connection_state() == Some(&mqscope::mqtt::ConnectionState::Connected)
+    });
+    harness.get_by_label("Sent (1)").click();
+    step_until(&mut harness, "the history row", |h| {
+        has_text(h, "Send again to lab/keep/hello")
+    });
+    harness
+        .query_all_by(|n| n.label().is_some_and(|l| l.starts_with("Send again to lab/keep/hello")))
+        .next()
+        .unwrap()
+        .click();
+    step_until(&mut harness, "the same bytes again", |_| received(&inbox).len() == 2);
+    assert_eq!(received(&inbox)[1].1, b"hello 1", "the bytes as sent, not re-evaluated");
+    step_until(&mut harness, "the broker's answer", |h| {
+        has_text(h, "acknowledged by the broker")
+    });
+    harness.get_by_label("Templates (1)").click();
+    step_until(&mut harness, "the template", |h| has_label(h, "Load template greeting"));
+    type_into(&mut harness, "Topic", "somewhere/else");
+    harness.get_by_label("Load template greeting").click();
+    step_until(&mut harness, "the template's payload back in the form", |h| {
+        has_text(h, "hello {{counter}}")
+    });
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::Button, "Publish")
+        .click();
+    step_until(&mut harness, "the template's message", |_| received(&inbox).len() == 3);
+    assert_eq!(received(&inbox)[2], ("lab/keep/hello".to_owned(), b"hello 1".to_vec()));
+}
+
+#[test]
+fn clear_retained_from_the_form_asks_first() {
+    let broker = common::Mosquitto::start();
+    let rt = common::runtime();
+    let device = common::publisher(&rt, broker.port, "retaining-device");
+    let witness = listener(&rt, broker.port, "lab/door/#");
+    rt.block_on(device.publish("lab/door/state", common::qos(1), true, "open".to_owned()))
+        .unwrap();
+    // Once another client has it, the broker holds it as retained.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while received(&witness).is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the device's message never arrived"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut harness = connected_to(&broker.url());
+    let retained = |h: &Harness<'static, TestApp>| {
+        let model = h.state().app.model().unwrap();
+        model
+            .tree
+            .get("lab/door/state")
+            .is_some_and(|id| model.tree.node(id).retained)
+    };
+    step_until(&mut harness, "the retained state", retained);
+    type_into(&mut harness, "Topic", "lab/door/state");
+    harness.get_by_label("Clear retained…").click();
+    step_until(&mut harness, "the question", |h| has_label(h, "Keep it"));
+    harness.get_by_label("Keep it").click();
+    harness.run_steps(3);
+    assert!(retained(&harness), "nothing happens without a yes");
+    harness.get_by_label("Clear retained…").click();
+    step_until(&mut harness, "the question", |h| has_label(h, "Clear it"));
+    harness.get_by_label("Clear it").click();
+    step_until(&mut harness, "the retained mark to go", |h| !retained(h));
+    // A new subscriber gets nothing retained there.
+    let inbox = listener(&rt, broker.port, "lab/door/#");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(received(&inbox).is_empty());
+}
+
+#[test]
+fn the_sys_dashboard_reads_mosquitto() {
+    let broker = common::Mosquitto::start_with("allow_anonymous true\nsys_interval 1\n");
+    let mut harness = connected_to(&broker.url());
+    harness.get_by_label("Broker $SYS").click();
+    step_until(&mut harness, "the dashboard", |h| has_label(h, "Subscribe to $SYS/#"));
+    harness.get_by_label("Subscribe to $SYS/#").click();
+    step_until(&mut harness, "Mosquitto's version", |h| {
+        has_text(h, "mosquitto version")
+    });
+    assert!(has_label(&harness, "Clients connected"));
+    step_until(&mut harness, "the clients and a message rate", |h| {
+        let model = h.state().app.model().unwrap();
+        let stats = mqscope::model::sys::BrokerStats::read(model).unwrap();
+        stats.clients_connected.is_some_and(|n| n >= 1) && stats.messages_out.history.len() >= 2
+    });
+    // The figures on screen are the ones read: the connected count, and a rate plot.
+    let stats = mqscope::model::sys::BrokerStats::read(harness.state().app.model().unwrap()).unwrap();
+    harness.run_steps(2);
+    assert!(has_label(&harness, &stats.clients_connected.unwrap().to_string()));
+    assert!(has_text(&harness, "messages/s out"), "the rate chart's legend");
+    assert!(has_text(&harness, "All $SYS topics"));
+}
