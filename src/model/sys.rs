@@ -15,12 +15,13 @@ pub mod mosquitto {
     pub const CLIENTS_CONNECTED: &str = "$SYS/broker/clients/connected";
     pub const SUBSCRIPTIONS: &str = "$SYS/broker/subscriptions/count";
     pub const RETAINED: &str = "$SYS/broker/retained messages/count";
-    pub const MESSAGES_RECEIVED: &str = "$SYS/broker/messages/received";
-    pub const MESSAGES_SENT: &str = "$SYS/broker/messages/sent";
+    /// PUBLISH packets (what people mean by messages; `messages/received` counts every packet).
+    pub const MESSAGES_RECEIVED: &str = "$SYS/broker/publish/messages/received";
+    pub const MESSAGES_SENT: &str = "$SYS/broker/publish/messages/sent";
     pub const BYTES_RECEIVED: &str = "$SYS/broker/bytes/received";
     pub const BYTES_SENT: &str = "$SYS/broker/bytes/sent";
-    pub const LOAD_MESSAGES_RECEIVED: &str = "$SYS/broker/load/messages/received/1min";
-    pub const LOAD_MESSAGES_SENT: &str = "$SYS/broker/load/messages/sent/1min";
+    pub const LOAD_MESSAGES_RECEIVED: &str = "$SYS/broker/load/publish/received/1min";
+    pub const LOAD_MESSAGES_SENT: &str = "$SYS/broker/load/publish/sent/1min";
     pub const LOAD_BYTES_RECEIVED: &str = "$SYS/broker/load/bytes/received/1min";
     pub const LOAD_BYTES_SENT: &str = "$SYS/broker/load/bytes/sent/1min";
 }
