@@ -215,11 +215,32 @@ fn payload_formats_refuse_mistakes_and_send_the_exact_bytes() {
     type_into(&mut harness, "Payload", "aGVsbG8=");
     publish(&mut harness);
     step_until(&mut harness, "the Base64 message", |_| received(&inbox).len() >= 2);
+    // A file, byte for byte; a missing one is named.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("frame.bin");
+    std::fs::write(&file, [0u8, 1, 2, 254, 255]).unwrap();
+    harness.get_by_label("Payload from a file").click();
+    step_until(&mut harness, "the file field", |h| has_label(h, "Load"));
+    type_into(
+        &mut harness,
+        "File",
+        &dir.path().join("missing.bin").display().to_string(),
+    );
+    harness.get_by_label("Load").click();
+    step_until(&mut harness, "the missing file named", |h| {
+        has_text(h, "missing.bin: No such file")
+    });
+    publish(&mut harness);
+    type_into(&mut harness, "File", &file.display().to_string());
+    harness.get_by_label("Load").click();
+    step_until(&mut harness, "the file loaded", |h| has_text(h, "5 B from"));
+    publish(&mut harness);
+    step_until(&mut harness, "the file's bytes", |_| received(&inbox).len() >= 3);
     std::thread::sleep(Duration::from_millis(300));
     let payloads: Vec<Vec<u8>> = received(&inbox).into_iter().map(|(_, p)| p).collect();
     assert_eq!(
         payloads,
-        [vec![0xde, 0xad, 0xbe, 0xef], b"hello".to_vec()],
+        [vec![0xde, 0xad, 0xbe, 0xef], b"hello".to_vec(), vec![0, 1, 2, 254, 255]],
         "only the valid ones went out"
     );
 }
@@ -314,7 +335,15 @@ fn clear_retained_from_the_form_asks_first() {
             .is_some_and(|id| model.tree.node(id).retained)
     };
     step_until(&mut harness, "the retained state", retained);
-    type_into(&mut harness, "Topic", "lab/door/state");
+    // The topic completes from those seen.
+    type_into(&mut harness, "Topic", "door/st");
+    step_until(&mut harness, "the suggestion", |h| has_label(h, "lab/door/state"));
+    harness.get_by_label("lab/door/state").click();
+    step_until(&mut harness, "the topic filled in", |h| {
+        h.query_all_by(|n| n.value().is_some_and(|v| v == "lab/door/state"))
+            .next()
+            .is_some()
+    });
     harness.get_by_label("Clear retained…").click();
     step_until(&mut harness, "the question", |h| has_label(h, "Keep it"));
     harness.get_by_label("Keep it").click();

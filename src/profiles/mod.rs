@@ -345,6 +345,32 @@ mod tests {
     }
 
     #[test]
+    fn charts_and_templates_are_saved_into_the_profile() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut store, _) = ProfileStore::load(dir.path());
+        store.upsert(None, profile("plant")).unwrap();
+        let template = PublishTemplate {
+            name: "fake sensor".into(),
+            topic: "lab/t".into(),
+            payload: "{{random(20,30)}}".into(),
+            format: crate::payload::PayloadFormat::Text,
+            qos: 1,
+            retain: false,
+        };
+        assert!(store.set_templates("plant", vec![template.clone()]).unwrap());
+        let charts = vec![ChartLayout {
+            name: "T".into(),
+            series: vec![crate::model::SeriesSpec::new("lab/+/t", "")],
+        }];
+        assert!(store.set_charts("plant", charts.clone()).unwrap());
+        assert!(!store.set_templates("nobody", Vec::new()).unwrap(), "no such profile");
+        let (reloaded, _) = ProfileStore::load(dir.path());
+        let p = reloaded.get("plant").unwrap();
+        assert_eq!((p.templates.clone(), p.charts.clone()), (vec![template], charts));
+        assert_eq!(p.host, "broker.local", "the rest of the profile is kept");
+    }
+
+    #[test]
     fn password_is_written_only_when_chosen() {
         let dir = tempfile::tempdir().unwrap();
         let (mut store, _) = ProfileStore::load(dir.path());

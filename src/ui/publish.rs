@@ -1,5 +1,5 @@
 //! The publish form, like a test bench: a topic (checked, with completion
-//! from the topics seen), a payload in a format (Text, JSON checked live with
+//! from the topics seen, filled by selecting a topic in the tree), a payload in a format (Text, JSON checked live with
 //! line and column, Hex, Base64, or a file), QoS and retain, MQTT 5
 //! properties, the broker's answer, placeholders evaluated at each send, a
 //! repeat that fakes a sensor, the last 100 sent messages and named
@@ -91,6 +91,10 @@ pub struct PublishPanel {
     result: Option<Result<String, String>>,
     suggestions: Vec<String>,
     suggestions_for: Option<String>,
+    /// Where the suggestions were drawn last frame.
+    suggestions_rect: Option<egui::Rect>,
+    /// The tree's selection last seen, to fill the topic when it changes.
+    last_selected: Option<String>,
     confirm_clear: bool,
     /// Counts single sends, for `{{counter}}`.
     sends: u64,
@@ -124,6 +128,8 @@ impl Default for PublishPanel {
             result: None,
             suggestions: Vec::new(),
             suggestions_for: None,
+            suggestions_rect: None,
+            last_selected: None,
             confirm_clear: false,
             sends: 0,
             repeat_every: "1".to_owned(),
@@ -298,28 +304,44 @@ impl PublishPanel {
                 .filter(|_| !self.topic.is_empty());
             self.confirm_clear = false;
         }
+        // The list stays while the pointer is on it: pressing a suggestion takes
+        // the focus from the field before the click completes.
+        let over_list = self.suggestions_rect.is_some_and(|r| ui.rect_contains_pointer(r));
         if topic_edit.has_focus() {
             self.suggest(model);
+        }
+        if (topic_edit.has_focus() || over_list) && !self.suggestions.is_empty() {
             let mut chosen = None;
-            for topic in &self.suggestions {
-                if ui
-                    .add(egui::Button::new(RichText::new(topic).monospace().small()).frame(false))
-                    .clicked()
-                {
-                    chosen = Some(topic.clone());
+            let list = ui.vertical(|ui| {
+                for topic in &self.suggestions {
+                    if ui
+                        .add(egui::Button::new(RichText::new(topic).monospace().small()).frame(false))
+                        .on_hover_text("Use this topic")
+                        .clicked()
+                    {
+                        chosen = Some(topic.clone());
+                    }
                 }
-            }
+            });
+            self.suggestions_rect = (!self.suggestions.is_empty()).then_some(list.response.rect);
             if let Some(topic) = chosen {
                 self.topic = topic;
                 self.topic_error = None;
+                self.suggestions.clear();
+                self.suggestions_rect = None;
             }
-        } else if let Some(selected) = selected_topic
-            && selected != self.topic
-            && ui.small_button("Use selected topic").on_hover_text(selected).clicked()
-        {
-            self.topic = selected.to_owned();
-            self.topic_error = None;
-            self.confirm_clear = false;
+        } else {
+            self.suggestions_rect = None;
+        }
+        // Selecting a topic in the tree fills the field (once per selection,
+        // so typing over it afterwards sticks).
+        if selected_topic != self.last_selected.as_deref() {
+            self.last_selected = selected_topic.map(str::to_owned);
+            if let Some(selected) = selected_topic {
+                self.topic = selected.to_owned();
+                self.topic_error = None;
+                self.confirm_clear = false;
+            }
         }
         if let Some(error) = &self.topic_error {
             ui.label(RichText::new(error).color(style::ERROR));
