@@ -21,6 +21,7 @@ use crate::ui::notices::Notices;
 use crate::ui::profile_form::{PasswordPrompt, ProfileForm};
 use crate::ui::settings::SettingsWindow;
 use crate::ui::status::{StatusLine, state_color, state_dot_ui, state_text, status_bar_ui};
+use crate::ui::transfer::{TransferMode, TransferWindow};
 use crate::ui::welcome::welcome_ui;
 use crate::ui::{Action, style};
 
@@ -75,6 +76,7 @@ pub struct MqscopeApp {
     confirm_clear: Option<ClearRetainedPrompt>,
     settings: Settings,
     settings_window: Option<SettingsWindow>,
+    transfer: Option<TransferWindow>,
     config_dir: PathBuf,
     stats: Option<StatsFile>,
     /// `--record`: the messages of the first connection opened.
@@ -124,6 +126,7 @@ impl MqscopeApp {
             confirm_clear: None,
             settings,
             settings_window: None,
+            transfer: None,
             config_dir: options.config_dir.clone(),
             stats: options.stats_json.map(StatsFile::new),
             recorder,
@@ -340,6 +343,37 @@ impl MqscopeApp {
         }
     }
 
+    /// Read a file of connections and add them as profiles (renamed when the
+    /// name is taken). The summary and per-entry notes are for the window.
+    fn import_profiles(&mut self, path: &std::path::Path) -> Result<(String, Vec<String>), String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("Cannot read {}: {e}", path.display()))?;
+        let report = crate::profiles::import(&text)?;
+        let mut notes = report.notes;
+        let mut imported = 0;
+        for mut profile in report.profiles {
+            let name = crate::profiles::unique_name(&profile.name, |n| self.profiles.get(n).is_some());
+            if name != profile.name {
+                notes.push(format!(
+                    "'{}' is imported as '{name}': the name was taken",
+                    profile.name
+                ));
+                profile.name = name;
+            }
+            match self.profiles.upsert(None, profile) {
+                Ok(()) => imported += 1,
+                Err(e) => notes.push(format!("not saved: {e}")),
+            }
+        }
+        Ok((
+            format!(
+                "Imported {imported} connection{} from {}.",
+                if imported == 1 { "" } else { "s" },
+                report.source.label()
+            ),
+            notes,
+        ))
+    }
+
     /// Save the publish templates of the connection on screen: in its profile
     /// when it has one, else in connections.json.
     fn save_templates(&mut self, templates: Vec<crate::publish::PublishTemplate>) {
@@ -503,6 +537,33 @@ impl MqscopeApp {
             },
             Action::Failed(text) => self.notices.warn(text),
             Action::ChartsChanged => self.save_chart_layouts(),
+            Action::OpenTransfer(mode) => self.transfer = Some(TransferWindow::new(mode)),
+            Action::ImportProfiles(path) => {
+                let outcome = self.import_profiles(&path);
+                if let Some(window) = &mut self.transfer {
+                    window.set_outcome(outcome);
+                }
+            }
+            Action::ExportProfiles { path, with_passwords } => {
+                let bytes = crate::profiles::export(self.profiles.profiles(), with_passwords);
+                let outcome = crate::files::write_atomic(&path, &bytes, with_passwords)
+                    .map(|()| {
+                        let n = self.profiles.profiles().len();
+                        let passwords = if with_passwords {
+                            "with their saved passwords (the file is readable by you only)"
+                        } else {
+                            "without passwords"
+                        };
+                        (
+                            format!("Exported {n} connections to {}, {passwords}.", path.display()),
+                            Vec::new(),
+                        )
+                    })
+                    .map_err(|e| format!("Could not write {}: {e}", path.display()));
+                if let Some(window) = &mut self.transfer {
+                    window.set_outcome(outcome);
+                }
+            }
             Action::TemplatesChanged(templates) => self.save_templates(templates),
             Action::SentChanged => self.save_sent(),
             Action::OpenSettings => self.settings_window = Some(SettingsWindow::new(self.settings)),
@@ -600,6 +661,13 @@ impl MqscopeApp {
                 self.confirm_clear = None;
             }
         }
+        if let Some(window) = &mut self.transfer {
+            let mut open = true;
+            actions.extend(window.ui(&ctx, &mut open));
+            if !open {
+                self.transfer = None;
+            }
+        }
         if let Some(window) = &mut self.settings_window {
             let mut open = true;
             let model = self.sessions.get(self.active).map(|s| &s.model);
@@ -625,6 +693,16 @@ impl MqscopeApp {
             }
             if ui.button("Start demo").clicked() {
                 actions.push(Action::StartDemo);
+            }
+            if ui
+                .button("Import connections…")
+                .on_hover_text("From MQTT Explorer, MQTTX or another mqscope")
+                .clicked()
+            {
+                actions.push(Action::OpenTransfer(TransferMode::Import));
+            }
+            if !self.profiles.profiles().is_empty() && ui.button("Export connections…").clicked() {
+                actions.push(Action::OpenTransfer(TransferMode::Export));
             }
             if self.session().is_some_and(|s| s.state != ConnectionState::Closed) && ui.button("Disconnect").clicked() {
                 actions.push(Action::Disconnect);

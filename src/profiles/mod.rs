@@ -18,7 +18,9 @@ use crate::publish::PublishTemplate;
 use crate::secret::Secret;
 
 mod extras;
+mod import;
 pub use extras::{ConnectionExtras, EXTRAS_FILE, ExtrasStore};
+pub use import::{ImportReport, ImportSource, export, import, unique_name};
 
 pub const CONFIG_DIR_ENV: &str = "MQSCOPE_CONFIG_DIR";
 pub const PROFILES_FILE: &str = "profiles.json";

@@ -17,6 +17,7 @@ pub mod settings;
 pub mod status;
 pub mod style;
 pub mod subscriptions;
+pub mod transfer;
 pub mod tree;
 pub mod welcome;
 
@@ -49,6 +50,15 @@ pub enum Action {
     SentChanged,
     /// Show or hide the broker's `$SYS` dashboard of the connection on screen.
     ToggleBrokerStats,
+    /// Open the import or export window.
+    OpenTransfer(transfer::TransferMode),
+    /// Import the connections in this file (MQTT Explorer, MQTTX, mqscope).
+    ImportProfiles(std::path::PathBuf),
+    /// Write every profile to this file.
+    ExportProfiles {
+        path: std::path::PathBuf,
+        with_passwords: bool,
+    },
     Subscribe(crate::mqtt::Subscription),
     Unsubscribe(String),
     /// Show this open connection (its index in the tabs).

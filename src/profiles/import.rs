@@ -1,0 +1,486 @@
+//! Moving over in one step: connections from MQTT Explorer's `settings.json`,
+//! from MQTTX's exported connections JSON, and from an mqscope export. Each
+//! entry is read on its own: a broken one is reported with its name and the
+//! rest are imported; what cannot come along (a password, an embedded
+//! certificate) is said per entry.
+
+use serde_json::Value;
+
+use super::{Profile, SCHEMA_VERSION};
+use crate::mqtt::{LastWill, ProtocolVersion, Subscription, Transport};
+
+/// Where the connections came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportSource {
+    MqttExplorer,
+    Mqttx,
+    Mqscope,
+}
+
+impl ImportSource {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::MqttExplorer => "MQTT Explorer",
+            Self::Mqttx => "MQTTX",
+            Self::Mqscope => "mqscope",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportReport {
+    pub source: ImportSource,
+    pub profiles: Vec<Profile>,
+    /// One line per entry that was skipped or imported without something.
+    pub notes: Vec<String>,
+}
+
+/// Read a file of connections, whichever of the three formats it is.
+pub fn import(text: &str) -> Result<ImportReport, String> {
+    let value: Value = serde_json::from_str(text).map_err(|e| {
+        format!(
+            "Not a JSON file (line {}, column {}): this reads MQTT Explorer's settings.json, MQTTX's exported connections and mqscope exports.",
+            e.line(),
+            e.column()
+        )
+    })?;
+    if let Some(connections) = value.get("ConnectionManager_connections") {
+        let Some(map) = connections.as_object() else {
+            return Err("ConnectionManager_connections is not an object of connections.".into());
+        };
+        return Ok(collect(ImportSource::MqttExplorer, map.values(), from_mqtt_explorer));
+    }
+    if value.get("profiles").is_some() && value.get("version").is_some() {
+        let version = value["version"].as_u64().unwrap_or(0);
+        if version > u64::from(SCHEMA_VERSION) {
+            return Err(format!(
+                "This mqscope export is version {version}; this mqscope reads up to {SCHEMA_VERSION}. Update mqscope."
+            ));
+        }
+        let Some(list) = value["profiles"].as_array() else {
+            return Err("\"profiles\" is not a list.".into());
+        };
+        return Ok(collect(ImportSource::Mqscope, list.iter(), from_mqscope));
+    }
+    // MQTTX: a list of connections, or an object holding one.
+    let list = value
+        .as_array()
+        .or_else(|| value.get("connections").and_then(Value::as_array));
+    match list {
+        Some(list) => Ok(collect(ImportSource::Mqttx, list.iter(), from_mqttx)),
+        None => Err(
+            "No connections found: expected MQTT Explorer's settings.json, MQTTX's exported connections (a list), or an mqscope export."
+                .into(),
+        ),
+    }
+}
+
+fn collect<'a>(
+    source: ImportSource,
+    entries: impl Iterator<Item = &'a Value>,
+    read: fn(&Value, &mut Vec<String>) -> Result<Profile, String>,
+) -> ImportReport {
+    let mut profiles = Vec::new();
+    let mut notes = Vec::new();
+    for (i, entry) in entries.enumerate() {
+        let name = entry
+            .get("name")
+            .and_then(Value::as_str)
+            .filter(|n| !n.trim().is_empty())
+            .map_or_else(|| format!("entry {}", i + 1), |n| format!("'{}'", n.trim()));
+        let mut said = Vec::new();
+        match read(entry, &mut said).and_then(|p| p.validate().map(|()| p)) {
+            Ok(profile) => {
+                profiles.push(profile);
+                notes.extend(said.into_iter().map(|s| format!("{name}: {s}")));
+            }
+            Err(e) => notes.push(format!("{name}: not imported: {e}")),
+        }
+    }
+    ImportReport {
+        source,
+        profiles,
+        notes,
+    }
+}
+
+fn text(v: &Value, key: &str) -> Option<String> {
+    v.get(key)?
+        .as_str()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+fn port(v: &Value) -> Result<u16, String> {
+    match v.get("port") {
+        Some(Value::Number(n)) => n
+            .as_u64()
+            .and_then(|p| u16::try_from(p).ok())
+            .filter(|p| *p > 0)
+            .ok_or_else(|| format!("the port {n} is not between 1 and 65535")),
+        Some(Value::String(s)) => s
+            .trim()
+            .parse::<u16>()
+            .ok()
+            .filter(|p| *p > 0)
+            .ok_or_else(|| format!("the port '{s}' is not between 1 and 65535")),
+        _ => Err("it has no port".into()),
+    }
+}
+
+fn subscriptions(v: &Value, said: &mut Vec<String>) -> Vec<Subscription> {
+    let mut subs = Vec::new();
+    for s in v.get("subscriptions").and_then(Value::as_array).into_iter().flatten() {
+        let Some(topic) = text(s, "topic") else { continue };
+        match crate::topic::validate_filter(&topic) {
+            Ok(()) => {
+                let mut sub = Subscription::new(&topic);
+                sub.qos = s.get("qos").and_then(Value::as_u64).unwrap_or(0).min(2) as u8;
+                subs.push(sub);
+            }
+            Err(e) => said.push(format!("subscription left out: {e}")),
+        }
+    }
+    subs
+}
+
+fn password_note(v: &Value, said: &mut Vec<String>) {
+    if text(v, "password").is_some() {
+        said.push(
+            "its saved password was not imported: mqscope asks for it when you connect (or save it in the form)".into(),
+        );
+    }
+}
+
+fn from_mqtt_explorer(v: &Value, said: &mut Vec<String>) -> Result<Profile, String> {
+    if v.get("type").and_then(Value::as_str).is_some_and(|t| t != "mqtt") {
+        return Err("not an MQTT connection".into());
+    }
+    let host = text(v, "host").ok_or("it has no host")?;
+    let tls = v.get("encryption").and_then(Value::as_bool).unwrap_or(false);
+    let ws = v.get("protocol").and_then(Value::as_str) == Some("ws");
+    let mut profile = Profile {
+        name: text(v, "name").unwrap_or_else(|| host.clone()),
+        host,
+        port: port(v)?,
+        client_id: text(v, "clientId").unwrap_or_default(),
+        username: text(v, "username").unwrap_or_default(),
+        transport: match (ws, tls) {
+            (false, false) => Transport::Tcp,
+            (false, true) => Transport::Tls,
+            (true, false) => Transport::Ws,
+            (true, true) => Transport::Wss,
+        },
+        ..Profile::default()
+    };
+    if ws {
+        profile.ws_path = format!("/{}", text(v, "basePath").unwrap_or_default().trim_start_matches('/'));
+    }
+    if tls && v.get("certValidation").and_then(Value::as_bool) == Some(false) {
+        profile.tls.insecure = true;
+        said.push("imported with certificate checks off (allow insecure), as it was".into());
+    }
+    for (key, what) in [
+        ("selfSignedCertificate", "CA certificate"),
+        ("clientCertificate", "client certificate"),
+        ("clientKey", "client key"),
+    ] {
+        if let Some(name) = v.get(key).and_then(|c| text(c, "name")) {
+            said.push(format!(
+                "its {what} ({name}) is stored inside MQTT Explorer's file: save it as a file and choose it in the form"
+            ));
+        }
+    }
+    password_note(v, said);
+    let subs = subscriptions(v, said);
+    if !subs.is_empty() {
+        profile.subscriptions = subs;
+    }
+    Ok(profile)
+}
+
+fn from_mqttx(v: &Value, said: &mut Vec<String>) -> Result<Profile, String> {
+    let host = text(v, "host").ok_or("it has no host")?;
+    // MQTTX stores `host` with or without the scheme; `protocol` and `ssl` say the rest.
+    let (scheme, host) = match host.split_once("://") {
+        Some((scheme, rest)) => (Some(scheme.to_owned()), rest.trim_end_matches('/').to_owned()),
+        None => (None, host),
+    };
+    let protocol = text(v, "protocol").or(scheme).unwrap_or_else(|| "mqtt".into());
+    let ssl = v.get("ssl").and_then(Value::as_bool).unwrap_or(false);
+    let transport = match protocol.as_str() {
+        "mqtt" | "tcp" if ssl => Transport::Tls,
+        "mqtt" | "tcp" => Transport::Tcp,
+        "mqtts" | "ssl" | "tls" => Transport::Tls,
+        "ws" if ssl => Transport::Wss,
+        "ws" => Transport::Ws,
+        "wss" => Transport::Wss,
+        other => {
+            return Err(format!(
+                "the protocol '{other}' is not MQTT over TCP, TLS or WebSockets"
+            ));
+        }
+    };
+    let mut profile = Profile {
+        name: text(v, "name").unwrap_or_else(|| host.clone()),
+        host,
+        port: port(v)?,
+        client_id: text(v, "clientId").unwrap_or_default(),
+        username: text(v, "username").unwrap_or_default(),
+        transport,
+        protocol: match text(v, "mqttVersion").as_deref() {
+            Some("5.0" | "5") => ProtocolVersion::V5,
+            _ => ProtocolVersion::V311,
+        },
+        ..Profile::default()
+    };
+    if let Some(clean) = v.get("clean").and_then(Value::as_bool) {
+        profile.clean_session = clean;
+    }
+    if let Some(keepalive) = v.get("keepalive").and_then(Value::as_u64) {
+        profile.keepalive_s = keepalive.min(u64::from(u16::MAX)) as u16;
+    }
+    if matches!(transport, Transport::Ws | Transport::Wss)
+        && let Some(path) = text(v, "path")
+    {
+        profile.ws_path = path;
+    }
+    if let Some(expiry) = v
+        .get("properties")
+        .and_then(|p| p.get("sessionExpiryInterval"))
+        .and_then(Value::as_u64)
+    {
+        profile.session_expiry_s = expiry.min(u64::from(u32::MAX)) as u32;
+    }
+    if matches!(transport, Transport::Tls | Transport::Wss) {
+        for (key, slot) in [
+            ("ca", &mut profile.tls.ca_file),
+            ("cert", &mut profile.tls.client_cert),
+            ("key", &mut profile.tls.client_key),
+        ] {
+            if let Some(path) = text(v, key) {
+                *slot = Some(path.into());
+            }
+        }
+        if v.get("rejectUnauthorized").and_then(Value::as_bool) == Some(false) {
+            profile.tls.insecure = true;
+            said.push("imported with certificate checks off (allow insecure), as it was".into());
+        }
+    }
+    if let Some(will) = v.get("will")
+        && let Some(topic) = text(will, "lastWillTopic")
+    {
+        profile.will = Some(LastWill {
+            topic,
+            payload: will
+                .get("lastWillPayload")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+            qos: will.get("lastWillQos").and_then(Value::as_u64).unwrap_or(0).min(2) as u8,
+            retain: will.get("lastWillRetain").and_then(Value::as_bool).unwrap_or(false),
+            ..LastWill::default()
+        });
+    }
+    password_note(v, said);
+    let subs = subscriptions(v, said);
+    if !subs.is_empty() {
+        profile.subscriptions = subs;
+    }
+    Ok(profile)
+}
+
+fn from_mqscope(v: &Value, said: &mut Vec<String>) -> Result<Profile, String> {
+    let mut profile: Profile = serde_json::from_value(v.clone()).map_err(|e| e.to_string())?;
+    if profile.password.is_some() {
+        said.push("its password came along (it was exported with passwords)".into());
+    }
+    profile.name = profile.name.trim().to_owned();
+    Ok(profile)
+}
+
+/// A name not yet taken: "Plant", then "Plant (2)", "Plant (3)", …
+pub fn unique_name(name: &str, taken: impl Fn(&str) -> bool) -> String {
+    if !taken(name) {
+        return name.to_owned();
+    }
+    (2..)
+        .map(|i| format!("{name} ({i})"))
+        .find(|n| !taken(n))
+        .unwrap_or_else(|| name.to_owned())
+}
+
+/// Profiles as an mqscope export file. Passwords are left out unless `with_passwords`.
+pub fn export(profiles: &[Profile], with_passwords: bool) -> Vec<u8> {
+    let profiles: Vec<Profile> = profiles
+        .iter()
+        .cloned()
+        .map(|mut p| {
+            if !with_passwords {
+                p.password = None;
+                p.save_password = false;
+            }
+            p
+        })
+        .collect();
+    let file = serde_json::json!({ "version": SCHEMA_VERSION, "profiles": profiles });
+    serde_json::to_vec_pretty(&file).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// MQTT Explorer's settings.json as it writes it (connections keyed by id).
+    const MQTT_EXPLORER: &str = r##"{
+      "ConnectionManager_connections": {
+        "a1b2": {
+          "configVersion": 1, "certValidation": true, "clientId": "mqtt-explorer-1234abcd",
+          "id": "a1b2", "name": "Home broker", "encryption": false,
+          "password": "hunter2", "username": "pi",
+          "subscriptions": [{"topic": "#", "qos": 0}, {"topic": "$SYS/#", "qos": 1}],
+          "type": "mqtt", "host": "192.168.1.10", "port": 1883, "protocol": "mqtt", "order": 0
+        },
+        "c3d4": {
+          "configVersion": 1, "certValidation": false, "id": "c3d4", "name": "Cloud over WSS",
+          "encryption": true, "subscriptions": [{"topic": "plant/#", "qos": 2}, {"topic": "bad/#/x", "qos": 0}],
+          "type": "mqtt", "host": "mqtt.example.com", "port": 443, "protocol": "ws", "basePath": "mqtt",
+          "selfSignedCertificate": {"name": "ca.pem", "data": "LS0tLS1CRUdJTi..."}
+        },
+        "e5f6": {"configVersion": 1, "id": "e5f6", "name": "No port", "type": "mqtt", "host": "x", "protocol": "mqtt"},
+        "g7h8": {"configVersion": 1, "id": "g7h8", "name": "Empty host", "type": "mqtt", "host": "", "port": 1883}
+      },
+      "Settings_theme": "dark"
+    }"##;
+
+    /// MQTTX's "Export data" (JSON): a list of connections.
+    const MQTTX: &str = r##"[
+      {
+        "id": "0c6a", "clientId": "mqttx_1d2e", "name": "EMQX local", "clean": false,
+        "protocol": "mqtt", "host": "localhost", "port": 1883, "keepalive": 30,
+        "connectTimeout": 10, "reconnect": true, "username": "admin", "password": "public",
+        "path": "/mqtt", "certType": "", "ssl": false, "mqttVersion": "5.0",
+        "subscriptions": [{"topic": "sensors/+/temp", "qos": 1, "disabled": false}],
+        "will": {"lastWillTopic": "clients/mqttx", "lastWillPayload": "offline", "lastWillQos": 1, "lastWillRetain": true},
+        "properties": {"sessionExpiryInterval": 3600}
+      },
+      {
+        "id": "9f8e", "clientId": "mqttx_aa", "name": "Secure", "clean": true, "protocol": "mqtts",
+        "host": "broker.lan", "port": 8883, "keepalive": 60, "ssl": true, "mqttVersion": "3.1.1",
+        "ca": "/home/me/ca.pem", "cert": "/home/me/me.pem", "key": "/home/me/me.key", "rejectUnauthorized": true,
+        "subscriptions": []
+      },
+      {"id": "bad", "name": "Broken port", "host": "x", "port": 70000, "protocol": "mqtt"},
+      {"id": "odd", "name": "Serial", "host": "x", "port": 1, "protocol": "coap"}
+    ]"##;
+
+    #[test]
+    fn mqtt_explorer_settings() {
+        let report = import(MQTT_EXPLORER).unwrap();
+        assert_eq!(report.source, ImportSource::MqttExplorer);
+        let names: Vec<&str> = report.profiles.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["Home broker", "Cloud over WSS"]);
+        let home = &report.profiles[0];
+        assert_eq!(
+            (home.host.as_str(), home.port, home.transport),
+            ("192.168.1.10", 1883, Transport::Tcp)
+        );
+        assert_eq!(home.username, "pi");
+        assert_eq!(home.client_id, "mqtt-explorer-1234abcd");
+        assert!(
+            home.password.is_none(),
+            "passwords are not copied into our file unasked"
+        );
+        let filters: Vec<(&str, u8)> = home.subscriptions.iter().map(|s| (s.filter.as_str(), s.qos)).collect();
+        assert_eq!(filters, [("#", 0), ("$SYS/#", 1)]);
+        let cloud = &report.profiles[1];
+        assert_eq!((cloud.transport, cloud.ws_path.as_str()), (Transport::Wss, "/mqtt"));
+        assert!(cloud.tls.insecure);
+        assert_eq!(cloud.subscriptions.len(), 1, "the invalid filter is left out");
+        let notes = report.notes.join("\n");
+        assert!(
+            notes.contains("'Home broker': its saved password was not imported"),
+            "{notes}"
+        );
+        assert!(
+            notes.contains("'Cloud over WSS': its CA certificate (ca.pem) is stored inside"),
+            "{notes}"
+        );
+        assert!(notes.contains("'Cloud over WSS': subscription left out"), "{notes}");
+        assert!(notes.contains("'No port': not imported: it has no port"), "{notes}");
+        assert!(notes.contains("'Empty host': not imported: it has no host"), "{notes}");
+    }
+
+    #[test]
+    fn mqttx_export() {
+        let report = import(MQTTX).unwrap();
+        assert_eq!(report.source, ImportSource::Mqttx);
+        assert_eq!(report.profiles.len(), 2);
+        let local = &report.profiles[0];
+        assert_eq!(local.protocol, ProtocolVersion::V5);
+        assert!(!local.clean_session);
+        assert_eq!(local.keepalive_s, 30);
+        assert_eq!(local.session_expiry_s, 3600);
+        assert_eq!(local.subscriptions[0].filter, "sensors/+/temp");
+        assert_eq!(local.subscriptions[0].qos, 1);
+        let will = local.will.as_ref().unwrap();
+        assert_eq!(
+            (will.topic.as_str(), will.payload.as_str(), will.qos, will.retain),
+            ("clients/mqttx", "offline", 1, true)
+        );
+        let secure = &report.profiles[1];
+        assert_eq!(secure.transport, Transport::Tls);
+        assert_eq!(
+            secure.tls.ca_file.as_deref(),
+            Some(std::path::Path::new("/home/me/ca.pem"))
+        );
+        assert_eq!(
+            secure.tls.client_key.as_deref(),
+            Some(std::path::Path::new("/home/me/me.key"))
+        );
+        assert_eq!(
+            secure.subscriptions,
+            [Subscription::new("#")],
+            "none given: the default"
+        );
+        let notes = report.notes.join("\n");
+        assert!(notes.contains("'Broken port': not imported: the port 70000"), "{notes}");
+        assert!(notes.contains("'Serial': not imported: the protocol 'coap'"), "{notes}");
+        assert!(
+            notes.contains("'EMQX local': its saved password was not imported"),
+            "{notes}"
+        );
+    }
+
+    #[test]
+    fn mqscope_export_round_trip_and_mistakes() {
+        let mut p = Profile {
+            name: "Plant".into(),
+            host: "plant.lan".into(),
+            password: Some(crate::secret::Secret::new("s3cret".to_owned())),
+            save_password: true,
+            ..Profile::default()
+        };
+        p.subscriptions = vec![Subscription::new("plant/#")];
+        let without = String::from_utf8(export(std::slice::from_ref(&p), false)).unwrap();
+        assert!(!without.contains("s3cret"), "passwords stay home unless asked");
+        let back = import(&without).unwrap();
+        assert_eq!(back.source, ImportSource::Mqscope);
+        assert_eq!(back.profiles[0].host, "plant.lan");
+        assert_eq!(back.profiles[0].subscriptions, p.subscriptions);
+        let with = String::from_utf8(export(&[p], true)).unwrap();
+        assert!(with.contains("s3cret"));
+        assert!(import(&with).unwrap().notes[0].contains("password came along"));
+
+        assert!(import("{not json").unwrap_err().contains("line 1"));
+        assert!(import(r#"{"hello": 1}"#).unwrap_err().contains("No connections found"));
+        assert!(
+            import(r#"{"version": 99, "profiles": []}"#)
+                .unwrap_err()
+                .contains("version 99")
+        );
+        assert_eq!(unique_name("Plant", |n| n == "Plant" || n == "Plant (2)"), "Plant (3)");
+        assert_eq!(unique_name("New", |_| false), "New");
+    }
+}

@@ -1,0 +1,116 @@
+//! Import connections (MQTT Explorer, MQTTX, mqscope) and export ours: a
+//! small window with a file path, and what happened, entry by entry.
+
+use std::path::PathBuf;
+
+use egui::RichText;
+
+use super::{Action, style};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransferMode {
+    Import,
+    Export,
+}
+
+#[derive(Debug)]
+pub struct TransferWindow {
+    mode: TransferMode,
+    path: String,
+    with_passwords: bool,
+    /// What the last try did: a summary and per-entry notes, or the error.
+    outcome: Option<Result<(String, Vec<String>), String>>,
+}
+
+impl TransferWindow {
+    pub fn new(mode: TransferMode) -> Self {
+        let path = match mode {
+            TransferMode::Import => default_import_path(),
+            TransferMode::Export => dirs_home().join("mqscope-connections.json"),
+        };
+        Self {
+            mode,
+            path: path.display().to_string(),
+            with_passwords: false,
+            outcome: None,
+        }
+    }
+
+    pub fn set_outcome(&mut self, outcome: Result<(String, Vec<String>), String>) {
+        self.outcome = Some(outcome);
+    }
+
+    pub fn ui(&mut self, ctx: &egui::Context, open: &mut bool) -> Option<Action> {
+        let mut action = None;
+        let title = match self.mode {
+            TransferMode::Import => "Import connections",
+            TransferMode::Export => "Export connections",
+        };
+        egui::Window::new(title)
+            .open(open)
+            .collapsible(false)
+            .default_width(520.0)
+            .show(ctx, |ui| {
+                match self.mode {
+                    TransferMode::Import => {
+                        ui.label("From MQTT Explorer's settings.json, MQTTX's exported connections (JSON), or an mqscope export.");
+                    }
+                    TransferMode::Export => {
+                        ui.label("All saved connections, as a file another mqscope can import.");
+                    }
+                }
+                ui.horizontal(|ui| {
+                    let label = ui.label("File");
+                    ui.add(egui::TextEdit::singleline(&mut self.path).desired_width(400.0))
+                        .labelled_by(label.id);
+                });
+                if self.mode == TransferMode::Export {
+                    ui.checkbox(&mut self.with_passwords, "Include saved passwords (written in plain text)");
+                }
+                let path = PathBuf::from(self.path.trim());
+                let go = match self.mode {
+                    TransferMode::Import => "Import",
+                    TransferMode::Export => "Export",
+                };
+                if ui.add_enabled(!self.path.trim().is_empty(), egui::Button::new(go)).clicked() {
+                    action = Some(match self.mode {
+                        TransferMode::Import => Action::ImportProfiles(path),
+                        TransferMode::Export => Action::ExportProfiles {
+                            path,
+                            with_passwords: self.with_passwords,
+                        },
+                    });
+                }
+                match &self.outcome {
+                    Some(Ok((summary, notes))) => {
+                        ui.label(RichText::new(summary).color(style::OK_TEXT));
+                        egui::ScrollArea::vertical().max_height(200.0).show(ui, |ui| {
+                            for note in notes {
+                                ui.label(note);
+                            }
+                        });
+                    }
+                    Some(Err(e)) => {
+                        ui.label(RichText::new(e).color(style::ERROR));
+                    }
+                    None => {}
+                }
+            });
+        action
+    }
+}
+
+fn dirs_home() -> PathBuf {
+    directories::UserDirs::new()
+        .map(|d| d.home_dir().to_path_buf())
+        .unwrap_or_default()
+}
+
+/// MQTT Explorer's settings file where it usually is, else the home folder.
+fn default_import_path() -> PathBuf {
+    let explorer = directories::BaseDirs::new().map(|d| d.config_dir().join("MQTT-Explorer").join("settings.json"));
+    match explorer {
+        Some(path) if path.exists() => path,
+        _ => dirs_home(),
+    }
+}
