@@ -15,6 +15,7 @@ use crate::profiles::{ExtrasStore, ProfileStore};
 use crate::record::Recorder;
 use crate::session::Session;
 use crate::settings::Settings;
+use crate::settings::Theme;
 use crate::stats::{ConnectionStats, FrameTimes, StatsFile, StatsSnapshot, rss_bytes};
 use crate::ui::clear_retained::ClearRetainedPrompt;
 use crate::ui::notices::Notices;
@@ -77,6 +78,12 @@ pub struct MqscopeApp {
     settings: Settings,
     settings_window: Option<SettingsWindow>,
     transfer: Option<TransferWindow>,
+    /// The F1 sheet is open.
+    shortcut_sheet: bool,
+    /// Theme and size last given to egui.
+    applied_look: Option<(Theme, u16)>,
+    /// The window title last set.
+    title: String,
     config_dir: PathBuf,
     stats: Option<StatsFile>,
     /// `--record`: the messages of the first connection opened.
@@ -127,6 +134,9 @@ impl MqscopeApp {
             settings,
             settings_window: None,
             transfer: None,
+            shortcut_sheet: false,
+            applied_look: None,
+            title: String::new(),
             config_dir: options.config_dir.clone(),
             stats: options.stats_json.map(StatsFile::new),
             recorder,
@@ -340,6 +350,79 @@ impl MqscopeApp {
         if let Err(e) = saved {
             self.notices
                 .warn(format!("The chart layout of {name} could not be saved: {e}"));
+        }
+    }
+
+    /// The window's title as last set ("Demo broker — connected — mqscope").
+    pub fn window_title(&self) -> &str {
+        &self.title
+    }
+
+    /// Theme, size and window title, set when they change (egui's own
+    /// Ctrl+/Ctrl− zoom is left alone in between).
+    fn apply_look(&mut self, ctx: &egui::Context) {
+        let look = (self.settings.theme, self.settings.ui_scale_percent);
+        if self.applied_look != Some(look) {
+            ctx.set_theme(match self.settings.theme {
+                Theme::Dark => egui::ThemePreference::Dark,
+                Theme::Light => egui::ThemePreference::Light,
+                Theme::System => egui::ThemePreference::System,
+            });
+            ctx.set_zoom_factor(self.settings.zoom());
+            self.applied_look = Some(look);
+        }
+        let title = match self.session() {
+            Some(s) => format!("{} — {} — mqscope", s.name(), s.state.label()),
+            None => "mqscope".to_owned(),
+        };
+        if self.title != title {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
+            self.title = title;
+        }
+    }
+
+    /// Keyboard shortcuts of the whole window (F1 lists them).
+    fn shortcuts(&mut self, ctx: &egui::Context, actions: &mut Vec<Action>) {
+        use egui::{Key, Modifiers};
+        let (help, new, disconnect, retry, close, next, previous, settings) = ctx.input_mut(|i| {
+            (
+                i.consume_key(Modifiers::NONE, Key::F1),
+                i.consume_key(Modifiers::COMMAND, Key::N),
+                i.consume_key(Modifiers::COMMAND, Key::D),
+                i.consume_key(Modifiers::COMMAND, Key::R),
+                i.consume_key(Modifiers::COMMAND, Key::W),
+                i.consume_key(Modifiers::COMMAND, Key::PageDown),
+                i.consume_key(Modifiers::COMMAND, Key::PageUp),
+                i.consume_key(Modifiers::COMMAND, Key::Comma),
+            )
+        });
+        if help {
+            self.shortcut_sheet = !self.shortcut_sheet;
+        }
+        if new {
+            actions.push(Action::NewProfile);
+        }
+        if settings {
+            actions.push(Action::OpenSettings);
+        }
+        if self.sessions.is_empty() {
+            return;
+        }
+        if disconnect {
+            actions.push(Action::Disconnect);
+        }
+        if retry {
+            actions.push(Action::Retry);
+        }
+        if close {
+            actions.push(Action::CloseConnection(self.active));
+        }
+        let n = self.sessions.len();
+        if next {
+            actions.push(Action::SelectConnection((self.active + 1) % n));
+        }
+        if previous {
+            actions.push(Action::SelectConnection((self.active + n - 1) % n));
         }
     }
 
@@ -589,6 +672,8 @@ impl MqscopeApp {
     pub fn ui(&mut self, ui: &mut egui::Ui) {
         let start = Instant::now();
         let mut actions: Vec<Action> = Vec::new();
+        self.apply_look(ui.ctx());
+        self.shortcuts(ui.ctx(), &mut actions);
         egui::Panel::top("top_bar").show(ui, |ui| {
             ui.horizontal(|ui| {
                 ui.label(RichText::new("mqscope").strong().size(16.0));
@@ -660,6 +745,9 @@ impl MqscopeApp {
             if !open {
                 self.confirm_clear = None;
             }
+        }
+        if self.shortcut_sheet {
+            crate::ui::shortcuts::sheet(&ctx, &mut self.shortcut_sheet);
         }
         if let Some(window) = &mut self.transfer {
             let mut open = true;

@@ -19,6 +19,31 @@ pub struct Settings {
     pub history_budget_mib: usize,
     /// Points kept per chart series (16 bytes each).
     pub chart_points: usize,
+    pub theme: Theme,
+    /// Size of everything on screen, in percent.
+    pub ui_scale_percent: u16,
+}
+
+/// Colours of the window.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Theme {
+    #[default]
+    Dark,
+    Light,
+    /// Follow the desktop's choice.
+    System,
+}
+
+impl Theme {
+    pub const ALL: [Theme; 3] = [Theme::Dark, Theme::Light, Theme::System];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Theme::Dark => "Dark",
+            Theme::Light => "Light",
+            Theme::System => "Follow the system",
+        }
+    }
 }
 
 impl Default for Settings {
@@ -27,6 +52,8 @@ impl Default for Settings {
             history_per_topic: DEFAULT_PER_TOPIC,
             history_budget_mib: DEFAULT_BYTE_BUDGET / (1024 * 1024),
             chart_points: DEFAULT_SERIES_POINTS,
+            theme: Theme::Dark,
+            ui_scale_percent: 100,
         }
     }
 }
@@ -34,6 +61,7 @@ impl Default for Settings {
 pub const PER_TOPIC_RANGE: std::ops::RangeInclusive<usize> = 1..=1_000_000;
 pub const BUDGET_MIB_RANGE: std::ops::RangeInclusive<usize> = 1..=1_048_576;
 pub const CHART_POINTS_RANGE: std::ops::RangeInclusive<usize> = 100..=10_000_000;
+pub const UI_SCALE_RANGE: std::ops::RangeInclusive<u16> = 50..=300;
 
 impl Settings {
     pub fn history_limits(&self) -> HistoryLimits {
@@ -52,6 +80,14 @@ impl Settings {
     pub fn chart_points(&self) -> usize {
         self.chart_points
             .clamp(*CHART_POINTS_RANGE.start(), *CHART_POINTS_RANGE.end())
+    }
+
+    /// The zoom factor for egui, within range.
+    pub fn zoom(&self) -> f32 {
+        f32::from(
+            self.ui_scale_percent
+                .clamp(*UI_SCALE_RANGE.start(), *UI_SCALE_RANGE.end()),
+        ) / 100.0
     }
 
     pub fn path(dir: &Path) -> PathBuf {
@@ -107,11 +143,14 @@ mod tests {
             history_per_topic: 50,
             history_budget_mib: 64,
             chart_points: 5_000,
+            theme: Theme::Light,
+            ui_scale_percent: 125,
         };
         s.save(dir.path()).unwrap();
         assert_eq!(Settings::load(dir.path()), (s, None));
         assert_eq!(s.history_limits().byte_budget, 64 * 1024 * 1024);
         assert_eq!(s.chart_points(), 5_000);
+        assert_eq!(s.zoom(), 1.25);
 
         // A file from before chart_points existed loads with the default ring.
         std::fs::write(

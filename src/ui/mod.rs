@@ -14,6 +14,7 @@ pub mod notices;
 pub mod profile_form;
 pub mod publish;
 pub mod settings;
+pub mod shortcuts;
 pub mod status;
 pub mod style;
 pub mod subscriptions;

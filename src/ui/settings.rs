@@ -1,11 +1,11 @@
-//! The settings window: how many messages each topic keeps and how much
+//! The settings window: theme and size; how many messages each topic keeps and how much
 //! memory all history may use, with what is held now; and how many points
 //! each chart series keeps.
 
 use super::Action;
 use crate::model::Model;
 use crate::payload::human_size;
-use crate::settings::{BUDGET_MIB_RANGE, CHART_POINTS_RANGE, PER_TOPIC_RANGE, Settings};
+use crate::settings::{BUDGET_MIB_RANGE, CHART_POINTS_RANGE, PER_TOPIC_RANGE, Settings, Theme, UI_SCALE_RANGE};
 
 #[derive(Debug)]
 pub struct SettingsWindow {
@@ -32,6 +32,18 @@ impl SettingsWindow {
                     let label = ui.label("History memory budget (MiB)");
                     ui.add(egui::DragValue::new(&mut self.draft.history_budget_mib).range(BUDGET_MIB_RANGE))
                         .labelled_by(label.id);
+                    ui.end_row();
+                    ui.label("Theme");
+                    ui.horizontal(|ui| {
+                        for theme in Theme::ALL {
+                            ui.radio_value(&mut self.draft.theme, theme, theme.label());
+                        }
+                    });
+                    ui.end_row();
+                    let label = ui.label("Size (%)");
+                    ui.add(egui::DragValue::new(&mut self.draft.ui_scale_percent).range(UI_SCALE_RANGE))
+                        .labelled_by(label.id)
+                        .on_hover_text("Everything on screen, bigger or smaller (Ctrl + and Ctrl − also work)");
                     ui.end_row();
                     let label = ui.label("Points kept per chart series");
                     ui.add(egui::DragValue::new(&mut self.draft.chart_points).range(CHART_POINTS_RANGE))

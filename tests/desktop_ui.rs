@@ -1,0 +1,68 @@
+//! Desktop polish as a user meets it: F1 lists the shortcuts, the theme
+//! switches from the Settings window (and is kept), the window title names the
+//! connection and its state, and the connection shortcuts act.
+
+mod common;
+
+use egui_kittest::kittest::Queryable as _;
+use mqscope::app::Startup;
+
+use common::harness::{connected_to, harness, harness_in, has_label, has_text, step_until};
+
+#[test]
+fn f1_shows_the_shortcut_sheet() {
+    let mut harness = harness(Startup::Welcome);
+    harness.run_steps(2);
+    assert!(!has_label(&harness, "Keyboard shortcuts"));
+    harness.key_press(egui::Key::F1);
+    step_until(&mut harness, "the sheet", |h| has_label(h, "Keyboard shortcuts"));
+    for (keys, what) in mqscope::ui::shortcuts::SHORTCUTS {
+        assert!(has_text(&harness, keys) && has_text(&harness, what), "{keys}: {what}");
+    }
+    harness.key_press(egui::Key::F1);
+    step_until(&mut harness, "the sheet to close", |h| {
+        !has_label(h, "Keyboard shortcuts")
+    });
+}
+
+#[test]
+fn the_theme_switches_from_settings_and_is_kept() {
+    let mut harness = harness(Startup::Welcome);
+    harness.run_steps(2);
+    assert!((harness.ctx.theme() == egui::Theme::Dark), "dark by default");
+    harness.get_by_label("Settings").click();
+    step_until(&mut harness, "the settings window", |h| has_label(h, "Light"));
+    harness.get_by_label("Light").click();
+    harness.step();
+    harness.get_by_label("Apply").click();
+    step_until(&mut harness, "light colours", |h| h.ctx.theme() == egui::Theme::Light);
+    let saved = std::fs::read_to_string(harness.state().config.path().join("settings.json")).unwrap();
+    assert!(saved.contains(r#""theme": "Light""#), "{saved}");
+
+    // Next start: light from the first frame.
+    let config = tempfile::tempdir().unwrap();
+    std::fs::write(config.path().join("settings.json"), saved).unwrap();
+    let mut again = harness_in(Startup::Welcome, config);
+    again.run_steps(2);
+    assert!(again.ctx.theme() == egui::Theme::Light);
+}
+
+#[test]
+fn the_title_follows_the_connection_and_ctrl_d_disconnects() {
+    let broker = common::Mosquitto::start();
+    let mut harness = connected_to(&broker.url());
+    let name = format!("127.0.0.1:{}", broker.port);
+    let title = |h: &egui_kittest::Harness<'static, common::harness::TestApp>| h.state().app.window_title().to_owned();
+    assert_eq!(title(&harness), format!("{name} — connected — mqscope"));
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::D);
+    step_until(&mut harness, "the disconnection", |h| {
+        h.state().app.connection_state() == Some(&mqscope::mqtt::ConnectionState::Closed)
+    });
+    harness.run_steps(2);
+    assert_eq!(title(&harness), format!("{name} — closed — mqscope"));
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::W);
+    step_until(&mut harness, "the tab closed", |h| {
+        h.state().app.connection_names().is_empty()
+    });
+    assert_eq!(title(&harness), "mqscope");
+}
