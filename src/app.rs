@@ -305,6 +305,7 @@ impl MqscopeApp {
         tracing::info!(name = %spec.name, address = %spec.url(), protocol = spec.protocol.label(), "connecting");
         let handle = ConnectionHandle::spawn(spec, &self.runtime, wake);
         let mut model = Model::new(self.settings.history_limits(), self.settings.chart_points());
+        model.set_ha_prefix(&self.settings.ha_prefix);
         // The charts this connection had last time (its profile's, or connections.json's).
         let name = handle.name();
         match self.profiles.get(name).filter(|p| !p.charts.is_empty()) {
@@ -649,12 +650,13 @@ impl MqscopeApp {
             }
             Action::TemplatesChanged(templates) => self.save_templates(templates),
             Action::SentChanged => self.save_sent(),
-            Action::OpenSettings => self.settings_window = Some(SettingsWindow::new(self.settings)),
+            Action::OpenSettings => self.settings_window = Some(SettingsWindow::new(self.settings.clone())),
             Action::ApplySettings(settings) => {
-                self.settings = settings;
+                self.settings = settings.clone();
                 for session in &mut self.sessions {
                     session.model.set_history_limits(settings.history_limits());
                     session.model.charts.set_capacity(settings.chart_points());
+                    session.model.set_ha_prefix(&settings.ha_prefix);
                 }
                 if let Err(e) = settings.save(&self.config_dir) {
                     self.notices.warn(format!(

@@ -10,7 +10,7 @@ use crate::model::{DEFAULT_BYTE_BUDGET, DEFAULT_PER_TOPIC, DEFAULT_SERIES_POINTS
 
 pub const SETTINGS_FILE: &str = "settings.json";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Settings {
     /// Messages kept per topic.
@@ -22,6 +22,8 @@ pub struct Settings {
     pub theme: Theme,
     /// Size of everything on screen, in percent.
     pub ui_scale_percent: u16,
+    /// Where Home Assistant discovery configs are published.
+    pub ha_prefix: String,
 }
 
 /// Colours of the window.
@@ -54,6 +56,7 @@ impl Default for Settings {
             chart_points: DEFAULT_SERIES_POINTS,
             theme: Theme::Dark,
             ui_scale_percent: 100,
+            ha_prefix: crate::model::ha::DEFAULT_PREFIX.to_owned(),
         }
     }
 }
@@ -145,9 +148,10 @@ mod tests {
             chart_points: 5_000,
             theme: Theme::Light,
             ui_scale_percent: 125,
+            ha_prefix: "ha".into(),
         };
         s.save(dir.path()).unwrap();
-        assert_eq!(Settings::load(dir.path()), (s, None));
+        assert_eq!(Settings::load(dir.path()), (s.clone(), None));
         assert_eq!(s.history_limits().byte_budget, 64 * 1024 * 1024);
         assert_eq!(s.chart_points(), 5_000);
         assert_eq!(s.zoom(), 1.25);

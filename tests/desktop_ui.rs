@@ -66,3 +66,34 @@ fn the_title_follows_the_connection_and_ctrl_d_disconnects() {
     });
     assert_eq!(title(&harness), "mqscope");
 }
+
+#[test]
+fn home_assistant_discovery_names_topics_in_the_tree_and_inspector() {
+    let broker = common::Mosquitto::start();
+    let rt = common::runtime();
+    let device = common::publisher(&rt, broker.port, "ha-device");
+    let config = r#"{"name": "Temperature", "state_topic": "home/livingroom/temp",
+        "unit_of_measurement": "°C", "device_class": "temperature",
+        "device": {"name": "Living room sensor", "identifiers": ["lr1"]}}"#;
+    rt.block_on(device.publish(
+        "homeassistant/sensor/livingroom/temperature/config",
+        common::qos(1),
+        true,
+        config.to_owned(),
+    ))
+    .unwrap();
+    rt.block_on(device.publish("home/livingroom/temp", common::qos(1), true, "21.5".to_owned()))
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let mut harness = connected_to(&broker.url());
+    step_until(&mut harness, "the state topic", |h| has_label(h, "livingroom"));
+    harness.get_by_label("Expand all").click();
+    step_until(&mut harness, "the entity's name beside its topic", |h| {
+        has_text(h, "Living room sensor · Temperature")
+    });
+    harness.get_by_label("temp").click();
+    step_until(&mut harness, "the inspector's Home Assistant line", |h| {
+        has_text(h, "unit °C") && has_text(h, "device class temperature")
+    });
+    assert!(has_text(&harness, "Home Assistant sensor · state topic"));
+}

@@ -4,6 +4,7 @@
 
 mod alerts;
 mod charts;
+pub mod ha;
 mod history;
 mod message;
 mod series;
@@ -24,6 +25,8 @@ pub struct Model {
     pub tree: TopicTree,
     pub history: History,
     pub charts: Charts,
+    /// Home Assistant discovery: names of state and command topics.
+    pub ha: ha::HomeAssistant,
     /// Messages applied to this model since it was created.
     applied: u64,
     rate: RateMeter,
@@ -41,6 +44,7 @@ impl Model {
             tree: TopicTree::new(),
             history: History::new(limits),
             charts: Charts::new(series_points),
+            ha: ha::HomeAssistant::default(),
             applied: 0,
             rate: RateMeter::default(),
         }
@@ -58,6 +62,7 @@ impl Model {
                 }
                 self.charts.feed(&m.topic, &m.payload, m.received_at);
             }
+            self.ha.observe(&m.topic, &m.payload);
             self.history.push(node, m);
         }
         self.applied += n;
@@ -112,6 +117,25 @@ impl Model {
             )
         });
         self.charts.add_source(chart, spec, with_history, SystemTime::now())
+    }
+
+    /// Read Home Assistant discovery under another prefix, from the configs
+    /// already stored (they are retained, so usually all there).
+    pub fn set_ha_prefix(&mut self, prefix: &str) {
+        if self.ha.prefix() == prefix.trim_matches('/') {
+            return;
+        }
+        self.ha = ha::HomeAssistant::new(prefix);
+        let Some(root) = self.tree.get(self.ha.prefix()) else {
+            return;
+        };
+        let mut stack = vec![root];
+        while let Some(id) = stack.pop() {
+            if let Some(latest) = self.history.latest(id) {
+                self.ha.observe(&self.tree.topic(id), &latest.payload);
+            }
+            stack.extend(self.tree.node(id).children.iter().copied());
+        }
     }
 
     /// Restore saved chart layouts (on connect), back-filled from what is stored.

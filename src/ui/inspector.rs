@@ -203,6 +203,22 @@ impl InspectorPanel {
                 }
             }
         });
+        if let Some(entity) = model.ha.get(&topic) {
+            ui.horizontal_wrapped(|ui| {
+                ui.label(
+                    RichText::new(format!("🏠 {}", entity.title()))
+                        .strong()
+                        .color(style::HA_NAME),
+                );
+                ui.label(format!("Home Assistant {} · {} topic", entity.component, entity.role));
+                if let Some(unit) = &entity.unit {
+                    ui.label(format!("unit {unit}"));
+                }
+                if let Some(class) = &entity.device_class {
+                    ui.label(format!("device class {class}"));
+                }
+            });
+        }
         if let Some(props) = &message.properties {
             properties_ui(ui, props);
         }

@@ -45,6 +45,11 @@ impl SettingsWindow {
                         .labelled_by(label.id)
                         .on_hover_text("Everything on screen, bigger or smaller (Ctrl + and Ctrl − also work)");
                     ui.end_row();
+                    let label = ui.label("Home Assistant discovery prefix");
+                    ui.add(egui::TextEdit::singleline(&mut self.draft.ha_prefix).desired_width(140.0))
+                        .labelled_by(label.id)
+                        .on_hover_text("Discovery configs on <prefix>/<component>/…/config name the devices' topics in the tree");
+                    ui.end_row();
                     let label = ui.label("Points kept per chart series");
                     ui.add(egui::DragValue::new(&mut self.draft.chart_points).range(CHART_POINTS_RANGE))
                         .labelled_by(label.id)
@@ -62,7 +67,7 @@ impl SettingsWindow {
                 }
                 ui.horizontal(|ui| {
                     if ui.button("Apply").clicked() {
-                        action = Some(Action::ApplySettings(self.draft));
+                        action = Some(Action::ApplySettings(self.draft.clone()));
                     }
                     if ui.button("Defaults").clicked() {
                         self.draft = Settings::default();

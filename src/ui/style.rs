@@ -29,6 +29,8 @@ pub const SEARCH_HIT_BG: Color32 = Color32::from_rgb(150, 110, 20);
 /// Background of changed bytes in a binary diff.
 pub const DIFF_CHANGED_BG: Color32 = Color32::from_rgb(120, 70, 20);
 pub const HEX_FONT_SIZE: f32 = 12.0;
+/// Home Assistant entity names in the tree.
+pub const HA_NAME: Color32 = Color32::from_rgb(90, 180, 230);
 /// Threshold lines on charts.
 pub const THRESHOLD: Color32 = Color32::from_rgb(235, 90, 80);
 pub const OK_TEXT: Color32 = Color32::from_rgb(110, 210, 140);

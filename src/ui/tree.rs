@@ -427,6 +427,19 @@ impl TreePanel {
                 format!("{} msgs", node.subtree_messages)
             };
             ui.label(RichText::new(counts).small().color(style::COUNTS));
+            if !model.ha.is_empty()
+                && let Some(entity) = model.ha.get(&tree.topic(id))
+            {
+                ui.label(
+                    RichText::new(format!("🏠 {}", entity.title()))
+                        .small()
+                        .color(style::HA_NAME),
+                )
+                .on_hover_text(format!(
+                    "Home Assistant {} {} topic (from {})",
+                    entity.component, entity.role, entity.config_topic
+                ));
+            }
             if self.alerts.contains(&id) {
                 ui.label(RichText::new("⚠").strong().color(style::ERROR))
                     .on_hover_text("A chart alert is raised on this topic or below it (see the alerts log)");
