@@ -427,6 +427,44 @@ impl MqscopeApp {
         }
     }
 
+    /// Open a recording in its own tab, replayed into a fresh Model.
+    fn open_recording(&mut self, path: &std::path::Path, speed: Option<f64>) -> Result<(), String> {
+        let Some(wake) = self.wake.clone() else {
+            return Err("The window is not ready yet.".into());
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| format!("Cannot read {}: {e}", path.display()))?;
+        let recording = crate::record::read_recording(&text, std::time::SystemTime::now());
+        if recording.messages.is_empty() {
+            let why = recording
+                .problems
+                .first()
+                .cloned()
+                .unwrap_or_else(|| "the file is empty".into());
+            return Err(format!("No messages in {}: {why}", path.display()));
+        }
+        let file = path
+            .file_name()
+            .map_or_else(|| path.display().to_string(), |f| f.to_string_lossy().into_owned());
+        if recording.skipped > 0 {
+            self.notices.warn(format!(
+                "{file}: {} lines could not be read ({})",
+                recording.skipped,
+                recording.problems.join("; ")
+            ));
+        }
+        let mut spec = ConnectionSpec::new("recording", 0);
+        spec.name = format!("{file} (offline)");
+        tracing::info!(name = %spec.name, kind = recording.kind, messages = recording.messages.len(), "opening a recording");
+        let handle = ConnectionHandle::replay(spec, recording.messages, speed, &self.runtime, wake);
+        let mut model = Model::new(self.settings.history_limits(), self.settings.chart_points());
+        model.set_ha_prefix(&self.settings.ha_prefix);
+        let id = self.next_session_id;
+        self.next_session_id += 1;
+        self.sessions.push(Session::new(id, handle, model));
+        self.active = self.sessions.len() - 1;
+        Ok(())
+    }
+
     /// Read a file of connections and add them as profiles (renamed when the
     /// name is taken). The summary and per-entry notes are for the window.
     fn import_profiles(&mut self, path: &std::path::Path) -> Result<(String, Vec<String>), String> {
@@ -622,6 +660,14 @@ impl MqscopeApp {
             Action::Failed(text) => self.notices.warn(text),
             Action::ChartsChanged => self.save_chart_layouts(),
             Action::OpenTransfer(mode) => self.transfer = Some(TransferWindow::new(mode)),
+            Action::OpenRecording { path, speed } => match self.open_recording(&path, speed) {
+                Ok(()) => self.transfer = None,
+                Err(e) => {
+                    if let Some(window) = &mut self.transfer {
+                        window.set_outcome(Err(e));
+                    }
+                }
+            },
             Action::ImportProfiles(path) => {
                 let outcome = self.import_profiles(&path);
                 if let Some(window) = &mut self.transfer {
@@ -790,6 +836,13 @@ impl MqscopeApp {
                 .clicked()
             {
                 actions.push(Action::OpenTransfer(TransferMode::Import));
+            }
+            if ui
+                .button("Open recording…")
+                .on_hover_text("A --record file or mosquitto_sub -v output, as an offline connection")
+                .clicked()
+            {
+                actions.push(Action::OpenTransfer(TransferMode::Recording));
             }
             if !self.profiles.profiles().is_empty() && ui.button("Export connections…").clicked() {
                 actions.push(Action::OpenTransfer(TransferMode::Export));

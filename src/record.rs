@@ -1,5 +1,7 @@
 //! `--record PATH`: every received message appended as one JSON line:
 //! `time`, `topic`, `qos`, `retain`, and `payload` (UTF-8) or `payload_b64`.
+//! And the way back: such a file, or the text of `mosquitto_sub -v` (topic,
+//! space, payload per line), read as messages to replay offline.
 
 use std::fs::File;
 use std::io::{BufWriter, Write as _};
@@ -56,9 +58,146 @@ impl Recorder {
     }
 }
 
+/// What a recording holds, and the lines that could not be read.
+#[derive(Debug, Default)]
+pub struct Recording {
+    pub messages: Vec<ReceivedMessage>,
+    /// "line 7: …", at most a few, then a count.
+    pub problems: Vec<String>,
+    pub skipped: usize,
+    /// "mqscope recording" or "mosquitto_sub -v output".
+    pub kind: &'static str,
+}
+
+const PROBLEMS_SHOWN: usize = 5;
+
+/// Read a recording: NDJSON from `--record` when the first line is a JSON
+/// object, else `mosquitto_sub -v` text. Times of `-v` lines are not in the
+/// file: they get `now`, a microsecond apart, in file order.
+pub fn read_recording(text: &str, now: std::time::SystemTime) -> Recording {
+    let ndjson = text
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .is_some_and(|l| l.trim_start().starts_with('{'));
+    let mut recording = Recording {
+        kind: if ndjson {
+            "mqscope recording"
+        } else {
+            "mosquitto_sub -v output"
+        },
+        ..Recording::default()
+    };
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let parsed = if ndjson {
+            ndjson_line(line)
+        } else {
+            match line.split_once(' ') {
+                Some((topic, payload)) if !topic.is_empty() => {
+                    let at = now + std::time::Duration::from_micros(i as u64);
+                    let mut m = ReceivedMessage::new(topic, payload.as_bytes(), 0, false);
+                    m.received_at = at;
+                    Ok(m)
+                }
+                // A topic with an empty payload prints as the topic alone.
+                None if !line.contains(' ') => {
+                    let mut m = ReceivedMessage::new(line, &b""[..], 0, false);
+                    m.received_at = now + std::time::Duration::from_micros(i as u64);
+                    Ok(m)
+                }
+                _ => Err("no topic before the first space".to_owned()),
+            }
+        };
+        match parsed {
+            Ok(m) => recording.messages.push(m),
+            Err(e) => {
+                recording.skipped += 1;
+                if recording.problems.len() < PROBLEMS_SHOWN {
+                    recording.problems.push(format!("line {}: {e}", i + 1));
+                }
+            }
+        }
+    }
+    recording
+}
+
+fn ndjson_line(line: &str) -> Result<ReceivedMessage, String> {
+    #[derive(serde::Deserialize)]
+    struct In {
+        time: String,
+        topic: String,
+        #[serde(default)]
+        qos: u8,
+        #[serde(default)]
+        retain: bool,
+        payload: Option<String>,
+        payload_b64: Option<String>,
+    }
+    let l: In = serde_json::from_str(line).map_err(|e| e.to_string())?;
+    let at = chrono::DateTime::parse_from_rfc3339(&l.time).map_err(|e| format!("time '{}': {e}", l.time))?;
+    let payload = match (l.payload, l.payload_b64) {
+        (Some(text), _) => text.into_bytes(),
+        (None, Some(b64)) => base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .map_err(|e| format!("payload_b64: {e}"))?,
+        (None, None) => Vec::new(),
+    };
+    let mut m = ReceivedMessage::new(l.topic, payload, l.qos.min(2), l.retain);
+    m.received_at = at.into();
+    Ok(m)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_recording_reads_back_as_the_same_messages() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rec.ndjson");
+        let mut original = vec![
+            ReceivedMessage::new("a/b", &b"hello"[..], 1, true),
+            ReceivedMessage::new("c", &[0xff, 0x00][..], 0, false),
+        ];
+        original[1].received_at = original[0].received_at + std::time::Duration::from_millis(250);
+        Recorder::open(&path).unwrap().write_batch(&original).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap() + "{broken\n\n";
+        let back = read_recording(&text, std::time::SystemTime::now());
+        assert_eq!(back.kind, "mqscope recording");
+        assert_eq!(back.messages.len(), 2);
+        for (a, b) in back.messages.iter().zip(&original) {
+            assert_eq!(
+                (&a.topic, &a.payload, a.qos, a.retain),
+                (&b.topic, &b.payload, b.qos, b.retain)
+            );
+            let ms = |t: std::time::SystemTime| t.duration_since(std::time::UNIX_EPOCH).unwrap().as_millis();
+            assert_eq!(ms(a.received_at), ms(b.received_at), "times to the millisecond");
+        }
+        assert_eq!(back.skipped, 1);
+        assert!(back.problems[0].starts_with("line 3:"), "{:?}", back.problems);
+    }
+
+    #[test]
+    fn mosquitto_sub_v_text() {
+        let text = "home/light on\nhome/tv {\"power\": \"on\", \"ch\": 2}\n\nhome/empty\n sensors/x 1\n";
+        let now = std::time::SystemTime::now();
+        let r = read_recording(text, now);
+        assert_eq!(r.kind, "mosquitto_sub -v output");
+        let got: Vec<(&str, &[u8])> = r.messages.iter().map(|m| (m.topic.as_str(), &m.payload[..])).collect();
+        assert_eq!(
+            got,
+            [
+                ("home/light", &b"on"[..]),
+                ("home/tv", &br#"{"power": "on", "ch": 2}"#[..]),
+                ("home/empty", &b""[..]),
+            ]
+        );
+        assert!(r.messages[0].received_at < r.messages[1].received_at, "file order");
+        assert_eq!(r.skipped, 1);
+        assert!(r.problems[0].contains("line 5"));
+    }
 
     #[test]
     fn text_and_binary_lines() {

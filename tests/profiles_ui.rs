@@ -58,3 +58,96 @@ fn mqtt_explorer_connections_import_and_connect() {
     });
     assert!(has_label(&harness, "lab/#"), "its subscription");
 }
+
+/// (topic, message count, latest payload) of every topic, sorted.
+fn topics(model: &mqscope::model::Model) -> Vec<(String, u64, Vec<u8>)> {
+    let tree = &model.tree;
+    let mut out: Vec<(String, u64, Vec<u8>)> = tree
+        .ids()
+        .filter(|&id| tree.node(id).own_messages > 0)
+        .map(|id| {
+            let latest = model.history.latest(id).map(|m| m.payload.to_vec()).unwrap_or_default();
+            (tree.topic(id), tree.node(id).own_messages, latest)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn a_recording_reopens_as_the_same_tree_and_mosquitto_sub_text_opens_too() {
+    use common::harness::harness_recording;
+    let broker = common::Mosquitto::start();
+    let rt = common::runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let record = dir.path().join("session.ndjson");
+    let spec = mqscope::mqtt::parse_broker_url(&broker.url()).unwrap();
+    let mut live = harness_recording(
+        Startup::Connect(Box::new(spec)),
+        tempfile::tempdir().unwrap(),
+        Some(record.clone()),
+    );
+    step_until(&mut live, "the connection", |h| {
+        h.state().app.connection_state() == Some(&mqscope::mqtt::ConnectionState::Connected)
+    });
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let device = common::publisher(&rt, broker.port, "recorded-device");
+    for i in 0..30u8 {
+        let payload = if i % 3 == 0 {
+            vec![0xff, i, 0x00]
+        } else {
+            format!("{{\"v\": {i}}}").into_bytes()
+        };
+        rt.block_on(device.publish(
+            format!("plant/line{}/m{}", i % 2, i % 5),
+            common::qos(1),
+            false,
+            payload,
+        ))
+        .unwrap();
+    }
+    step_until(&mut live, "all 30 applied", |h| {
+        h.state().app.model().unwrap().applied() == 30
+    });
+    let expected = topics(live.state().app.model().unwrap());
+    drop(live);
+
+    let mut harness = harness(Startup::Welcome);
+    harness.run_steps(2);
+    harness.get_by_label("Connection").click();
+    step_until(&mut harness, "the menu", |h| has_label(h, "Open recording…"));
+    harness.get_by_label("Open recording…").click();
+    step_until(&mut harness, "the window", |h| has_label(h, "Open"));
+    type_into(&mut harness, "File", &record.display().to_string());
+    harness.get_by_label("Open").click();
+    step_until(&mut harness, "the replay to finish", |h| {
+        has_text(h, "replayed all 30 messages")
+    });
+    assert_eq!(
+        topics(harness.state().app.model().unwrap()),
+        expected,
+        "the same tree, counts and latest payloads"
+    );
+    assert!(has_label(&harness, "session.ndjson (offline)"), "its tab");
+
+    // Text saved from `mosquitto_sub -v`.
+    let text = dir.path().join("capture.txt");
+    std::fs::write(&text, "home/light on\nhome/tv {\"power\": \"on\"}\nhome/light off\n").unwrap();
+    harness.get_by_label("Connection").click();
+    step_until(&mut harness, "the menu", |h| has_label(h, "Open recording…"));
+    harness.get_by_label("Open recording…").click();
+    step_until(&mut harness, "the window", |h| has_label(h, "Open"));
+    type_into(&mut harness, "File", &text.display().to_string());
+    harness.get_by_label("Open").click();
+    step_until(&mut harness, "the second replay", |h| {
+        has_text(h, "replayed all 3 messages")
+    });
+    let got = topics(harness.state().app.model().unwrap());
+    assert_eq!(
+        got,
+        [
+            ("home/light".to_owned(), 2, b"off".to_vec()),
+            ("home/tv".to_owned(), 1, br#"{"power": "on"}"#.to_vec())
+        ]
+    );
+}

@@ -51,6 +51,10 @@ pub enum ConnectionState {
         reason: String,
     },
     Closed,
+    /// Not a broker: a recording replayed; `note` says how far it got.
+    Offline {
+        note: String,
+    },
 }
 
 impl ConnectionState {
@@ -61,6 +65,7 @@ impl ConnectionState {
             ConnectionState::Reconnecting { .. } => "reconnecting",
             ConnectionState::Failed { .. } => "error",
             ConnectionState::Closed => "closed",
+            ConnectionState::Offline { .. } => "offline",
         }
     }
 
@@ -214,6 +219,46 @@ impl ConnectionHandle {
         }
     }
 
+    /// A connection that is a recording: its messages come from `messages`,
+    /// at their recorded pace times `speed` (`None`: as fast as the UI takes
+    /// them), through the same batches and back-pressure as a broker's.
+    pub fn replay(
+        spec: ConnectionSpec,
+        messages: Vec<ReceivedMessage>,
+        speed: Option<f64>,
+        runtime: &tokio::runtime::Handle,
+        wake: Wake,
+    ) -> Self {
+        let (events_tx, events) = mpsc::channel();
+        let (commands, _) = tmpsc::unbounded_channel();
+        let counters = Arc::new(Counters::default());
+        let control = Arc::new(Control {
+            batches_in_flight: Arc::new(Semaphore::new(BATCHES_IN_FLIGHT)),
+            closing: AtomicBool::new(false),
+            wake_worker: Notify::new(),
+            outbox: Mutex::default(),
+            subscriptions: Mutex::new(Vec::new()),
+            pending_subscribes: Mutex::default(),
+            pending_unsubscribes: Mutex::default(),
+        });
+        runtime.spawn(replay_task(
+            messages,
+            speed,
+            events_tx,
+            counters.clone(),
+            control.clone(),
+            wake,
+        ));
+        Self {
+            client_id: String::new(),
+            spec,
+            counters,
+            events,
+            commands,
+            control,
+        }
+    }
+
     /// The subscriptions this connection keeps (and renews on reconnect).
     pub fn subscriptions(&self) -> Vec<Subscription> {
         self.control.subscriptions.lock().map(|s| s.clone()).unwrap_or_default()
@@ -260,6 +305,60 @@ impl Drop for ConnectionHandle {
     fn drop(&mut self) {
         self.close();
     }
+}
+
+async fn replay_task(
+    messages: Vec<ReceivedMessage>,
+    speed: Option<f64>,
+    out: mpsc::Sender<Event>,
+    counters: Arc<Counters>,
+    control: Arc<Control>,
+    wake: Wake,
+) {
+    const BATCH: usize = 1_000;
+    let total = messages.len();
+    let state = |note: String| Event::State(ConnectionState::Offline { note });
+    let _ = out.send(state(format!("replaying {total} messages")));
+    wake();
+    let started = tokio::time::Instant::now();
+    let first = messages.first().map(|m| m.received_at);
+    let mut sent = 0usize;
+    let mut batch = Vec::with_capacity(BATCH);
+    let mut iter = messages.into_iter().peekable();
+    while iter.peek().is_some() {
+        if control.closing.load(Ordering::SeqCst) {
+            return;
+        }
+        // Everything due by now (all of it when there is no pace), up to a batch.
+        while batch.len() < BATCH
+            && let Some(next) = iter.peek()
+        {
+            if let (Some(speed), Some(first)) = (speed, first) {
+                let offset = next.received_at.duration_since(first).unwrap_or_default();
+                let due = started + offset.div_f64(speed.max(0.001));
+                if due > tokio::time::Instant::now() {
+                    if batch.is_empty() {
+                        tokio::time::sleep_until(due).await;
+                        continue;
+                    }
+                    break;
+                }
+            }
+            batch.extend(iter.next());
+        }
+        let Ok(permit) = control.batches_in_flight.acquire().await else {
+            return;
+        };
+        permit.forget();
+        sent += batch.len();
+        counters.received.fetch_add(batch.len() as u64, Ordering::Relaxed);
+        if out.send(Event::Messages(std::mem::take(&mut batch))).is_err() {
+            return;
+        }
+        wake();
+    }
+    let _ = out.send(state(format!("replayed all {sent} messages")));
+    wake();
 }
 
 pub fn qos_from(qos: u8) -> QoS {

@@ -55,6 +55,11 @@ pub enum Action {
     OpenTransfer(transfer::TransferMode),
     /// Import the connections in this file (MQTT Explorer, MQTTX, mqscope).
     ImportProfiles(std::path::PathBuf),
+    /// Open a recording (NDJSON or `mosquitto_sub -v` text) as an offline connection.
+    OpenRecording {
+        path: std::path::PathBuf,
+        speed: Option<f64>,
+    },
     /// Write every profile to this file.
     ExportProfiles {
         path: std::path::PathBuf,

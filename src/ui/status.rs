@@ -27,6 +27,7 @@ pub fn state_text(state: &ConnectionState, address: &str, now: Instant) -> (Stri
         }
         ConnectionState::Failed { reason } => (format!("Error: {reason}"), style::ERROR),
         ConnectionState::Closed => ("Disconnected".to_owned(), style::CLOSED),
+        ConnectionState::Offline { note } => (format!("Offline: {address}, {note}"), style::RETAINED),
     }
 }
 
@@ -37,6 +38,7 @@ pub fn state_color(state: &ConnectionState) -> egui::Color32 {
         ConnectionState::Connected => style::CONNECTED,
         ConnectionState::Failed { .. } => style::ERROR,
         ConnectionState::Closed => style::CLOSED,
+        ConnectionState::Offline { .. } => style::RETAINED,
     }
 }
 

@@ -1,5 +1,5 @@
-//! Import connections (MQTT Explorer, MQTTX, mqscope) and export ours: a
-//! small window with a file path, and what happened, entry by entry.
+//! Import connections (MQTT Explorer, MQTTX, mqscope), export ours, open a
+//! recording: a small window with a file path, and what happened.
 
 use std::path::PathBuf;
 
@@ -11,6 +11,8 @@ use super::{Action, style};
 pub enum TransferMode {
     Import,
     Export,
+    /// Open a recording as an offline connection.
+    Recording,
 }
 
 #[derive(Debug)]
@@ -18,6 +20,8 @@ pub struct TransferWindow {
     mode: TransferMode,
     path: String,
     with_passwords: bool,
+    /// Replay pace: None = as fast as possible, else times real time.
+    speed: Option<f64>,
     /// What the last try did: a summary and per-entry notes, or the error.
     outcome: Option<Result<(String, Vec<String>), String>>,
 }
@@ -27,11 +31,13 @@ impl TransferWindow {
         let path = match mode {
             TransferMode::Import => default_import_path(),
             TransferMode::Export => dirs_home().join("mqscope-connections.json"),
+            TransferMode::Recording => dirs_home(),
         };
         Self {
             mode,
             path: path.display().to_string(),
             with_passwords: false,
+            speed: None,
             outcome: None,
         }
     }
@@ -45,6 +51,7 @@ impl TransferWindow {
         let title = match self.mode {
             TransferMode::Import => "Import connections",
             TransferMode::Export => "Export connections",
+            TransferMode::Recording => "Open a recording",
         };
         egui::Window::new(title)
             .open(open)
@@ -58,6 +65,9 @@ impl TransferWindow {
                     TransferMode::Export => {
                         ui.label("All saved connections, as a file another mqscope can import.");
                     }
+                    TransferMode::Recording => {
+                        ui.label("A file written by --record (one JSON line per message), or saved mosquitto_sub -v output (topic, space, payload). It opens as an offline connection: tree, inspector and charts work on it.");
+                    }
                 }
                 ui.horizontal(|ui| {
                     let label = ui.label("File");
@@ -67,10 +77,19 @@ impl TransferWindow {
                 if self.mode == TransferMode::Export {
                     ui.checkbox(&mut self.with_passwords, "Include saved passwords (written in plain text)");
                 }
+                if self.mode == TransferMode::Recording {
+                    ui.horizontal(|ui| {
+                        ui.label("Replay");
+                        ui.radio_value(&mut self.speed, None, "as fast as possible");
+                        ui.radio_value(&mut self.speed, Some(1.0), "1×");
+                        ui.radio_value(&mut self.speed, Some(10.0), "10×");
+                    });
+                }
                 let path = PathBuf::from(self.path.trim());
                 let go = match self.mode {
                     TransferMode::Import => "Import",
                     TransferMode::Export => "Export",
+                    TransferMode::Recording => "Open",
                 };
                 if ui.add_enabled(!self.path.trim().is_empty(), egui::Button::new(go)).clicked() {
                     action = Some(match self.mode {
@@ -79,6 +98,7 @@ impl TransferWindow {
                             path,
                             with_passwords: self.with_passwords,
                         },
+                        TransferMode::Recording => Action::OpenRecording { path, speed: self.speed },
                     });
                 }
                 match &self.outcome {

@@ -18,6 +18,15 @@ pub fn harness(startup: Startup) -> Harness<'static, TestApp> {
 }
 
 pub fn harness_in(startup: Startup, config: tempfile::TempDir) -> Harness<'static, TestApp> {
+    harness_recording(startup, config, None)
+}
+
+/// The app with `--record PATH` as well.
+pub fn harness_recording(
+    startup: Startup,
+    config: tempfile::TempDir,
+    record: Option<std::path::PathBuf>,
+) -> Harness<'static, TestApp> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -27,7 +36,7 @@ pub fn harness_in(startup: Startup, config: tempfile::TempDir) -> Harness<'stati
         startup,
         config_dir: config.path().to_path_buf(),
         stats_json: None,
-        record: None,
+        record,
         charts: Vec::new(),
         process_start: Instant::now(),
         wgpu: false,
