@@ -572,6 +572,10 @@ impl MqscopeApp {
     }
 
     fn handle(&mut self, action: Action) {
+        if matches!(action, Action::StartRecording(_) | Action::ExportMessages { .. }) {
+            // Its window is done; the session takes it from here.
+            self.transfer = None;
+        }
         // What concerns one connection goes to the one on screen.
         let action = match self.sessions.get_mut(self.active) {
             Some(session) => match session.handle(action) {
@@ -658,8 +662,11 @@ impl MqscopeApp {
                     .warn(format!("Could not save {what} to {}: {e}", path.display())),
             },
             Action::Failed(text) => self.notices.warn(text),
+            Action::Info(text) => self.notices.info(text),
             Action::ChartsChanged => self.save_chart_layouts(),
             Action::OpenTransfer(mode) => self.transfer = Some(TransferWindow::new(mode)),
+            // Handled by the session; here only when there is none.
+            Action::StartRecording(_) | Action::StopRecording | Action::ExportMessages { .. } => {}
             Action::OpenRecording { path, speed } => match self.open_recording(&path, speed) {
                 Ok(()) => self.transfer = None,
                 Err(e) => {
@@ -737,6 +744,33 @@ impl MqscopeApp {
                         .clicked()
                 {
                     actions.push(Action::ToggleBrokerStats);
+                }
+                if let Some(session) = self.session() {
+                    match &session.recorder {
+                        None => {
+                            if ui
+                                .button("⏺ Record")
+                                .on_hover_text("Record this connection's messages to a file")
+                                .clicked()
+                            {
+                                actions.push(Action::OpenTransfer(TransferMode::Record));
+                            }
+                        }
+                        Some(r) => {
+                            let text = format!(
+                                "⏹ Stop recording ({} · {} msgs)",
+                                crate::payload::human_size(r.size() as usize),
+                                r.messages()
+                            );
+                            if ui
+                                .button(RichText::new(text).color(style::ERROR))
+                                .on_hover_text(r.path().display().to_string())
+                                .clicked()
+                            {
+                                actions.push(Action::StopRecording);
+                            }
+                        }
+                    }
                 }
                 if let Some(session) = self.session() {
                     connection_badge_ui(ui, session, &mut actions);

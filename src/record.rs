@@ -26,35 +26,112 @@ struct Line<'a> {
 
 pub struct Recorder {
     out: BufWriter<File>,
+    path: std::path::PathBuf,
+    /// Bytes in the file (what was there before plus what we wrote).
+    size: u64,
+    messages: u64,
 }
 
 impl Recorder {
     pub fn open(path: &Path) -> std::io::Result<Self> {
         let file = File::options().create(true).append(true).open(path)?;
+        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
         Ok(Self {
             out: BufWriter::new(file),
+            path: path.to_path_buf(),
+            size,
+            messages: 0,
         })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Bytes in the file now.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Messages written since it was opened.
+    pub fn messages(&self) -> u64 {
+        self.messages
     }
 
     /// Append a batch and flush it, so a crash loses at most the batch in hand.
     pub fn write_batch(&mut self, batch: &[ReceivedMessage]) -> std::io::Result<()> {
         for m in batch {
-            let text = std::str::from_utf8(&m.payload).ok();
-            let line = Line {
-                time: chrono::DateTime::<chrono::Local>::from(m.received_at)
-                    .to_rfc3339_opts(chrono::SecondsFormat::Millis, false),
-                topic: &m.topic,
-                qos: m.qos,
-                retain: m.retain,
-                payload: text,
-                payload_b64: text
-                    .is_none()
-                    .then(|| base64::engine::general_purpose::STANDARD.encode(&m.payload)),
-            };
-            serde_json::to_writer(&mut self.out, &line).map_err(std::io::Error::other)?;
+            let bytes = serde_json::to_vec(&line(m)).map_err(std::io::Error::other)?;
+            self.out.write_all(&bytes)?;
             self.out.write_all(b"\n")?;
+            self.size += bytes.len() as u64 + 1;
+            self.messages += 1;
         }
         self.out.flush()
+    }
+}
+
+/// The stored messages at and below `node`, oldest first, as NDJSON (the
+/// recording format) or CSV (`time,topic,qos,retain,payload,payload_b64`).
+/// Returns the bytes and the number of messages.
+pub fn export_messages(model: &crate::model::Model, node: crate::model::NodeId, csv: bool) -> (Vec<u8>, usize) {
+    let tree = &model.tree;
+    let mut messages: Vec<ReceivedMessage> = Vec::new();
+    let mut stack = vec![node];
+    while let Some(id) = stack.pop() {
+        let topic = tree.topic(id);
+        for m in model.history.messages(id) {
+            let mut r = ReceivedMessage::new(topic.clone(), m.payload.clone(), m.qos, m.retain);
+            r.received_at = m.received_at();
+            messages.push(r);
+        }
+        stack.extend(tree.node(id).children.iter().copied());
+    }
+    messages.sort_by_key(|m| m.received_at);
+    let n = messages.len();
+    if !csv {
+        let mut out = Vec::new();
+        for m in &messages {
+            let _ = serde_json::to_writer(&mut out, &line(m));
+            out.push(b'\n');
+        }
+        return (out, n);
+    }
+    let field = |s: &str| {
+        if s.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_owned()
+        }
+    };
+    let mut out = String::from("time,topic,qos,retain,payload,payload_b64\n");
+    for m in &messages {
+        let l = line(m);
+        out.push_str(&format!(
+            "{},{},{},{},{},{}\n",
+            l.time,
+            field(l.topic),
+            l.qos,
+            l.retain,
+            field(l.payload.unwrap_or_default()),
+            l.payload_b64.unwrap_or_default()
+        ));
+    }
+    (out.into_bytes(), n)
+}
+
+fn line(m: &ReceivedMessage) -> Line<'_> {
+    let text = std::str::from_utf8(&m.payload).ok();
+    Line {
+        time: chrono::DateTime::<chrono::Local>::from(m.received_at)
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, false),
+        topic: &m.topic,
+        qos: m.qos,
+        retain: m.retain,
+        payload: text,
+        payload_b64: text
+            .is_none()
+            .then(|| base64::engine::general_purpose::STANDARD.encode(&m.payload)),
     }
 }
 
@@ -197,6 +274,24 @@ mod tests {
         assert!(r.messages[0].received_at < r.messages[1].received_at, "file order");
         assert_eq!(r.skipped, 1);
         assert!(r.problems[0].contains("line 5"));
+    }
+
+    #[test]
+    fn the_recorder_counts_what_it_wrote() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rec.ndjson");
+        let mut r = Recorder::open(&path).unwrap();
+        r.write_batch(&[ReceivedMessage::new("a", &b"1"[..], 0, false)])
+            .unwrap();
+        assert_eq!(r.size(), std::fs::metadata(&path).unwrap().len());
+        assert_eq!(r.messages(), 1);
+        drop(r);
+        let again = Recorder::open(&path).unwrap();
+        assert_eq!(
+            again.size(),
+            std::fs::metadata(&path).unwrap().len(),
+            "appending: starts at the file's size"
+        );
     }
 
     #[test]

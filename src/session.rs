@@ -31,6 +31,8 @@ pub struct Session {
     clearing: Option<Vec<String>>,
     /// The broker's `$SYS` dashboard is open.
     pub sys_open: bool,
+    /// Recording this connection's messages (started from the window).
+    pub recorder: Option<crate::record::Recorder>,
 }
 
 impl Session {
@@ -48,6 +50,7 @@ impl Session {
             subscriptions,
             clearing: None,
             sys_open: false,
+            recorder: None,
         }
     }
 
@@ -58,7 +61,19 @@ impl Session {
     /// Apply one event from this session's connection (messages are applied by the caller).
     pub fn on_event(&mut self, event: Event, notices: &mut Notices) {
         match event {
-            Event::Messages(batch) => self.model.apply(batch, Instant::now()),
+            Event::Messages(batch) => {
+                if let Some(recorder) = &mut self.recorder
+                    && let Err(e) = recorder.write_batch(&batch)
+                {
+                    notices.warn(format!(
+                        "Recording of {} stopped: could not write {}: {e}",
+                        self.handle.name(),
+                        recorder.path().display()
+                    ));
+                    self.recorder = None;
+                }
+                self.model.apply(batch, Instant::now())
+            }
             Event::State(state) => {
                 if state == ConnectionState::Connected {
                     // Every subscription is sent again on each CONNACK.
@@ -121,6 +136,28 @@ impl Session {
             Action::Unsubscribe(filter) => self.handle.send(Command::Unsubscribe { filter }),
             Action::Disconnect => self.handle.close(),
             Action::ToggleBrokerStats => self.sys_open = !self.sys_open,
+            Action::StartRecording(path) => match crate::record::Recorder::open(&path) {
+                Ok(recorder) => self.recorder = Some(recorder),
+                Err(e) => return Some(Action::Failed(format!("Cannot record to {}: {e}", path.display()))),
+            },
+            Action::StopRecording => {
+                if let Some(r) = self.recorder.take() {
+                    return Some(Action::Info(format!(
+                        "Recorded {} messages to {} ({}).",
+                        r.messages(),
+                        r.path().display(),
+                        crate::payload::human_size(r.size() as usize)
+                    )));
+                }
+            }
+            Action::ExportMessages { node, path, csv } => {
+                let (bytes, n) = crate::record::export_messages(&self.model, node, csv);
+                return Some(Action::SaveFile {
+                    path,
+                    bytes,
+                    what: format!("{n} messages"),
+                });
+            }
             Action::Retry => self.handle.send(Command::Reconnect),
             Action::ClearRetained(topics) => {
                 for topic in &topics {

@@ -151,3 +151,61 @@ fn a_recording_reopens_as_the_same_tree_and_mosquitto_sub_text_opens_too() {
         ]
     );
 }
+
+#[test]
+fn record_from_the_window_and_export_a_subtree() {
+    let broker = common::Mosquitto::start();
+    let rt = common::runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = common::harness::connected_to(&broker.url());
+    harness.get_by_label("⏺ Record").click();
+    step_until(&mut harness, "the record window", |h| has_label(h, "Start recording"));
+    let file = dir.path().join("rec.ndjson");
+    type_into(&mut harness, "File", &file.display().to_string());
+    harness.get_by_label("Start recording").click();
+    step_until(&mut harness, "recording", |h| {
+        h.query_all_by(|n| n.label().is_some_and(|l| l.starts_with("⏹ Stop recording")))
+            .next()
+            .is_some()
+    });
+    let device = common::publisher(&rt, broker.port, "rec-device");
+    for i in 0..5 {
+        rt.block_on(device.publish(format!("farm/barn/t{i}"), common::qos(1), false, format!("{i}")))
+            .unwrap();
+    }
+    rt.block_on(device.publish("farm/barn/bin", common::qos(1), false, vec![0xffu8, 0x01]))
+        .unwrap();
+    step_until(&mut harness, "the live count", |h| {
+        h.query_all_by(|n| n.label().is_some_and(|l| l.contains("· 6 msgs)")))
+            .next()
+            .is_some()
+    });
+    harness
+        .query_all_by(|n| n.label().is_some_and(|l| l.starts_with("⏹ Stop recording")))
+        .next()
+        .unwrap()
+        .click();
+    step_until(&mut harness, "the stop notice", |h| {
+        has_text(h, "Recorded 6 messages to")
+    });
+    assert_eq!(std::fs::read_to_string(&file).unwrap().lines().count(), 6);
+
+    // Export the barn's messages as CSV from the tree's context menu.
+    harness.get_by_label("Expand all").click();
+    step_until(&mut harness, "the barn", |h| has_label(h, "barn"));
+    harness.get_by_label("barn").click_secondary();
+    step_until(&mut harness, "the context menu", |h| has_label(h, "Export messages…"));
+    harness.get_by_label("Export messages…").click();
+    step_until(&mut harness, "the export window", |h| has_label(h, "CSV"));
+    harness.get_by_label("CSV").click();
+    let csv = dir.path().join("barn.csv");
+    type_into(&mut harness, "File", &csv.display().to_string());
+    harness.get_by_label("Write the file").click();
+    step_until(&mut harness, "the saved notice", |h| has_text(h, "Saved 6 messages"));
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "time,topic,qos,retain,payload,payload_b64");
+    assert_eq!(lines.len(), 7, "{text}");
+    assert!(text.contains(",farm/barn/t3,1,false,3,\n"), "{text}");
+    assert!(text.contains(",farm/barn/bin,1,false,,/wE=\n"), "{text}");
+}

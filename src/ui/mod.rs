@@ -60,6 +60,15 @@ pub enum Action {
         path: std::path::PathBuf,
         speed: Option<f64>,
     },
+    /// Record the connection on screen to this file (NDJSON, appended).
+    StartRecording(std::path::PathBuf),
+    StopRecording,
+    /// Write the stored messages at and below a topic to a file.
+    ExportMessages {
+        node: NodeId,
+        path: std::path::PathBuf,
+        csv: bool,
+    },
     /// Write every profile to this file.
     ExportProfiles {
         path: std::path::PathBuf,
@@ -99,6 +108,8 @@ pub enum Action {
     },
     /// Something went wrong that the user should read.
     Failed(String),
+    /// Something was done that the user should know.
+    Info(String),
     OpenSettings,
     ApplySettings(crate::settings::Settings),
 }

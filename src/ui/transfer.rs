@@ -13,6 +13,10 @@ pub enum TransferMode {
     Export,
     /// Open a recording as an offline connection.
     Recording,
+    /// Record the connection on screen to a file.
+    Record,
+    /// Export the stored messages of a topic and everything below it.
+    ExportMessages(crate::model::NodeId),
 }
 
 #[derive(Debug)]
@@ -22,6 +26,8 @@ pub struct TransferWindow {
     with_passwords: bool,
     /// Replay pace: None = as fast as possible, else times real time.
     speed: Option<f64>,
+    /// Export messages as CSV (else NDJSON).
+    csv: bool,
     /// What the last try did: a summary and per-entry notes, or the error.
     outcome: Option<Result<(String, Vec<String>), String>>,
 }
@@ -32,12 +38,21 @@ impl TransferWindow {
             TransferMode::Import => default_import_path(),
             TransferMode::Export => dirs_home().join("mqscope-connections.json"),
             TransferMode::Recording => dirs_home(),
+            TransferMode::Record => dirs_home().join(format!(
+                "mqscope-{}.ndjson",
+                chrono::Local::now().format("%Y%m%d-%H%M%S")
+            )),
+            TransferMode::ExportMessages(_) => dirs_home().join(format!(
+                "mqscope-messages-{}.ndjson",
+                chrono::Local::now().format("%Y%m%d-%H%M%S")
+            )),
         };
         Self {
             mode,
             path: path.display().to_string(),
             with_passwords: false,
             speed: None,
+            csv: false,
             outcome: None,
         }
     }
@@ -52,6 +67,8 @@ impl TransferWindow {
             TransferMode::Import => "Import connections",
             TransferMode::Export => "Export connections",
             TransferMode::Recording => "Open a recording",
+            TransferMode::Record => "Record messages",
+            TransferMode::ExportMessages(_) => "Export messages",
         };
         egui::Window::new(title)
             .open(open)
@@ -64,6 +81,20 @@ impl TransferWindow {
                     }
                     TransferMode::Export => {
                         ui.label("All saved connections, as a file another mqscope can import.");
+                    }
+                    TransferMode::Record => {
+                        ui.label("Every message this connection receives from now on, one JSON line each (the --record format; appended if the file exists). Open it later with Connection, Open recording…");
+                    }
+                    TransferMode::ExportMessages(_) => {
+                        ui.label("The stored messages of this topic and every topic below it, oldest first.");
+                        ui.horizontal(|ui| {
+                            if ui.radio_value(&mut self.csv, false, "NDJSON (reopens as a recording)").clicked() {
+                                self.path = self.path.replace(".csv", ".ndjson");
+                            }
+                            if ui.radio_value(&mut self.csv, true, "CSV").clicked() {
+                                self.path = self.path.replace(".ndjson", ".csv");
+                            }
+                        });
                     }
                     TransferMode::Recording => {
                         ui.label("A file written by --record (one JSON line per message), or saved mosquitto_sub -v output (topic, space, payload). It opens as an offline connection: tree, inspector and charts work on it.");
@@ -90,6 +121,8 @@ impl TransferWindow {
                     TransferMode::Import => "Import",
                     TransferMode::Export => "Export",
                     TransferMode::Recording => "Open",
+                    TransferMode::Record => "Start recording",
+                    TransferMode::ExportMessages(_) => "Write the file",
                 };
                 if ui.add_enabled(!self.path.trim().is_empty(), egui::Button::new(go)).clicked() {
                     action = Some(match self.mode {
@@ -99,6 +132,12 @@ impl TransferWindow {
                             with_passwords: self.with_passwords,
                         },
                         TransferMode::Recording => Action::OpenRecording { path, speed: self.speed },
+                        TransferMode::Record => Action::StartRecording(path),
+                        TransferMode::ExportMessages(node) => Action::ExportMessages {
+                            node,
+                            path,
+                            csv: self.csv,
+                        },
                     });
                 }
                 match &self.outcome {

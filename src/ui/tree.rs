@@ -416,6 +416,10 @@ impl TreePanel {
                     self.expand_below(tree, id);
                     ui.close();
                 }
+                if ui.button("Export messages…").clicked() {
+                    action = Some(Action::OpenTransfer(super::transfer::TransferMode::ExportMessages(id)));
+                    ui.close();
+                }
                 if ui.button("Clear retained messages…").clicked() {
                     action = Some(Action::AskClearRetained(id));
                     ui.close();
