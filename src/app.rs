@@ -665,6 +665,13 @@ impl MqscopeApp {
             Action::Info(text) => self.notices.info(text),
             Action::ChartsChanged => self.save_chart_layouts(),
             Action::OpenTransfer(mode) => self.transfer = Some(TransferWindow::new(mode)),
+            Action::DuplicateProfile(name) => {
+                if let Some(original) = self.profiles.get(&name) {
+                    let mut copy = original.clone();
+                    copy.name = crate::profiles::unique_name(&name, |n| self.profiles.get(n).is_some());
+                    self.profile_form = Some(ProfileForm::edit(None, copy));
+                }
+            }
             // Handled by the session; here only when there is none.
             Action::StartRecording(_) | Action::StopRecording | Action::ExportMessages { .. } => {}
             Action::OpenRecording { path, speed } => match self.open_recording(&path, speed) {
@@ -899,6 +906,13 @@ impl MqscopeApp {
                         }
                         if ui.small_button("Edit").clicked() {
                             actions.push(Action::EditProfile(profile.name.clone()));
+                        }
+                        if ui
+                            .small_button("Duplicate")
+                            .on_hover_text("A copy of this profile, opened for editing")
+                            .clicked()
+                        {
+                            actions.push(Action::DuplicateProfile(profile.name.clone()));
                         }
                     });
                 }

@@ -6,6 +6,7 @@ pub mod app;
 pub mod cli;
 pub mod demo;
 pub mod files;
+pub mod icon;
 pub mod model;
 pub mod mqtt;
 pub mod payload;

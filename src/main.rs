@@ -97,6 +97,7 @@ fn main() -> ExitCode {
                 renderer,
                 viewport: egui::ViewportBuilder::default()
                     .with_title("mqscope")
+                    .with_icon(std::sync::Arc::new(mqscope::icon::icon(128)))
                     .with_app_id("mqscope")
                     .with_inner_size([1360.0, 840.0])
                     .with_min_inner_size([720.0, 480.0]),

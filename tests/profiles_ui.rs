@@ -57,6 +57,20 @@ fn mqtt_explorer_connections_import_and_connect() {
         h.state().app.connection_state() == Some(&mqscope::mqtt::ConnectionState::Connected)
     });
     assert!(has_label(&harness, "lab/#"), "its subscription");
+
+    // Duplicate it: the copy opens in the form under a free name and saves as a new profile.
+    harness.get_by_label("Connection").click();
+    step_until(&mut harness, "the menu", |h| has_label(h, "Duplicate"));
+    harness.get_by_label("Duplicate").click();
+    step_until(&mut harness, "the form on the copy", |h| {
+        has_label(h, "Save and connect")
+    });
+    assert!(has_text(&harness, "Lab Mosquitto (2)"));
+    harness.get_by_label("Save").click();
+    step_until(&mut harness, "both saved", |h| {
+        let saved = std::fs::read_to_string(h.state().config.path().join("profiles.json")).unwrap();
+        saved.contains("\"Lab Mosquitto (2)\"") && saved.contains("\"Lab Mosquitto\"")
+    });
 }
 
 /// (topic, message count, latest payload) of every topic, sorted.

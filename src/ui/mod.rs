@@ -94,6 +94,8 @@ pub enum Action {
         password: Option<Secret>,
     },
     DeleteProfile(String),
+    /// Open the form on a copy of this profile (saved as new).
+    DuplicateProfile(String),
     Disconnect,
     Retry,
     /// Ask before clearing the retained messages of a topic and everything below it.
