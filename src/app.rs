@@ -665,6 +665,11 @@ impl MqscopeApp {
             Action::Info(text) => self.notices.info(text),
             Action::ChartsChanged => self.save_chart_layouts(),
             Action::OpenTransfer(mode) => self.transfer = Some(TransferWindow::new(mode)),
+            Action::MoveProfile { name, by } => {
+                if let Err(e) = self.profiles.shift(&name, by) {
+                    self.notices.warn(format!("Not moved: {e}"));
+                }
+            }
             Action::DuplicateProfile(name) => {
                 if let Some(original) = self.profiles.get(&name) {
                     let mut copy = original.clone();
@@ -896,7 +901,7 @@ impl MqscopeApp {
             }
             if !self.profiles.profiles().is_empty() {
                 ui.separator();
-                for profile in self.profiles.profiles() {
+                let profile_row = |ui: &mut egui::Ui, profile: &crate::profiles::Profile, actions: &mut Vec<Action>| {
                     ui.horizontal(|ui| {
                         if ui.button(format!("Connect to {}", profile.name)).clicked() {
                             actions.push(Action::ConnectProfile {
@@ -914,7 +919,31 @@ impl MqscopeApp {
                         {
                             actions.push(Action::DuplicateProfile(profile.name.clone()));
                         }
+                        for (arrow, by, tip) in [("⏶", -1, "Move up"), ("⏷", 1, "Move down")] {
+                            let button = ui.small_button(arrow).on_hover_text(tip);
+                            let name = format!("{tip}: {}", profile.name);
+                            button.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &name));
+                            if button.clicked() {
+                                actions.push(Action::MoveProfile {
+                                    name: profile.name.clone(),
+                                    by,
+                                });
+                            }
+                        }
                     });
+                };
+                for (folder, profiles) in self.profiles.by_folder() {
+                    if folder.is_empty() {
+                        for profile in profiles {
+                            profile_row(ui, profile, actions);
+                        }
+                    } else {
+                        ui.menu_button(format!("📁 {folder}"), |ui| {
+                            for profile in profiles {
+                                profile_row(ui, profile, actions);
+                            }
+                        });
+                    }
                 }
             }
         });

@@ -97,3 +97,29 @@ fn home_assistant_discovery_names_topics_in_the_tree_and_inspector() {
     });
     assert!(has_text(&harness, "Home Assistant sensor · state topic"));
 }
+
+#[test]
+fn profiles_in_folders_and_their_order() {
+    let config = tempfile::tempdir().unwrap();
+    let file = serde_json::json!({"version": 1, "profiles": [
+        {"name": "Plain", "host": "127.0.0.1", "port": 1883},
+        {"name": "Plant A", "host": "10.0.0.1", "port": 1883, "folder": "Customers"},
+        {"name": "Plant B", "host": "10.0.0.2", "port": 1883, "folder": "Customers"}
+    ]});
+    std::fs::write(config.path().join("profiles.json"), file.to_string()).unwrap();
+    let mut harness = harness_in(Startup::Welcome, config);
+    harness.run_steps(2);
+    harness.get_by_label("Connection").click();
+    step_until(&mut harness, "the menu", |h| has_label(h, "📁 Customers"));
+    assert!(has_label(&harness, "Connect to Plain"));
+    assert!(!has_label(&harness, "Connect to Plant A"), "inside its folder");
+    harness.get_by_label("📁 Customers").click();
+    step_until(&mut harness, "the folder's connections", |h| {
+        has_label(h, "Connect to Plant B")
+    });
+    harness.get_by_label("Move up: Plant B").click();
+    step_until(&mut harness, "the new order saved", |h| {
+        let saved = std::fs::read_to_string(h.state().config.path().join("profiles.json")).unwrap();
+        saved.find("Plant B").unwrap() < saved.find("Plant A").unwrap()
+    });
+}

@@ -66,6 +66,8 @@ fn mqtt_explorer_connections_import_and_connect() {
         has_label(h, "Save and connect")
     });
     assert!(has_text(&harness, "Lab Mosquitto (2)"));
+    // A new window sizes itself over its first frames: let it settle before clicking in it.
+    harness.run_steps(3);
     harness.get_by_label("Save").click();
     step_until(&mut harness, "both saved", |h| {
         let saved = std::fs::read_to_string(h.state().config.path().join("profiles.json")).unwrap();

@@ -59,6 +59,9 @@ pub struct Profile {
     /// Named publish forms.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub templates: Vec<PublishTemplate>,
+    /// Groups connections in the menu ("Customers/ACME"); empty: none.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub folder: String,
 }
 
 impl Default for Profile {
@@ -84,6 +87,7 @@ impl Default for Profile {
             max_packet_bytes: DEFAULT_MAX_PACKET_BYTES,
             charts: Vec::new(),
             templates: Vec::new(),
+            folder: String::new(),
         }
     }
 }
@@ -279,6 +283,35 @@ impl ProfileStore {
         self.save().map(|()| true)
     }
 
+    /// Move a profile one place up (`-1`) or down (`1`) in the list, and save.
+    pub fn shift(&mut self, name: &str, by: isize) -> Result<(), ProfilesError> {
+        let i = self
+            .profiles
+            .iter()
+            .position(|p| p.name == name)
+            .ok_or_else(|| ProfilesError::NotFound(name.to_owned()))?;
+        let j = i.saturating_add_signed(by).min(self.profiles.len() - 1);
+        if i == j {
+            return Ok(());
+        }
+        self.profiles.swap(i, j);
+        self.save()
+    }
+
+    /// The profiles by folder: ("", the ones without), then each folder by name; list order kept inside.
+    pub fn by_folder(&self) -> Vec<(&str, Vec<&Profile>)> {
+        let mut folders: Vec<(&str, Vec<&Profile>)> = Vec::new();
+        for p in &self.profiles {
+            let folder = p.folder.trim();
+            match folders.iter_mut().find(|(f, _)| *f == folder) {
+                Some((_, list)) => list.push(p),
+                None => folders.push((folder, vec![p])),
+            }
+        }
+        folders.sort_by(|a, b| (!a.0.is_empty(), a.0).cmp(&(!b.0.is_empty(), b.0)));
+        folders
+    }
+
     pub fn delete(&mut self, name: &str) -> Result<(), ProfilesError> {
         let i = self
             .profiles
@@ -370,6 +403,33 @@ mod tests {
         let p = reloaded.get("plant").unwrap();
         assert_eq!((p.templates.clone(), p.charts.clone()), (vec![template], charts));
         assert_eq!(p.host, "broker.local", "the rest of the profile is kept");
+    }
+
+    #[test]
+    fn profiles_reorder_and_group_by_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut store, _) = ProfileStore::load(dir.path());
+        for (name, folder) in [("a", "Work"), ("b", ""), ("c", "Home"), ("d", "Work")] {
+            let mut p = profile(name);
+            p.folder = folder.into();
+            store.upsert(None, p).unwrap();
+        }
+        let groups: Vec<(&str, Vec<&str>)> = store
+            .by_folder()
+            .into_iter()
+            .map(|(f, ps)| (f, ps.iter().map(|p| p.name.as_str()).collect()))
+            .collect();
+        assert_eq!(groups, [("", vec!["b"]), ("Home", vec!["c"]), ("Work", vec!["a", "d"])]);
+        store.shift("d", -1).unwrap();
+        store.shift("a", -1).unwrap();
+        let (reloaded, _) = ProfileStore::load(dir.path());
+        let order: Vec<&str> = reloaded.profiles().iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(
+            order,
+            ["a", "b", "d", "c"],
+            "saved in the new order; the first stays first"
+        );
+        assert!(store.shift("zz", 1).is_err());
     }
 
     #[test]

@@ -96,6 +96,11 @@ pub enum Action {
     DeleteProfile(String),
     /// Open the form on a copy of this profile (saved as new).
     DuplicateProfile(String),
+    /// Move a profile up (-1) or down (1) in the list.
+    MoveProfile {
+        name: String,
+        by: isize,
+    },
     Disconnect,
     Retry,
     /// Ask before clearing the retained messages of a topic and everything below it.

@@ -96,6 +96,12 @@ impl ProfileForm {
                         .spacing([12.0, 6.0])
                         .show(ui, |ui| {
                             field(ui, "Name", &mut self.profile.name, "");
+                            field(
+                                ui,
+                                "Folder",
+                                &mut self.profile.folder,
+                                "optional: groups connections in the menu",
+                            );
                             ui.label("Protocol");
                             ui.horizontal(|ui| {
                                 for v in [ProtocolVersion::V311, ProtocolVersion::V5] {
