@@ -84,6 +84,8 @@ pub struct MqscopeApp {
     applied_look: Option<(Theme, u16)>,
     /// The window title last set.
     title: String,
+    /// The profile connected to last (kept across runs by eframe's storage).
+    last_profile: Option<String>,
     config_dir: PathBuf,
     stats: Option<StatsFile>,
     /// `--record`: the messages of the first connection opened.
@@ -137,6 +139,7 @@ impl MqscopeApp {
             shortcut_sheet: false,
             applied_look: None,
             title: String::new(),
+            last_profile: None,
             config_dir: options.config_dir.clone(),
             stats: options.stats_json.map(StatsFile::new),
             recorder,
@@ -352,6 +355,16 @@ impl MqscopeApp {
             self.notices
                 .warn(format!("The chart layout of {name} could not be saved: {e}"));
         }
+    }
+
+    /// The profile connected to last, if any.
+    pub fn last_profile(&self) -> Option<&str> {
+        self.last_profile.as_deref()
+    }
+
+    /// Remember the profile used last time (read from eframe's storage at start).
+    pub fn set_last_profile(&mut self, name: Option<String>) {
+        self.last_profile = name;
     }
 
     /// The window's title as last set ("Demo broker — connected — mqscope").
@@ -607,6 +620,7 @@ impl MqscopeApp {
                     return;
                 }
                 self.password_prompt = None;
+                self.last_profile = Some(name);
                 self.connect(profile.to_spec(password));
             }
             Action::SaveProfile {
@@ -816,7 +830,9 @@ impl MqscopeApp {
         if let Some(session) = self.sessions.get_mut(self.active) {
             session.panels_ui(ui, &mut actions);
         } else {
-            egui::CentralPanel::default().show(ui, |ui| actions.extend(welcome_ui(ui, self.profiles.profiles())));
+            egui::CentralPanel::default().show(ui, |ui| {
+                actions.extend(welcome_ui(ui, self.profiles.profiles(), self.last_profile.as_deref()))
+            });
         }
         let ctx = ui.ctx().clone();
         if let Some(form) = &mut self.profile_form {
@@ -1032,4 +1048,12 @@ impl eframe::App for MqscopeApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         MqscopeApp::ui(self, ui);
     }
+
+    /// Window state, not profile data: eframe's own storage.
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        storage.set_string(LAST_PROFILE_KEY, self.last_profile.clone().unwrap_or_default());
+    }
 }
+
+/// eframe storage key of the profile connected to last.
+pub const LAST_PROFILE_KEY: &str = "last_profile";

@@ -106,7 +106,15 @@ fn main() -> ExitCode {
             let result = eframe::run_native(
                 "mqscope",
                 native,
-                Box::new(move |_cc| Ok(Box::new(MqscopeApp::new(options, handle)))),
+                Box::new(move |cc| {
+                    let mut app = MqscopeApp::new(options, handle);
+                    let last = cc
+                        .storage
+                        .and_then(|s| s.get_string(mqscope::app::LAST_PROFILE_KEY))
+                        .filter(|name| !name.is_empty());
+                    app.set_last_profile(last);
+                    Ok(Box::new(app))
+                }),
             );
             match result {
                 Ok(()) => ExitCode::SUCCESS,

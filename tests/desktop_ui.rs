@@ -123,3 +123,32 @@ fn profiles_in_folders_and_their_order() {
         saved.find("Plant B").unwrap() < saved.find("Plant A").unwrap()
     });
 }
+
+#[test]
+fn the_last_profile_used_comes_first_on_the_welcome_screen() {
+    use egui_kittest::kittest::NodeT as _;
+    let broker = common::Mosquitto::start();
+    let file = serde_json::json!({"version": 1, "profiles": [
+        {"name": "Office", "host": "10.9.9.9", "port": 1883},
+        {"name": "Lab", "host": "127.0.0.1", "port": broker.port}
+    ]});
+    let config = tempfile::tempdir().unwrap();
+    std::fs::write(config.path().join("profiles.json"), file.to_string()).unwrap();
+    let mut harness = harness_in(Startup::Welcome, config);
+    harness.run_steps(2);
+    harness.get_by_label("Lab").click();
+    step_until(&mut harness, "the connection", |h| {
+        h.state().app.connection_state() == Some(&mqscope::mqtt::ConnectionState::Connected)
+    });
+    assert_eq!(harness.state().app.last_profile(), Some("Lab"));
+
+    // Next start (eframe hands the name back from its storage): Lab first, marked.
+    let config = tempfile::tempdir().unwrap();
+    std::fs::write(config.path().join("profiles.json"), file.to_string()).unwrap();
+    let mut again = harness_in(Startup::Welcome, config);
+    again.state_mut().app.set_last_profile(Some("Lab".into()));
+    again.run_steps(2);
+    assert!(has_text(&again, "last used"));
+    let y = |label: &str| again.get_by_label(label).accesskit_node().bounding_box().unwrap().y0;
+    assert!(y("Lab") < y("Office"), "the last used is listed first");
+}

@@ -6,7 +6,7 @@ use egui::RichText;
 use super::Action;
 use crate::profiles::Profile;
 
-pub fn welcome_ui(ui: &mut egui::Ui, profiles: &[Profile]) -> Option<Action> {
+pub fn welcome_ui(ui: &mut egui::Ui, profiles: &[Profile], last: Option<&str>) -> Option<Action> {
     let mut action = None;
     ui.vertical_centered(|ui| {
         ui.add_space(ui.available_height() * 0.15);
@@ -38,7 +38,10 @@ pub fn welcome_ui(ui: &mut egui::Ui, profiles: &[Profile]) -> Option<Action> {
             ui.add_space(24.0);
             ui.strong("Saved connections");
             ui.add_space(6.0);
-            for profile in profiles {
+            // The one used last comes first.
+            let mut ordered: Vec<&Profile> = profiles.iter().collect();
+            ordered.sort_by_key(|p| Some(p.name.as_str()) != last);
+            for profile in ordered {
                 ui.horizontal(|ui| {
                     let width = 420.0;
                     ui.add_space(((ui.available_width() - width) / 2.0).max(0.0));
@@ -53,6 +56,9 @@ pub fn welcome_ui(ui: &mut egui::Ui, profiles: &[Profile]) -> Option<Action> {
                         });
                     }
                     ui.weak(format!("{}:{}", profile.host, profile.port));
+                    if Some(profile.name.as_str()) == last {
+                        ui.label(RichText::new("last used").small().color(super::style::OK_TEXT));
+                    }
                     if ui.small_button("Edit").clicked() {
                         action = Some(Action::EditProfile(profile.name.clone()));
                     }
