@@ -48,3 +48,12 @@ pub fn move_aside(path: &Path) -> std::io::Result<std::path::PathBuf> {
     fs::rename(path, &candidate)?;
     Ok(candidate)
 }
+
+/// A CSV field: quoted (with doubled quotes) when it holds a comma, a quote or a line break.
+pub fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_owned()
+    }
+}

@@ -97,13 +97,7 @@ pub fn export_messages(model: &crate::model::Model, node: crate::model::NodeId, 
         }
         return (out, n);
     }
-    let field = |s: &str| {
-        if s.contains([',', '"', '\n', '\r']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s.to_owned()
-        }
-    };
+    let field = crate::files::csv_field;
     let mut out = String::from("time,topic,qos,retain,payload,payload_b64\n");
     for m in &messages {
         let l = line(m);

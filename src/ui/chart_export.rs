@@ -1,5 +1,6 @@
 //! Getting a chart out of the window: its points as CSV and its picture as PNG.
 
+use crate::files::csv_field;
 use crate::model::Model;
 
 pub fn default_export_path(chart: &str, extension: &str) -> String {
@@ -68,14 +69,6 @@ pub fn chart_csv(model: &Model, chart: usize) -> Option<(Vec<u8>, usize)> {
         }
     }
     Some((out.into_bytes(), rows))
-}
-
-fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_owned()
-    }
 }
 
 #[cfg(test)]
