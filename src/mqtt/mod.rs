@@ -149,6 +149,20 @@ struct Control {
     pending_unsubscribes: Mutex<VecDeque<String>>,
 }
 
+impl Control {
+    fn new(subscriptions: Vec<Subscription>) -> Self {
+        Self {
+            batches_in_flight: Arc::new(Semaphore::new(BATCHES_IN_FLIGHT)),
+            closing: AtomicBool::new(false),
+            wake_worker: Notify::new(),
+            outbox: Mutex::default(),
+            subscriptions: Mutex::new(subscriptions),
+            pending_subscribes: Mutex::default(),
+            pending_unsubscribes: Mutex::default(),
+        }
+    }
+}
+
 /// The filters of one SUBSCRIBE, and whether the user just added them (as
 /// opposed to the renewal of every subscription after a CONNACK).
 #[derive(Debug, Clone)]
@@ -173,15 +187,7 @@ impl ConnectionHandle {
         let (events_tx, events) = mpsc::channel();
         let (commands, commands_rx) = tmpsc::unbounded_channel();
         let counters = Arc::new(Counters::default());
-        let control = Arc::new(Control {
-            batches_in_flight: Arc::new(Semaphore::new(BATCHES_IN_FLIGHT)),
-            closing: AtomicBool::new(false),
-            wake_worker: Notify::new(),
-            outbox: Mutex::default(),
-            subscriptions: Mutex::new(spec.subscriptions.clone()),
-            pending_subscribes: Mutex::default(),
-            pending_unsubscribes: Mutex::default(),
-        });
+        let control = Arc::new(Control::new(spec.subscriptions.clone()));
         match link::connect(&spec, &client_id) {
             Ok((client, link)) => {
                 let (to_ui, to_ui_rx) = tmpsc::channel(QUEUED_MESSAGES);
@@ -232,15 +238,7 @@ impl ConnectionHandle {
         let (events_tx, events) = mpsc::channel();
         let (commands, _) = tmpsc::unbounded_channel();
         let counters = Arc::new(Counters::default());
-        let control = Arc::new(Control {
-            batches_in_flight: Arc::new(Semaphore::new(BATCHES_IN_FLIGHT)),
-            closing: AtomicBool::new(false),
-            wake_worker: Notify::new(),
-            outbox: Mutex::default(),
-            subscriptions: Mutex::new(Vec::new()),
-            pending_subscribes: Mutex::default(),
-            pending_unsubscribes: Mutex::default(),
-        });
+        let control = Arc::new(Control::new(Vec::new()));
         runtime.spawn(replay_task(
             messages,
             speed,
