@@ -145,12 +145,18 @@ fn subscriptions(v: &Value, said: &mut Vec<String>) -> Vec<Subscription> {
     subs
 }
 
-fn password_note(v: &Value, said: &mut Vec<String>) {
+/// What both other explorers store alike: a password (said, not copied) and subscriptions.
+fn with_common(mut profile: Profile, v: &Value, said: &mut Vec<String>) -> Profile {
     if text(v, "password").is_some() {
         said.push(
             "its saved password was not imported: mqscope asks for it when you connect (or save it in the form)".into(),
         );
     }
+    let subs = subscriptions(v, said);
+    if !subs.is_empty() {
+        profile.subscriptions = subs;
+    }
+    profile
 }
 
 fn from_mqtt_explorer(v: &Value, said: &mut Vec<String>) -> Result<Profile, String> {
@@ -192,12 +198,7 @@ fn from_mqtt_explorer(v: &Value, said: &mut Vec<String>) -> Result<Profile, Stri
             ));
         }
     }
-    password_note(v, said);
-    let subs = subscriptions(v, said);
-    if !subs.is_empty() {
-        profile.subscriptions = subs;
-    }
-    Ok(profile)
+    Ok(with_common(profile, v, said))
 }
 
 fn from_mqttx(v: &Value, said: &mut Vec<String>) -> Result<Profile, String> {
@@ -283,12 +284,7 @@ fn from_mqttx(v: &Value, said: &mut Vec<String>) -> Result<Profile, String> {
             ..LastWill::default()
         });
     }
-    password_note(v, said);
-    let subs = subscriptions(v, said);
-    if !subs.is_empty() {
-        profile.subscriptions = subs;
-    }
-    Ok(profile)
+    Ok(with_common(profile, v, said))
 }
 
 fn from_mqscope(v: &Value, said: &mut Vec<String>) -> Result<Profile, String> {
