@@ -11,8 +11,10 @@ use egui::RichText;
 use crate::demo::{DemoBroker, run_sensors};
 use crate::model::Model;
 use crate::mqtt::{ConnectionHandle, ConnectionSpec, ConnectionState, Event, ProtocolVersion, Wake};
-use crate::profiles::{ExtrasStore, ProfileStore};
+use crate::profiles::{ExtrasStore, Profile, ProfileStore};
 use crate::record::Recorder;
+use crate::secret::Secret;
+use crate::secret_store::{Outcome, PasswordStorage, SecretStore, StoreStatus};
 use crate::session::Session;
 use crate::settings::Settings;
 use crate::settings::Theme;
@@ -57,6 +59,8 @@ pub struct AppOptions {
     pub process_start: Instant,
     /// Draw with wgpu instead of glow (builds with the `wgpu` feature).
     pub wgpu: bool,
+    /// Keep passwords in the system keyring under this service name; `None`: no keyring.
+    pub keyring: Option<String>,
 }
 
 pub struct MqscopeApp {
@@ -74,6 +78,9 @@ pub struct MqscopeApp {
     notices: Notices,
     profile_form: Option<ProfileForm>,
     password_prompt: Option<PasswordPrompt>,
+    /// The system keyring (its own thread), and the profiles waiting for a password from it.
+    secrets: SecretStore,
+    awaiting_password: Vec<String>,
     confirm_clear: Option<ClearRetainedPrompt>,
     settings: Settings,
     settings_window: Option<SettingsWindow>,
@@ -132,6 +139,11 @@ impl MqscopeApp {
             notices,
             profile_form: None,
             password_prompt: None,
+            secrets: match &options.keyring {
+                Some(service) => SecretStore::os(service),
+                None => SecretStore::unavailable("the keyring is turned off (--no-keyring)"),
+            },
+            awaiting_password: Vec::new(),
             confirm_clear: None,
             settings,
             settings_window: None,
@@ -195,6 +207,11 @@ impl MqscopeApp {
         self.demo.as_ref().map(|d| d.port)
     }
 
+    /// Whether the system keyring can be used (it is checked in the background at start).
+    pub fn keyring_status(&self) -> &StoreStatus {
+        self.secrets.status()
+    }
+
     /// Messages shown to the user in the notice strip.
     pub fn notices(&self) -> impl Iterator<Item = &str> {
         self.notices.texts()
@@ -210,6 +227,10 @@ impl MqscopeApp {
             if let Some(startup) = self.pending.take() {
                 self.start(startup);
             }
+        }
+        self.secrets.wake(ctx);
+        while let Some(outcome) = self.secrets.try_outcome() {
+            self.secret_outcome(outcome);
         }
         self.drain(ctx, start + DRAIN_BUDGET);
         // Repeat jobs of the publish forms: send what is due, wake for the next.
@@ -480,6 +501,99 @@ impl MqscopeApp {
 
     /// Read a file of connections and add them as profiles (renamed when the
     /// name is taken). The summary and per-entry notes are for the window.
+    /// Why the keyring cannot be used, in words for a sentence.
+    fn keyring_reason(&self) -> String {
+        match self.secrets.status() {
+            StoreStatus::Unavailable(why) => why.clone(),
+            StoreStatus::Checking => "it has not answered yet".to_owned(),
+            StoreStatus::Available => "it is available".to_owned(),
+        }
+    }
+
+    /// After a profile was saved: put a typed password in the keyring, follow
+    /// a rename, or take it out when the profile no longer keeps it there.
+    fn file_password(
+        &mut self,
+        previous: Option<&str>,
+        before: Option<PasswordStorage>,
+        profile: &Profile,
+        typed: Option<&Secret>,
+    ) {
+        let old_name = previous.unwrap_or(&profile.name);
+        let was_keyring = before == Some(PasswordStorage::Keyring);
+        let renamed = old_name != profile.name;
+        if profile.password_storage == PasswordStorage::Keyring {
+            match typed {
+                Some(password) => {
+                    self.secrets.save(&profile.name, password.clone());
+                    if was_keyring && renamed {
+                        self.secrets.delete(old_name);
+                    }
+                }
+                None if was_keyring && renamed => self.secrets.rename(old_name, &profile.name),
+                None => {}
+            }
+        } else if was_keyring {
+            self.secrets.delete(old_name);
+        }
+    }
+
+    /// What the keyring thread did.
+    fn secret_outcome(&mut self, outcome: Outcome) {
+        match outcome {
+            Outcome::Status(_) => {}
+            Outcome::Read { profile, result } => {
+                let Some(i) = self.awaiting_password.iter().position(|p| *p == profile) else {
+                    return;
+                };
+                self.awaiting_password.remove(i);
+                match result {
+                    Ok(Some(password)) => {
+                        if let Some(saved) = self.profiles.get(&profile).cloned() {
+                            self.password_prompt = None;
+                            self.last_profile = Some(profile);
+                            self.connect(saved.to_spec(Some(password)));
+                        }
+                    }
+                    Ok(None) => {
+                        let mut prompt = PasswordPrompt::new(profile.clone());
+                        prompt.note(format!(
+                            "No password for '{profile}' is in the system keyring. It will be kept there once you connect."
+                        ));
+                        self.password_prompt = Some(prompt);
+                    }
+                    Err(e) => {
+                        let mut prompt = PasswordPrompt::new(profile);
+                        prompt.note(format!("The system keyring could not be read: {e}."));
+                        self.password_prompt = Some(prompt);
+                    }
+                }
+            }
+            Outcome::Saved { profile, result } => match result {
+                Ok(()) => self
+                    .notices
+                    .info(format!("The password of '{profile}' is saved in the system keyring.")),
+                Err(e) => self.notices.warn(format!(
+                    "The password of '{profile}' could not be saved in the system keyring: {e}. mqscope will ask for it at connect."
+                )),
+            },
+            Outcome::Renamed { from, to, result } => {
+                if let Err(e) = result {
+                    self.notices.warn(format!(
+                        "The keyring entry of '{from}' could not be moved to '{to}': {e}. mqscope will ask for the password at connect."
+                    ));
+                }
+            }
+            Outcome::Deleted { profile, result } => {
+                if let Err(e) = result {
+                    self.notices.warn(format!(
+                        "The password of '{profile}' could not be removed from the system keyring: {e}."
+                    ));
+                }
+            }
+        }
+    }
+
     fn import_profiles(&mut self, path: &std::path::Path) -> Result<(String, Vec<String>), String> {
         let text = std::fs::read_to_string(path).map_err(|e| format!("Cannot read {}: {e}", path.display()))?;
         let report = crate::profiles::import(&text)?;
@@ -603,7 +717,14 @@ impl MqscopeApp {
             }
             Action::CloseConnection(index) => self.close_session(index),
             Action::StartDemo => self.start_demo(),
-            Action::NewProfile => self.profile_form = Some(ProfileForm::new_profile(self.profiles.profiles())),
+            Action::NewProfile => {
+                let storage = if self.secrets.available() {
+                    PasswordStorage::Keyring
+                } else {
+                    PasswordStorage::Ask
+                };
+                self.profile_form = Some(ProfileForm::new_profile(self.profiles.profiles(), storage));
+            }
             Action::EditProfile(name) => {
                 if let Some(profile) = self.profiles.get(&name) {
                     self.profile_form = Some(ProfileForm::edit(Some(name), profile.clone()));
@@ -615,9 +736,30 @@ impl MqscopeApp {
                         .warn(format!("There is no saved connection named '{name}'."));
                     return;
                 };
+                let keyring = profile.password_storage == PasswordStorage::Keyring;
                 if !profile.username.is_empty() && password.is_none() && profile.password.is_none() {
-                    self.password_prompt = Some(PasswordPrompt::new(name));
+                    if keyring && !matches!(self.secrets.status(), StoreStatus::Unavailable(_)) {
+                        // Connect when the keyring answers (`secret_outcome`).
+                        if !self.awaiting_password.contains(&name) {
+                            self.secrets.read(&name);
+                            self.awaiting_password.push(name);
+                        }
+                        return;
+                    }
+                    let mut prompt = PasswordPrompt::new(name);
+                    if keyring {
+                        prompt.note(format!("The system keyring cannot be used: {}.", self.keyring_reason()));
+                    }
+                    self.password_prompt = Some(prompt);
                     return;
+                }
+                if let Some(password) = &password
+                    && keyring
+                    && self.password_prompt.as_ref().is_some_and(|p| p.profile == name)
+                    && self.secrets.available()
+                {
+                    // Typed because the keyring had none (or could not be read): keep it there now.
+                    self.secrets.save(&name, password.clone());
                 }
                 self.password_prompt = None;
                 self.last_profile = Some(name);
@@ -634,9 +776,26 @@ impl MqscopeApp {
                     profile.charts = saved.charts.clone();
                     profile.templates = saved.templates.clone();
                 }
+                let before = previous
+                    .as_deref()
+                    .and_then(|name| self.profiles.get(name))
+                    .map(|p| p.password_storage);
+                if profile.password_storage == PasswordStorage::Keyring
+                    && before != Some(PasswordStorage::Keyring)
+                    && !self.secrets.available()
+                {
+                    let reason = self.keyring_reason();
+                    if let Some(form) = &mut self.profile_form {
+                        form.set_error(format!(
+                            "Not saved: the system keyring cannot be used ({reason}). Keep the password in the profile file or ask at each connect."
+                        ));
+                    }
+                    return;
+                }
                 match self.profiles.upsert(previous.as_deref(), (*profile).clone()) {
                     Ok(()) => {
                         self.profile_form = None;
+                        self.file_password(previous.as_deref(), before, &profile, password.as_ref());
                         if connect {
                             self.connect(profile.to_spec(password));
                         }
@@ -650,8 +809,17 @@ impl MqscopeApp {
             }
             Action::DeleteProfile(name) => {
                 self.profile_form = None;
+                let keyring = self
+                    .profiles
+                    .get(&name)
+                    .is_some_and(|p| p.password_storage == PasswordStorage::Keyring);
                 match self.profiles.delete(&name) {
-                    Ok(()) => self.notices.info(format!("Deleted the connection '{name}'.")),
+                    Ok(()) => {
+                        if keyring {
+                            self.secrets.delete(&name);
+                        }
+                        self.notices.info(format!("Deleted the connection '{name}'."));
+                    }
                     Err(e) => self.notices.warn(format!("Not deleted: {e}")),
                 }
             }
@@ -837,7 +1005,7 @@ impl MqscopeApp {
         let ctx = ui.ctx().clone();
         if let Some(form) = &mut self.profile_form {
             let mut open = true;
-            actions.extend(form.ui(&ctx, &mut open));
+            actions.extend(form.ui(&ctx, &mut open, self.secrets.status()));
             if !open {
                 self.profile_form = None;
             }
@@ -925,7 +1093,10 @@ impl MqscopeApp {
                                 password: None,
                             });
                         }
-                        if ui.small_button("Edit").clicked() {
+                        let edit = ui.small_button("Edit");
+                        let name = format!("Edit {}", profile.name);
+                        edit.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &name));
+                        if edit.clicked() {
                             actions.push(Action::EditProfile(profile.name.clone()));
                         }
                         if ui

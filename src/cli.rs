@@ -146,6 +146,10 @@ pub struct Cli {
     #[arg(long, value_name = "NAME", default_value = "glow", value_parser = ["glow", "wgpu"])]
     pub renderer: String,
 
+    /// Do not use the system keyring (Secret Service, Keychain, Credential Manager) for passwords
+    #[arg(long = "no-keyring")]
+    pub no_keyring: bool,
+
     /// Chart this value once connected: TOPIC or TOPIC:PATH, e.g. iot/s1/temperature:temperature (repeatable)
     #[arg(long = "chart", value_name = "TOPIC[:PATH]")]
     pub charts: Vec<String>,
@@ -424,6 +428,7 @@ impl Cli {
             charts,
             process_start: std::time::Instant::now(),
             wgpu: self.renderer == "wgpu",
+            keyring: (!self.no_keyring).then(|| crate::secret_store::SERVICE.to_owned()),
         }))
     }
 }

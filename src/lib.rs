@@ -14,6 +14,7 @@ pub mod profiles;
 pub mod publish;
 pub mod record;
 pub mod secret;
+pub mod secret_store;
 pub mod session;
 pub mod settings;
 pub mod simulate;

@@ -6,8 +6,9 @@
 
 use serde_json::Value;
 
-use super::{Profile, SCHEMA_VERSION};
+use super::{Profile, SCHEMA_VERSION, migrate};
 use crate::mqtt::{LastWill, ProtocolVersion, Subscription, Transport};
+use crate::secret_store::PasswordStorage;
 
 /// Where the connections came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,7 +38,7 @@ pub struct ImportReport {
 
 /// Read a file of connections, whichever of the three formats it is.
 pub fn import(text: &str) -> Result<ImportReport, String> {
-    let value: Value = serde_json::from_str(text).map_err(|e| {
+    let mut value: Value = serde_json::from_str(text).map_err(|e| {
         format!(
             "Not a JSON file (line {}, column {}): this reads MQTT Explorer's settings.json, MQTTX's exported connections and mqscope exports.",
             e.line(),
@@ -57,6 +58,7 @@ pub fn import(text: &str) -> Result<ImportReport, String> {
                 "This mqscope export is version {version}; this mqscope reads up to {SCHEMA_VERSION}. Update mqscope."
             ));
         }
+        migrate(&mut value);
         let Some(list) = value["profiles"].as_array() else {
             return Err("\"profiles\" is not a list.".into());
         };
@@ -290,7 +292,9 @@ fn from_mqttx(v: &Value, said: &mut Vec<String>) -> Result<Profile, String> {
 fn from_mqscope(v: &Value, said: &mut Vec<String>) -> Result<Profile, String> {
     let mut profile: Profile = serde_json::from_value(v.clone()).map_err(|e| e.to_string())?;
     if profile.password.is_some() {
-        said.push("its password came along (it was exported with passwords)".into());
+        // Exported in plain text by the user's choice: it stays in the file, marked so in the form.
+        profile.password_storage = PasswordStorage::File;
+        said.push("its password came along (it was exported with passwords) and is kept in the profile file".into());
     }
     profile.name = profile.name.trim().to_owned();
     Ok(profile)
@@ -313,9 +317,11 @@ pub fn export(profiles: &[Profile], with_passwords: bool) -> Vec<u8> {
         .iter()
         .cloned()
         .map(|mut p| {
-            if !with_passwords {
+            if !with_passwords || p.password_storage != PasswordStorage::File {
                 p.password = None;
-                p.save_password = false;
+                if p.password_storage == PasswordStorage::File {
+                    p.password_storage = PasswordStorage::Ask;
+                }
             }
             p
         })
@@ -455,7 +461,7 @@ mod tests {
             name: "Plant".into(),
             host: "plant.lan".into(),
             password: Some(crate::secret::Secret::new("s3cret".to_owned())),
-            save_password: true,
+            password_storage: PasswordStorage::File,
             ..Profile::default()
         };
         p.subscriptions = vec![Subscription::new("plant/#")];

@@ -2,7 +2,12 @@
 //! (`MQSCOPE_CONFIG_DIR` overrides it). Writes are atomic (temp file, then
 //! rename). A file that does not parse is never overwritten: it is moved aside
 //! as a backup and the user is told where. A password is written only when the
-//! user ticked "save password" for that profile, and then the file is 0600.
+//! user chose to keep it in the file for that profile, and then the file is
+//! 0600; otherwise it is in the system keyring or asked at each connect.
+//!
+//! The file carries a schema version. An older file is migrated step by step
+//! when read (the original kept beside it as `profiles.v<N>.json`); a newer
+//! one is read as far as this version understands it and never overwritten.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -16,6 +21,7 @@ use crate::mqtt::{
 };
 use crate::publish::PublishTemplate;
 use crate::secret::Secret;
+use crate::secret_store::PasswordStorage;
 
 mod extras;
 mod import;
@@ -24,7 +30,40 @@ pub use import::{ImportReport, ImportSource, export, import, unique_name};
 
 pub const CONFIG_DIR_ENV: &str = "MQSCOPE_CONFIG_DIR";
 pub const PROFILES_FILE: &str = "profiles.json";
-const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// Step `i` turns a file of version `i + 1` into version `i + 2`.
+const MIGRATIONS: [fn(&mut serde_json::Value); (SCHEMA_VERSION - 1) as usize] = [v1_to_v2];
+
+/// Bring a profiles file (or an export) of any older schema to this one; the
+/// schema it had is returned. A newer one is left as it is.
+fn migrate(file: &mut serde_json::Value) -> u32 {
+    let version = file
+        .get("version")
+        .and_then(|v| v.as_u64())
+        .map_or(1, |v| u32::try_from(v).unwrap_or(u32::MAX))
+        .max(1);
+    for step in MIGRATIONS.iter().skip(version as usize - 1) {
+        step(file);
+    }
+    version
+}
+
+/// Version 2 replaced `save_password: bool` with `password_storage`
+/// (`ask`, `keyring` or `file`): a saved password stays in the file.
+fn v1_to_v2(file: &mut serde_json::Value) {
+    let Some(profiles) = file.get_mut("profiles").and_then(|p| p.as_array_mut()) else {
+        return;
+    };
+    for profile in profiles.iter_mut().filter_map(|p| p.as_object_mut()) {
+        let saved = profile
+            .remove("save_password")
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false);
+        let storage = if saved { "file" } else { "ask" };
+        profile.insert("password_storage".into(), storage.into());
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -35,10 +74,11 @@ pub struct Profile {
     /// Empty means a generated `mqscope-<random>` id at each connect.
     pub client_id: String,
     pub username: String,
-    /// Kept only when `save_password` is set; otherwise asked at connect time.
+    /// Written to the file only when `password_storage` is `File`; otherwise
+    /// in memory only, on its way to the keyring or to a connection.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub password: Option<Secret>,
-    pub save_password: bool,
+    pub password_storage: PasswordStorage,
     pub keepalive_s: u16,
     pub clean_session: bool,
     pub subscriptions: Vec<Subscription>,
@@ -73,7 +113,7 @@ impl Default for Profile {
             client_id: String::new(),
             username: String::new(),
             password: None,
-            save_password: false,
+            password_storage: PasswordStorage::Ask,
             keepalive_s: DEFAULT_KEEPALIVE_S,
             clean_session: true,
             subscriptions: vec![Subscription::new("#")],
@@ -162,6 +202,10 @@ pub enum ProfilesError {
     NotFound(String),
     #[error("a profile named '{0}' already exists")]
     Duplicate(String),
+    #[error(
+        "{path} was written by a newer mqscope (schema {version}; this one knows {SCHEMA_VERSION}), so changes are not saved over it"
+    )]
+    Newer { path: PathBuf, version: u32 },
 }
 
 /// The profiles on disk and in memory.
@@ -169,6 +213,8 @@ pub enum ProfilesError {
 pub struct ProfileStore {
     dir: PathBuf,
     profiles: Vec<Profile>,
+    /// The file's schema, when it is newer than this build's: it is not written.
+    newer: Option<u32>,
 }
 
 impl ProfileStore {
@@ -183,12 +229,15 @@ impl ProfileStore {
     }
 
     /// Load from `dir`. A missing file is an empty list. A file that does not
-    /// parse is moved aside, and the returned message says so and where.
+    /// parse is moved aside, and the returned message says so and where. An
+    /// older schema is migrated (and the original kept); a newer one is read
+    /// but not written.
     pub fn load(dir: &Path) -> (Self, Option<String>) {
         let path = dir.join(PROFILES_FILE);
         let mut store = Self {
             dir: dir.to_path_buf(),
             profiles: Vec::new(),
+            newer: None,
         };
         let text = match fs::read_to_string(&path) {
             Ok(text) => text,
@@ -198,9 +247,21 @@ impl ProfileStore {
                 return (store, Some(format!("Profiles not loaded: {err}.")));
             }
         };
-        match serde_json::from_str::<ProfilesFile>(&text) {
-            Ok(file) => {
-                store.profiles = file.profiles;
+        let parsed = serde_json::from_str::<serde_json::Value>(&text).and_then(|mut file| {
+            let version = migrate(&mut file);
+            serde_json::from_value::<ProfilesFile>(file).map(|f| (version, f.profiles))
+        });
+        match parsed {
+            Ok((version, profiles)) => {
+                store.profiles = profiles;
+                if version > SCHEMA_VERSION {
+                    store.newer = Some(version);
+                    let err = ProfilesError::Newer { path, version };
+                    return (store, Some(format!("Your profiles are shown, but {err}.")));
+                }
+                if version < SCHEMA_VERSION {
+                    return store.migrated(&path, version, &text);
+                }
                 (store, None)
             }
             Err(parse) => {
@@ -214,6 +275,33 @@ impl ProfileStore {
                 );
                 tracing::warn!("{message}");
                 (store, Some(message))
+            }
+        }
+    }
+
+    /// Keep the file of schema `version` as `profiles.v<version>.json` (once),
+    /// then write the migrated profiles. A failure is the returned warning.
+    fn migrated(self, path: &Path, version: u32, original: &str) -> (Self, Option<String>) {
+        let backup = self.dir.join(format!("profiles.v{version}.json"));
+        let kept = if backup.exists() {
+            Ok(())
+        } else {
+            crate::files::write_atomic(&backup, original.as_bytes(), true)
+        };
+        let outcome = kept
+            .map_err(|e| format!("the original could not be kept as {} ({e})", backup.display()))
+            .and_then(|()| self.save().map_err(|e| e.to_string()));
+        match outcome {
+            Ok(()) => {
+                tracing::info!("profiles migrated from schema {version} to {SCHEMA_VERSION}");
+                (self, None)
+            }
+            Err(e) => {
+                let warning = format!(
+                    "Your profiles in {} were read from an older format but not rewritten: {e}.",
+                    path.display()
+                );
+                (self, Some(warning))
             }
         }
     }
@@ -247,7 +335,7 @@ impl ProfileStore {
             return Err(ProfilesError::Duplicate(profile.name));
         }
         let mut profile = profile;
-        if !profile.save_password {
+        if profile.password_storage != PasswordStorage::File {
             profile.password = None;
         }
         match existing {
@@ -326,6 +414,9 @@ impl ProfileStore {
     /// saved passwords are plain text by the user's choice.
     fn save(&self) -> Result<(), ProfilesError> {
         let path = self.path();
+        if let Some(version) = self.newer {
+            return Err(ProfilesError::Newer { path, version });
+        }
         let file = ProfilesFile {
             version: SCHEMA_VERSION,
             profiles: self.profiles.clone(),
@@ -442,9 +533,20 @@ mod tests {
         let text = fs::read_to_string(store.path()).unwrap();
         assert!(!text.contains("not-on-disk"));
 
+        p.name = "k".into();
+        p.password = Some(Secret::new("for-the-keyring"));
+        p.password_storage = PasswordStorage::Keyring;
+        store.upsert(None, p.clone()).unwrap();
+        let text = fs::read_to_string(store.path()).unwrap();
+        assert!(
+            !text.contains("for-the-keyring"),
+            "a keyring password never reaches the file"
+        );
+        assert!(text.contains(r#""password_storage": "keyring""#), "{text}");
+
         p.name = "b".into();
         p.password = Some(Secret::new("saved-by-choice"));
-        p.save_password = true;
+        p.password_storage = PasswordStorage::File;
         store.upsert(None, p).unwrap();
         let text = fs::read_to_string(store.path()).unwrap();
         assert!(text.contains("saved-by-choice"));
@@ -513,6 +615,75 @@ mod tests {
         assert_eq!(p.subscriptions, [Subscription::new("a/#"), Subscription::new("b")]);
         assert_eq!((p.protocol, p.transport), (ProtocolVersion::V311, Transport::Tcp));
         assert_eq!(p.keepalive_s, 30);
+    }
+
+    #[test]
+    fn a_schema_1_file_is_migrated_and_the_original_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let v1 = r#"{"version":1,"profiles":[
+            {"name":"saved","host":"h","port":1883,"username":"u","password":"pw1","save_password":true},
+            {"name":"asked","host":"h","port":1883,"username":"u","save_password":false},
+            {"name":"neither","host":"h","port":1883}]}"#;
+        fs::write(dir.path().join(PROFILES_FILE), v1).unwrap();
+        let (store, warning) = ProfileStore::load(dir.path());
+        assert!(warning.is_none(), "{warning:?}");
+        let storage: Vec<(&str, PasswordStorage, Option<&str>)> = store
+            .profiles()
+            .iter()
+            .map(|p| {
+                (
+                    p.name.as_str(),
+                    p.password_storage,
+                    p.password.as_ref().map(Secret::expose),
+                )
+            })
+            .collect();
+        assert_eq!(
+            storage,
+            [
+                ("saved", PasswordStorage::File, Some("pw1")),
+                ("asked", PasswordStorage::Ask, None),
+                ("neither", PasswordStorage::Ask, None)
+            ]
+        );
+        assert_eq!(
+            fs::read_to_string(dir.path().join("profiles.v1.json")).unwrap(),
+            v1,
+            "the original is kept as it was"
+        );
+        let now: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(dir.path().join(PROFILES_FILE)).unwrap()).unwrap();
+        assert_eq!(now["version"], SCHEMA_VERSION);
+        assert!(now["profiles"][0].get("save_password").is_none());
+        assert_eq!(now["profiles"][0]["password_storage"], "file");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = fs::metadata(dir.path().join("profiles.v1.json"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "the backup holds a password too");
+        }
+        // Loading again changes nothing more.
+        let (again, warning) = ProfileStore::load(dir.path());
+        assert!(warning.is_none());
+        assert_eq!(again.profiles(), store.profiles());
+    }
+
+    #[test]
+    fn a_newer_file_is_read_but_never_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(PROFILES_FILE);
+        let v9 = r#"{"version":9,"profiles":[{"name":"future","host":"h","port":1883,"hologram":true}]}"#;
+        fs::write(&path, v9).unwrap();
+        let (mut store, warning) = ProfileStore::load(dir.path());
+        let warning = warning.expect("the user is told");
+        assert!(warning.contains("newer mqscope (schema 9"), "{warning}");
+        assert_eq!(store.profiles()[0].name, "future");
+        let refused = store.upsert(None, profile("mine")).unwrap_err();
+        assert!(matches!(refused, ProfilesError::Newer { version: 9, .. }), "{refused}");
+        assert_eq!(fs::read_to_string(&path).unwrap(), v9);
     }
 
     #[test]

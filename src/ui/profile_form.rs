@@ -11,6 +11,7 @@ use super::{Action, style};
 use crate::mqtt::{LastWill, ProtocolVersion, Subscription, Transport};
 use crate::profiles::Profile;
 use crate::secret::Secret;
+use crate::secret_store::{PasswordStorage, StoreStatus};
 
 #[derive(Debug)]
 pub struct ProfileForm {
@@ -29,12 +30,18 @@ pub struct ProfileForm {
     client_key: String,
     will: LastWill,
     will_enabled: bool,
+    /// The profile being edited keeps its password in the keyring: an empty field keeps it.
+    had_keyring: bool,
     error: Option<String>,
 }
 
 impl ProfileForm {
-    pub fn new_profile(existing: &[Profile]) -> Self {
-        let mut profile = Profile::default();
+    /// A form for a new profile; its password is kept in `storage` unless the user chooses otherwise.
+    pub fn new_profile(existing: &[Profile], storage: PasswordStorage) -> Self {
+        let mut profile = Profile {
+            password_storage: storage,
+            ..Profile::default()
+        };
         let mut n = 1;
         while existing.iter().any(|p| p.name == profile.name) {
             n += 1;
@@ -45,6 +52,7 @@ impl ProfileForm {
 
     pub fn edit(previous: Option<String>, profile: Profile) -> Self {
         Self {
+            had_keyring: previous.is_some() && profile.password_storage == PasswordStorage::Keyring,
             previous,
             password: profile
                 .password
@@ -77,7 +85,7 @@ impl ProfileForm {
     }
 
     /// Draws the window; `open` becomes false when the user closes it.
-    pub fn ui(&mut self, ctx: &egui::Context, open: &mut bool) -> Option<Action> {
+    pub fn ui(&mut self, ctx: &egui::Context, open: &mut bool, keyring: &StoreStatus) -> Option<Action> {
         let mut action = None;
         let title = if self.previous.is_some() {
             "Edit connection"
@@ -158,17 +166,20 @@ impl ProfileForm {
                             );
                             field(ui, "User name", &mut self.profile.username, "");
                             let label = ui.label("Password");
-                            ui.add(egui::TextEdit::singleline(&mut self.password).password(true))
-                                .labelled_by(label.id);
-                            ui.end_row();
-                            ui.label("");
-                            ui.checkbox(
-                                &mut self.profile.save_password,
-                                "Save password in the profile file (plain text)",
+                            let hint = if self.had_keyring {
+                                "saved in the system keyring; type to replace"
+                            } else {
+                                ""
+                            };
+                            ui.add(
+                                egui::TextEdit::singleline(&mut self.password)
+                                    .password(true)
+                                    .hint_text(hint),
                             )
-                            .on_hover_text(
-                                "Otherwise mqscope asks for it at each connect and keeps it only in memory.",
-                            );
+                            .labelled_by(label.id);
+                            ui.end_row();
+                            ui.label("Keep the password");
+                            ui.vertical(|ui| self.storage_ui(ui, keyring));
                             ui.end_row();
                             field(ui, "Keepalive (s)", &mut self.keepalive, "60");
                             ui.label("");
@@ -224,10 +235,12 @@ impl ProfileForm {
                             ui.end_row();
                         });
                 });
-                if self.profile.save_password && !self.password.is_empty() {
+                if self.profile.password_storage == PasswordStorage::File && !self.password.is_empty() {
                     ui.label(
-                        RichText::new("The password will be stored unencrypted (file readable only by you).")
-                            .color(style::CONNECTING),
+                        RichText::new(
+                            "The password will be stored unencrypted in profiles.json (readable only by you).",
+                        )
+                        .color(style::CONNECTING),
                     );
                 }
                 if let Some(error) = &self.error {
@@ -258,8 +271,43 @@ impl ProfileForm {
         action
     }
 
+    /// The three places a password can live; the keyring greyed out, with the reason, when there is none.
+    fn storage_ui(&mut self, ui: &mut egui::Ui, keyring: &StoreStatus) {
+        let storage = &mut self.profile.password_storage;
+        let usable = *keyring == StoreStatus::Available;
+        let radio = ui
+            .add_enabled(
+                usable || *storage == PasswordStorage::Keyring,
+                egui::RadioButton::new(*storage == PasswordStorage::Keyring, PasswordStorage::Keyring.label()),
+            )
+            .on_hover_text("Encrypted by the operating system (Secret Service, Keychain, Credential Manager)");
+        if radio.clicked() {
+            *storage = PasswordStorage::Keyring;
+        }
+        if self.had_keyring && *storage == PasswordStorage::Keyring && self.password.is_empty() {
+            ui.weak("The password saved there stays unless you type a new one.");
+        }
+        match keyring {
+            StoreStatus::Available => {}
+            StoreStatus::Checking => {
+                ui.weak("(checking for a system keyring…)");
+            }
+            StoreStatus::Unavailable(why) => {
+                ui.weak(format!("No system keyring: {why}."));
+            }
+        }
+        ui.radio_value(storage, PasswordStorage::File, PasswordStorage::File.label())
+            .on_hover_text("Unencrypted in profiles.json, which only your user can read (0600)");
+        ui.radio_value(storage, PasswordStorage::Ask, PasswordStorage::Ask.label())
+            .on_hover_text("Kept only in memory while mqscope runs");
+    }
+
     fn build(&mut self) -> Option<Profile> {
         let mut profile = self.profile.clone();
+        if profile.password_storage == PasswordStorage::File && self.had_keyring && self.password.is_empty() {
+            self.error = Some("Type the password to move it from the system keyring to the profile file.".into());
+            return None;
+        }
         profile.name = profile.name.trim().to_owned();
         profile.port = match self.port.trim().parse::<u16>() {
             Ok(p) if p > 0 => p,
@@ -355,6 +403,8 @@ pub struct PasswordPrompt {
     pub profile: String,
     password: String,
     focused: bool,
+    /// Why it asks, when that is not the usual reason (a keyring without the entry, say).
+    note: Option<String>,
 }
 
 impl PasswordPrompt {
@@ -363,7 +413,12 @@ impl PasswordPrompt {
             profile,
             password: String::new(),
             focused: false,
+            note: None,
         }
+    }
+
+    pub fn note(&mut self, note: String) {
+        self.note = Some(note);
     }
 
     pub fn ui(&mut self, ctx: &egui::Context, open: &mut bool) -> Option<Action> {
@@ -373,6 +428,9 @@ impl PasswordPrompt {
             .resizable(false)
             .open(open)
             .show(ctx, |ui| {
+                if let Some(note) = &self.note {
+                    ui.label(note);
+                }
                 let label = ui.label("Password");
                 let edit = ui
                     .add(egui::TextEdit::singleline(&mut self.password).password(true))

@@ -106,7 +106,7 @@ impl TransferWindow {
                         .labelled_by(label.id);
                 });
                 if self.mode == TransferMode::Export {
-                    ui.checkbox(&mut self.with_passwords, "Include saved passwords (written in plain text)");
+                    ui.checkbox(&mut self.with_passwords, "Include passwords kept in the profile file (written in plain text; keyring ones stay there)");
                 }
                 if self.mode == TransferMode::Recording {
                     ui.horizontal(|ui| {

@@ -59,7 +59,10 @@ pub fn welcome_ui(ui: &mut egui::Ui, profiles: &[Profile], last: Option<&str>) -
                     if Some(profile.name.as_str()) == last {
                         ui.label(RichText::new("last used").small().color(super::style::OK_TEXT));
                     }
-                    if ui.small_button("Edit").clicked() {
+                    let edit = ui.small_button("Edit");
+                    let name = format!("Edit {}", profile.name);
+                    edit.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &name));
+                    if edit.clicked() {
                         action = Some(Action::EditProfile(profile.name.clone()));
                     }
                 });

@@ -21,11 +21,25 @@ pub fn harness_in(startup: Startup, config: tempfile::TempDir) -> Harness<'stati
     harness_recording(startup, config, None)
 }
 
-/// The app with `--record PATH` as well.
+/// The app with `--record PATH` as well. No system keyring: the machine's own is left alone.
 pub fn harness_recording(
     startup: Startup,
     config: tempfile::TempDir,
     record: Option<std::path::PathBuf>,
+) -> Harness<'static, TestApp> {
+    harness_full(startup, config, record, None)
+}
+
+/// The app using the system keyring under the service name `keyring`.
+pub fn harness_keyring(startup: Startup, config: tempfile::TempDir, keyring: &str) -> Harness<'static, TestApp> {
+    harness_full(startup, config, None, Some(keyring.to_owned()))
+}
+
+fn harness_full(
+    startup: Startup,
+    config: tempfile::TempDir,
+    record: Option<std::path::PathBuf>,
+    keyring: Option<String>,
 ) -> Harness<'static, TestApp> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -40,6 +54,7 @@ pub fn harness_recording(
         charts: Vec::new(),
         process_start: Instant::now(),
         wgpu: false,
+        keyring,
     };
     let app = MqscopeApp::new(options, runtime.handle().clone());
     let state = TestApp {

@@ -1,0 +1,216 @@
+//! Where passwords live, through the profile form against a Mosquitto that
+//! requires one: the system keyring (gnome-keyring's Secret Service in CI,
+//! see scripts/with-keyring.sh) keeps it out of the profile file; without a
+//! keyring the user chooses the file (0600, marked in the form) or a prompt.
+
+mod common;
+
+use std::path::Path;
+
+use common::harness::{TestApp, harness_in, harness_keyring, has_label, has_text, step_until, type_into};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use mqscope::app::Startup;
+use mqscope::mqtt::ConnectionState;
+use mqscope::secret_store::StoreStatus;
+
+fn connected(h: &Harness<'static, TestApp>) -> bool {
+    h.state().app.connection_state() == Some(&ConnectionState::Connected)
+}
+
+/// Fill the new-connection form for `broker` as alice with `password`.
+fn fill_form(harness: &mut Harness<'static, TestApp>, name: &str, port: u16, password: &str) {
+    harness.get_by_label("New connection").click();
+    step_until(harness, "the form", |h| has_label(h, "Save and connect"));
+    harness.run_steps(2);
+    type_into(harness, "Name", name);
+    type_into(harness, "Host", "127.0.0.1");
+    type_into(harness, "Port", &port.to_string());
+    type_into(harness, "User name", "alice");
+    type_into(harness, "Password", password);
+}
+
+fn profiles_file(dir: &Path) -> String {
+    std::fs::read_to_string(dir.join("profiles.json")).unwrap()
+}
+
+/// What `secret-tool` (libsecret, a second client of the same Secret Service) finds.
+fn secret_tool_lookup(service: &str, profile: &str) -> Option<String> {
+    let out = std::process::Command::new("secret-tool")
+        .args(["lookup", "service", service, "username", profile])
+        .output()
+        .expect("secret-tool (Debian package libsecret-tools) is installed");
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[test]
+fn a_keyring_password_never_reaches_the_profile_file_and_connects_after_a_restart() {
+    let password = format!("kr-{}", fastrand::u64(..));
+    let broker = common::Mosquitto::start_with_password("alice", &password);
+    let service = format!("mqscope-test-{}", fastrand::u64(..));
+    let config = tempfile::tempdir().unwrap();
+    let config_path = config.path().to_path_buf();
+    let mut harness = harness_keyring(Startup::Welcome, config, &service);
+    step_until(&mut harness, "the keyring check", |h| {
+        *h.state().app.keyring_status() != StoreStatus::Checking
+    });
+    if let StoreStatus::Unavailable(why) = harness.state().app.keyring_status() {
+        assert!(
+            std::env::var_os("MQSCOPE_REQUIRE_KEYRING").is_none(),
+            "a keyring was required: {why}"
+        );
+        eprintln!("skipped: no system keyring here ({why}); run under scripts/with-keyring.sh");
+        return;
+    }
+
+    fill_form(&mut harness, "Secured", broker.port, &password);
+    // The keyring is the default when there is one.
+    harness.get_by_label("In the system keyring").click();
+    harness.run_steps(2);
+    assert!(
+        !has_text(&harness, "stored unencrypted"),
+        "no plain-text warning for the keyring"
+    );
+    harness.get_by_label("Save and connect").click();
+    step_until(&mut harness, "the connection", connected);
+    step_until(&mut harness, "the keyring's answer", |h| {
+        has_text(h, "The password of 'Secured' is saved in the system keyring.")
+    });
+    let file = profiles_file(&config_path);
+    assert!(!file.contains(&password), "{file}");
+    assert!(file.contains(r#""password_storage": "keyring""#), "{file}");
+    assert_eq!(
+        secret_tool_lookup(&service, "Secured").as_deref(),
+        Some(password.as_str()),
+        "another Secret Service client finds it"
+    );
+
+    // A new run (the same profiles file): Connect reads the keyring, no prompt.
+    let config = tempfile::TempDir::new().unwrap();
+    std::fs::copy(config_path.join("profiles.json"), config.path().join("profiles.json")).unwrap();
+    drop(harness);
+    let mut harness = harness_keyring(Startup::Profile("Secured".into()), config, &service);
+    step_until(&mut harness, "the connection with the keyring's password", connected);
+    assert!(!has_label(&harness, "Password for Secured"));
+
+    // Renamed: the entry follows. Deleted: it goes.
+    harness.get_by_label("Connection").click();
+    step_until(&mut harness, "the menu", |h| has_label(h, "Edit Secured"));
+    harness.get_by_label("Edit Secured").click();
+    step_until(&mut harness, "the edit form", |h| has_label(h, "Delete"));
+    harness.run_steps(2);
+    assert!(has_text(
+        &harness,
+        "The password saved there stays unless you type a new one."
+    ));
+    type_into(&mut harness, "Name", "Secured EU");
+    harness.get_by_label("Save").click();
+    step_until(&mut harness, "the keyring entry renamed", |_| {
+        secret_tool_lookup(&service, "Secured EU").is_some()
+    });
+    assert_eq!(secret_tool_lookup(&service, "Secured"), None);
+    harness.get_by_label("Connection").click();
+    step_until(&mut harness, "the menu", |h| has_label(h, "Edit Secured EU"));
+    harness.get_by_label("Edit Secured EU").click();
+    step_until(&mut harness, "the edit form", |h| has_label(h, "Delete"));
+    harness.run_steps(2);
+    harness.get_by_label("Delete").click();
+    step_until(&mut harness, "the keyring entry deleted", |_| {
+        secret_tool_lookup(&service, "Secured EU").is_none()
+    });
+
+    // A profile that keeps its password in the keyring, with nothing there yet
+    // (moved from another machine): asked once, then kept there.
+    let config = tempfile::tempdir().unwrap();
+    let file = serde_json::json!({"version": 2, "profiles": [{
+        "name": "Fresh", "host": "127.0.0.1", "port": broker.port,
+        "username": "alice", "password_storage": "keyring"
+    }]});
+    std::fs::write(config.path().join("profiles.json"), file.to_string()).unwrap();
+    let mut harness = harness_keyring(Startup::Profile("Fresh".into()), config, &service);
+    step_until(&mut harness, "the prompt", |h| has_label(h, "Password for Fresh"));
+    assert!(has_text(
+        &harness,
+        "No password for 'Fresh' is in the system keyring. It will be kept there once you connect."
+    ));
+    harness.run_steps(2);
+    type_into(&mut harness, "Password", &password);
+    harness.get_by_label("Connect").click();
+    step_until(&mut harness, "the connection", connected);
+    step_until(&mut harness, "the password kept in the keyring", |_| {
+        secret_tool_lookup(&service, "Fresh").as_deref() == Some(password.as_str())
+    });
+    let cleared = std::process::Command::new("secret-tool")
+        .args(["clear", "service", &service, "username", "Fresh"])
+        .status()
+        .unwrap();
+    assert!(cleared.success());
+}
+
+#[test]
+fn without_a_keyring_the_password_goes_to_a_0600_file_or_is_asked() {
+    let password = format!("file-{}", fastrand::u64(..));
+    let broker = common::Mosquitto::start_with_password("alice", &password);
+    let config = tempfile::tempdir().unwrap();
+    let config_path = config.path().to_path_buf();
+    let mut harness = harness_in(Startup::Welcome, config);
+    harness.run_steps(2);
+
+    fill_form(&mut harness, "Plain", broker.port, &password);
+    assert!(has_text(
+        &harness,
+        "No system keyring: the keyring is turned off (--no-keyring)."
+    ));
+    // The keyring cannot be chosen; the default is to ask.
+    harness.get_by_label("In the system keyring").click();
+    harness.run_steps(2);
+    harness.get_by_label("In the profile file (plain text)").click();
+    harness.run_steps(2);
+    assert!(has_text(
+        &harness,
+        "The password will be stored unencrypted in profiles.json (readable only by you)."
+    ));
+    harness.get_by_label("Save").click();
+    step_until(&mut harness, "the form closed", |h| !has_label(h, "Save and connect"));
+    let file = profiles_file(&config_path);
+    assert!(file.contains(&password), "chosen: in the file");
+    assert!(file.contains(r#""password_storage": "file""#), "{file}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(config_path.join("profiles.json"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    // Round trip: a new run connects with the password from the file.
+    let config = tempfile::TempDir::new().unwrap();
+    std::fs::copy(config_path.join("profiles.json"), config.path().join("profiles.json")).unwrap();
+    let mut harness = harness_in(Startup::Profile("Plain".into()), config);
+    step_until(&mut harness, "the connection with the file's password", connected);
+    assert!(!has_label(&harness, "Password for Plain"));
+
+    // Ask at each connect: nothing written, the prompt asks, the broker accepts.
+    let config = tempfile::tempdir().unwrap();
+    let config_path = config.path().to_path_buf();
+    let mut harness = harness_in(Startup::Welcome, config);
+    harness.run_steps(2);
+    fill_form(&mut harness, "Asked", broker.port, &password);
+    harness.get_by_label("Ask at each connect").click();
+    harness.run_steps(2);
+    harness.get_by_label("Save").click();
+    step_until(&mut harness, "the form closed", |h| !has_label(h, "Save and connect"));
+    let file = profiles_file(&config_path);
+    assert!(!file.contains(&password), "{file}");
+    assert!(file.contains(r#""password_storage": "ask""#), "{file}");
+    harness.get_by_label("Asked").click();
+    step_until(&mut harness, "the prompt", |h| has_label(h, "Password for Asked"));
+    harness.run_steps(2);
+    type_into(&mut harness, "Password", &password);
+    harness.get_by_label("Connect").click();
+    step_until(&mut harness, "the connection with the typed password", connected);
+}
