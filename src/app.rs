@@ -93,6 +93,8 @@ pub struct MqscopeApp {
     title: String,
     /// The profile connected to last (kept across runs by eframe's storage).
     last_profile: Option<String>,
+    /// Expanded tree topics by connection name (kept across runs by eframe's storage).
+    expanded_memory: std::collections::BTreeMap<String, Vec<String>>,
     config_dir: PathBuf,
     stats: Option<StatsFile>,
     /// `--record`: the messages of the first connection opened.
@@ -152,6 +154,7 @@ impl MqscopeApp {
             applied_look: None,
             title: String::new(),
             last_profile: None,
+            expanded_memory: Default::default(),
             config_dir: options.config_dir.clone(),
             stats: options.stats_json.map(StatsFile::new),
             recorder,
@@ -349,6 +352,9 @@ impl MqscopeApp {
             self.recorded_session = Some(id);
         }
         let mut session = Session::new(id, handle, model);
+        if let Some(topics) = self.expanded_memory.get(session.name()) {
+            session.tree.restore_expanded(topics.clone());
+        }
         let extras = self.extras.get(session.name());
         session.publish.templates = match self.profiles.get(session.name()) {
             Some(profile) if !profile.templates.is_empty() => profile.templates.clone(),
@@ -386,6 +392,31 @@ impl MqscopeApp {
     /// Remember the profile used last time (read from eframe's storage at start).
     pub fn set_last_profile(&mut self, name: Option<String>) {
         self.last_profile = name;
+    }
+
+    /// Expanded tree topics by connection, as eframe's storage keeps them (JSON).
+    pub fn expanded_memory(&mut self) -> String {
+        for session in &self.sessions {
+            let topics = session.tree.expanded_topics(&session.model.tree);
+            self.expanded_memory.insert(session.name().to_owned(), topics);
+        }
+        serde_json::to_string(&self.expanded_memory).unwrap_or_default()
+    }
+
+    /// Expanded tree topics of an earlier run (JSON from eframe's storage);
+    /// a connection opened later under one of these names opens them as they appear.
+    pub fn set_expanded_memory(&mut self, json: &str) {
+        self.expanded_memory = serde_json::from_str(json).unwrap_or_default();
+        for session in &mut self.sessions {
+            if let Some(topics) = self.expanded_memory.get(session.name()) {
+                session.tree.restore_expanded(topics.clone());
+            }
+        }
+    }
+
+    fn remember_expanded(&mut self, session: &Session) {
+        let topics = session.tree.expanded_topics(&session.model.tree);
+        self.expanded_memory.insert(session.name().to_owned(), topics);
     }
 
     /// The window's title as last set ("Demo broker — connected — mqscope").
@@ -660,6 +691,7 @@ impl MqscopeApp {
             return;
         }
         let session = self.sessions.remove(index);
+        self.remember_expanded(&session);
         session.handle.close();
         if self.active > index || self.active >= self.sessions.len() {
             self.active = self.active.saturating_sub(1);
@@ -1223,8 +1255,13 @@ impl eframe::App for MqscopeApp {
     /// Window state, not profile data: eframe's own storage.
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         storage.set_string(LAST_PROFILE_KEY, self.last_profile.clone().unwrap_or_default());
+        let expanded = self.expanded_memory();
+        storage.set_string(EXPANDED_KEY, expanded);
     }
 }
+
+/// eframe storage key of the expanded tree topics, by connection name.
+pub const EXPANDED_KEY: &str = "expanded_topics";
 
 /// eframe storage key of the profile connected to last.
 pub const LAST_PROFILE_KEY: &str = "last_profile";

@@ -113,6 +113,9 @@ fn main() -> ExitCode {
                         .and_then(|s| s.get_string(mqscope::app::LAST_PROFILE_KEY))
                         .filter(|name| !name.is_empty());
                     app.set_last_profile(last);
+                    if let Some(expanded) = cc.storage.and_then(|s| s.get_string(mqscope::app::EXPANDED_KEY)) {
+                        app.set_expanded_memory(&expanded);
+                    }
                     Ok(Box::new(app))
                 }),
             );

@@ -152,3 +152,32 @@ fn the_last_profile_used_comes_first_on_the_welcome_screen() {
     let y = |label: &str| again.get_by_label(label).accesskit_node().bounding_box().unwrap().y0;
     assert!(y("Lab") < y("Office"), "the last used is listed first");
 }
+
+#[test]
+fn expanded_topics_are_open_again_next_run() {
+    let rt = common::runtime();
+    let broker = common::Mosquitto::start();
+    let device = common::publisher(&rt, broker.port, "plant-device");
+    for (topic, value) in [("plant/line1/motor/temp", "40"), ("plant/line1/pump/flow", "3.2")] {
+        rt.block_on(device.publish(topic, common::qos(1), true, value.to_owned()))
+            .unwrap();
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let mut harness = connected_to(&broker.url());
+    step_until(&mut harness, "the first two levels, opened by themselves", |h| {
+        has_label(h, "motor") && has_label(h, "pump")
+    });
+    assert!(!has_label(&harness, "temp"), "motor starts folded");
+    harness.get_by_label("motor").click();
+    step_until(&mut harness, "motor opened", |h| has_label(h, "temp"));
+    // What eframe's storage would keep at exit.
+    let memory = harness.state_mut().app.expanded_memory();
+    assert!(memory.contains("plant/line1/motor"), "{memory}");
+
+    let mut next_run = connected_to(&broker.url());
+    next_run.state_mut().app.set_expanded_memory(&memory);
+    step_until(&mut next_run, "motor open again without a click", |h| {
+        has_label(h, "temp")
+    });
+    assert!(!has_label(&next_run, "flow"), "pump was not open, and stays folded");
+}

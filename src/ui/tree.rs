@@ -17,6 +17,10 @@ use crate::payload::preview;
 const AUTO_EXPAND_NODE_LIMIT: usize = 200;
 /// Time a frame may spend on the search before it draws.
 const SEARCH_SLICE: Duration = Duration::from_millis(3);
+/// How long remembered expanded topics are looked for as topics arrive.
+const RESTORE_FOR: Duration = Duration::from_secs(120);
+/// Expanded topics remembered per connection, at most.
+pub const REMEMBERED_EXPANDED: usize = 2_000;
 /// How long a row glows after a message arrives.
 const HIGHLIGHT_FOR: Duration = Duration::from_millis(1000);
 
@@ -42,6 +46,11 @@ pub struct TreePanel {
     pub marks: Vec<(String, egui::Color32)>,
     /// Topics with a chart alert raised, and every row above them.
     pub alerts: std::collections::HashSet<NodeId>,
+    /// Topics expanded in an earlier run, opened as they appear (until the deadline).
+    restore: Vec<String>,
+    restore_until: Option<std::time::Instant>,
+    /// Look for them on the next frame even if no topic was added.
+    restore_now: bool,
 }
 
 #[derive(Debug, Default)]
@@ -167,6 +176,36 @@ impl TreePanel {
         self.expansion_version += 1;
     }
 
+    /// Open these topics (from an earlier run) when they appear.
+    pub fn restore_expanded(&mut self, topics: Vec<String>) {
+        self.restore = topics;
+        self.restore.truncate(REMEMBERED_EXPANDED);
+        self.restore_until = Some(std::time::Instant::now() + RESTORE_FOR);
+        self.restore_now = true;
+    }
+
+    /// The expanded topics, to remember for the next run (and those still
+    /// being looked for). Walks the expansion flags: for saving, not per frame.
+    pub fn expanded_topics(&self, tree: &TopicTree) -> Vec<String> {
+        let mut topics: Vec<String> = self
+            .expanded
+            .iter()
+            .enumerate()
+            .skip(1)
+            .filter(|(id, open)| **open && *id < tree.node_count())
+            .map(|(id, _)| tree.topic(id as NodeId))
+            .filter(|t| !t.is_empty())
+            .take(REMEMBERED_EXPANDED)
+            .collect();
+        for pending in &self.restore {
+            if topics.len() >= REMEMBERED_EXPANDED {
+                break;
+            }
+            topics.push(pending.clone());
+        }
+        topics
+    }
+
     pub fn collapse_all(&mut self) {
         self.expanded.clear();
         self.expansion_version += 1;
@@ -255,7 +294,27 @@ impl TreePanel {
     }
 
     fn auto_expand(&mut self, tree: &TopicTree) {
-        if tree.node_count() > self.seen_nodes {
+        let grew = tree.node_count() > self.seen_nodes;
+        if let Some(until) = self.restore_until
+            && (grew || self.restore_now)
+        {
+            self.restore_now = false;
+            // Only when topics were added: each remembered one is one lookup, O(depth).
+            let mut restore = std::mem::take(&mut self.restore);
+            restore.retain(|topic| match tree.get(topic) {
+                Some(id) => {
+                    self.set_expanded(id, true);
+                    false
+                }
+                None => true,
+            });
+            if restore.is_empty() || std::time::Instant::now() > until {
+                self.restore_until = None;
+            } else {
+                self.restore = restore;
+            }
+        }
+        if grew {
             if tree.node_count() <= AUTO_EXPAND_NODE_LIMIT {
                 for id in self.seen_nodes.max(1)..tree.node_count() {
                     if tree.node(id as NodeId).depth <= 1 {
