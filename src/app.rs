@@ -324,7 +324,10 @@ impl MqscopeApp {
     }
 
     /// Open a new connection in its own tab and show it.
-    fn connect(&mut self, spec: ConnectionSpec) {
+    fn connect(&mut self, mut spec: ConnectionSpec) {
+        if spec.max_packet_bytes == 0 {
+            spec.max_packet_bytes = self.settings.max_packet_bytes();
+        }
         let Some(wake) = self.wake.clone() else {
             self.pending = Some(Startup::Connect(Box::new(spec)));
             return;

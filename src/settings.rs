@@ -24,6 +24,8 @@ pub struct Settings {
     pub ui_scale_percent: u16,
     /// Where Home Assistant discovery configs are published.
     pub ha_prefix: String,
+    /// Largest packet accepted, in MiB, for connections that do not set their own.
+    pub max_packet_mib: usize,
 }
 
 /// Colours of the window.
@@ -57,6 +59,7 @@ impl Default for Settings {
             theme: Theme::Dark,
             ui_scale_percent: 100,
             ha_prefix: crate::model::ha::DEFAULT_PREFIX.to_owned(),
+            max_packet_mib: *MAX_PACKET_MIB_RANGE.end(),
         }
     }
 }
@@ -65,6 +68,8 @@ pub const PER_TOPIC_RANGE: std::ops::RangeInclusive<usize> = 1..=1_000_000;
 pub const BUDGET_MIB_RANGE: std::ops::RangeInclusive<usize> = 1..=1_048_576;
 pub const CHART_POINTS_RANGE: std::ops::RangeInclusive<usize> = 100..=10_000_000;
 pub const UI_SCALE_RANGE: std::ops::RangeInclusive<u16> = 50..=300;
+/// MQTT's own limit is 256 MiB (less one byte).
+pub const MAX_PACKET_MIB_RANGE: std::ops::RangeInclusive<usize> = 1..=256;
 
 impl Settings {
     pub fn history_limits(&self) -> HistoryLimits {
@@ -83,6 +88,14 @@ impl Settings {
     pub fn chart_points(&self) -> usize {
         self.chart_points
             .clamp(*CHART_POINTS_RANGE.start(), *CHART_POINTS_RANGE.end())
+    }
+
+    /// The largest packet accepted, in bytes, for connections without their own limit.
+    pub fn max_packet_bytes(&self) -> usize {
+        self.max_packet_mib
+            .clamp(*MAX_PACKET_MIB_RANGE.start(), *MAX_PACKET_MIB_RANGE.end())
+            .saturating_mul(1024 * 1024)
+            .min(crate::mqtt::DEFAULT_MAX_PACKET_BYTES)
     }
 
     /// The zoom factor for egui, within range.

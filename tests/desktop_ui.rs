@@ -181,3 +181,37 @@ fn expanded_topics_are_open_again_next_run() {
     });
     assert!(!has_label(&next_run, "flow"), "pump was not open, and stays folded");
 }
+
+#[test]
+fn the_max_packet_setting_keeps_big_messages_away_on_mqtt5() {
+    let rt = common::runtime();
+    let broker = common::Mosquitto::start();
+    let config = tempfile::tempdir().unwrap();
+    // Settings → "Largest packet accepted (MiB)" = 1.
+    std::fs::write(config.path().join("settings.json"), r#"{"max_packet_mib": 1}"#).unwrap();
+    let mut spec = mqscope::mqtt::parse_broker_url(&broker.url()).unwrap();
+    spec.protocol = mqscope::mqtt::ProtocolVersion::V5;
+    let mut harness = harness_in(Startup::Connect(Box::new(spec)), config);
+    step_until(&mut harness, "the connection", |h| {
+        h.state().app.connection_state() == Some(&mqscope::mqtt::ConnectionState::Connected)
+    });
+    harness.run_steps(10);
+    let sender = common::publisher(&rt, broker.port, "big-sender");
+    rt.block_on(sender.publish("files/big", common::qos(1), false, vec![7u8; 2 * 1024 * 1024]))
+        .unwrap();
+    rt.block_on(sender.publish("files/small", common::qos(1), false, vec![1u8; 1000]))
+        .unwrap();
+    step_until(&mut harness, "the small message", |h| {
+        h.state().app.model().unwrap().tree.get("files/small").is_some()
+    });
+    let app = &harness.state().app;
+    assert!(
+        app.model().unwrap().tree.get("files/big").is_none(),
+        "the broker kept the 2 MiB message from us"
+    );
+    assert_eq!(
+        app.connection_state(),
+        Some(&mqscope::mqtt::ConnectionState::Connected),
+        "and the connection is fine"
+    );
+}

@@ -67,6 +67,9 @@ fn a_keyring_password_never_reaches_the_profile_file_and_connects_after_a_restar
 
     fill_form(&mut harness, "Secured", broker.port, &password);
     // The keyring is the default when there is one.
+    assert!(has_text(&harness, "In the system keyring"), "shown as the choice");
+    harness.get_by_label("Password storage").click();
+    harness.run_steps(2);
     harness.get_by_label("In the system keyring").click();
     harness.run_steps(2);
     assert!(
@@ -164,8 +167,16 @@ fn without_a_keyring_the_password_goes_to_a_0600_file_or_is_asked() {
         "No system keyring: the keyring is turned off (--no-keyring)."
     ));
     // The keyring cannot be chosen; the default is to ask.
+    assert!(has_text(&harness, "Ask at each connect"), "shown as the choice");
+    harness.get_by_label("Password storage").click();
+    harness.run_steps(2);
     harness.get_by_label("In the system keyring").click();
     harness.run_steps(2);
+    assert!(has_text(&harness, "Ask at each connect"), "still the choice");
+    if !has_label(&harness, "In the profile file (plain text)") {
+        harness.get_by_label("Password storage").click();
+        harness.run_steps(2);
+    }
     harness.get_by_label("In the profile file (plain text)").click();
     harness.run_steps(2);
     assert!(has_text(
@@ -200,6 +211,8 @@ fn without_a_keyring_the_password_goes_to_a_0600_file_or_is_asked() {
     let mut harness = harness_in(Startup::Welcome, config);
     harness.run_steps(2);
     fill_form(&mut harness, "Asked", broker.port, &password);
+    harness.get_by_label("Password storage").click();
+    harness.run_steps(2);
     harness.get_by_label("Ask at each connect").click();
     harness.run_steps(2);
     harness.get_by_label("Save").click();

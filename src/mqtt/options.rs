@@ -221,6 +221,7 @@ pub struct ConnectionSpec {
     pub will: Option<LastWill>,
     pub max_inflight: u16,
     pub subscriptions: Vec<Subscription>,
+    /// Largest packet accepted; 0: not chosen (the app's setting, else MQTT's limit).
     pub max_packet_bytes: usize,
 }
 
@@ -244,7 +245,7 @@ impl ConnectionSpec {
             will: None,
             max_inflight: DEFAULT_MAX_INFLIGHT,
             subscriptions: vec![Subscription::new("#")],
-            max_packet_bytes: DEFAULT_MAX_PACKET_BYTES,
+            max_packet_bytes: 0,
         }
     }
 
@@ -298,13 +299,21 @@ impl ConnectionSpec {
             .unwrap_or_default()
     }
 
+    /// The largest packet accepted: the spec's, or MQTT's own limit when it has none.
+    pub fn max_packet(&self) -> usize {
+        match self.max_packet_bytes {
+            0 => DEFAULT_MAX_PACKET_BYTES,
+            n => n.min(DEFAULT_MAX_PACKET_BYTES),
+        }
+    }
+
     /// MQTT 3.1.1 options; `client_id` is the id to use (generated if the spec's is empty).
     pub fn v4_options(&self, client_id: &str) -> Result<rumqttc::MqttOptions, String> {
         let mut options = rumqttc::MqttOptions::new(client_id, self.broker_addr(), self.port);
         options.set_transport(self.rumqttc_transport()?);
         options.set_keep_alive(Duration::from_secs(u64::from(self.keepalive_s.max(1))));
         options.set_clean_session(self.clean_session);
-        options.set_max_packet_size(self.max_packet_bytes, self.max_packet_bytes);
+        options.set_max_packet_size(self.max_packet(), self.max_packet());
         options.set_request_channel_capacity(1_024);
         options.set_inflight(self.max_inflight.max(1));
         if let Some(user) = &self.username {
@@ -331,7 +340,7 @@ impl ConnectionSpec {
         if self.session_expiry_s > 0 {
             options.set_session_expiry_interval(Some(self.session_expiry_s));
         }
-        let max_packet = u32::try_from(self.max_packet_bytes).unwrap_or(u32::MAX);
+        let max_packet = u32::try_from(self.max_packet()).unwrap_or(u32::MAX);
         options.set_max_packet_size(Some(max_packet));
         options.set_topic_alias_max(Some(TOPIC_ALIAS_MAX));
         options.set_request_channel_capacity(1_024);

@@ -124,7 +124,7 @@ impl Default for Profile {
             session_expiry_s: 0,
             will: None,
             max_inflight: DEFAULT_MAX_INFLIGHT,
-            max_packet_bytes: DEFAULT_MAX_PACKET_BYTES,
+            max_packet_bytes: 0,
             charts: Vec::new(),
             templates: Vec::new(),
             folder: String::new(),
@@ -154,11 +154,8 @@ impl Profile {
         spec.session_expiry_s = self.session_expiry_s;
         spec.will = self.will.clone().filter(|w| !w.topic.trim().is_empty());
         spec.max_inflight = self.max_inflight.max(1);
-        spec.max_packet_bytes = if self.max_packet_bytes == 0 {
-            DEFAULT_MAX_PACKET_BYTES
-        } else {
-            self.max_packet_bytes.min(DEFAULT_MAX_PACKET_BYTES)
-        };
+        // 0: the app's setting, filled in at connect.
+        spec.max_packet_bytes = self.max_packet_bytes.min(DEFAULT_MAX_PACKET_BYTES);
         spec
     }
 

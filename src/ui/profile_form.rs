@@ -69,7 +69,10 @@ impl ProfileForm {
             keepalive: profile.keepalive_s.to_string(),
             session_expiry: profile.session_expiry_s.to_string(),
             max_inflight: profile.max_inflight.to_string(),
-            max_packet: profile.max_packet_bytes.to_string(),
+            max_packet: match profile.max_packet_bytes {
+                0 => String::new(),
+                n => n.to_string(),
+            },
             ca_file: path_text(&profile.tls.ca_file),
             client_cert: path_text(&profile.tls.client_cert),
             client_key: path_text(&profile.tls.client_key),
@@ -198,7 +201,7 @@ impl ProfileForm {
                                 );
                             }
                             field(ui, "Max in flight", &mut self.max_inflight, "100");
-                            field(ui, "Max packet (bytes)", &mut self.max_packet, "268435455");
+                            field(ui, "Max packet (bytes)", &mut self.max_packet, "empty: as in Settings");
                             ui.label("");
                             ui.checkbox(&mut self.will_enabled, "Last Will").on_hover_text(
                                 "A message the broker publishes for us if we vanish without disconnecting",
@@ -275,15 +278,33 @@ impl ProfileForm {
     fn storage_ui(&mut self, ui: &mut egui::Ui, keyring: &StoreStatus) {
         let storage = &mut self.profile.password_storage;
         let usable = *keyring == StoreStatus::Available;
-        let radio = ui
-            .add_enabled(
-                usable || *storage == PasswordStorage::Keyring,
-                egui::RadioButton::new(*storage == PasswordStorage::Keyring, PasswordStorage::Keyring.label()),
-            )
-            .on_hover_text("Encrypted by the operating system (Secret Service, Keychain, Credential Manager)");
-        if radio.clicked() {
-            *storage = PasswordStorage::Keyring;
-        }
+        let combo = egui::ComboBox::from_id_salt("password_storage")
+            .selected_text(storage.label())
+            .width(240.0)
+            .show_ui(ui, |ui| {
+                let keyring_choice = ui
+                    .add_enabled(
+                        usable,
+                        egui::Button::selectable(
+                            *storage == PasswordStorage::Keyring,
+                            PasswordStorage::Keyring.label(),
+                        ),
+                    )
+                    .on_hover_text("Encrypted by the operating system (Secret Service, Keychain, Credential Manager)");
+                if keyring_choice.clicked() {
+                    *storage = PasswordStorage::Keyring;
+                }
+                ui.selectable_value(storage, PasswordStorage::File, PasswordStorage::File.label())
+                    .on_hover_text("Unencrypted in profiles.json, which only your user can read (0600)");
+                ui.selectable_value(storage, PasswordStorage::Ask, PasswordStorage::Ask.label())
+                    .on_hover_text("Kept only in memory while mqscope runs");
+            });
+        let chosen = storage.label();
+        combo.response.widget_info(|| {
+            let mut info = egui::WidgetInfo::labeled(egui::Role::ComboBox, true, "Password storage");
+            info.current_text_value = Some(chosen.to_owned());
+            info
+        });
         if self.had_keyring && *storage == PasswordStorage::Keyring && self.password.is_empty() {
             ui.weak("The password saved there stays unless you type a new one.");
         }
@@ -296,10 +317,6 @@ impl ProfileForm {
                 ui.weak(format!("No system keyring: {why}."));
             }
         }
-        ui.radio_value(storage, PasswordStorage::File, PasswordStorage::File.label())
-            .on_hover_text("Unencrypted in profiles.json, which only your user can read (0600)");
-        ui.radio_value(storage, PasswordStorage::Ask, PasswordStorage::Ask.label())
-            .on_hover_text("Kept only in memory while mqscope runs");
     }
 
     fn build(&mut self) -> Option<Profile> {

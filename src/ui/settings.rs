@@ -5,7 +5,9 @@
 use super::Action;
 use crate::model::Model;
 use crate::payload::human_size;
-use crate::settings::{BUDGET_MIB_RANGE, CHART_POINTS_RANGE, PER_TOPIC_RANGE, Settings, Theme, UI_SCALE_RANGE};
+use crate::settings::{
+    BUDGET_MIB_RANGE, CHART_POINTS_RANGE, MAX_PACKET_MIB_RANGE, PER_TOPIC_RANGE, Settings, Theme, UI_SCALE_RANGE,
+};
 
 #[derive(Debug)]
 pub struct SettingsWindow {
@@ -54,6 +56,14 @@ impl SettingsWindow {
                     ui.add(egui::DragValue::new(&mut self.draft.chart_points).range(CHART_POINTS_RANGE))
                         .labelled_by(label.id)
                         .on_hover_text("16 bytes a point; past this the oldest points of a series go first");
+                    ui.end_row();
+                    let label = ui.label("Largest packet accepted (MiB)");
+                    ui.add(egui::DragValue::new(&mut self.draft.max_packet_mib).range(MAX_PACKET_MIB_RANGE))
+                        .labelled_by(label.id)
+                        .on_hover_text(
+                            "For connections that do not set their own (profile form: Max packet). MQTT 5 brokers \
+                             then do not send us bigger messages; applies at the next connect.",
+                        );
                     ui.end_row();
                 });
                 ui.weak("Past the budget the oldest messages of all topics go first; the latest message of every topic is always kept.");
