@@ -162,12 +162,19 @@ mod tests {
             theme: Theme::Light,
             ui_scale_percent: 125,
             ha_prefix: "ha".into(),
+            max_packet_mib: 2,
         };
         s.save(dir.path()).unwrap();
         assert_eq!(Settings::load(dir.path()), (s.clone(), None));
         assert_eq!(s.history_limits().byte_budget, 64 * 1024 * 1024);
         assert_eq!(s.chart_points(), 5_000);
         assert_eq!(s.zoom(), 1.25);
+        assert_eq!(s.max_packet_bytes(), 2 * 1024 * 1024);
+        assert_eq!(
+            Settings::default().max_packet_bytes(),
+            crate::mqtt::DEFAULT_MAX_PACKET_BYTES,
+            "256 MiB is one byte past MQTT's limit"
+        );
 
         // A file from before chart_points existed loads with the default ring.
         std::fs::write(
