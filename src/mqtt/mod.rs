@@ -7,6 +7,7 @@
 mod link;
 mod options;
 mod tls;
+pub use tls::key_is_encrypted;
 
 mod worker;
 

@@ -99,6 +99,10 @@ pub struct TlsSettings {
     pub client_key: Option<PathBuf>,
     /// Skip verifying the broker's certificate. Shown while connected.
     pub insecure: bool,
+    /// Opens an encrypted client key. In memory only: never serialized here
+    /// (a profile keeps it where the user chose, like its password).
+    #[serde(skip)]
+    pub key_passphrase: Option<Secret>,
 }
 
 /// The message the broker publishes for us if we vanish without a DISCONNECT.

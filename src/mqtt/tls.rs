@@ -33,7 +33,7 @@ pub fn client_config(settings: &TlsSettings) -> Result<Arc<ClientConfig>, String
     let config = match (&settings.client_cert, &settings.client_key) {
         (Some(cert), Some(key)) => {
             let certs = read_certs(cert, "client certificate")?;
-            let key = read_key(key)?;
+            let key = read_key(key, settings.key_passphrase.as_ref())?;
             builder.with_client_auth_cert(certs, key).map_err(|e| {
                 format!(
                     "The client certificate {} and its key do not go together: {e}",
@@ -89,14 +89,65 @@ fn read_certs(path: &Path, what: &str) -> Result<Vec<CertificateDer<'static>>, S
     Ok(certs)
 }
 
-fn read_key(path: &Path) -> Result<PrivateKeyDer<'static>, String> {
+/// PEM label of a PKCS#8 key encrypted with a passphrase (`openssl pkcs8 -topk8`).
+const ENCRYPTED_PKCS8: &[u8] = b"-----BEGIN ENCRYPTED PRIVATE KEY-----";
+/// Header of OpenSSL's older encrypted PEM keys.
+const LEGACY_ENCRYPTED: &[u8] = b"Proc-Type: 4,ENCRYPTED";
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Whether the key file at `path` needs a passphrase (unreadable files: no,
+/// the connection names the problem).
+pub fn key_is_encrypted(path: &Path) -> bool {
+    std::fs::read(path).is_ok_and(|pem| contains(&pem, ENCRYPTED_PKCS8) || contains(&pem, LEGACY_ENCRYPTED))
+}
+
+fn read_key(path: &Path, passphrase: Option<&crate::secret::Secret>) -> Result<PrivateKeyDer<'static>, String> {
     let pem = read_file(path, "key file")?;
+    if contains(&pem, LEGACY_ENCRYPTED) {
+        return Err(format!(
+            "The key file {} uses OpenSSL's old encryption, which mqscope does not read. Convert it once: \
+             openssl pkcs8 -topk8 -v2 aes-256-cbc -in OLD.pem -out NEW.pem",
+            path.display()
+        ));
+    }
+    if contains(&pem, ENCRYPTED_PKCS8) {
+        return decrypt_key(path, &pem, passphrase);
+    }
     PrivateKeyDer::from_pem_slice(&pem).map_err(|e| {
         format!(
             "The key file {} holds no readable private key (PEM PKCS#8, PKCS#1 or SEC1, unencrypted): {e}",
             path.display()
         )
     })
+}
+
+/// An encrypted PKCS#8 key opened with its passphrase. The passphrase and the
+/// decrypted key never reach an error message.
+fn decrypt_key(
+    path: &Path,
+    pem: &[u8],
+    passphrase: Option<&crate::secret::Secret>,
+) -> Result<PrivateKeyDer<'static>, String> {
+    let Some(passphrase) = passphrase.filter(|p| !p.is_empty()) else {
+        return Err(format!(
+            "The key file {} is encrypted: give its passphrase in the connection's form.",
+            path.display()
+        ));
+    };
+    let (_, der) = pkcs8::der::pem::decode_vec(pem)
+        .map_err(|e| format!("The key file {} is not valid PEM: {e}", path.display()))?;
+    let info = pkcs8::EncryptedPrivateKeyInfoRef::try_from(der.as_slice())
+        .map_err(|e| format!("The encrypted key in {} could not be read: {e}", path.display()))?;
+    let key = info.decrypt(passphrase.expose()).map_err(|_| {
+        format!(
+            "The passphrase for the key file {} is wrong (or the file is damaged).",
+            path.display()
+        )
+    })?;
+    Ok(PrivateKeyDer::Pkcs8(key.as_bytes().to_vec().into()))
 }
 
 /// Accepts any certificate. Only used when the user ticks "insecure", and the
@@ -229,7 +280,70 @@ pub fn describe_tls_error(error: &rustls::Error, address: &str) -> (String, bool
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::secret::Secret;
     use std::path::PathBuf;
+
+    /// A client certificate and its key encrypted by `openssl pkcs8 -topk8` with `passphrase`.
+    fn encrypted_client_key(dir: &Path, passphrase: &str) -> (PathBuf, PathBuf, Vec<u8>) {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["client".to_owned()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        let plain = dir.join("plain.key");
+        std::fs::write(&plain, key.serialize_pem()).unwrap();
+        let encrypted = dir.join("client.key");
+        let status = std::process::Command::new("openssl")
+            .args(["pkcs8", "-topk8", "-v2", "aes-256-cbc", "-passout"])
+            .arg(format!("pass:{passphrase}"))
+            .arg("-in")
+            .arg(&plain)
+            .arg("-out")
+            .arg(&encrypted)
+            .status()
+            .expect("openssl (Debian package openssl) is installed");
+        assert!(status.success());
+        let cert_path = dir.join("client.pem");
+        std::fs::write(&cert_path, cert.pem()).unwrap();
+        (cert_path, encrypted, key.serialize_der())
+    }
+
+    #[test]
+    fn an_encrypted_key_opens_with_its_passphrase_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let (cert, key, der) = encrypted_client_key(dir.path(), "correct horse");
+        assert!(key_is_encrypted(&key));
+        assert!(!key_is_encrypted(&dir.path().join("plain.key")));
+        assert!(!key_is_encrypted(&dir.path().join("missing.key")));
+
+        let err = read_key(&key, None).unwrap_err();
+        assert!(err.contains("is encrypted: give its passphrase"), "{err}");
+        let err = read_key(&key, Some(&Secret::new("battery staple"))).unwrap_err();
+        assert!(err.contains("passphrase") && err.contains("is wrong"), "{err}");
+        assert!(!err.contains("battery staple"), "the passphrase never shows");
+        let opened = read_key(&key, Some(&Secret::new("correct horse"))).unwrap();
+        assert_eq!(opened.secret_der(), der.as_slice(), "the same key as before encryption");
+
+        // And the whole client configuration takes it.
+        let settings = TlsSettings {
+            insecure: true,
+            client_cert: Some(cert),
+            client_key: Some(key),
+            key_passphrase: Some(Secret::new("correct horse")),
+            ..TlsSettings::default()
+        };
+        assert!(client_config(&settings).is_ok());
+
+        // OpenSSL's old "Proc-Type: 4,ENCRYPTED" keys are named, with the way out.
+        let legacy = dir.path().join("legacy.key");
+        std::fs::write(
+            &legacy,
+            "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00\n\nAAAA\n-----END RSA PRIVATE KEY-----\n",
+        )
+        .unwrap();
+        let err = read_key(&legacy, Some(&Secret::new("x"))).unwrap_err();
+        assert!(err.contains("openssl pkcs8 -topk8"), "{err}");
+    }
 
     #[test]
     fn missing_and_bad_files_are_named() {
