@@ -13,8 +13,7 @@ use crate::model::Model;
 use crate::mqtt::{ConnectionHandle, ConnectionSpec, ConnectionState, Event, ProtocolVersion, Wake};
 use crate::profiles::{ExtrasStore, Profile, ProfileStore};
 use crate::record::Recorder;
-use crate::secret::Secret;
-use crate::secret_store::{Outcome, PasswordStorage, SecretStore, StoreStatus};
+use crate::secret_store::{Credentials, Outcome, PasswordStorage, SecretKind, SecretStore, StoreStatus};
 use crate::session::Session;
 use crate::settings::Settings;
 use crate::settings::Theme;
@@ -80,7 +79,7 @@ pub struct MqscopeApp {
     password_prompt: Option<PasswordPrompt>,
     /// The system keyring (its own thread), and the profiles waiting for a password from it.
     secrets: SecretStore,
-    awaiting_password: Vec<String>,
+    awaiting_password: Vec<(String, Credentials)>,
     confirm_clear: Option<ClearRetainedPrompt>,
     settings: Settings,
     settings_window: Option<SettingsWindow>,
@@ -319,7 +318,11 @@ impl MqscopeApp {
             Startup::Welcome => {}
             Startup::Demo => self.handle(Action::StartDemo),
             Startup::Connect(spec) => self.connect(*spec),
-            Startup::Profile(name) => self.handle(Action::ConnectProfile { name, password: None }),
+            Startup::Profile(name) => self.handle(Action::ConnectProfile {
+                name,
+                password: None,
+                passphrase: None,
+            }),
         }
     }
 
@@ -535,6 +538,71 @@ impl MqscopeApp {
 
     /// Read a file of connections and add them as profiles (renamed when the
     /// name is taken). The summary and per-entry notes are for the window.
+    /// Connect with a saved profile once it has the secrets it needs: those
+    /// given (typed in the prompt), those in the profile file, the keyring's
+    /// (asked once: `keyring` is its answer), else the prompt asks.
+    fn connect_profile(&mut self, name: String, given: Credentials, keyring: Option<Result<(), String>>) {
+        let Some(profile) = self.profiles.get(&name).cloned() else {
+            self.notices
+                .warn(format!("There is no saved connection named '{name}'."));
+            return;
+        };
+        let password = given.password.or_else(|| profile.password.clone());
+        let passphrase = given.passphrase.or_else(|| profile.key_passphrase.clone());
+        let need_password = !profile.username.is_empty() && password.is_none();
+        let need_passphrase = profile.transport.uses_tls()
+            && passphrase.is_none()
+            && profile
+                .tls
+                .client_key
+                .as_deref()
+                .is_some_and(crate::mqtt::key_is_encrypted);
+        let in_keyring = profile.password_storage == PasswordStorage::Keyring;
+        if need_password || need_passphrase {
+            let known = Credentials { password, passphrase };
+            if in_keyring && keyring.is_none() && !matches!(self.secrets.status(), StoreStatus::Unavailable(_)) {
+                // Connect when the keyring answers (`secret_outcome`).
+                if !self.awaiting_password.iter().any(|(p, _)| *p == name) {
+                    self.secrets.read(&name);
+                    self.awaiting_password.push((name, known));
+                }
+                return;
+            }
+            let mut prompt = PasswordPrompt::new(name.clone(), need_password, need_passphrase, known);
+            if in_keyring {
+                let what = match (need_password, need_passphrase) {
+                    (true, true) => "password or key passphrase",
+                    (true, false) => "password",
+                    _ => "key passphrase",
+                };
+                prompt.note(match keyring {
+                    Some(Ok(())) => format!(
+                        "No {what} for '{name}' is in the system keyring. It will be kept there once you connect."
+                    ),
+                    Some(Err(e)) => format!("The system keyring could not be read: {e}."),
+                    None => format!("The system keyring cannot be used: {}.", self.keyring_reason()),
+                });
+            }
+            self.password_prompt = Some(prompt);
+            return;
+        }
+        if let Some(prompt) = self.password_prompt.take_if(|p| p.profile == name)
+            && in_keyring
+            && self.secrets.available()
+        {
+            // Typed because the keyring had none (or could not be read): keep them there now.
+            if let (true, Some(secret)) = (prompt.asks_password, &password) {
+                self.secrets.save(&name, SecretKind::Password, secret.clone());
+            }
+            if let (true, Some(secret)) = (prompt.asks_passphrase, &passphrase) {
+                self.secrets.save(&name, SecretKind::KeyPassphrase, secret.clone());
+            }
+        }
+        self.password_prompt = None;
+        self.last_profile = Some(name);
+        self.connect(profile.to_spec(password, passphrase));
+    }
+
     /// Why the keyring cannot be used, in words for a sentence.
     fn keyring_reason(&self) -> String {
         match self.secrets.status() {
@@ -551,21 +619,23 @@ impl MqscopeApp {
         previous: Option<&str>,
         before: Option<PasswordStorage>,
         profile: &Profile,
-        typed: Option<&Secret>,
+        typed: &Credentials,
     ) {
         let old_name = previous.unwrap_or(&profile.name);
         let was_keyring = before == Some(PasswordStorage::Keyring);
         let renamed = old_name != profile.name;
         if profile.password_storage == PasswordStorage::Keyring {
-            match typed {
-                Some(password) => {
-                    self.secrets.save(&profile.name, password.clone());
-                    if was_keyring && renamed {
-                        self.secrets.delete(old_name);
-                    }
+            // What was there follows a rename; what was typed replaces it.
+            if was_keyring && renamed {
+                self.secrets.rename(old_name, &profile.name);
+            }
+            for (kind, secret) in [
+                (SecretKind::Password, &typed.password),
+                (SecretKind::KeyPassphrase, &typed.passphrase),
+            ] {
+                if let Some(secret) = secret {
+                    self.secrets.save(&profile.name, kind, secret.clone());
                 }
-                None if was_keyring && renamed => self.secrets.rename(old_name, &profile.name),
-                None => {}
             }
         } else if was_keyring {
             self.secrets.delete(old_name);
@@ -577,38 +647,29 @@ impl MqscopeApp {
         match outcome {
             Outcome::Status(_) => {}
             Outcome::Read { profile, result } => {
-                let Some(i) = self.awaiting_password.iter().position(|p| *p == profile) else {
+                let Some(i) = self.awaiting_password.iter().position(|(p, _)| *p == profile) else {
                     return;
                 };
-                self.awaiting_password.remove(i);
+                let (_, given) = self.awaiting_password.remove(i);
                 match result {
-                    Ok(Some(password)) => {
-                        if let Some(saved) = self.profiles.get(&profile).cloned() {
-                            self.password_prompt = None;
-                            self.last_profile = Some(profile);
-                            self.connect(saved.to_spec(Some(password)));
-                        }
+                    Ok(found) => {
+                        let merged = Credentials {
+                            password: given.password.or(found.password),
+                            passphrase: given.passphrase.or(found.passphrase),
+                        };
+                        self.connect_profile(profile, merged, Some(Ok(())));
                     }
-                    Ok(None) => {
-                        let mut prompt = PasswordPrompt::new(profile.clone());
-                        prompt.note(format!(
-                            "No password for '{profile}' is in the system keyring. It will be kept there once you connect."
-                        ));
-                        self.password_prompt = Some(prompt);
-                    }
-                    Err(e) => {
-                        let mut prompt = PasswordPrompt::new(profile);
-                        prompt.note(format!("The system keyring could not be read: {e}."));
-                        self.password_prompt = Some(prompt);
-                    }
+                    Err(e) => self.connect_profile(profile, given, Some(Err(e))),
                 }
             }
-            Outcome::Saved { profile, result } => match result {
-                Ok(()) => self
-                    .notices
-                    .info(format!("The password of '{profile}' is saved in the system keyring.")),
+            Outcome::Saved { profile, kind, result } => match result {
+                Ok(()) => self.notices.info(format!(
+                    "The {} of '{profile}' is saved in the system keyring.",
+                    kind.words()
+                )),
                 Err(e) => self.notices.warn(format!(
-                    "The password of '{profile}' could not be saved in the system keyring: {e}. mqscope will ask for it at connect."
+                    "The {} of '{profile}' could not be saved in the system keyring: {e}. mqscope will ask for it at connect.",
+                    kind.words()
                 )),
             },
             Outcome::Renamed { from, to, result } => {
@@ -765,46 +826,17 @@ impl MqscopeApp {
                     self.profile_form = Some(ProfileForm::edit(Some(name), profile.clone()));
                 }
             }
-            Action::ConnectProfile { name, password } => {
-                let Some(profile) = self.profiles.get(&name).cloned() else {
-                    self.notices
-                        .warn(format!("There is no saved connection named '{name}'."));
-                    return;
-                };
-                let keyring = profile.password_storage == PasswordStorage::Keyring;
-                if !profile.username.is_empty() && password.is_none() && profile.password.is_none() {
-                    if keyring && !matches!(self.secrets.status(), StoreStatus::Unavailable(_)) {
-                        // Connect when the keyring answers (`secret_outcome`).
-                        if !self.awaiting_password.contains(&name) {
-                            self.secrets.read(&name);
-                            self.awaiting_password.push(name);
-                        }
-                        return;
-                    }
-                    let mut prompt = PasswordPrompt::new(name);
-                    if keyring {
-                        prompt.note(format!("The system keyring cannot be used: {}.", self.keyring_reason()));
-                    }
-                    self.password_prompt = Some(prompt);
-                    return;
-                }
-                if let Some(password) = &password
-                    && keyring
-                    && self.password_prompt.as_ref().is_some_and(|p| p.profile == name)
-                    && self.secrets.available()
-                {
-                    // Typed because the keyring had none (or could not be read): keep it there now.
-                    self.secrets.save(&name, password.clone());
-                }
-                self.password_prompt = None;
-                self.last_profile = Some(name);
-                self.connect(profile.to_spec(password));
-            }
+            Action::ConnectProfile {
+                name,
+                password,
+                passphrase,
+            } => self.connect_profile(name, Credentials { password, passphrase }, None),
             Action::SaveProfile {
                 previous,
                 mut profile,
                 connect,
                 password,
+                passphrase,
             } => {
                 // Charts and templates may have changed while the form was open: keep the saved ones.
                 if let Some(saved) = previous.as_deref().and_then(|name| self.profiles.get(name)) {
@@ -830,9 +862,10 @@ impl MqscopeApp {
                 match self.profiles.upsert(previous.as_deref(), (*profile).clone()) {
                     Ok(()) => {
                         self.profile_form = None;
-                        self.file_password(previous.as_deref(), before, &profile, password.as_ref());
+                        let typed = Credentials { password, passphrase };
+                        self.file_password(previous.as_deref(), before, &profile, &typed);
                         if connect {
-                            self.connect(profile.to_spec(password));
+                            self.connect(profile.to_spec(typed.password, typed.passphrase));
                         }
                     }
                     Err(e) => {
@@ -1126,6 +1159,7 @@ impl MqscopeApp {
                             actions.push(Action::ConnectProfile {
                                 name: profile.name.clone(),
                                 password: None,
+                                passphrase: None,
                             });
                         }
                         let edit = ui.small_button("Edit");

@@ -53,27 +53,62 @@ pub enum StoreStatus {
     Unavailable(String),
 }
 
+/// The two secrets a profile can have; each is its own keyring entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretKind {
+    Password,
+    /// Opens an encrypted client key (mutual TLS).
+    KeyPassphrase,
+}
+
+impl SecretKind {
+    const ALL: [SecretKind; 2] = [SecretKind::Password, SecretKind::KeyPassphrase];
+
+    /// The entry's user name in the store: the profile's name (and what it is).
+    pub fn account(self, profile: &str) -> String {
+        match self {
+            SecretKind::Password => profile.to_owned(),
+            SecretKind::KeyPassphrase => format!("{profile} (key passphrase)"),
+        }
+    }
+
+    pub fn words(self) -> &'static str {
+        match self {
+            SecretKind::Password => "password",
+            SecretKind::KeyPassphrase => "key passphrase",
+        }
+    }
+}
+
+/// What the store holds for one profile.
+#[derive(Debug, Default)]
+pub struct Credentials {
+    pub password: Option<Secret>,
+    pub passphrase: Option<Secret>,
+}
+
 /// What the store thread did.
 #[derive(Debug)]
 pub enum Outcome {
     Status(StoreStatus),
-    /// A password was saved for `profile`.
+    /// A secret was saved for `profile`.
     Saved {
         profile: String,
+        kind: SecretKind,
         result: Result<(), String>,
     },
-    /// The password of `profile`; `Ok(None)` when there is none.
+    /// The secrets of `profile` (each `None` when not there).
     Read {
         profile: String,
-        result: Result<Option<Secret>, String>,
+        result: Result<Credentials, String>,
     },
-    /// The password of `from` now belongs to `to` (`Ok(false)`: there was none).
+    /// The secrets of `from` now belong to `to` (`Ok(n)`: how many there were).
     Renamed {
         from: String,
         to: String,
-        result: Result<bool, String>,
+        result: Result<usize, String>,
     },
-    /// The password of `profile` is gone (or was never there).
+    /// The secrets of `profile` are gone (or were never there).
     Deleted {
         profile: String,
         result: Result<(), String>,
@@ -82,10 +117,21 @@ pub enum Outcome {
 
 enum Job {
     Probe,
-    Save { profile: String, secret: Secret },
-    Read { profile: String },
-    Rename { from: String, to: String },
-    Delete { profile: String },
+    Save {
+        profile: String,
+        kind: SecretKind,
+        secret: Secret,
+    },
+    Read {
+        profile: String,
+    },
+    Rename {
+        from: String,
+        to: String,
+    },
+    Delete {
+        profile: String,
+    },
 }
 
 /// The UI's side of the store thread.
@@ -161,9 +207,10 @@ impl SecretStore {
         self.status == StoreStatus::Available
     }
 
-    pub fn save(&self, profile: &str, secret: Secret) {
+    pub fn save(&self, profile: &str, kind: SecretKind, secret: Secret) {
         self.send(Job::Save {
             profile: profile.to_owned(),
+            kind,
             secret,
         });
     }
@@ -207,27 +254,41 @@ impl SecretStore {
 fn run(service: &str, job: Job) -> Outcome {
     match job {
         Job::Probe => Outcome::Status(probe(service)),
-        Job::Save { profile, secret } => {
-            let result = entry(service, &profile).and_then(|e| e.set_password(secret.expose()).map_err(words));
-            Outcome::Saved { profile, result }
+        Job::Save { profile, kind, secret } => {
+            let result =
+                entry(service, &kind.account(&profile)).and_then(|e| e.set_password(secret.expose()).map_err(words));
+            Outcome::Saved { profile, kind, result }
         }
         Job::Read { profile } => {
-            let result = read(service, &profile);
+            let result = (|| {
+                Ok(Credentials {
+                    password: read(service, &SecretKind::Password.account(&profile))?,
+                    passphrase: read(service, &SecretKind::KeyPassphrase.account(&profile))?,
+                })
+            })();
             Outcome::Read { profile, result }
         }
         Job::Rename { from, to } => {
             let result = (|| {
-                let Some(secret) = read(service, &from)? else {
-                    return Ok(false);
-                };
-                entry(service, &to)?.set_password(secret.expose()).map_err(words)?;
-                delete(service, &from)?;
-                Ok(true)
+                let mut moved = 0;
+                for kind in SecretKind::ALL {
+                    let Some(secret) = read(service, &kind.account(&from))? else {
+                        continue;
+                    };
+                    entry(service, &kind.account(&to))?
+                        .set_password(secret.expose())
+                        .map_err(words)?;
+                    delete(service, &kind.account(&from))?;
+                    moved += 1;
+                }
+                Ok(moved)
             })();
             Outcome::Renamed { from, to, result }
         }
         Job::Delete { profile } => {
-            let result = delete(service, &profile);
+            let result = SecretKind::ALL
+                .iter()
+                .try_for_each(|kind| delete(service, &kind.account(&profile)));
             Outcome::Deleted { profile, result }
         }
     }
@@ -336,43 +397,50 @@ mod tests {
         if !keyring_or_skip(&mut store) {
             return;
         }
-        store.read("plant");
-        assert!(matches!(next(&mut store), Outcome::Read { result: Ok(None), .. }));
-        store.save("plant", Secret::new("pa55 wörd"));
+        let read = |store: &mut SecretStore, profile: &str| -> (Option<String>, Option<String>) {
+            store.read(profile);
+            match next(store) {
+                Outcome::Read { result: Ok(c), .. } => (
+                    c.password.map(|s| s.expose().to_owned()),
+                    c.passphrase.map(|s| s.expose().to_owned()),
+                ),
+                other => panic!("{other:?}"),
+            }
+        };
+        assert_eq!(read(&mut store, "plant"), (None, None));
+        store.save("plant", SecretKind::Password, Secret::new("pa55 wörd"));
         let saved = next(&mut store);
         assert!(matches!(saved, Outcome::Saved { result: Ok(()), .. }), "{saved:?}");
-        // A second store (another run of the app) finds it.
+        store.save("plant", SecretKind::KeyPassphrase, Secret::new("key phrase"));
+        assert!(matches!(next(&mut store), Outcome::Saved { result: Ok(()), .. }));
+        // A second store (another run of the app) finds them.
         let mut again = SecretStore::os(&service);
-        again.read("plant");
-        match next(&mut again) {
-            Outcome::Read {
-                profile,
-                result: Ok(Some(secret)),
-            } => assert_eq!((profile.as_str(), secret.expose()), ("plant", "pa55 wörd")),
-            other => panic!("{other:?}"),
-        }
+        assert_eq!(
+            read(&mut again, "plant"),
+            (Some("pa55 wörd".into()), Some("key phrase".into()))
+        );
         store.rename("plant", "plant eu");
-        assert!(matches!(next(&mut store), Outcome::Renamed { result: Ok(true), .. }));
-        store.read("plant");
-        assert!(matches!(next(&mut store), Outcome::Read { result: Ok(None), .. }));
-        store.read("plant eu");
-        assert!(matches!(next(&mut store), Outcome::Read { result: Ok(Some(s)), .. } if s.expose() == "pa55 wörd"));
+        assert!(matches!(next(&mut store), Outcome::Renamed { result: Ok(2), .. }));
+        assert_eq!(read(&mut store, "plant"), (None, None));
+        assert_eq!(
+            read(&mut store, "plant eu"),
+            (Some("pa55 wörd".into()), Some("key phrase".into()))
+        );
         store.delete("plant eu");
         assert!(matches!(next(&mut store), Outcome::Deleted { result: Ok(()), .. }));
-        store.read("plant eu");
-        assert!(matches!(next(&mut store), Outcome::Read { result: Ok(None), .. }));
+        assert_eq!(read(&mut store, "plant eu"), (None, None));
         // Deleting what is not there is not an error; renaming it says there was none.
         store.delete("never saved");
         assert!(matches!(next(&mut store), Outcome::Deleted { result: Ok(()), .. }));
         store.rename("never saved", "x");
-        assert!(matches!(next(&mut store), Outcome::Renamed { result: Ok(false), .. }));
+        assert!(matches!(next(&mut store), Outcome::Renamed { result: Ok(0), .. }));
     }
 
     #[test]
     fn an_unavailable_store_says_why_and_does_nothing() {
         let mut store = SecretStore::unavailable("no Secret Service on this machine");
         assert!(!store.available());
-        store.save("a", Secret::new("x"));
+        store.save("a", SecretKind::Password, Secret::new("x"));
         store.read("a");
         assert!(store.try_outcome().is_none());
         assert_eq!(

@@ -12,7 +12,8 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use mqscope::app::Startup;
 use mqscope::mqtt::ConnectionState;
-use mqscope::secret_store::StoreStatus;
+use mqscope::profiles::ProfileStore;
+use mqscope::secret_store::{PasswordStorage, StoreStatus};
 
 fn connected(h: &Harness<'static, TestApp>) -> bool {
     h.state().app.connection_state() == Some(&ConnectionState::Connected)
@@ -226,4 +227,140 @@ fn without_a_keyring_the_password_goes_to_a_0600_file_or_is_asked() {
     type_into(&mut harness, "Password", &password);
     harness.get_by_label("Connect").click();
     step_until(&mut harness, "the connection with the typed password", connected);
+}
+
+/// Mosquitto requiring a client certificate, and that certificate's key
+/// encrypted with `passphrase` (`openssl pkcs8 -topk8`, as a user would).
+fn mutual_tls_broker(passphrase: &str) -> (common::Mosquitto, common::certs::TestPki, u16, std::path::PathBuf) {
+    let pki = common::certs::TestPki::new();
+    let port = mqscope::demo::free_port().expect("a free port");
+    let config = format!(
+        "allow_anonymous true\nlistener {port} 127.0.0.1\ncafile {}\ncertfile {}\nkeyfile {}\nrequire_certificate true\n",
+        pki.ca.display(),
+        pki.server_cert.display(),
+        pki.server_key.display(),
+    );
+    let broker = common::Mosquitto::start_with(&config);
+    common::wait_for_port(port, "the mutual-TLS listener");
+    let encrypted = pki.dir.path().join("client-encrypted.key");
+    let status = std::process::Command::new("openssl")
+        .args(["pkcs8", "-topk8", "-v2", "aes-256-cbc", "-passout"])
+        .arg(format!("pass:{passphrase}"))
+        .arg("-in")
+        .arg(&pki.client_key)
+        .arg("-out")
+        .arg(&encrypted)
+        .status()
+        .expect("openssl (Debian package openssl) is installed");
+    assert!(status.success());
+    (broker, pki, port, encrypted)
+}
+
+fn mtls_profile(name: &str, port: u16, pki: &common::certs::TestPki, key: &Path) -> mqscope::profiles::Profile {
+    let mut profile = mqscope::profiles::Profile {
+        name: name.into(),
+        host: "localhost".into(),
+        port,
+        transport: mqscope::mqtt::Transport::Tls,
+        ..Default::default()
+    };
+    profile.tls.ca_file = Some(pki.ca.clone());
+    profile.tls.client_cert = Some(pki.client_cert.clone());
+    profile.tls.client_key = Some(key.to_path_buf());
+    profile
+}
+
+fn failure(h: &Harness<'static, TestApp>) -> Option<String> {
+    match h.state().app.connection_state()? {
+        ConnectionState::Failed { reason } | ConnectionState::Reconnecting { reason, .. } => Some(reason.clone()),
+        _ => None,
+    }
+}
+
+#[test]
+fn an_encrypted_client_key_is_opened_with_a_passphrase_asked_once_and_kept_in_the_keyring() {
+    let passphrase = format!("kp-{}", fastrand::u64(..));
+    let (_broker, pki, port, key) = mutual_tls_broker(&passphrase);
+    let service = format!("mqscope-test-{}", fastrand::u64(..));
+    let config = tempfile::tempdir().unwrap();
+    let mut profile = mtls_profile("Plant mTLS", port, &pki, &key);
+    profile.password_storage = PasswordStorage::Keyring;
+    let (mut store, _) = ProfileStore::load(config.path());
+    store.upsert(None, profile).unwrap();
+    let profiles = std::fs::read_to_string(config.path().join("profiles.json")).unwrap();
+
+    let mut harness = harness_keyring(Startup::Profile("Plant mTLS".into()), config, &service);
+    step_until(&mut harness, "the keyring check", |h| {
+        *h.state().app.keyring_status() != StoreStatus::Checking
+    });
+    if let StoreStatus::Unavailable(why) = harness.state().app.keyring_status() {
+        assert!(
+            std::env::var_os("MQSCOPE_REQUIRE_KEYRING").is_none(),
+            "a keyring was required: {why}"
+        );
+        eprintln!("skipped: no system keyring here ({why}); run under scripts/with-keyring.sh");
+        return;
+    }
+    step_until(&mut harness, "the prompt for the passphrase", |h| {
+        has_label(h, "Key passphrase for Plant mTLS")
+    });
+    assert!(has_text(
+        &harness,
+        "No key passphrase for 'Plant mTLS' is in the system keyring. It will be kept there once you connect."
+    ));
+    assert!(!has_label(&harness, "Password"), "no user name: no password asked");
+    harness.run_steps(2);
+    type_into(&mut harness, "Key passphrase", &passphrase);
+    harness.get_by_label("Connect").click();
+    step_until(&mut harness, "the mutual-TLS connection", connected);
+    step_until(&mut harness, "the passphrase kept in the keyring", |_| {
+        secret_tool_lookup(&service, "Plant mTLS (key passphrase)").as_deref() == Some(passphrase.as_str())
+    });
+
+    // Next run: no prompt, the keyring opens the key.
+    let config = tempfile::tempdir().unwrap();
+    std::fs::write(config.path().join("profiles.json"), &profiles).unwrap();
+    let mut harness = harness_keyring(Startup::Profile("Plant mTLS".into()), config, &service);
+    step_until(&mut harness, "the connection with the keyring's passphrase", connected);
+    assert!(!has_label(&harness, "Key passphrase for Plant mTLS"));
+    let cleared = std::process::Command::new("secret-tool")
+        .args(["clear", "service", &service, "username", "Plant mTLS (key passphrase)"])
+        .status()
+        .unwrap();
+    assert!(cleared.success());
+}
+
+#[test]
+fn a_wrong_key_passphrase_is_said_in_words_and_never_shown() {
+    let passphrase = format!("kp-{}", fastrand::u64(..));
+    let (_broker, pki, port, key) = mutual_tls_broker(&passphrase);
+    let config = tempfile::tempdir().unwrap();
+    let (mut store, _) = ProfileStore::load(config.path());
+    store
+        .upsert(None, mtls_profile("Asked mTLS", port, &pki, &key))
+        .unwrap();
+    let mut harness = harness_in(Startup::Profile("Asked mTLS".into()), config);
+    step_until(&mut harness, "the prompt", |h| {
+        has_label(h, "Key passphrase for Asked mTLS")
+    });
+    harness.run_steps(2);
+    type_into(&mut harness, "Key passphrase", "not-the-passphrase");
+    harness.get_by_label("Connect").click();
+    step_until(&mut harness, "the refusal", |h| failure(h).is_some());
+    let reason = failure(&harness).unwrap();
+    assert!(reason.contains("passphrase") && reason.contains("is wrong"), "{reason}");
+    assert!(!has_text(&harness, "not-the-passphrase"));
+    assert!(has_text(&harness, "is wrong"), "the user sees it");
+
+    // The right one, asked again from the menu, connects.
+    harness.get_by_label("Connection").click();
+    step_until(&mut harness, "the menu", |h| has_label(h, "Connect to Asked mTLS"));
+    harness.get_by_label("Connect to Asked mTLS").click();
+    step_until(&mut harness, "the prompt again", |h| {
+        has_label(h, "Key passphrase for Asked mTLS")
+    });
+    harness.run_steps(2);
+    type_into(&mut harness, "Key passphrase", &passphrase);
+    harness.get_by_label("Connect").click();
+    step_until(&mut harness, "the connection", connected);
 }

@@ -319,6 +319,7 @@ pub fn export(profiles: &[Profile], with_passwords: bool) -> Vec<u8> {
         .map(|mut p| {
             if !with_passwords || p.password_storage != PasswordStorage::File {
                 p.password = None;
+                p.key_passphrase = None;
                 if p.password_storage == PasswordStorage::File {
                     p.password_storage = PasswordStorage::Ask;
                 }

@@ -78,7 +78,11 @@ pub struct Profile {
     /// in memory only, on its way to the keyring or to a connection.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub password: Option<Secret>,
+    /// Where the password and the key passphrase are kept.
     pub password_storage: PasswordStorage,
+    /// Opens an encrypted client key; kept like the password.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_passphrase: Option<Secret>,
     pub keepalive_s: u16,
     pub clean_session: bool,
     pub subscriptions: Vec<Subscription>,
@@ -114,6 +118,7 @@ impl Default for Profile {
             username: String::new(),
             password: None,
             password_storage: PasswordStorage::Ask,
+            key_passphrase: None,
             keepalive_s: DEFAULT_KEEPALIVE_S,
             clean_session: true,
             subscriptions: vec![Subscription::new("#")],
@@ -133,8 +138,9 @@ impl Default for Profile {
 }
 
 impl Profile {
-    /// The connection this profile describes; `password` overrides the saved one.
-    pub fn to_spec(&self, password: Option<Secret>) -> ConnectionSpec {
+    /// The connection this profile describes; `password` and `passphrase`
+    /// (from the keyring or a prompt) override the saved ones.
+    pub fn to_spec(&self, password: Option<Secret>, passphrase: Option<Secret>) -> ConnectionSpec {
         let mut spec = ConnectionSpec::new(self.host.trim(), self.port);
         spec.name = self.name.clone();
         spec.client_id = self.client_id.trim().to_owned();
@@ -151,6 +157,7 @@ impl Profile {
         spec.transport = self.transport;
         spec.ws_path = self.ws_path.clone();
         spec.tls = self.tls.clone();
+        spec.tls.key_passphrase = passphrase.or_else(|| self.key_passphrase.clone());
         spec.session_expiry_s = self.session_expiry_s;
         spec.will = self.will.clone().filter(|w| !w.topic.trim().is_empty());
         spec.max_inflight = self.max_inflight.max(1);
@@ -334,6 +341,7 @@ impl ProfileStore {
         let mut profile = profile;
         if profile.password_storage != PasswordStorage::File {
             profile.password = None;
+            profile.key_passphrase = None;
         }
         match existing {
             Some(i) => self.profiles[i] = profile,
@@ -532,21 +540,29 @@ mod tests {
 
         p.name = "k".into();
         p.password = Some(Secret::new("for-the-keyring"));
+        p.key_passphrase = Some(Secret::new("key-for-the-keyring"));
         p.password_storage = PasswordStorage::Keyring;
         store.upsert(None, p.clone()).unwrap();
         let text = fs::read_to_string(store.path()).unwrap();
         assert!(
             !text.contains("for-the-keyring"),
-            "a keyring password never reaches the file"
+            "keyring secrets never reach the file"
         );
         assert!(text.contains(r#""password_storage": "keyring""#), "{text}");
 
         p.name = "b".into();
         p.password = Some(Secret::new("saved-by-choice"));
+        p.key_passphrase = Some(Secret::new("phrase-by-choice"));
         p.password_storage = PasswordStorage::File;
         store.upsert(None, p).unwrap();
         let text = fs::read_to_string(store.path()).unwrap();
-        assert!(text.contains("saved-by-choice"));
+        assert!(text.contains("saved-by-choice") && text.contains("phrase-by-choice"));
+        let (reloaded, _) = ProfileStore::load(dir.path());
+        let b = reloaded.get("b").unwrap();
+        assert_eq!(
+            b.to_spec(None, None).tls.key_passphrase.unwrap().expose(),
+            "phrase-by-choice"
+        );
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;
@@ -583,7 +599,7 @@ mod tests {
         let mut p = profile("x");
         p.client_id = "  ".into();
         p.subscriptions = vec![];
-        let spec = p.to_spec(Some(Secret::new("pw")));
+        let spec = p.to_spec(Some(Secret::new("pw")), None);
         assert_eq!(spec.address(), "broker.local:1884");
         assert_eq!(spec.subscriptions, [Subscription::new("#")]);
         assert!(spec.client_id.is_empty());
@@ -707,7 +723,7 @@ mod tests {
         store.upsert(None, p.clone()).unwrap();
         let (reloaded, _) = ProfileStore::load(dir.path());
         assert_eq!(reloaded.profiles(), [p.clone()]);
-        let spec = p.to_spec(None);
+        let spec = p.to_spec(None, None);
         assert_eq!(spec.url(), "wss://broker.local:1884/ws");
         assert_eq!(spec.will.unwrap().delay_s, 5);
     }

@@ -83,15 +83,20 @@ pub enum Action {
     StartDemo,
     NewProfile,
     EditProfile(String),
+    /// Connect with a saved profile; secrets given here (typed in the
+    /// prompt) come before the saved ones.
     ConnectProfile {
         name: String,
         password: Option<Secret>,
+        passphrase: Option<Secret>,
     },
     SaveProfile {
         previous: Option<String>,
         profile: Box<Profile>,
         connect: bool,
+        /// Typed in the form (empty fields: `None`).
         password: Option<Secret>,
+        passphrase: Option<Secret>,
     },
     DeleteProfile(String),
     /// Open the form on a copy of this profile (saved as new).

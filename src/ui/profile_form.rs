@@ -11,7 +11,7 @@ use super::{Action, style};
 use crate::mqtt::{LastWill, ProtocolVersion, Subscription, Transport};
 use crate::profiles::Profile;
 use crate::secret::Secret;
-use crate::secret_store::{PasswordStorage, StoreStatus};
+use crate::secret_store::{Credentials, PasswordStorage, StoreStatus};
 
 #[derive(Debug)]
 pub struct ProfileForm {
@@ -19,6 +19,7 @@ pub struct ProfileForm {
     previous: Option<String>,
     profile: Profile,
     password: String,
+    passphrase: String,
     subscriptions: String,
     port: String,
     keepalive: String,
@@ -56,6 +57,11 @@ impl ProfileForm {
             previous,
             password: profile
                 .password
+                .as_ref()
+                .map(|p| p.expose().to_owned())
+                .unwrap_or_default(),
+            passphrase: profile
+                .key_passphrase
                 .as_ref()
                 .map(|p| p.expose().to_owned())
                 .unwrap_or_default(),
@@ -153,6 +159,19 @@ impl ProfileForm {
                                 );
                                 field(ui, "Client certificate", &mut self.client_cert, "for mutual TLS (PEM)");
                                 field(ui, "Client key", &mut self.client_key, "for mutual TLS (PEM)");
+                                let label = ui.label("Key passphrase");
+                                let hint = if self.had_keyring {
+                                    "if encrypted; empty keeps the saved one"
+                                } else {
+                                    "only for an encrypted key"
+                                };
+                                ui.add(
+                                    egui::TextEdit::singleline(&mut self.passphrase)
+                                        .password(true)
+                                        .hint_text(hint),
+                                )
+                                .labelled_by(label.id);
+                                ui.end_row();
                                 ui.label("");
                                 ui.checkbox(
                                     &mut self.profile.tls.insecure,
@@ -256,12 +275,12 @@ impl ProfileForm {
                     if (save || connect)
                         && let Some(profile) = self.build()
                     {
-                        let password = (!self.password.is_empty()).then(|| Secret::new(self.password.clone()));
                         action = Some(Action::SaveProfile {
                             previous: self.previous.clone(),
                             profile: Box::new(profile),
                             connect,
-                            password,
+                            password: secret(&self.password),
+                            passphrase: secret(&self.passphrase),
                         });
                     }
                     if let Some(name) = &self.previous
@@ -388,7 +407,8 @@ impl ProfileForm {
         profile.tls.client_cert = path_of(&self.client_cert);
         profile.tls.client_key = path_of(&self.client_key);
         profile.will = self.will_enabled.then(|| self.will.clone());
-        profile.password = (!self.password.is_empty()).then(|| Secret::new(self.password.clone()));
+        profile.password = secret(&self.password);
+        profile.key_passphrase = secret(&self.passphrase);
         if let Err(e) = profile.validate() {
             self.error = Some(e);
             return None;
@@ -396,6 +416,11 @@ impl ProfileForm {
         self.error = None;
         Some(profile)
     }
+}
+
+/// A typed secret; an empty field is none.
+fn secret(text: &str) -> Option<Secret> {
+    (!text.is_empty()).then(|| Secret::new(text))
 }
 
 fn path_text(path: &Option<PathBuf>) -> String {
@@ -414,21 +439,31 @@ fn field(ui: &mut egui::Ui, label: &str, value: &mut String, hint: &str) {
     ui.end_row();
 }
 
-/// Asks for the password of a profile that does not save it.
+/// Asks for what a profile needs and does not have: its password, its key
+/// passphrase, or both.
 #[derive(Debug)]
 pub struct PasswordPrompt {
     pub profile: String,
+    pub asks_password: bool,
+    pub asks_passphrase: bool,
+    /// What is known already (from the keyring or the file), sent along.
+    known: Credentials,
     password: String,
+    passphrase: String,
     focused: bool,
     /// Why it asks, when that is not the usual reason (a keyring without the entry, say).
     note: Option<String>,
 }
 
 impl PasswordPrompt {
-    pub fn new(profile: String) -> Self {
+    pub fn new(profile: String, asks_password: bool, asks_passphrase: bool, known: Credentials) -> Self {
         Self {
             profile,
+            asks_password,
+            asks_passphrase,
+            known,
             password: String::new(),
+            passphrase: String::new(),
             focused: false,
             note: None,
         }
@@ -440,7 +475,12 @@ impl PasswordPrompt {
 
     pub fn ui(&mut self, ctx: &egui::Context, open: &mut bool) -> Option<Action> {
         let mut action = None;
-        egui::Window::new(format!("Password for {}", self.profile))
+        let title = if self.asks_password {
+            format!("Password for {}", self.profile)
+        } else {
+            format!("Key passphrase for {}", self.profile)
+        };
+        egui::Window::new(title)
             .collapsible(false)
             .resizable(false)
             .open(open)
@@ -448,19 +488,38 @@ impl PasswordPrompt {
                 if let Some(note) = &self.note {
                     ui.label(note);
                 }
-                let label = ui.label("Password");
-                let edit = ui
-                    .add(egui::TextEdit::singleline(&mut self.password).password(true))
-                    .labelled_by(label.id);
-                if !self.focused {
-                    edit.request_focus();
-                    self.focused = true;
+                let mut enter = false;
+                let mut first = true;
+                for (asked, label, text) in [
+                    (self.asks_password, "Password", &mut self.password),
+                    (self.asks_passphrase, "Key passphrase", &mut self.passphrase),
+                ] {
+                    if !asked {
+                        continue;
+                    }
+                    let label = ui.label(label);
+                    let edit = ui
+                        .add(egui::TextEdit::singleline(text).password(true))
+                        .labelled_by(label.id);
+                    if first && !self.focused {
+                        edit.request_focus();
+                        self.focused = true;
+                    }
+                    first = false;
+                    enter |= edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
                 }
-                let enter = edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
                 if ui.button("Connect").clicked() || enter {
+                    let typed = |asked: bool, text: &mut String, known: &Option<Secret>| {
+                        if asked {
+                            Some(Secret::new(std::mem::take(text)))
+                        } else {
+                            known.clone()
+                        }
+                    };
                     action = Some(Action::ConnectProfile {
                         name: self.profile.clone(),
-                        password: Some(Secret::new(std::mem::take(&mut self.password))),
+                        password: typed(self.asks_password, &mut self.password, &self.known.password),
+                        passphrase: typed(self.asks_passphrase, &mut self.passphrase, &self.known.passphrase),
                     });
                 }
             });

@@ -53,6 +53,7 @@ pub fn welcome_ui(ui: &mut egui::Ui, profiles: &[Profile], last: Option<&str>) -
                         action = Some(Action::ConnectProfile {
                             name: profile.name.clone(),
                             password: None,
+                            passphrase: None,
                         });
                     }
                     ui.weak(format!("{}:{}", profile.host, profile.port));
