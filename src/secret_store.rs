@@ -296,7 +296,10 @@ fn run(service: &str, job: Job) -> Outcome {
 
 fn probe(service: &str) -> StoreStatus {
     if let Err(e) = keyring::Entry::store_status() {
-        return StoreStatus::Unavailable(format!("no secret store answers here ({})", words_ref(e)));
+        tracing::info!("no system keyring: {}", words_ref(e));
+        return StoreStatus::Unavailable(
+            "no Secret Service is running here (GNOME Keyring, KWallet or KeePassXC provide one)".into(),
+        );
     }
     // Reading an entry that is not there proves the store answers and is unlocked.
     match entry(service, "mqscope-probe").map(|e| e.get_password()) {

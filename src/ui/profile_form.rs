@@ -200,7 +200,8 @@ impl ProfileForm {
                             )
                             .labelled_by(label.id);
                             ui.end_row();
-                            ui.label("Keep the password");
+                            ui.label("Keep the password")
+                                .on_hover_text("The password and the client key's passphrase are kept alike");
                             ui.vertical(|ui| self.storage_ui(ui, keyring));
                             ui.end_row();
                             field(ui, "Keepalive (s)", &mut self.keepalive, "60");
