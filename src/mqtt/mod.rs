@@ -443,3 +443,68 @@ async fn command_loop(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, SystemTime};
+
+    fn message(topic: &str, at_s: u64) -> ReceivedMessage {
+        ReceivedMessage {
+            topic: topic.into(),
+            payload: Box::from(&b"1"[..]),
+            qos: 0,
+            retain: false,
+            dup: false,
+            received_at: SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000 + at_s),
+            properties: None,
+        }
+    }
+
+    /// When each message of a recording (at 0, 10 and 20 s) comes out of a
+    /// replay at `speed`, on tokio's paused clock: exact, whatever the machine.
+    fn arrival_times(speed: Option<f64>) -> Vec<(String, Duration)> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .unwrap();
+        let recording = vec![message("a", 0), message("b", 10), message("c", 20)];
+        let handle = ConnectionHandle::replay(
+            ConnectionSpec::new("recording", 0),
+            recording,
+            speed,
+            rt.handle(),
+            Arc::new(|| {}),
+        );
+        rt.block_on(async {
+            let start = tokio::time::Instant::now();
+            let mut arrived = Vec::new();
+            while arrived.len() < 3 {
+                while let Some(event) = handle.try_event() {
+                    if let Event::Messages(batch) = event {
+                        arrived.extend(batch.into_iter().map(|m| (m.topic, start.elapsed())));
+                    }
+                }
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            arrived
+        })
+    }
+
+    fn rounded(times: Vec<(String, Duration)>) -> Vec<(String, u64)> {
+        // The UI side looks every millisecond: round to tenths of a second.
+        times
+            .into_iter()
+            .map(|(t, d)| (t, (d.as_millis() as u64 + 50) / 100))
+            .collect()
+    }
+
+    #[test]
+    fn a_replay_keeps_the_recorded_pace_times_the_speed() {
+        let at = |a: u64, b: u64, c: u64| vec![("a".to_owned(), a), ("b".to_owned(), b), ("c".to_owned(), c)];
+        assert_eq!(rounded(arrival_times(Some(1.0))), at(0, 100, 200), "1×: 10 s apart");
+        assert_eq!(rounded(arrival_times(Some(10.0))), at(0, 10, 20), "10×: 1 s apart");
+        assert_eq!(rounded(arrival_times(None)), at(0, 0, 0), "as fast as possible");
+    }
+}
