@@ -291,7 +291,7 @@ fn from_mqttx(v: &Value, said: &mut Vec<String>) -> Result<Profile, String> {
 
 fn from_mqscope(v: &Value, said: &mut Vec<String>) -> Result<Profile, String> {
     let mut profile: Profile = serde_json::from_value(v.clone()).map_err(|e| e.to_string())?;
-    if profile.password.is_some() {
+    if profile.password.is_some() || profile.key_passphrase.is_some() {
         // Exported in plain text by the user's choice: it stays in the file, marked so in the form.
         profile.password_storage = PasswordStorage::File;
         said.push("its password came along (it was exported with passwords) and is kept in the profile file".into());
