@@ -294,7 +294,14 @@ fn from_mqscope(v: &Value, said: &mut Vec<String>) -> Result<Profile, String> {
     if profile.password.is_some() || profile.key_passphrase.is_some() {
         // Exported in plain text by the user's choice: it stays in the file, marked so in the form.
         profile.password_storage = PasswordStorage::File;
-        said.push("its password came along (it was exported with passwords) and is kept in the profile file".into());
+        let what = match (profile.password.is_some(), profile.key_passphrase.is_some()) {
+            (true, true) => "its password and key passphrase",
+            (true, false) => "its password",
+            _ => "its key passphrase",
+        };
+        said.push(format!(
+            "{what} came along (it was exported with passwords) and is kept in the profile file"
+        ));
     }
     profile.name = profile.name.trim().to_owned();
     Ok(profile)
