@@ -536,8 +536,6 @@ impl MqscopeApp {
         Ok(())
     }
 
-    /// Read a file of connections and add them as profiles (renamed when the
-    /// name is taken). The summary and per-entry notes are for the window.
     /// Connect with a saved profile once it has the secrets it needs: those
     /// given (typed in the prompt), those in the profile file, the keyring's
     /// (asked once: `keyring` is its answer), else the prompt asks.
@@ -689,6 +687,8 @@ impl MqscopeApp {
         }
     }
 
+    /// Read a file of connections and add them as profiles (renamed when the
+    /// name is taken). The summary and per-entry notes are for the window.
     fn import_profiles(&mut self, path: &std::path::Path) -> Result<(String, Vec<String>), String> {
         let text = std::fs::read_to_string(path).map_err(|e| format!("Cannot read {}: {e}", path.display()))?;
         let report = crate::profiles::import(&text)?;
@@ -865,7 +865,9 @@ impl MqscopeApp {
                         let typed = Credentials { password, passphrase };
                         self.file_password(previous.as_deref(), before, &profile, &typed);
                         if connect {
-                            self.connect(profile.to_spec(typed.password, typed.passphrase));
+                            // What was not typed comes from the file, the keyring (read after
+                            // the save above) or the prompt, as for any connect.
+                            self.connect_profile(profile.name.clone(), typed, None);
                         }
                     }
                     Err(e) => {

@@ -99,6 +99,18 @@ fn a_keyring_password_never_reaches_the_profile_file_and_connects_after_a_restar
     step_until(&mut harness, "the connection with the keyring's password", connected);
     assert!(!has_label(&harness, "Password for Secured"));
 
+    // Save and connect from the edit form with the field left empty: the keyring's password.
+    harness.get_by_label("Connection").click();
+    step_until(&mut harness, "the menu", |h| has_label(h, "Edit Secured"));
+    harness.get_by_label("Edit Secured").click();
+    step_until(&mut harness, "the edit form", |h| has_label(h, "Save and connect"));
+    harness.run_steps(2);
+    harness.get_by_label("Save and connect").click();
+    step_until(&mut harness, "a second connection with the keyring's password", |h| {
+        h.state().app.connection_state_of(1) == Some(&ConnectionState::Connected)
+    });
+    assert!(!has_label(&harness, "Password for Secured"));
+
     // Renamed: the entry follows. Deleted: it goes.
     harness.get_by_label("Connection").click();
     step_until(&mut harness, "the menu", |h| has_label(h, "Edit Secured"));
