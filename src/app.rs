@@ -80,6 +80,8 @@ pub struct MqscopeApp {
     /// The system keyring (its own thread), and the profiles waiting for a password from it.
     secrets: SecretStore,
     awaiting_password: Vec<(String, Credentials)>,
+    /// Profiles whose secrets move from the keyring into the profile file: (keyring name, profile name).
+    moving_to_file: Vec<(String, String)>,
     confirm_clear: Option<ClearRetainedPrompt>,
     settings: Settings,
     settings_window: Option<SettingsWindow>,
@@ -145,6 +147,7 @@ impl MqscopeApp {
                 None => SecretStore::unavailable("the keyring is turned off (--no-keyring)"),
             },
             awaiting_password: Vec::new(),
+            moving_to_file: Vec::new(),
             confirm_clear: None,
             settings,
             settings_window: None,
@@ -635,8 +638,43 @@ impl MqscopeApp {
                     self.secrets.save(&profile.name, kind, secret.clone());
                 }
             }
+        } else if was_keyring && profile.password_storage == PasswordStorage::File {
+            // Nothing lost: what is not retyped is read from the keyring into the file,
+            // then the keyring entries go (`secret_outcome`).
+            self.secrets.read(old_name);
+            self.moving_to_file.push((old_name.to_owned(), profile.name.clone()));
         } else if was_keyring {
             self.secrets.delete(old_name);
+        }
+    }
+
+    /// The keyring's secrets of `from`, written into the profile `to` (which now
+    /// keeps them in the file) where it has none; then the keyring entries go.
+    fn move_to_file(&mut self, from: &str, to: &str, found: Result<Credentials, String>) {
+        let found = match found {
+            Ok(found) => found,
+            Err(e) => {
+                self.notices.warn(format!(
+                    "The secrets of '{to}' could not be read from the system keyring ({e}); they stay there. Type them in the form to keep them in the file."
+                ));
+                return;
+            }
+        };
+        let Some(mut profile) = self.profiles.get(to).cloned() else {
+            return;
+        };
+        profile.password = profile.password.or(found.password);
+        profile.key_passphrase = profile.key_passphrase.or(found.passphrase);
+        match self.profiles.upsert(Some(to), profile) {
+            Ok(()) => {
+                self.secrets.delete(from);
+                self.notices.info(format!(
+                    "The secrets of '{to}' moved from the system keyring to the profile file."
+                ));
+            }
+            Err(e) => self.notices.warn(format!(
+                "The secrets of '{to}' stay in the system keyring: the profile file could not be written ({e})."
+            )),
         }
     }
 
@@ -645,6 +683,11 @@ impl MqscopeApp {
         match outcome {
             Outcome::Status(_) => {}
             Outcome::Read { profile, result } => {
+                if let Some(i) = self.moving_to_file.iter().position(|(from, _)| *from == profile) {
+                    let (from, to) = self.moving_to_file.remove(i);
+                    self.move_to_file(&from, &to, result);
+                    return;
+                }
                 let Some(i) = self.awaiting_password.iter().position(|(p, _)| *p == profile) else {
                     return;
                 };

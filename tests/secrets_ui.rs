@@ -158,11 +158,32 @@ fn a_keyring_password_never_reaches_the_profile_file_and_connects_after_a_restar
     step_until(&mut harness, "the password kept in the keyring", |_| {
         secret_tool_lookup(&service, "Fresh").as_deref() == Some(password.as_str())
     });
-    let cleared = std::process::Command::new("secret-tool")
-        .args(["clear", "service", &service, "username", "Fresh"])
-        .status()
-        .unwrap();
-    assert!(cleared.success());
+
+    // Moved to the profile file without retyping it: read from the keyring into
+    // the file, then gone from the keyring. Nothing lost.
+    let config_path = harness.state().config.path().to_path_buf();
+    harness.get_by_label("Connection").click();
+    step_until(&mut harness, "the menu", |h| has_label(h, "Edit Fresh"));
+    harness.get_by_label("Edit Fresh").click();
+    step_until(&mut harness, "the edit form", |h| has_label(h, "Delete"));
+    harness.run_steps(2);
+    harness.get_by_label("Password storage").click();
+    harness.run_steps(2);
+    harness.get_by_label("In the profile file (plain text)").click();
+    harness.run_steps(2);
+    harness.get_by_label("Save").click();
+    step_until(&mut harness, "the move's notice", |h| {
+        has_text(
+            h,
+            "The secrets of 'Fresh' moved from the system keyring to the profile file.",
+        )
+    });
+    let file = profiles_file(&config_path);
+    assert!(file.contains(&password), "{file}");
+    assert!(file.contains(r#""password_storage": "file""#), "{file}");
+    step_until(&mut harness, "the keyring entry gone", |_| {
+        secret_tool_lookup(&service, "Fresh").is_none()
+    });
 }
 
 #[test]

@@ -341,10 +341,6 @@ impl ProfileForm {
 
     fn build(&mut self) -> Option<Profile> {
         let mut profile = self.profile.clone();
-        if profile.password_storage == PasswordStorage::File && self.had_keyring && self.password.is_empty() {
-            self.error = Some("Type the password to move it from the system keyring to the profile file.".into());
-            return None;
-        }
         profile.name = profile.name.trim().to_owned();
         profile.port = match self.port.trim().parse::<u16>() {
             Ok(p) if p > 0 => p,
