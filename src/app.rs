@@ -95,7 +95,7 @@ pub struct MqscopeApp {
     /// The profile connected to last (kept across runs by eframe's storage).
     last_profile: Option<String>,
     /// Expanded tree topics by connection name (kept across runs by eframe's storage).
-    expanded_memory: std::collections::BTreeMap<String, Vec<String>>,
+    expanded_memory: crate::ui::tree::ExpandedMemory,
     config_dir: PathBuf,
     stats: Option<StatsFile>,
     /// `--record`: the messages of the first connection opened.
@@ -407,7 +407,7 @@ impl MqscopeApp {
     pub fn expanded_memory(&mut self) -> String {
         for session in &self.sessions {
             let topics = session.tree.expanded_topics(&session.model.tree);
-            self.expanded_memory.insert(session.name().to_owned(), topics);
+            self.expanded_memory.remember(session.name(), topics);
         }
         serde_json::to_string(&self.expanded_memory).unwrap_or_default()
     }
@@ -425,7 +425,7 @@ impl MqscopeApp {
 
     fn remember_expanded(&mut self, session: &Session) {
         let topics = session.tree.expanded_topics(&session.model.tree);
-        self.expanded_memory.insert(session.name().to_owned(), topics);
+        self.expanded_memory.remember(session.name(), topics);
     }
 
     /// The window's title as last set ("Demo broker — connected — mqscope").

@@ -24,6 +24,32 @@ pub const REMEMBERED_EXPANDED: usize = 2_000;
 /// How long a row glows after a message arrives.
 const HIGHLIGHT_FOR: Duration = Duration::from_millis(1000);
 
+/// Connections whose expanded topics are remembered, at most (the least recent go first).
+pub const REMEMBERED_CONNECTIONS: usize = 50;
+
+/// Expanded topics by connection name, least recently remembered first; kept in
+/// eframe's storage as JSON, never in the profile file.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct ExpandedMemory(Vec<(String, Vec<String>)>);
+
+impl ExpandedMemory {
+    pub fn get(&self, connection: &str) -> Option<&Vec<String>> {
+        self.0
+            .iter()
+            .find(|(name, _)| name == connection)
+            .map(|(_, topics)| topics)
+    }
+
+    /// Remember `topics` for `connection` as the most recent.
+    pub fn remember(&mut self, connection: &str, topics: Vec<String>) {
+        self.0.retain(|(name, _)| name != connection);
+        self.0.push((connection.to_owned(), topics));
+        let extra = self.0.len().saturating_sub(REMEMBERED_CONNECTIONS);
+        self.0.drain(..extra);
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct TreePanel {
     /// Indexed by node id.
@@ -649,6 +675,25 @@ fn name_text(ui: &egui::Ui, name: &str, query: Option<&str>, matched: bool) -> e
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn expanded_memory_keeps_the_most_recent_connections() {
+        let mut memory = ExpandedMemory::default();
+        for i in 0..REMEMBERED_CONNECTIONS + 5 {
+            memory.remember(&format!("broker {i}"), vec![format!("site/{i}")]);
+        }
+        memory.remember("broker 3", vec!["again".into()]);
+        assert!(memory.get("broker 0").is_none(), "the least recent went");
+        assert_eq!(
+            memory.get("broker 3"),
+            Some(&vec!["again".to_owned()]),
+            "used again: kept"
+        );
+        assert_eq!(memory.get("broker 54"), Some(&vec!["site/54".to_owned()]));
+        let json = serde_json::to_string(&memory).unwrap();
+        let back: ExpandedMemory = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.get("broker 3"), memory.get("broker 3"));
+    }
     use crate::model::ReceivedMessage;
 
     fn model(topics: &[(&str, &str)]) -> Model {
