@@ -10,7 +10,7 @@ use egui::RichText;
 
 use crate::demo::{DemoBroker, run_sensors};
 use crate::model::Model;
-use crate::mqtt::{ConnectionHandle, ConnectionSpec, ConnectionState, Event, ProtocolVersion, Wake};
+use crate::mqtt::{ConnectionHandle, ConnectionSpec, ConnectionState, ProtocolVersion, Wake};
 use crate::profiles::{ExtrasStore, Profile, ProfileStore};
 use crate::record::Recorder;
 use crate::secret_store::{Credentials, Outcome, PasswordStorage, SecretKind, SecretStore, StoreStatus};
@@ -98,10 +98,8 @@ pub struct MqscopeApp {
     expanded_memory: crate::ui::tree::ExpandedMemory,
     config_dir: PathBuf,
     stats: Option<StatsFile>,
-    /// `--record`: the messages of the first connection opened.
+    /// `--record`, until the first connection opens and takes it.
     recorder: Option<Recorder>,
-    /// The session the recorder follows (its handle's address in memory is not stable; its id is).
-    recorded_session: Option<u64>,
     next_session_id: u64,
     frames: FrameTimes,
     logic_time: Duration,
@@ -160,7 +158,6 @@ impl MqscopeApp {
             config_dir: options.config_dir.clone(),
             stats: options.stats_json.map(StatsFile::new),
             recorder,
-            recorded_session: None,
             next_session_id: 0,
             frames: FrameTimes::default(),
             logic_time: Duration::ZERO,
@@ -264,14 +261,6 @@ impl MqscopeApp {
         // costlier; each session drains in turn, and the budget is shared.
         'sessions: for session in &mut self.sessions {
             while let Some(event) = session.handle.try_event() {
-                if let Event::Messages(batch) = &event
-                    && self.recorded_session == Some(session.id)
-                    && let Some(recorder) = &mut self.recorder
-                    && let Err(e) = recorder.write_batch(batch)
-                {
-                    self.notices.warn(format!("Recording stopped: could not write: {e}"));
-                    self.recorder = None;
-                }
                 session.on_event(event, &mut self.notices);
                 if Instant::now() >= deadline {
                     // The rest waits for the next frame, which comes at once.
@@ -357,10 +346,10 @@ impl MqscopeApp {
         }
         let id = self.next_session_id;
         self.next_session_id += 1;
-        if self.recorder.is_some() && self.recorded_session.is_none() {
-            self.recorded_session = Some(id);
-        }
         let mut session = Session::new(id, handle, model);
+        // `--record`: the first connection records from its first message, and
+        // can be stopped from the top bar like a recording started there.
+        session.recorder = self.recorder.take();
         if let Some(topics) = self.expanded_memory.get(session.name()) {
             session.tree.restore_expanded(topics.clone());
         }

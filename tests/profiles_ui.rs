@@ -125,6 +125,10 @@ fn a_recording_reopens_as_the_same_tree_and_mosquitto_sub_text_opens_too() {
     step_until(&mut live, "all 30 applied", |h| {
         h.state().app.model().unwrap().applied() == 30
     });
+    assert!(
+        has_text(&live, "Stop recording"),
+        "--record shows in the top bar, where it can be stopped"
+    );
     let expected = topics(live.state().app.model().unwrap());
     drop(live);
 
