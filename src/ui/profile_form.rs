@@ -159,19 +159,12 @@ impl ProfileForm {
                                 );
                                 field(ui, "Client certificate", &mut self.client_cert, "for mutual TLS (PEM)");
                                 field(ui, "Client key", &mut self.client_key, "for mutual TLS (PEM)");
-                                let label = ui.label("Key passphrase");
                                 let hint = if self.had_keyring {
                                     "if encrypted; empty keeps the saved one"
                                 } else {
                                     "only for an encrypted key"
                                 };
-                                ui.add(
-                                    egui::TextEdit::singleline(&mut self.passphrase)
-                                        .password(true)
-                                        .hint_text(hint),
-                                )
-                                .labelled_by(label.id);
-                                ui.end_row();
+                                secret_field(ui, "Key passphrase", &mut self.passphrase, hint);
                                 ui.label("");
                                 ui.checkbox(
                                     &mut self.profile.tls.insecure,
@@ -187,19 +180,12 @@ impl ProfileForm {
                                 "empty: generated mqscope-…",
                             );
                             field(ui, "User name", &mut self.profile.username, "");
-                            let label = ui.label("Password");
                             let hint = if self.had_keyring {
                                 "saved in the system keyring; type to replace"
                             } else {
                                 ""
                             };
-                            ui.add(
-                                egui::TextEdit::singleline(&mut self.password)
-                                    .password(true)
-                                    .hint_text(hint),
-                            )
-                            .labelled_by(label.id);
-                            ui.end_row();
+                            secret_field(ui, "Password", &mut self.password, hint);
                             ui.label("Keep the password")
                                 .on_hover_text("The password and the client key's passphrase are kept alike");
                             ui.vertical(|ui| self.storage_ui(ui, keyring));
@@ -427,6 +413,14 @@ fn path_text(path: &Option<PathBuf>) -> String {
 fn path_of(text: &str) -> Option<PathBuf> {
     let text = text.trim();
     (!text.is_empty()).then(|| PathBuf::from(text))
+}
+
+/// A grid row with a masked text field.
+fn secret_field(ui: &mut egui::Ui, label: &str, value: &mut String, hint: &str) {
+    let label = ui.label(label);
+    ui.add(egui::TextEdit::singleline(value).password(true).hint_text(hint))
+        .labelled_by(label.id);
+    ui.end_row();
 }
 
 fn field(ui: &mut egui::Ui, label: &str, value: &mut String, hint: &str) {
