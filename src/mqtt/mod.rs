@@ -4,6 +4,7 @@
 //! of `Event`s (message batches, state changes) for the UI thread to drain.
 //! No egui in here, and the Model is never touched: messages leave as batches.
 
+mod legacy_certs;
 mod link;
 mod options;
 mod tls;

@@ -7,10 +7,13 @@ use std::path::Path;
 use std::sync::Arc;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::{ResolvesClientCert, WebPkiServerVerifier};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::sign::CertifiedKey;
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 
+use super::legacy_certs::{CompatibleVerifier, key_matches_certificate};
 use super::options::TlsSettings;
 
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {
@@ -20,26 +23,47 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
 /// The rustls client configuration for these settings. Errors name the file
 /// and what is wrong with it.
 pub fn client_config(settings: &TlsSettings) -> Result<Arc<ClientConfig>, String> {
-    let builder = ClientConfig::builder_with_provider(provider())
+    let provider = provider();
+    let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|e| format!("TLS set-up failed: {e}"))?;
     let builder = if settings.insecure {
         builder
             .dangerous()
-            .with_custom_certificate_verifier(Arc::new(NoVerification(provider())))
+            .with_custom_certificate_verifier(Arc::new(NoVerification(provider.clone())))
     } else {
-        builder.with_root_certificates(root_store(settings.ca_file.as_deref())?)
+        let (store, roots) = root_store(settings.ca_file.as_deref())?;
+        let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(store), provider.clone())
+            .build()
+            .map_err(|e| format!("TLS set-up failed: {e}"))?;
+        let verifier = CompatibleVerifier::new(webpki, roots, provider.signature_verification_algorithms);
+        builder.dangerous().with_custom_certificate_verifier(Arc::new(verifier))
     };
     let config = match (&settings.client_cert, &settings.client_key) {
-        (Some(cert), Some(key)) => {
+        (Some(cert), Some(key_path)) => {
             let certs = read_certs(cert, "client certificate")?;
-            let key = read_key(key, settings.key_passphrase.as_ref())?;
-            builder.with_client_auth_cert(certs, key).map_err(|e| {
+            let key = read_key(key_path, settings.key_passphrase.as_ref())?;
+            let signing_key = provider.key_provider.load_private_key(key).map_err(|e| {
                 format!(
-                    "The client certificate {} and its key do not go together: {e}",
-                    cert.display()
+                    "The key file {} holds a private key of a kind TLS cannot use: {e}",
+                    key_path.display()
                 )
-            })?
+            })?;
+            // rustls's own pairing check parses the certificate with webpki, which
+            // refuses the v1 certificates of Mosquitto's guide: compare the keys here.
+            if let Some(spki) = signing_key.public_key() {
+                let matches = key_matches_certificate(&certs[0], spki.as_ref())
+                    .map_err(|e| format!("The client certificate {} cannot be read: {e}", cert.display()))?;
+                if !matches {
+                    return Err(format!(
+                        "The client certificate {} and the key {} do not go together: the key is not the one the certificate was made for.",
+                        cert.display(),
+                        key_path.display()
+                    ));
+                }
+            }
+            let certified = Arc::new(CertifiedKey::new(certs, signing_key));
+            builder.with_client_cert_resolver(Arc::new(ClientCertificate(certified)))
         }
         (Some(_), None) => return Err("A client certificate needs its key file too (--key).".into()),
         (None, Some(_)) => return Err("A client key needs its certificate file too (--cert).".into()),
@@ -48,27 +72,44 @@ pub fn client_config(settings: &TlsSettings) -> Result<Arc<ClientConfig>, String
     Ok(Arc::new(config))
 }
 
-fn root_store(ca_file: Option<&Path>) -> Result<RootCertStore, String> {
+/// The one client certificate of a connection, offered whatever the broker hints.
+#[derive(Debug)]
+struct ClientCertificate(Arc<CertifiedKey>);
+
+impl ResolvesClientCert for ClientCertificate {
+    fn resolve(&self, _root_hint_subjects: &[&[u8]], _sigschemes: &[SignatureScheme]) -> Option<Arc<CertifiedKey>> {
+        Some(self.0.clone())
+    }
+
+    fn has_certs(&self) -> bool {
+        true
+    }
+}
+
+/// The trust roots, and their certificates as read (the guide's checks need them again).
+fn root_store(ca_file: Option<&Path>) -> Result<(RootCertStore, Vec<CertificateDer<'static>>), String> {
     let mut roots = RootCertStore::empty();
-    match ca_file {
+    let certs = match ca_file {
         Some(path) => {
             let certs = read_certs(path, "CA file")?;
-            let (added, _ignored) = roots.add_parsable_certificates(certs);
+            let (added, _ignored) = roots.add_parsable_certificates(certs.iter().cloned());
             if added == 0 {
                 return Err(format!("The CA file {} holds no usable certificate.", path.display()));
             }
+            certs
         }
         None => {
             let found = rustls_native_certs::load_native_certs();
-            roots.add_parsable_certificates(found.certs);
+            roots.add_parsable_certificates(found.certs.iter().cloned());
             if roots.is_empty() {
                 return Err(
                     "No system root certificates were found: choose a CA file, or install ca-certificates.".into(),
                 );
             }
+            found.certs
         }
-    }
-    Ok(roots)
+    };
+    Ok((roots, certs))
 }
 
 fn read_file(path: &Path, what: &str) -> Result<Vec<u8>, String> {
@@ -77,6 +118,10 @@ fn read_file(path: &Path, what: &str) -> Result<Vec<u8>, String> {
 
 fn read_certs(path: &Path, what: &str) -> Result<Vec<CertificateDer<'static>>, String> {
     let pem = read_file(path, what)?;
+    // A DER file (`openssl x509 -outform der`): one certificate, no PEM armour.
+    if pem.first() == Some(&0x30) && !contains(&pem, b"-----BEGIN") {
+        return Ok(vec![CertificateDer::from(pem)]);
+    }
     let certs = CertificateDer::pem_slice_iter(&pem)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| format!("The {what} {} is not a readable PEM file: {e}", path.display()))?;
@@ -233,6 +278,32 @@ pub fn find_tls_alert_in_text(text: &str) -> Option<rustls::Error> {
     Some(rustls::Error::AlertReceived(alert))
 }
 
+/// What webpki found wrong with a certificate, in words (it reports some
+/// problems only as its own error type, wrapped in `Other`).
+fn certificate_problem(error: &rustls::CertificateError) -> String {
+    let text = format!("{error:?}");
+    let known = [
+        ("UnsupportedCertVersion", "it uses an X.509 version that cannot be read"),
+        (
+            "UnsupportedSignatureAlgorithm",
+            "it is signed with an algorithm that is not supported",
+        ),
+        ("CaUsedAsEndEntity", "it is a CA certificate, not a server's"),
+        ("EndEntityUsedAsCa", "a server certificate was used as a CA"),
+        ("PathLenConstraintViolated", "the chain is longer than its CA allows"),
+        (
+            "NameConstraintViolation",
+            "the host name is outside what its CA may certify",
+        ),
+        ("UnknownIssuer", "its issuer is not a CA you trust"),
+    ];
+    known
+        .iter()
+        .find(|(name, _)| text.contains(name))
+        .map(|(_, words)| (*words).to_owned())
+        .unwrap_or_else(|| "it could not be verified".to_owned())
+}
+
 /// A TLS failure in words, with the next step where there is one, and
 /// whether retrying can help (a certificate problem will not fix itself).
 pub fn describe_tls_error(error: &rustls::Error, address: &str) -> (String, bool) {
@@ -252,8 +323,22 @@ pub fn describe_tls_error(error: &rustls::Error, address: &str) -> (String, bool
                 format!("the certificate of {address} is not valid yet (check the clock)")
             }
             CertificateError::Revoked => format!("the certificate of {address} has been revoked"),
-            CertificateError::BadSignature => format!("the certificate of {address} has a bad signature"),
-            other => format!("the certificate of {address} was rejected: {other:?}"),
+            CertificateError::BadSignature => format!(
+                "the certificate of {address} has a bad signature: it was not signed by the CA that its issuer names"
+            ),
+            CertificateError::BadEncoding => {
+                format!("the certificate of {address} is not a readable X.509 certificate")
+            }
+            CertificateError::UnhandledCriticalExtension => {
+                format!("the certificate of {address} carries a critical extension that cannot be checked")
+            }
+            CertificateError::InvalidPurpose | CertificateError::InvalidPurposeContext { .. } => {
+                format!("the certificate of {address} is not made for a server (its extended key usage says otherwise)")
+            }
+            other => format!(
+                "the certificate of {address} was refused: {}",
+                certificate_problem(other)
+            ),
         },
         rustls::Error::AlertReceived(alert) => match alert {
             AlertDescription::CertificateRequired | AlertDescription::HandshakeFailure => format!(
@@ -263,7 +348,7 @@ pub fn describe_tls_error(error: &rustls::Error, address: &str) -> (String, bool
                 "{address} rejected our client certificate ({alert:?}): is it signed by a CA the broker trusts?"
             ),
             AlertDescription::CertificateExpired => format!("{address} says our client certificate has expired"),
-            other => format!("{address} ended the TLS handshake: {other:?}"),
+            other => format!("{address} ended the TLS handshake (TLS alert {other:?})"),
         },
         rustls::Error::InvalidMessage(_) | rustls::Error::InappropriateMessage { .. } => {
             format!("{address} did not answer in TLS: is this a TLS port (mqtts), or a plain one (mqtt)?")

@@ -1,0 +1,452 @@
+//! Certificates made exactly as `man 7 mosquitto-tls` says (openssl on the
+//! command line: X.509 v1 server and client certificates, the host name in the
+//! CN only), served by a real Mosquitto. mosquitto_sub is the control: what it
+//! accepts, mqscope accepts; what it refuses (another CA, another host name, a
+//! key that is not the certificate's), mqscope refuses in words.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::{Mosquitto, outcome, pump_until, runtime, wait_for_port};
+use mqscope::demo::free_port;
+use mqscope::model::Model;
+use mqscope::mqtt::{ConnectionHandle, ConnectionSpec, parse_broker_url};
+
+fn openssl(dir: &Path, args: &[&str]) {
+    let output = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .expect("openssl (Debian package openssl) is installed");
+    assert!(
+        output.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// The guide's files, its commands verbatim; only the prompts are answered
+/// on the command line (-subj, -passout/-passin) and <duration> is 365.
+struct GuidePki {
+    dir: tempfile::TempDir,
+}
+
+impl GuidePki {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        // CERTIFICATE AUTHORITY
+        openssl(
+            d,
+            &[
+                "req",
+                "-new",
+                "-x509",
+                "-days",
+                "365",
+                "-extensions",
+                "v3_ca",
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.crt",
+                "-subj",
+                "/C=CN/O=Guide CA/CN=Guide CA",
+                "-passout",
+                "pass:ca-pass",
+            ],
+        );
+        // SERVER: a key without encryption, a CSR with the host name as CN, signed by the CA.
+        openssl(d, &["genrsa", "-out", "server.key", "2048"]);
+        openssl(
+            d,
+            &[
+                "req",
+                "-out",
+                "server.csr",
+                "-key",
+                "server.key",
+                "-new",
+                "-subj",
+                "/C=CN/O=Guide/CN=localhost",
+            ],
+        );
+        openssl(
+            d,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "server.csr",
+                "-CA",
+                "ca.crt",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                "server.crt",
+                "-days",
+                "365",
+                "-passin",
+                "pass:ca-pass",
+            ],
+        );
+        // CLIENT
+        openssl(d, &["genrsa", "-out", "client.key", "2048"]);
+        openssl(
+            d,
+            &[
+                "req",
+                "-out",
+                "client.csr",
+                "-key",
+                "client.key",
+                "-new",
+                "-subj",
+                "/C=CN/O=Guide/CN=client1",
+            ],
+        );
+        openssl(
+            d,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "client.csr",
+                "-CA",
+                "ca.crt",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                "client.crt",
+                "-days",
+                "365",
+                "-passin",
+                "pass:ca-pass",
+            ],
+        );
+        // The same request signed as v3 with extensions but still no subjectAltName
+        // (what `-extfile` with the usual usage lines makes): the name is in the CN only.
+        std::fs::write(
+            d.join("v3.ext"),
+            "basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+        )
+        .unwrap();
+        openssl(
+            d,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "server.csr",
+                "-CA",
+                "ca.crt",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                "server-v3.crt",
+                "-days",
+                "365",
+                "-passin",
+                "pass:ca-pass",
+                "-extfile",
+                "v3.ext",
+            ],
+        );
+        // Another CA, and a key that belongs to no certificate here.
+        openssl(
+            d,
+            &[
+                "req",
+                "-new",
+                "-x509",
+                "-days",
+                "365",
+                "-extensions",
+                "v3_ca",
+                "-keyout",
+                "other-ca.key",
+                "-out",
+                "other-ca.crt",
+                "-subj",
+                "/CN=Other CA",
+                "-passout",
+                "pass:other",
+            ],
+        );
+        openssl(d, &["genrsa", "-out", "stranger.key", "2048"]);
+        // Mosquitto started as root reads its files as the user `mosquitto`.
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).unwrap();
+        for entry in std::fs::read_dir(d).unwrap() {
+            std::fs::set_permissions(entry.unwrap().path(), std::fs::Permissions::from_mode(0o644)).unwrap();
+        }
+        Self { dir }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn version(&self, name: &str) -> String {
+        let out = Command::new("openssl")
+            .args(["x509", "-noout", "-text", "-in"])
+            .arg(self.path(name))
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        text.lines()
+            .find(|l| l.trim_start().starts_with("Version:"))
+            .unwrap_or("")
+            .trim()
+            .to_owned()
+    }
+}
+
+struct GuideBroker {
+    _broker: Mosquitto,
+    pki: GuidePki,
+    /// TLS with the guide's server certificate.
+    tls: u16,
+    /// The same, requiring the guide's client certificate.
+    mtls: u16,
+    /// A v3 server certificate with the host name in the CN only.
+    cn_only: u16,
+}
+
+fn guide_broker() -> GuideBroker {
+    let pki = GuidePki::new();
+    let [tls, mtls, cn_only] = [(); 3].map(|_| free_port().expect("a free port"));
+    let (ca, cert, key) = (pki.path("ca.crt"), pki.path("server.crt"), pki.path("server.key"));
+    let config = format!(
+        "allow_anonymous true\n\
+         listener {tls} 127.0.0.1\ncafile {}\ncertfile {}\nkeyfile {}\n\
+         listener {mtls} 127.0.0.1\ncafile {}\ncertfile {}\nkeyfile {}\nrequire_certificate true\n\
+         listener {cn_only} 127.0.0.1\ncafile {}\ncertfile {}\nkeyfile {}\n",
+        ca.display(),
+        cert.display(),
+        key.display(),
+        ca.display(),
+        cert.display(),
+        key.display(),
+        ca.display(),
+        pki.path("server-v3.crt").display(),
+        key.display(),
+    );
+    let broker = Mosquitto::start_with(&config);
+    for port in [tls, mtls, cn_only] {
+        wait_for_port(port, "a mosquitto TLS listener");
+    }
+    GuideBroker {
+        _broker: broker,
+        pki,
+        tls,
+        mtls,
+        cn_only,
+    }
+}
+
+/// mosquitto_sub with these TLS arguments: Ok once it has received a message
+/// published (by mosquitto_pub, same arguments) while it listens.
+fn mosquitto_sub_control(host: &str, port: u16, tls_args: &[String]) -> Result<String, String> {
+    let mut sub = Command::new("mosquitto_sub")
+        .args([
+            "-h",
+            host,
+            "-p",
+            &port.to_string(),
+            "-t",
+            "guide/#",
+            "-C",
+            "1",
+            "-W",
+            "8",
+        ])
+        .args(tls_args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("mosquitto_sub (Debian package mosquitto-clients) is installed");
+    std::thread::sleep(Duration::from_millis(700));
+    let _ = Command::new("mosquitto_pub")
+        .args([
+            "-h",
+            host,
+            "-p",
+            &port.to_string(),
+            "-t",
+            "guide/control",
+            "-m",
+            "hello",
+        ])
+        .args(tls_args)
+        .status();
+    let _ = sub.wait();
+    let out = sub.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    if stdout.contains("hello") {
+        Ok(stdout)
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+fn spec(host: &str, port: u16, pki: &GuidePki, client: Option<(&str, &str)>, ca: &str) -> ConnectionSpec {
+    let mut spec = parse_broker_url(&format!("mqtts://{host}:{port}")).expect("a URL");
+    spec.subscriptions = vec!["#".into()];
+    spec.tls.ca_file = Some(pki.path(ca));
+    if let Some((cert, key)) = client {
+        spec.tls.client_cert = Some(pki.path(cert));
+        spec.tls.client_key = Some(pki.path(key));
+    }
+    spec
+}
+
+fn try_connect(rt: &tokio::runtime::Runtime, spec: ConnectionSpec) -> (ConnectionHandle, Model, Result<(), String>) {
+    let handle = ConnectionHandle::spawn(spec, rt.handle(), common::no_wake());
+    let mut model = Model::default();
+    let result = outcome(&handle, &mut model, Duration::from_secs(10));
+    (handle, model, result)
+}
+
+/// A message published by mosquitto_pub reaches the app over this connection.
+fn receives(handle: &ConnectionHandle, model: &mut Model, port: u16, tls_args: &[String]) {
+    std::thread::sleep(Duration::from_millis(400)); // the SUBACK
+    let status = Command::new("mosquitto_pub")
+        .args([
+            "-h",
+            "localhost",
+            "-p",
+            &port.to_string(),
+            "-t",
+            "guide/温度",
+            "-m",
+            "22.5",
+        ])
+        .args(tls_args)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut states = Vec::new();
+    let arrived = pump_until(handle, model, &mut states, Duration::from_secs(10), |m, _| {
+        m.tree.get("guide/温度").is_some()
+    });
+    assert!(arrived, "the message did not arrive: {states:?}");
+}
+
+fn args(pki: &GuidePki, items: &[(&str, &str)]) -> Vec<String> {
+    items
+        .iter()
+        .flat_map(|(flag, file)| [flag.to_string(), pki.path(file).display().to_string()])
+        .collect()
+}
+
+#[test]
+fn the_guide_certificates_are_v1_with_the_host_in_the_cn() {
+    let pki = GuidePki::new();
+    // What makes them hard: webpki reads neither.
+    assert_eq!(pki.version("server.crt"), "Version: 1 (0x0)");
+    assert_eq!(pki.version("client.crt"), "Version: 1 (0x0)");
+}
+
+#[test]
+fn server_certificate_from_the_guide_connects_like_mosquitto_sub() {
+    let rt = runtime();
+    let b = guide_broker();
+    let ca = args(&b.pki, &[("--cafile", "ca.crt")]);
+    mosquitto_sub_control("localhost", b.tls, &ca).expect("the control connects");
+
+    let (handle, mut model, result) = try_connect(&rt, spec("localhost", b.tls, &b.pki, None, "ca.crt"));
+    assert_eq!(result, Ok(()), "mqscope connects where mosquitto_sub does");
+    receives(&handle, &mut model, b.tls, &ca);
+}
+
+#[test]
+fn a_v3_certificate_with_the_host_in_the_cn_only_connects_like_mosquitto_sub() {
+    let rt = runtime();
+    let b = guide_broker();
+    assert_eq!(b.pki.version("server-v3.crt"), "Version: 3 (0x2)");
+    let ca = args(&b.pki, &[("--cafile", "ca.crt")]);
+    mosquitto_sub_control("localhost", b.cn_only, &ca).expect("the control connects");
+    let (handle, mut model, result) = try_connect(&rt, spec("localhost", b.cn_only, &b.pki, None, "ca.crt"));
+    assert_eq!(result, Ok(()), "the CN names the host when there is no subjectAltName");
+    receives(&handle, &mut model, b.cn_only, &ca);
+    // And by another name, both refuse.
+    assert!(mosquitto_sub_control("127.0.0.1", b.cn_only, &ca).is_err());
+    let (_h, _m, result) = try_connect(&rt, spec("127.0.0.1", b.cn_only, &b.pki, None, "ca.crt"));
+    assert!(result.unwrap_err().contains("name mismatch"));
+}
+
+#[test]
+fn client_certificate_from_the_guide_connects_like_mosquitto_sub() {
+    let rt = runtime();
+    let b = guide_broker();
+    let tls = args(
+        &b.pki,
+        &[
+            ("--cafile", "ca.crt"),
+            ("--cert", "client.crt"),
+            ("--key", "client.key"),
+        ],
+    );
+    mosquitto_sub_control("localhost", b.mtls, &tls).expect("the control connects");
+    let (handle, mut model, result) = try_connect(
+        &rt,
+        spec(
+            "localhost",
+            b.mtls,
+            &b.pki,
+            Some(("client.crt", "client.key")),
+            "ca.crt",
+        ),
+    );
+    assert_eq!(result, Ok(()), "mutual TLS with the guide's v1 client certificate");
+    receives(&handle, &mut model, b.mtls, &tls);
+}
+
+#[test]
+fn what_mosquitto_sub_refuses_is_refused_in_words() {
+    let rt = runtime();
+    let b = guide_broker();
+
+    // Another CA: both refuse.
+    let other = args(&b.pki, &[("--cafile", "other-ca.crt")]);
+    assert!(mosquitto_sub_control("localhost", b.tls, &other).is_err());
+    let (_h, _m, result) = try_connect(&rt, spec("localhost", b.tls, &b.pki, None, "other-ca.crt"));
+    let err = result.unwrap_err();
+    assert!(err.contains("unknown issuer"), "{err}");
+
+    // A host name that is not the CN: both refuse.
+    let ca = args(&b.pki, &[("--cafile", "ca.crt")]);
+    assert!(mosquitto_sub_control("127.0.0.1", b.tls, &ca).is_err());
+    let (_h, _m, result) = try_connect(&rt, spec("127.0.0.1", b.tls, &b.pki, None, "ca.crt"));
+    let err = result.unwrap_err();
+    assert!(err.contains("name mismatch"), "{err}");
+
+    // A key that is not the certificate's: named before anything is sent.
+    let (_h, _m, result) = try_connect(
+        &rt,
+        spec(
+            "localhost",
+            b.mtls,
+            &b.pki,
+            Some(("client.crt", "stranger.key")),
+            "ca.crt",
+        ),
+    );
+    let err = result.unwrap_err();
+    assert!(
+        err.contains("client.crt") && err.contains("do not go together"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("Other(") && !err.contains("Error("),
+        "no Rust debug text: {err}"
+    );
+}
