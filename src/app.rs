@@ -224,6 +224,7 @@ impl MqscopeApp {
     pub fn logic(&mut self, ctx: &egui::Context) {
         let start = Instant::now();
         if self.wake.is_none() {
+            crate::ui::style::install_system_fonts(ctx);
             let ctx = ctx.clone();
             self.wake = Some(Arc::new(move || ctx.request_repaint_after(BATCH_REPAINT_DELAY)));
             if let Some(startup) = self.pending.take() {

@@ -101,6 +101,8 @@ fn main() -> ExitCode {
                     .with_app_id("mqscope")
                     .with_inner_size([1360.0, 840.0])
                     .with_min_inner_size([720.0, 480.0]),
+                // The app installs the system font provider itself (ui::style), tests included.
+                system_font_fallback: false,
                 ..Default::default()
             };
             let result = eframe::run_native(

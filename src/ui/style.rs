@@ -75,3 +75,11 @@ pub const SUBSCRIPTION_MARK_WIDTH: f32 = 3.0;
 /// The "insecure TLS" badge while connected.
 pub const INSECURE: Color32 = Color32::from_rgb(235, 120, 60);
 pub const TAB_ACTIVE_BG: Color32 = Color32::from_gray(60);
+
+/// Fonts for every script: egui's own fonts cover Latin, Greek and Cyrillic;
+/// for a character they lack (Chinese, Japanese, Arabic, ...) a system font that
+/// has it is found and memory-mapped the first time it is drawn. The system's
+/// fonts are listed on a background thread, so the window does not wait.
+pub fn install_system_fonts(ctx: &egui::Context) {
+    ctx.add_font_provider(std::sync::Arc::new(egui_system_font_provider::SystemFontProvider::new()));
+}

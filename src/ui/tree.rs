@@ -747,6 +747,70 @@ mod tests {
         assert_eq!(rows, ["iot", "iot/sensor", "iot/sensor/temperature"]);
     }
 
+    /// The tree panel alone in a window of `height` points, fed one topic per frame.
+    fn panel_harness(height: f32) -> egui_kittest::Harness<'static, (TreePanel, Model)> {
+        egui_kittest::Harness::builder()
+            .with_size(egui::vec2(500.0, height))
+            .build_ui_state(
+                |ui, (panel, model): &mut (TreePanel, Model)| {
+                    if ui.ctx().cumulative_pass_nr() == 0 {
+                        style::install_system_fonts(ui.ctx());
+                    }
+                    panel.ui(ui, model);
+                },
+                (TreePanel::default(), Model::default()),
+            )
+    }
+
+    fn arrive(harness: &mut egui_kittest::Harness<'static, (TreePanel, Model)>, topic: &str) {
+        let message = ReceivedMessage::new(topic, &b"1"[..], 0, false);
+        harness.state_mut().1.apply(vec![message], Instant::now());
+        harness.run_steps(2);
+    }
+
+    /// The labels of the segment rows on screen (a row's name is a selectable label).
+    fn shown(harness: &egui_kittest::Harness<'static, (TreePanel, Model)>, names: &[&str]) -> Vec<String> {
+        use egui_kittest::kittest::Queryable as _;
+        names
+            .iter()
+            .filter(|n| harness.query_by_label(n).is_some())
+            .map(|n| (*n).to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn topics_arriving_above_the_first_row_stay_on_screen_when_all_fit() {
+        // The order of the report: a Chinese topic, then topics that sort above it.
+        let mut harness = panel_harness(600.0);
+        for topic in ["m/x", "传/x", "a/x", "b/x", "z/x"] {
+            arrive(&mut harness, topic);
+        }
+        assert_eq!(harness.state().1.tree.topic_count(), 5);
+        assert_eq!(
+            shown(&harness, &["a", "b", "m", "z", "传"]),
+            ["a", "b", "m", "z", "传"],
+            "every counted topic has its row on screen"
+        );
+        // The tutorial traffic, then a search.
+        let mut harness = panel_harness(600.0);
+        for topic in ["传感器/客厅/温度", "/python/mqtt", "big/payload"] {
+            arrive(&mut harness, topic);
+        }
+        assert_eq!(
+            shown(&harness, &["python", "big", "传感器"]),
+            ["python", "big", "传感器"]
+        );
+        harness.state_mut().0.search.query = "python".to_owned();
+        harness.state_mut().0.search.job = Some(SearchJob::new("python", false));
+        harness.state_mut().0.search.version += 1;
+        harness.run_steps(3);
+        assert_eq!(
+            shown(&harness, &["python", "big", "传感器"]),
+            ["python"],
+            "the match is listed"
+        );
+    }
+
     #[test]
     fn rows_follow_expansion_without_search() {
         let m = model(&[("a/b/c", "1"), ("a/d", "2"), ("e", "3")]);
