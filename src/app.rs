@@ -1095,6 +1095,7 @@ impl MqscopeApp {
                 stored: self.model().map_or(0, |m| m.history.stored_messages()),
                 stored_bytes: self.model().map_or(0, |m| m.history.bytes()),
                 evicted: self.model().map_or(0, |m| m.history.evicted()),
+                invalid_topics: self.model().map_or(0, Model::invalid_topics),
             };
             status_bar_ui(ui, &line, now);
         });

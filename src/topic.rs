@@ -48,6 +48,57 @@ fn check_common(topic: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The first of 256 private-use characters that stand for the bytes of a topic
+/// that are not UTF-8 (U+10FF00 + byte). The patched rumqttc (MQTT 3.1.1) and
+/// [`from_wire`] (MQTT 5) make them; [`to_wire`] turns them back into bytes.
+const ESCAPE_BASE: u32 = 0x10_FF00;
+
+/// A topic as received: valid UTF-8 as is, each byte of an invalid sequence
+/// kept as one escape character, so nothing is lost and the tree can hold it.
+pub fn from_wire(bytes: &[u8]) -> String {
+    rumqttc::escape_invalid_utf8(bytes)
+}
+
+fn escaped_byte(c: char) -> Option<u8> {
+    u32::from(c).checked_sub(ESCAPE_BASE).and_then(|b| u8::try_from(b).ok())
+}
+
+/// Whether a received topic carried bytes that are not UTF-8.
+pub fn has_invalid_bytes(topic: &str) -> bool {
+    // U+10FFxx is F4 8F Bx xx in UTF-8: only look closer at topics with an F4 byte.
+    topic.as_bytes().contains(&0xF4) && topic.chars().any(|c| escaped_byte(c).is_some())
+}
+
+/// The bytes of a received topic, exactly as the broker sent them.
+pub fn to_wire(topic: &str) -> Vec<u8> {
+    if !has_invalid_bytes(topic) {
+        return topic.as_bytes().to_vec();
+    }
+    let mut out = Vec::with_capacity(topic.len());
+    for c in topic.chars() {
+        match escaped_byte(c) {
+            Some(b) => out.push(b),
+            None => out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes()),
+        }
+    }
+    out
+}
+
+/// A received topic for display: each byte that is not UTF-8 as `\xNN`.
+pub fn display(topic: &str) -> std::borrow::Cow<'_, str> {
+    if !has_invalid_bytes(topic) {
+        return topic.into();
+    }
+    topic
+        .chars()
+        .map(|c| match escaped_byte(c) {
+            Some(b) => format!("\\x{b:02X}"),
+            None => c.to_string(),
+        })
+        .collect::<String>()
+        .into()
+}
+
 /// Whether `topic` matches `filter` (`+` one level, `#` the rest; `$` topics
 /// are not matched by a leading wildcard).
 pub fn filter_matches(filter: &str, topic: &str) -> bool {
@@ -87,6 +138,20 @@ mod tests {
         }
         for bad in ["", "home#", "home/#/x", "ho+me/x", "a/b#"] {
             assert!(validate_filter(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn invalid_utf8_topics_keep_their_bytes() {
+        let wire = b"bad/\xff\xfe/\xe4\xbc/\xe4\xbc\xa0ok";
+        let topic = from_wire(wire);
+        assert!(has_invalid_bytes(&topic));
+        assert_eq!(to_wire(&topic), wire, "the bytes as received");
+        assert_eq!(display(&topic), "bad/\\xFF\\xFE/\\xE4\\xBC/传ok");
+        assert_eq!(topic.split('/').count(), 4, "levels split as on the wire");
+        for fine in ["传感器/客厅", "a/b", "", "\u{10FFFF}"] {
+            assert!(!has_invalid_bytes(fine) || fine == "\u{10FFFF}");
+            assert_eq!(from_wire(fine.as_bytes()), fine);
         }
     }
 

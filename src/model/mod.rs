@@ -29,6 +29,8 @@ pub struct Model {
     pub ha: ha::HomeAssistant,
     /// Messages applied to this model since it was created.
     applied: u64,
+    /// Messages whose topic was not valid UTF-8 (kept with their bytes, escaped).
+    invalid_topics: u64,
     rate: RateMeter,
 }
 
@@ -46,6 +48,7 @@ impl Model {
             charts: Charts::new(series_points),
             ha: ha::HomeAssistant::default(),
             applied: 0,
+            invalid_topics: 0,
             rate: RateMeter::default(),
         }
     }
@@ -54,6 +57,9 @@ impl Model {
     pub fn apply(&mut self, batch: Vec<ReceivedMessage>, now: Instant) {
         let n = batch.len() as u64;
         for m in batch {
+            if crate::topic::has_invalid_bytes(&m.topic) {
+                self.invalid_topics += 1;
+            }
             let node = self.tree.record(&m.topic, m.retain, m.payload.is_empty());
             if self.charts.is_feeding() {
                 if self.tree.node(node).own_messages == 1 {
@@ -76,6 +82,11 @@ impl Model {
 
     pub fn applied(&self) -> u64 {
         self.applied
+    }
+
+    /// Messages received on a topic that is not valid UTF-8.
+    pub fn invalid_topics(&self) -> u64 {
+        self.invalid_topics
     }
 
     /// Messages per second over the last few seconds.

@@ -221,7 +221,8 @@ fn polled_v5(event: v5::Event) -> Polled {
     use v5::{Event, Incoming};
     match event {
         Event::Incoming(Incoming::Publish(p)) => {
-            let topic = String::from_utf8_lossy(&p.topic).into_owned();
+            // Not UTF-8 (some brokers pass such topics on): kept, escaped, counted by the Model.
+            let topic = crate::topic::from_wire(&p.topic);
             let properties = p.properties.map(|props| MessageProperties {
                 payload_is_utf8: props.payload_format_indicator.map(|f| f == 1),
                 message_expiry_s: props.message_expiry_interval,

@@ -86,11 +86,24 @@ impl InspectorPanel {
         let history = model.history.messages(node);
         let mut action = None;
         ui.horizontal(|ui| {
-            ui.heading(RichText::new(&topic).monospace());
+            let shown = crate::topic::display(&topic);
+            ui.heading(RichText::new(shown.as_ref()).monospace());
             if ui.small_button("Copy topic").clicked() {
-                ui.ctx().copy_text(topic.clone());
+                ui.ctx().copy_text(shown.into_owned());
             }
         });
+        if crate::topic::has_invalid_bytes(&topic) {
+            let bytes = crate::topic::to_wire(&topic);
+            ui.colored_label(
+                style::ERROR,
+                format!(
+                    "This topic is not valid UTF-8 (MQTT requires it): each bad byte is shown as \\xNN. \
+                     As received, {} bytes: {}",
+                    bytes.len(),
+                    bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ")
+                ),
+            );
+        }
         let message = match self.pinned_seq {
             Some(seq) => history.iter().find(|m| m.seq == seq).or(history.back()),
             None => history.back(),

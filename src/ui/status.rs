@@ -60,6 +60,8 @@ pub struct StatusLine<'a> {
     pub stored: usize,
     pub stored_bytes: usize,
     pub evicted: u64,
+    /// Messages whose topic was not UTF-8.
+    pub invalid_topics: u64,
 }
 
 pub fn status_bar_ui(ui: &mut egui::Ui, line: &StatusLine<'_>, now: Instant) {
@@ -88,6 +90,16 @@ pub fn status_bar_ui(ui: &mut egui::Ui, line: &StatusLine<'_>, now: Instant) {
             ui.separator();
             ui.spinner();
             ui.label(activity);
+        }
+        if line.invalid_topics > 0 {
+            ui.separator();
+            ui.label(
+                RichText::new(format!("{} with a topic that is not UTF-8", line.invalid_topics)).color(style::ERROR),
+            )
+            .on_hover_text(
+                "The broker sent topics with bytes that are not UTF-8 (MQTT forbids them). They are kept as \
+                 received and shown with each bad byte as \\xNN.",
+            );
         }
         if line.evicted > 0 {
             ui.label(RichText::new(format!("· {} older messages let go", line.evicted)).color(style::COUNTS))

@@ -475,14 +475,20 @@ impl TreePanel {
                     self.set_expanded(id, !open);
                 }
             }
-            let name = tree.name(id);
-            let name = if name.is_empty() { "(empty)" } else { name };
+            let raw_name = tree.name(id);
+            let shown = crate::topic::display(raw_name);
+            let name = if raw_name.is_empty() { "(empty)" } else { shown.as_ref() };
             let matched = self
                 .search
                 .job
                 .as_ref()
                 .is_some_and(|job| job.matched.get(id as usize).copied().unwrap_or(false));
-            let text = name_text(ui, name, self.search.job.as_ref().map(|j| j.query.as_str()), matched);
+            let text = if crate::topic::has_invalid_bytes(raw_name) {
+                // Bytes that are not UTF-8, each shown as \xNN, in the error colour.
+                RichText::new(name).strong().color(style::ERROR).into()
+            } else {
+                name_text(ui, name, self.search.job.as_ref().map(|j| j.query.as_str()), matched)
+            };
             let selected = self.selected == Some(id);
             let label = ui.selectable_label(selected, text);
             if label.clicked() {

@@ -1,0 +1,168 @@
+//! What no real broker sends on purpose, from a small raw-socket broker: a
+//! PUBLISH whose topic is not UTF-8. mosquitto refuses to relay such topics,
+//! but some brokers pass them on; the connection must stay up, the message be
+//! kept with its bytes, marked, and counted — on MQTT 3.1.1 and 5.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use common::{no_wake, pump_until, runtime};
+use mqscope::model::Model;
+use mqscope::mqtt::{ConnectionHandle, ConnectionState, ProtocolVersion, parse_broker_url};
+
+/// One MQTT packet: (first byte, body).
+fn read_packet(stream: &mut TcpStream) -> Option<(u8, Vec<u8>)> {
+    let mut first = [0u8; 1];
+    stream.read_exact(&mut first).ok()?;
+    let (mut len, mut shift) = (0usize, 0);
+    loop {
+        let mut b = [0u8; 1];
+        stream.read_exact(&mut b).ok()?;
+        len |= usize::from(b[0] & 0x7f) << shift;
+        shift += 7;
+        if b[0] & 0x80 == 0 {
+            break;
+        }
+    }
+    let mut body = vec![0; len];
+    stream.read_exact(&mut body).ok()?;
+    Some((first[0], body))
+}
+
+fn packet(first: u8, body: &[u8]) -> Vec<u8> {
+    let mut out = vec![first];
+    let mut len = body.len();
+    loop {
+        let mut b = (len % 128) as u8;
+        len /= 128;
+        if len > 0 {
+            b |= 0x80;
+        }
+        out.push(b);
+        if len == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(body);
+    out
+}
+
+/// A QoS 0 PUBLISH of `payload` on the raw `topic` bytes.
+fn publish(v5: bool, topic: &[u8], payload: &[u8]) -> Vec<u8> {
+    let mut body = (topic.len() as u16).to_be_bytes().to_vec();
+    body.extend_from_slice(topic);
+    if v5 {
+        body.push(0); // no properties
+    }
+    body.extend_from_slice(payload);
+    packet(0x30, &body)
+}
+
+/// Accepts clients; to each: CONNACK, SUBACK, then `messages`, then PINGRESPs.
+/// Returns the port and the number of connections accepted so far.
+fn broker(messages: Vec<(Vec<u8>, Vec<u8>)>) -> (u16, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let count = accepted.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            count.fetch_add(1, Ordering::SeqCst);
+            let messages = messages.clone();
+            std::thread::spawn(move || {
+                let Some((0x10, connect)) = read_packet(&mut stream) else {
+                    return;
+                };
+                // CONNECT: protocol name (2 + 4 bytes), then the level.
+                let v5 = connect.get(6) == Some(&5);
+                let connack: &[u8] = if v5 { &[0x20, 3, 0, 0, 0] } else { &[0x20, 2, 0, 0] };
+                stream.write_all(connack).unwrap();
+                while let Some((first, body)) = read_packet(&mut stream) {
+                    match first >> 4 {
+                        8 => {
+                            let mut suback = body[..2].to_vec();
+                            if v5 {
+                                suback.push(0);
+                            }
+                            suback.push(0);
+                            stream.write_all(&packet(0x90, &suback)).unwrap();
+                            for (topic, payload) in &messages {
+                                stream.write_all(&publish(v5, topic, payload)).unwrap();
+                            }
+                        }
+                        12 => stream.write_all(&[0xd0, 0]).unwrap(),
+                        14 => return,
+                        _ => {}
+                    }
+                }
+            });
+        }
+    });
+    (port, accepted)
+}
+
+fn check(version: ProtocolVersion) {
+    let bad: &[u8] = b"bad/\xff\xfe/\xe4\xbc\xa0\xe4";
+    let (port, accepted) = broker(vec![
+        (bad.to_vec(), b"\x00\x01binary".to_vec()),
+        (b"ok/after".to_vec(), b"still here".to_vec()),
+    ]);
+    let rt = runtime();
+    let mut spec = parse_broker_url(&format!("mqtt://127.0.0.1:{port}")).unwrap();
+    spec.protocol = version;
+    spec.subscriptions = vec!["#".into()];
+    let handle = ConnectionHandle::spawn(spec, rt.handle(), no_wake());
+    let mut model = Model::default();
+    let mut states = Vec::new();
+    let arrived = pump_until(&handle, &mut model, &mut states, Duration::from_secs(10), |m, _| {
+        m.tree.get("ok/after").is_some()
+    });
+    assert!(
+        arrived,
+        "{version:?}: the message after the bad topic arrives: {states:?}"
+    );
+    // Kept with its bytes, marked and counted.
+    let node = model
+        .tree
+        .ids()
+        .find(|&id| model.tree.node(id).has_messages() && mqscope::topic::has_invalid_bytes(&model.tree.topic(id)))
+        .expect("the bad topic has its row");
+    let topic = model.tree.topic(node);
+    assert_eq!(
+        mqscope::topic::to_wire(&topic),
+        bad,
+        "{version:?}: the topic's bytes as received"
+    );
+    assert_eq!(mqscope::topic::display(&topic), "bad/\\xFF\\xFE/传\\xE4");
+    assert_eq!(&model.history.latest(node).unwrap().payload[..], b"\x00\x01binary");
+    assert_eq!(model.invalid_topics(), 1);
+    assert_eq!(model.applied(), 2);
+    // One connection, never dropped.
+    std::thread::sleep(Duration::from_millis(500));
+    pump_until(&handle, &mut model, &mut states, Duration::from_millis(300), |_, _| {
+        false
+    });
+    assert_eq!(accepted.load(Ordering::SeqCst), 1, "{version:?}: no reconnect");
+    assert!(
+        !states
+            .iter()
+            .any(|s| matches!(s, ConnectionState::Reconnecting { .. }) || s.error().is_some()),
+        "{version:?}: {states:?}"
+    );
+}
+
+#[test]
+fn an_invalid_utf8_topic_keeps_an_mqtt_311_connection_up() {
+    check(ProtocolVersion::V311);
+}
+
+#[test]
+fn an_invalid_utf8_topic_keeps_an_mqtt_5_connection_up() {
+    check(ProtocolVersion::V5);
+}
