@@ -44,6 +44,8 @@ pub enum Startup {
     Demo,
     Connect(Box<ConnectionSpec>),
     Profile(String),
+    /// A recording to replay (`--open FILE`), as fast as it can be drawn.
+    Open(PathBuf),
 }
 
 #[derive(Debug, Clone)]
@@ -316,6 +318,7 @@ impl MqscopeApp {
                 password: None,
                 passphrase: None,
             }),
+            Startup::Open(path) => self.handle(Action::OpenRecording { path, speed: None }),
         }
     }
 
@@ -491,35 +494,22 @@ impl MqscopeApp {
         }
     }
 
-    /// Open a recording in its own tab, replayed into a fresh Model.
+    /// Open a recording in its own tab, replayed into a fresh Model. The file
+    /// is read on a thread of its own as the replay goes; the tab says how far
+    /// it got, what it could not read, or why it could not read at all.
     fn open_recording(&mut self, path: &std::path::Path, speed: Option<f64>) -> Result<(), String> {
         let Some(wake) = self.wake.clone() else {
-            return Err("The window is not ready yet.".into());
+            self.pending = Some(Startup::Open(path.to_path_buf()));
+            return Ok(());
         };
-        let text = std::fs::read_to_string(path).map_err(|e| format!("Cannot read {}: {e}", path.display()))?;
-        let recording = crate::record::read_recording(&text, std::time::SystemTime::now());
-        if recording.messages.is_empty() {
-            let why = recording
-                .problems
-                .first()
-                .cloned()
-                .unwrap_or_else(|| "the file is empty".into());
-            return Err(format!("No messages in {}: {why}", path.display()));
-        }
         let file = path
             .file_name()
             .map_or_else(|| path.display().to_string(), |f| f.to_string_lossy().into_owned());
-        if recording.skipped > 0 {
-            self.notices.warn(format!(
-                "{file}: {} lines could not be read ({})",
-                recording.skipped,
-                recording.problems.join("; ")
-            ));
-        }
         let mut spec = ConnectionSpec::new("recording", 0);
         spec.name = format!("{file} (offline)");
-        tracing::info!(name = %spec.name, kind = recording.kind, messages = recording.messages.len(), "opening a recording");
-        let handle = ConnectionHandle::replay(spec, recording.messages, speed, &self.runtime, wake);
+        tracing::info!(name = %spec.name, "opening a recording");
+        let feed = crate::record::feed_from_file(path);
+        let handle = ConnectionHandle::replay(spec, feed, speed, &self.runtime, wake);
         let mut model = Model::new(self.settings.history_limits(), self.settings.chart_points());
         model.set_ha_prefix(&self.settings.ha_prefix);
         let id = self.next_session_id;

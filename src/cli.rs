@@ -134,6 +134,10 @@ pub struct Cli {
     #[arg(long, value_name = "NAME", conflicts_with_all = ["broker", "demo"])]
     pub profile: Option<String>,
 
+    /// Open a recording offline: mqscope's --record file, mosquitto_sub -F %j or -v output, or MQTTX's message CSV
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["broker", "demo", "profile", "host"])]
+    pub open: Option<PathBuf>,
+
     /// Once a second, replace this file with the app's counters as JSON
     #[arg(long, value_name = "PATH")]
     pub stats_json: Option<PathBuf>,
@@ -374,6 +378,15 @@ impl Cli {
         let config_dir = ProfileStore::default_dir();
         let startup = if let Some(spec) = self.connection_spec(env_password)? {
             Startup::Connect(Box::new(spec))
+        } else if let Some(path) = &self.open {
+            // Only named here: the file is read by the replay, off the window's thread.
+            if path.is_dir() {
+                return Err(format!("--open {}: a folder, not a recording", path.display()));
+            }
+            if !path.exists() {
+                return Err(format!("--open {}: no such file", path.display()));
+            }
+            Startup::Open(path.clone())
         } else if self.demo {
             if !self.subscribe.is_empty() {
                 return Err("--subscribe goes with --broker; the demo subscribes to #".into());
@@ -621,5 +634,25 @@ mod tests {
                 ..
             }))
         ));
+    }
+
+    #[test]
+    fn open_names_a_recording_and_refuses_what_is_not_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("capture.jsonl");
+        std::fs::write(&file, "").unwrap();
+        let path = file.display().to_string();
+        match resolve(&["--open", &path]) {
+            Ok(Run::Gui(AppOptions {
+                startup: Startup::Open(p),
+                ..
+            })) => assert_eq!(p, file),
+            other => panic!("{other:?}"),
+        }
+        let missing = dir.path().join("nope.jsonl").display().to_string();
+        assert!(resolve(&["--open", &missing]).unwrap_err().contains("no such file"));
+        let folder = dir.path().display().to_string();
+        assert!(resolve(&["--open", &folder]).unwrap_err().contains("folder"));
+        assert!(resolve(&["--open", &path, "--demo"]).is_err());
     }
 }

@@ -26,7 +26,7 @@ pub use worker::{ReconnectBackoff, describe_connection_error};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use rumqttc::QoS;
 use tokio::sync::{Notify, Semaphore, mpsc as tmpsc};
@@ -227,12 +227,13 @@ impl ConnectionHandle {
         }
     }
 
-    /// A connection that is a recording: its messages come from `messages`,
-    /// at their recorded pace times `speed` (`None`: as fast as the UI takes
-    /// them), through the same batches and back-pressure as a broker's.
+    /// A connection that is a recording: its messages come from `feed` (read
+    /// on a thread of its own, never here), at their recorded pace times
+    /// `speed` (`None`: as fast as the UI takes them), through the same
+    /// batches and back-pressure as a broker's.
     pub fn replay(
         spec: ConnectionSpec,
-        messages: Vec<ReceivedMessage>,
+        feed: ReplayFeed,
         speed: Option<f64>,
         runtime: &tokio::runtime::Handle,
         wake: Wake,
@@ -242,7 +243,7 @@ impl ConnectionHandle {
         let counters = Arc::new(Counters::default());
         let control = Arc::new(Control::new(Vec::new()));
         runtime.spawn(replay_task(
-            messages,
+            feed,
             speed,
             events_tx,
             counters.clone(),
@@ -307,8 +308,37 @@ impl Drop for ConnectionHandle {
     }
 }
 
+/// Where a replay's messages come from: batches in file order, how far the
+/// reading has got, and at the end what could not be read (or why nothing could).
+pub struct ReplayFeed {
+    pub batches: tmpsc::Receiver<Vec<ReceivedMessage>>,
+    /// (bytes read, bytes in all), for the progress shown while replaying.
+    pub progress: Option<Arc<crate::record::Progress>>,
+    /// Set by the reader when it stops: `Ok(note on skipped lines)` or `Err(why it could not read)`.
+    pub outcome: Arc<Mutex<Option<Result<String, String>>>>,
+    /// What the file is ("mosquitto_sub -v output"), once known.
+    pub kind: Arc<Mutex<String>>,
+}
+
+impl ReplayFeed {
+    /// A feed of messages already in memory.
+    pub fn from_messages(messages: Vec<ReceivedMessage>) -> Self {
+        let batches: Vec<Vec<ReceivedMessage>> = messages.chunks(1_000).map(<[_]>::to_vec).collect();
+        let (tx, rx) = tmpsc::channel(batches.len().max(1));
+        for batch in batches {
+            let _ = tx.try_send(batch);
+        }
+        Self {
+            batches: rx,
+            progress: None,
+            outcome: Arc::new(Mutex::new(Some(Ok(String::new())))),
+            kind: Arc::new(Mutex::new("recording".to_owned())),
+        }
+    }
+}
+
 async fn replay_task(
-    messages: Vec<ReceivedMessage>,
+    mut feed: ReplayFeed,
     speed: Option<f64>,
     out: mpsc::Sender<Event>,
     counters: Arc<Counters>,
@@ -316,22 +346,33 @@ async fn replay_task(
     wake: Wake,
 ) {
     const BATCH: usize = 1_000;
-    let total = messages.len();
+    const NOTE_EVERY: Duration = Duration::from_millis(500);
     let state = |note: String| Event::State(ConnectionState::Offline { note });
-    let _ = out.send(state(format!("replaying {total} messages")));
+    let _ = out.send(state("reading the recording".to_owned()));
     wake();
-    let started = tokio::time::Instant::now();
-    let first = messages.first().map(|m| m.received_at);
-    let mut sent = 0usize;
+    let mut started = None;
+    let mut first = None;
+    let mut sent = 0u64;
     let mut batch = Vec::with_capacity(BATCH);
-    let mut iter = messages.into_iter().peekable();
-    while iter.peek().is_some() {
+    let mut pending = std::collections::VecDeque::new();
+    let mut last_note = tokio::time::Instant::now();
+    loop {
         if control.closing.load(Ordering::SeqCst) {
             return;
         }
+        if pending.is_empty() {
+            match feed.batches.recv().await {
+                Some(more) => pending.extend(more),
+                None => break,
+            }
+        }
+        let started = *started.get_or_insert_with(tokio::time::Instant::now);
+        if first.is_none() {
+            first = pending.front().map(|m: &ReceivedMessage| m.received_at);
+        }
         // Everything due by now (all of it when there is no pace), up to a batch.
         while batch.len() < BATCH
-            && let Some(next) = iter.peek()
+            && let Some(next) = pending.front()
         {
             if let (Some(speed), Some(first)) = (speed, first) {
                 let offset = next.received_at.duration_since(first).unwrap_or_default();
@@ -344,20 +385,57 @@ async fn replay_task(
                     break;
                 }
             }
-            batch.extend(iter.next());
+            batch.extend(pending.pop_front());
+        }
+        if batch.is_empty() {
+            continue;
         }
         let Ok(permit) = control.batches_in_flight.acquire().await else {
             return;
         };
         permit.forget();
-        sent += batch.len();
+        sent += batch.len() as u64;
         counters.received.fetch_add(batch.len() as u64, Ordering::Relaxed);
         if out.send(Event::Messages(std::mem::take(&mut batch))).is_err() {
             return;
         }
+        if let Some(progress) = &feed.progress
+            && last_note.elapsed() >= NOTE_EVERY
+        {
+            last_note = tokio::time::Instant::now();
+            let read = progress.bytes_read.load(Ordering::Relaxed);
+            let total = progress.total_bytes.load(Ordering::Relaxed);
+            let percent = read.saturating_mul(100).checked_div(total).unwrap_or(0);
+            let _ = out.send(state(format!(
+                "replaying: {percent}% read ({} of {}), {sent} messages",
+                crate::payload::human_size(read as usize),
+                crate::payload::human_size(total as usize)
+            )));
+        }
         wake();
     }
-    let _ = out.send(state(format!("replayed all {sent} messages")));
+    let kind = feed.kind.lock().map(|k| k.clone()).unwrap_or_default();
+    let outcome = feed.outcome.lock().ok().and_then(|mut o| o.take());
+    let final_state = match outcome {
+        Some(Err(why)) if sent == 0 => ConnectionState::Failed { reason: why },
+        Some(Err(why)) => ConnectionState::Offline {
+            note: format!("replayed {sent} messages, then stopped: {why}"),
+        },
+        Some(Ok(skipped)) if sent == 0 => ConnectionState::Failed {
+            reason: if skipped.is_empty() {
+                format!("no messages in this {kind}")
+            } else {
+                format!("no messages could be read from this {kind}: {skipped}")
+            },
+        },
+        Some(Ok(skipped)) if !skipped.is_empty() => ConnectionState::Offline {
+            note: format!("replayed all {sent} messages of this {kind}; {skipped}"),
+        },
+        _ => ConnectionState::Offline {
+            note: format!("replayed all {sent} messages of this {kind}"),
+        },
+    };
+    let _ = out.send(Event::State(final_state));
     wake();
 }
 
@@ -473,7 +551,7 @@ mod tests {
         let recording = vec![message("a", 0), message("b", 10), message("c", 20)];
         let handle = ConnectionHandle::replay(
             ConnectionSpec::new("recording", 0),
-            recording,
+            ReplayFeed::from_messages(recording),
             speed,
             rt.handle(),
             Arc::new(|| {}),

@@ -1,16 +1,22 @@
 //! `--record PATH`: every received message appended as one JSON line:
 //! `time`, `topic`, `qos`, `retain`, and `payload` (UTF-8) or `payload_b64`.
-//! And the way back: such a file, or the text of `mosquitto_sub -v` (topic,
-//! space, payload per line), read as messages to replay offline.
+//! And the way back (`read.rs`): such a file, or what mosquitto_sub and MQTTX
+//! write, streamed into a replay by [`feed_from_file`].
 
 use std::fs::File;
 use std::io::{BufWriter, Write as _};
 use std::path::Path;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
 use serde::Serialize;
 
 use crate::model::ReceivedMessage;
+use crate::mqtt::ReplayFeed;
+
+mod read;
+pub use read::{Format, PROBLEMS_SHOWN, Progress, RecordingReader, read_all};
 
 #[derive(Serialize)]
 struct Line<'a> {
@@ -129,95 +135,76 @@ fn line(m: &ReceivedMessage) -> Line<'_> {
     }
 }
 
-/// What a recording holds, and the lines that could not be read.
-#[derive(Debug, Default)]
-pub struct Recording {
-    pub messages: Vec<ReceivedMessage>,
-    /// "line 7: …", at most a few, then a count.
-    pub problems: Vec<String>,
-    pub skipped: usize,
-    /// "mqscope recording" or "mosquitto_sub -v output".
-    pub kind: &'static str,
+/// A replay feed read from the recording at `path` on a thread of its own:
+/// batches of up to 1,000 messages, at most a few in memory at once (the
+/// channel is bounded), whatever the file's size.
+pub fn feed_from_file(path: &Path) -> ReplayFeed {
+    const BATCH: usize = 1_000;
+    let (tx, batches) = tokio::sync::mpsc::channel::<Vec<ReceivedMessage>>(4);
+    let outcome = Arc::new(Mutex::new(None));
+    let kind = Arc::new(Mutex::new("recording".to_owned()));
+    let progress = Arc::new(Progress::default());
+    let feed = ReplayFeed {
+        batches,
+        progress: Some(progress.clone()),
+        outcome: outcome.clone(),
+        kind: kind.clone(),
+    };
+    let path = path.to_path_buf();
+    let spawned = std::thread::Builder::new()
+        .name("recording reader".into())
+        .spawn(move || {
+            let result = (|| {
+                let mut reader = RecordingReader::open(&path)?;
+                if let Ok(mut k) = kind.lock() {
+                    *k = reader.format().label().to_owned();
+                }
+                let source = reader.progress();
+                progress
+                    .total_bytes
+                    .store(source.total_bytes.load(Ordering::Relaxed), Ordering::Relaxed);
+                loop {
+                    let batch: Vec<ReceivedMessage> = reader.by_ref().take(BATCH).collect();
+                    progress
+                        .bytes_read
+                        .store(source.bytes_read.load(Ordering::Relaxed), Ordering::Relaxed);
+                    if batch.is_empty() {
+                        break;
+                    }
+                    if tx.blocking_send(batch).is_err() {
+                        break; // the tab was closed
+                    }
+                }
+                Ok(skipped_note(&reader))
+            })();
+            if let Ok(mut o) = outcome.lock() {
+                *o = Some(result);
+            }
+            // Dropping `tx` here ends the replay after what was sent.
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "could not start the recording reader");
+    }
+    feed
 }
 
-const PROBLEMS_SHOWN: usize = 5;
-
-/// Read a recording: NDJSON from `--record` when the first line is a JSON
-/// object, else `mosquitto_sub -v` text. Times of `-v` lines are not in the
-/// file: they get `now`, a microsecond apart, in file order.
-pub fn read_recording(text: &str, now: std::time::SystemTime) -> Recording {
-    let ndjson = text
-        .lines()
-        .find(|l| !l.trim().is_empty())
-        .is_some_and(|l| l.trim_start().starts_with('{'));
-    let mut recording = Recording {
-        kind: if ndjson {
-            "mqscope recording"
-        } else {
-            "mosquitto_sub -v output"
-        },
-        ..Recording::default()
-    };
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let parsed = if ndjson {
-            ndjson_line(line)
-        } else {
-            match line.split_once(' ') {
-                Some((topic, payload)) if !topic.is_empty() => {
-                    let at = now + std::time::Duration::from_micros(i as u64);
-                    let mut m = ReceivedMessage::new(topic, payload.as_bytes(), 0, false);
-                    m.received_at = at;
-                    Ok(m)
-                }
-                // A topic with an empty payload prints as the topic alone.
-                None if !line.contains(' ') => {
-                    let mut m = ReceivedMessage::new(line, &b""[..], 0, false);
-                    m.received_at = now + std::time::Duration::from_micros(i as u64);
-                    Ok(m)
-                }
-                _ => Err("no topic before the first space".to_owned()),
-            }
-        };
-        match parsed {
-            Ok(m) => recording.messages.push(m),
-            Err(e) => {
-                recording.skipped += 1;
-                if recording.problems.len() < PROBLEMS_SHOWN {
-                    recording.problems.push(format!("line {}: {e}", i + 1));
-                }
-            }
-        }
+/// "3 lines could not be read (line 7: …; line 9: …)", or nothing.
+fn skipped_note(reader: &RecordingReader) -> String {
+    if reader.skipped == 0 {
+        return String::new();
     }
-    recording
-}
-
-fn ndjson_line(line: &str) -> Result<ReceivedMessage, String> {
-    #[derive(serde::Deserialize)]
-    struct In {
-        time: String,
-        topic: String,
-        #[serde(default)]
-        qos: u8,
-        #[serde(default)]
-        retain: bool,
-        payload: Option<String>,
-        payload_b64: Option<String>,
+    let more = reader.skipped.saturating_sub(reader.problems.len() as u64);
+    let mut note = format!(
+        "{} line{} could not be read ({}",
+        reader.skipped,
+        if reader.skipped == 1 { "" } else { "s" },
+        reader.problems.join("; ")
+    );
+    if more > 0 {
+        note.push_str(&format!("; and {more} more"));
     }
-    let l: In = serde_json::from_str(line).map_err(|e| e.to_string())?;
-    let at = chrono::DateTime::parse_from_rfc3339(&l.time).map_err(|e| format!("time '{}': {e}", l.time))?;
-    let payload = match (l.payload, l.payload_b64) {
-        (Some(text), _) => text.into_bytes(),
-        (None, Some(b64)) => base64::engine::general_purpose::STANDARD
-            .decode(b64)
-            .map_err(|e| format!("payload_b64: {e}"))?,
-        (None, None) => Vec::new(),
-    };
-    let mut m = ReceivedMessage::new(l.topic, payload, l.qos.min(2), l.retain);
-    m.received_at = at.into();
-    Ok(m)
+    note.push(')');
+    note
 }
 
 #[cfg(test)]
@@ -231,14 +218,16 @@ mod tests {
         let mut original = vec![
             ReceivedMessage::new("a/b", &b"hello"[..], 1, true),
             ReceivedMessage::new("c", &[0xff, 0x00][..], 0, false),
+            ReceivedMessage::new("传感器/客厅/温度", "{\"温度\": 22.5}".as_bytes(), 0, false),
         ];
         original[1].received_at = original[0].received_at + std::time::Duration::from_millis(250);
+        original[2].received_at = original[1].received_at;
         Recorder::open(&path).unwrap().write_batch(&original).unwrap();
-        let text = std::fs::read_to_string(&path).unwrap() + "{broken\n\n";
-        let back = read_recording(&text, std::time::SystemTime::now());
-        assert_eq!(back.kind, "mqscope recording");
-        assert_eq!(back.messages.len(), 2);
-        for (a, b) in back.messages.iter().zip(&original) {
+        let bytes = [std::fs::read(&path).unwrap(), b"{broken\n\n".to_vec()].concat();
+        let (back, reader) = read_all(&bytes);
+        assert_eq!(reader.format(), Format::Mqscope);
+        assert_eq!(back.len(), 3);
+        for (a, b) in back.iter().zip(&original) {
             assert_eq!(
                 (&a.topic, &a.payload, a.qos, a.retain),
                 (&b.topic, &b.payload, b.qos, b.retain)
@@ -246,28 +235,8 @@ mod tests {
             let ms = |t: std::time::SystemTime| t.duration_since(std::time::UNIX_EPOCH).unwrap().as_millis();
             assert_eq!(ms(a.received_at), ms(b.received_at), "times to the millisecond");
         }
-        assert_eq!(back.skipped, 1);
-        assert!(back.problems[0].starts_with("line 3:"), "{:?}", back.problems);
-    }
-
-    #[test]
-    fn mosquitto_sub_v_text() {
-        let text = "home/light on\nhome/tv {\"power\": \"on\", \"ch\": 2}\n\nhome/empty\n sensors/x 1\n";
-        let now = std::time::SystemTime::now();
-        let r = read_recording(text, now);
-        assert_eq!(r.kind, "mosquitto_sub -v output");
-        let got: Vec<(&str, &[u8])> = r.messages.iter().map(|m| (m.topic.as_str(), &m.payload[..])).collect();
-        assert_eq!(
-            got,
-            [
-                ("home/light", &b"on"[..]),
-                ("home/tv", &br#"{"power": "on", "ch": 2}"#[..]),
-                ("home/empty", &b""[..]),
-            ]
-        );
-        assert!(r.messages[0].received_at < r.messages[1].received_at, "file order");
-        assert_eq!(r.skipped, 1);
-        assert!(r.problems[0].contains("line 5"));
+        assert_eq!(reader.skipped, 1);
+        assert!(reader.problems[0].starts_with("line 4:"), "{:?}", reader.problems);
     }
 
     #[test]
