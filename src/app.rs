@@ -717,7 +717,8 @@ impl MqscopeApp {
         let report = crate::profiles::import(&text)?;
         let mut notes = report.notes;
         let mut imported = 0;
-        for mut profile in report.profiles {
+        let certificates = self.profiles.dir().join("certificates");
+        for (mut profile, files) in report.profiles.into_iter().zip(report.files) {
             let name = crate::profiles::unique_name(&profile.name, |n| self.profiles.get(n).is_some());
             if name != profile.name {
                 notes.push(format!(
@@ -726,6 +727,8 @@ impl MqscopeApp {
                 ));
                 profile.name = name;
             }
+            // Certificates kept inside the other tool's settings become files of ours.
+            notes.extend(crate::profiles::save_embedded(&mut profile, &files, &certificates));
             match self.profiles.upsert(None, profile) {
                 Ok(()) => imported += 1,
                 Err(e) => notes.push(format!("not saved: {e}")),

@@ -450,3 +450,69 @@ fn what_mosquitto_sub_refuses_is_refused_in_words() {
         "no Rust debug text: {err}"
     );
 }
+
+#[test]
+fn mqtt_explorer_settings_with_embedded_guide_certificates_import_and_connect() {
+    use base64::Engine as _;
+    use common::harness::{harness, has_label, has_text, step_until, type_into};
+    use egui_kittest::kittest::Queryable as _;
+    let b = guide_broker();
+    let embedded = |file: &str| {
+        serde_json::json!({
+            "name": file,
+            "data": base64::engine::general_purpose::STANDARD.encode(std::fs::read(b.pki.path(file)).unwrap())
+        })
+    };
+    // MQTT Explorer's settings.json: the certificates live inside it.
+    let settings = serde_json::json!({
+        "ConnectionManager_connections": {
+            "7d2e": {
+                "configVersion": 1, "certValidation": true, "clientId": "mqtt-explorer-c03d7b41",
+                "id": "7d2e", "name": "Guide broker (mTLS)", "encryption": true,
+                "subscriptions": [{"topic": "#", "qos": 0}],
+                "type": "mqtt", "host": "localhost", "port": b.mtls, "protocol": "mqtt",
+                "selfSignedCertificate": embedded("ca.crt"),
+                "clientCertificate": embedded("client.crt"),
+                "clientKey": embedded("client.key")
+            }
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("settings.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&settings).unwrap()).unwrap();
+
+    let mut h = harness(mqscope::app::Startup::Welcome);
+    h.run_steps(2);
+    h.get_by_label("Connection").click();
+    step_until(&mut h, "the menu", |h| has_label(h, "Import connections…"));
+    h.get_by_label("Import connections…").click();
+    step_until(&mut h, "the import window", |h| has_label(h, "Import"));
+    type_into(&mut h, "File", &path.display().to_string());
+    h.get_by_label("Import").click();
+    step_until(&mut h, "the summary", |h| {
+        has_text(h, "Imported 1 connection from MQTT Explorer.")
+    });
+    assert!(
+        has_text(&h, "its client key was saved as"),
+        "the user is told where the files went"
+    );
+    h.get_by_label("Close window").click();
+    h.run_steps(2);
+    h.get_by_label("Connection").click();
+    step_until(&mut h, "the profile in the menu", |h| {
+        has_label(h, "Connect to Guide broker (mTLS)")
+    });
+    h.get_by_label("Connect to Guide broker (mTLS)").click();
+    step_until(&mut h, "the mutual-TLS connection", |h| {
+        h.state().app.connection_state() == Some(&mqscope::mqtt::ConnectionState::Connected)
+    });
+    let saved = std::fs::read_to_string(h.state().config.path().join("profiles.json")).unwrap();
+    let profiles: serde_json::Value = serde_json::from_str(&saved).unwrap();
+    let key = profiles["profiles"][0]["tls"]["client_key"]
+        .as_str()
+        .expect("the profile points at the key")
+        .to_owned();
+    assert!(key.ends_with("certificates/Guide broker (mTLS)/client.key"), "{key}");
+    use std::os::unix::fs::PermissionsExt as _;
+    assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
+}

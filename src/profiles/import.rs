@@ -4,6 +4,7 @@
 //! rest are imported; what cannot come along (a password, an embedded
 //! certificate) is said per entry.
 
+use base64::Engine as _;
 use serde_json::Value;
 
 use super::{Profile, SCHEMA_VERSION, migrate};
@@ -32,8 +33,93 @@ impl ImportSource {
 pub struct ImportReport {
     pub source: ImportSource,
     pub profiles: Vec<Profile>,
+    /// The files stored inside each profile's entry (MQTT Explorer keeps its
+    /// certificates in its settings), by profile: [`save_embedded`] writes them.
+    pub files: Vec<Vec<EmbeddedFile>>,
     /// One line per entry that was skipped or imported without something.
     pub notes: Vec<String>,
+}
+
+/// Which file of a TLS set-up an embedded file is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmbeddedKind {
+    Ca,
+    ClientCert,
+    ClientKey,
+}
+
+/// A certificate or key that another tool stored inside its settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EmbeddedFile {
+    pub kind: EmbeddedKind,
+    /// The file name the other tool kept with it (`client.key`).
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// What reading one entry says besides the profile: notes, and files inside it.
+#[derive(Debug, Default)]
+struct Said {
+    notes: Vec<String>,
+    files: Vec<EmbeddedFile>,
+}
+
+impl Said {
+    fn push(&mut self, note: String) {
+        self.notes.push(note);
+    }
+}
+
+/// Write a profile's embedded files into `dir/<profile name>/` (readable by
+/// the user only: a client key is a secret) and point the profile at them.
+/// Returns a note per file, saying where it went or why it could not.
+pub fn save_embedded(profile: &mut Profile, files: &[EmbeddedFile], dir: &std::path::Path) -> Vec<String> {
+    let safe = |s: &str| -> String {
+        let cleaned: String = s
+            .chars()
+            .map(|c| {
+                if c.is_alphanumeric() || "._- ()[]".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let cleaned = cleaned.trim().trim_start_matches('.').to_owned();
+        if cleaned.is_empty() { "file".to_owned() } else { cleaned }
+    };
+    let folder = dir.join(safe(&profile.name));
+    let mut notes = Vec::new();
+    for file in files {
+        let path = folder.join(safe(&file.name));
+        let what = match file.kind {
+            EmbeddedKind::Ca => "CA certificate",
+            EmbeddedKind::ClientCert => "client certificate",
+            EmbeddedKind::ClientKey => "client key",
+        };
+        match crate::files::write_atomic(&path, &file.bytes, true) {
+            Ok(()) => {
+                let slot = match file.kind {
+                    EmbeddedKind::Ca => &mut profile.tls.ca_file,
+                    EmbeddedKind::ClientCert => &mut profile.tls.client_cert,
+                    EmbeddedKind::ClientKey => &mut profile.tls.client_key,
+                };
+                *slot = Some(path.clone());
+                notes.push(format!(
+                    "'{}': its {what} was saved as {}",
+                    profile.name,
+                    path.display()
+                ));
+            }
+            Err(e) => notes.push(format!(
+                "'{}': its {what} ({}) could not be saved in {}: {e}",
+                profile.name,
+                file.name,
+                folder.display()
+            )),
+        }
+    }
+    notes
 }
 
 /// Read a file of connections, whichever of the three formats it is.
@@ -80,9 +166,10 @@ pub fn import(text: &str) -> Result<ImportReport, String> {
 fn collect<'a>(
     source: ImportSource,
     entries: impl Iterator<Item = &'a Value>,
-    read: fn(&Value, &mut Vec<String>) -> Result<Profile, String>,
+    read: fn(&Value, &mut Said) -> Result<Profile, String>,
 ) -> ImportReport {
     let mut profiles = Vec::new();
+    let mut files = Vec::new();
     let mut notes = Vec::new();
     for (i, entry) in entries.enumerate() {
         let name = entry
@@ -90,11 +177,12 @@ fn collect<'a>(
             .and_then(Value::as_str)
             .filter(|n| !n.trim().is_empty())
             .map_or_else(|| format!("entry {}", i + 1), |n| format!("'{}'", n.trim()));
-        let mut said = Vec::new();
+        let mut said = Said::default();
         match read(entry, &mut said).and_then(|p| p.validate().map(|()| p)) {
             Ok(profile) => {
                 profiles.push(profile);
-                notes.extend(said.into_iter().map(|s| format!("{name}: {s}")));
+                files.push(said.files);
+                notes.extend(said.notes.into_iter().map(|s| format!("{name}: {s}")));
             }
             Err(e) => notes.push(format!("{name}: not imported: {e}")),
         }
@@ -102,6 +190,7 @@ fn collect<'a>(
     ImportReport {
         source,
         profiles,
+        files,
         notes,
     }
 }
@@ -131,10 +220,13 @@ fn port(v: &Value) -> Result<u16, String> {
     }
 }
 
-fn subscriptions(v: &Value, said: &mut Vec<String>) -> Vec<Subscription> {
+fn subscriptions(v: &Value, said: &mut Said) -> Vec<Subscription> {
     let mut subs = Vec::new();
     for s in v.get("subscriptions").and_then(Value::as_array).into_iter().flatten() {
-        let Some(topic) = text(s, "topic") else { continue };
+        // MQTT Explorer before its configVersion 1 kept plain strings.
+        let Some(topic) = s.as_str().map(str::to_owned).or_else(|| text(s, "topic")) else {
+            continue;
+        };
         match crate::topic::validate_filter(&topic) {
             Ok(()) => {
                 let mut sub = Subscription::new(&topic);
@@ -148,7 +240,7 @@ fn subscriptions(v: &Value, said: &mut Vec<String>) -> Vec<Subscription> {
 }
 
 /// What both other explorers store alike: a password (said, not copied) and subscriptions.
-fn with_common(mut profile: Profile, v: &Value, said: &mut Vec<String>) -> Profile {
+fn with_common(mut profile: Profile, v: &Value, said: &mut Said) -> Profile {
     if text(v, "password").is_some() {
         said.push(
             "its saved password was not imported: mqscope asks for it when you connect (or save it in the form)".into(),
@@ -161,7 +253,7 @@ fn with_common(mut profile: Profile, v: &Value, said: &mut Vec<String>) -> Profi
     profile
 }
 
-fn from_mqtt_explorer(v: &Value, said: &mut Vec<String>) -> Result<Profile, String> {
+fn from_mqtt_explorer(v: &Value, said: &mut Said) -> Result<Profile, String> {
     if v.get("type").and_then(Value::as_str).is_some_and(|t| t != "mqtt") {
         return Err("not an MQTT connection".into());
     }
@@ -189,21 +281,28 @@ fn from_mqtt_explorer(v: &Value, said: &mut Vec<String>) -> Result<Profile, Stri
         profile.tls.insecure = true;
         said.push("imported with certificate checks off (allow insecure), as it was".into());
     }
-    for (key, what) in [
-        ("selfSignedCertificate", "CA certificate"),
-        ("clientCertificate", "client certificate"),
-        ("clientKey", "client key"),
+    // Certificates are stored inside the settings ({name, data: base64 of the file}).
+    for (key, kind, what) in [
+        ("selfSignedCertificate", EmbeddedKind::Ca, "CA certificate"),
+        ("clientCertificate", EmbeddedKind::ClientCert, "client certificate"),
+        ("clientKey", EmbeddedKind::ClientKey, "client key"),
     ] {
-        if let Some(name) = v.get(key).and_then(|c| text(c, "name")) {
-            said.push(format!(
-                "its {what} ({name}) is stored inside MQTT Explorer's file: save it as a file and choose it in the form"
-            ));
+        let Some(entry) = v.get(key).filter(|c| c.is_object()) else {
+            continue;
+        };
+        let name = text(entry, "name").unwrap_or_else(|| what.replace(' ', "-"));
+        let data = text(entry, "data").unwrap_or_default();
+        match base64::engine::general_purpose::STANDARD.decode(data.as_bytes()) {
+            Ok(bytes) if !bytes.is_empty() => said.files.push(EmbeddedFile { kind, name, bytes }),
+            _ => said.push(format!(
+                "its {what} ({name}) could not be read from MQTT Explorer's file"
+            )),
         }
     }
     Ok(with_common(profile, v, said))
 }
 
-fn from_mqttx(v: &Value, said: &mut Vec<String>) -> Result<Profile, String> {
+fn from_mqttx(v: &Value, said: &mut Said) -> Result<Profile, String> {
     let host = text(v, "host").ok_or("it has no host")?;
     // MQTTX stores `host` with or without the scheme; `protocol` and `ssl` say the rest.
     let (scheme, host) = match host.split_once("://") {
@@ -289,7 +388,7 @@ fn from_mqttx(v: &Value, said: &mut Vec<String>) -> Result<Profile, String> {
     Ok(with_common(profile, v, said))
 }
 
-fn from_mqscope(v: &Value, said: &mut Vec<String>) -> Result<Profile, String> {
+fn from_mqscope(v: &Value, said: &mut Said) -> Result<Profile, String> {
     let mut profile: Profile = serde_json::from_value(v.clone()).map_err(|e| e.to_string())?;
     if profile.password.is_some() || profile.key_passphrase.is_some() {
         // Exported in plain text by the user's choice: it stays in the file, marked so in the form.
@@ -414,8 +513,8 @@ mod tests {
             "{notes}"
         );
         assert!(
-            notes.contains("'Cloud over WSS': its CA certificate (ca.pem) is stored inside"),
-            "{notes}"
+            notes.contains("'Cloud over WSS': its CA certificate (ca.pem) could not be read"),
+            "a damaged embedded file is named: {notes}"
         );
         assert!(notes.contains("'Cloud over WSS': subscription left out"), "{notes}");
         assert!(notes.contains("'No port': not imported: it has no port"), "{notes}");
@@ -492,5 +591,50 @@ mod tests {
         );
         assert_eq!(unique_name("Plant", |n| n == "Plant" || n == "Plant (2)"), "Plant (3)");
         assert_eq!(unique_name("New", |_| false), "New");
+    }
+
+    #[test]
+    fn embedded_certificates_become_private_files_the_profile_points_at() {
+        use base64::Engine as _;
+        let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        // The shape MQTT Explorer writes (legacy entries have string subscriptions).
+        let settings = serde_json::json!({
+            "ConnectionManager_connections": {
+                "7d2e": {
+                    "configVersion": 1, "certValidation": true, "id": "7d2e", "name": "Cloud broker (mTLS)",
+                    "encryption": true, "type": "mqtt", "host": "broker.example.net", "port": 8883, "protocol": "mqtt",
+                    "subscriptions": ["#", "$SYS/#"],
+                    "selfSignedCertificate": {"name": "all-ca.crt", "data": b64("Certificate:\n-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n")},
+                    "clientCertificate": {"name": "client.crt", "data": b64("-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n")},
+                    "clientKey": {"name": "../client.key", "data": b64("-----BEGIN RSA PRIVATE KEY-----\nAA==\n-----END RSA PRIVATE KEY-----\n")}
+                }
+            }
+        });
+        let report = import(&settings.to_string()).unwrap();
+        let mut profile = report.profiles[0].clone();
+        let subs: Vec<&str> = profile.subscriptions.iter().map(|s| s.filter.as_str()).collect();
+        assert_eq!(subs, ["#", "$SYS/#"], "plain-string subscriptions");
+        assert_eq!(report.files[0].len(), 3);
+        let dir = tempfile::tempdir().unwrap();
+        let notes = save_embedded(&mut profile, &report.files[0], dir.path());
+        assert_eq!(notes.len(), 3, "{notes:?}");
+        let key = profile.tls.client_key.clone().unwrap();
+        assert!(
+            key.starts_with(dir.path()),
+            "nothing written outside the folder: {}",
+            key.display()
+        );
+        assert_eq!(
+            std::fs::read(&key).unwrap(),
+            b"-----BEGIN RSA PRIVATE KEY-----\nAA==\n-----END RSA PRIVATE KEY-----\n"
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+        let ca = std::fs::read_to_string(profile.tls.ca_file.unwrap()).unwrap();
+        assert!(ca.starts_with("Certificate:"), "the file as MQTT Explorer kept it");
+        assert!(profile.tls.client_cert.unwrap().ends_with("client.crt"));
     }
 }

@@ -26,7 +26,7 @@ use crate::secret_store::PasswordStorage;
 mod extras;
 mod import;
 pub use extras::{ConnectionExtras, EXTRAS_FILE, ExtrasStore};
-pub use import::{ImportReport, ImportSource, export, import, unique_name};
+pub use import::{EmbeddedFile, EmbeddedKind, ImportReport, ImportSource, export, import, save_embedded, unique_name};
 
 pub const CONFIG_DIR_ENV: &str = "MQSCOPE_CONFIG_DIR";
 pub const PROFILES_FILE: &str = "profiles.json";
