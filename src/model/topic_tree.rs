@@ -81,6 +81,39 @@ impl Interner {
     }
 }
 
+/// The hash of a full topic, level by level, so that each level's hash
+/// follows from its parent's in O(segment) ([`TopicHasher`]).
+fn topic_hash(topic: &str) -> u64 {
+    let mut hasher = TopicHasher::default();
+    for segment in topic.split('/') {
+        hasher.push(segment);
+    }
+    hasher.finish()
+}
+
+/// The running hash of a topic's levels so far.
+#[derive(Clone, Default)]
+struct TopicHasher {
+    state: FxHasher,
+    levels: usize,
+}
+
+impl TopicHasher {
+    fn push(&mut self, segment: &str) {
+        if self.levels > 0 {
+            self.state.write_u8(b'/');
+        }
+        self.state.write(segment.as_bytes());
+        self.levels += 1;
+    }
+
+    fn finish(&self) -> u64 {
+        let mut end = self.state.clone();
+        end.write_u8(0xff);
+        end.finish()
+    }
+}
+
 fn hash_str(s: &str) -> u64 {
     let mut h = FxHasher::default();
     h.write(s.as_bytes());
@@ -151,7 +184,7 @@ impl TopicTree {
     /// The node of a full topic, if it has been seen.
     pub fn get(&self, topic: &str) -> Option<NodeId> {
         self.index
-            .find(hash_str(topic), |&id| self.is_topic_of(id, topic))
+            .find(topic_hash(topic), |&id| self.is_topic_of(id, topic))
             .copied()
     }
 
@@ -245,25 +278,40 @@ impl TopicTree {
         id
     }
 
+    /// Walk down from the root level by level: each level is found among its
+    /// parent's children (kept sorted), or added. O(depth × log siblings), so a
+    /// topic 32,000 levels deep costs what its bytes cost, not their square.
     fn insert_path(&mut self, topic: &str) -> NodeId {
         let mut parent = ROOT;
-        let mut end = 0;
+        let mut hasher = TopicHasher::default();
+        let mut adding = false;
         for (depth, segment) in topic.split('/').enumerate() {
-            end += segment.len();
-            let prefix = &topic[..end];
-            parent = match self.get(prefix) {
+            hasher.push(segment);
+            let found = if adding { None } else { self.child(parent, segment) };
+            parent = match found {
                 Some(id) => id,
-                None => self.add_child(parent, segment, prefix, depth),
+                None => {
+                    // Below a new level everything is new: no more searching.
+                    adding = true;
+                    self.add_child(parent, segment, hasher.finish(), depth)
+                }
             };
-            end += 1; // the '/' separator
         }
         parent
     }
 
-    fn add_child(&mut self, parent: NodeId, segment: &str, prefix: &str, depth: usize) -> NodeId {
+    /// The child of `parent` named `segment`, if there is one.
+    fn child(&self, parent: NodeId, segment: &str) -> Option<NodeId> {
+        let children = &self.nodes[parent as usize].children;
+        children
+            .binary_search_by(|&c| natural_cmp(self.name(c), segment))
+            .ok()
+            .map(|at| children[at])
+    }
+
+    fn add_child(&mut self, parent: NodeId, segment: &str, topic_hash: u64, depth: usize) -> NodeId {
         let id = self.nodes.len() as NodeId;
         let name = self.segments.intern(segment);
-        let topic_hash = hash_str(prefix);
         self.nodes.push(TopicNode {
             parent,
             segment: name,

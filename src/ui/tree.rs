@@ -665,7 +665,14 @@ fn name_text(ui: &egui::Ui, name: &str, query: Option<&str>, matched: bool) -> e
     };
     let mut job = LayoutJob::default();
     let lower = name.to_lowercase();
-    match lower.find(query).filter(|_| lower.len() == name.len()) {
+    // Offsets found in the lowercase text are used in the original only when
+    // lowercasing kept every character's length (not so for 'İ' or 'ẞ').
+    let same_shape = lower.len() == name.len()
+        && lower
+            .char_indices()
+            .zip(name.char_indices())
+            .all(|((a, _), (b, _))| a == b);
+    match lower.find(query).filter(|_| same_shape) {
         Some(start) => {
             let end = start + query.len();
             job.append(&name[..start], 0.0, plain.clone());
@@ -833,5 +840,131 @@ mod tests {
         panel.collapse_all();
         panel.refresh_rows(&m);
         assert_eq!(names(&panel), ["a", "e"]);
+    }
+
+    use proptest::prelude::*;
+
+    /// A topic level from a mix of scripts, digits and the odd empty level.
+    fn level() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[a-c]{0,2}[0-9]{0,3}",
+            "(传|感|器|客|厅|温|度){1,3}",
+            "(Ω|μ|Ж|я|é|ß|İ|ẞ|🌡){1,2}",
+            Just(String::new()),
+        ]
+    }
+
+    fn topic() -> impl Strategy<Value = String> {
+        proptest::collection::vec(level(), 1..4).prop_map(|levels| levels.join("/"))
+    }
+
+    /// The order the tree promises: level by level, natural order within a level.
+    fn tree_order(a: &str, b: &str) -> std::cmp::Ordering {
+        let (mut x, mut y) = (a.split('/'), b.split('/'));
+        loop {
+            match (x.next(), y.next()) {
+                (None, None) => return std::cmp::Ordering::Equal,
+                (None, Some(_)) => return std::cmp::Ordering::Less,
+                (Some(_), None) => return std::cmp::Ordering::Greater,
+                (Some(p), Some(q)) => match crate::model::natural_cmp(p, q) {
+                    std::cmp::Ordering::Equal => {}
+                    other => return other,
+                },
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn any_topics_in_any_order_flatten_to_the_sorted_topics(
+            topics in proptest::collection::vec(topic(), 1..40),
+            seed in any::<u64>(),
+        ) {
+            let mut shuffled = topics.clone();
+            fastrand::Rng::with_seed(seed).shuffle(&mut shuffled);
+            let mut m = Model::default();
+            for t in &shuffled {
+                m.apply(vec![ReceivedMessage::new(t.as_str(), &b"1"[..], 0, false)], Instant::now());
+            }
+            let mut panel = TreePanel::default();
+            panel.expand_all(&m.tree);
+            panel.refresh_rows(&m);
+            // Every node is a row once, parents before children, siblings in order.
+            let rows: Vec<String> = panel.rows().iter().map(|&id| m.tree.topic(id)).collect();
+            let mut expected: Vec<String> = m.tree.ids().map(|id| m.tree.topic(id)).collect();
+            expected.sort_by(|a, b| tree_order(a, b));
+            prop_assert_eq!(&rows, &expected);
+            // Every topic with a message is among them, and found by searching its last level.
+            let mut wanted: Vec<&String> = topics.iter().collect();
+            wanted.sort();
+            wanted.dedup();
+            prop_assert_eq!(m.tree.topic_count(), wanted.len() as u64);
+            for t in wanted {
+                prop_assert!(rows.contains(t), "{} has no row", t);
+                let last = t.rsplit('/').next().unwrap_or_default();
+                if !last.is_empty() {
+                    let (_, found) = search(&m, last, false);
+                    prop_assert!(found.contains(t), "searching {:?} does not list {}", last, t);
+                }
+            }
+        }
+
+        #[test]
+        fn natural_order_is_a_total_order(a in level(), b in level(), c in level()) {
+            use std::cmp::Ordering::*;
+            let cmp = crate::model::natural_cmp;
+            prop_assert_eq!(cmp(&a, &b), cmp(&b, &a).reverse());
+            prop_assert_eq!(cmp(&a, &b) == Equal, a == b);
+            if cmp(&a, &b) != Greater && cmp(&b, &c) != Greater {
+                prop_assert_ne!(cmp(&a, &c), Greater, "{:?} <= {:?} <= {:?}", a, b, c);
+            }
+        }
+
+        #[test]
+        fn any_name_and_query_highlight_without_panicking(name in "\\PC{0,12}", query in "\\PC{1,3}") {
+            let ctx = egui::Context::default();
+            let mut out = ctx.run_ui(egui::RawInput::default(), |ui| {
+                let _ = name_text(ui, &name, Some(&query.to_lowercase()), true);
+            });
+            out.textures_delta.clear();
+        }
+    }
+
+    #[test]
+    fn a_search_for_sharp_s_in_a_capital_dotted_i_name_does_not_panic() {
+        let ctx = egui::Context::default();
+        let mut out = ctx.run_ui(egui::RawInput::default(), |ui| {
+            let _ = name_text(ui, "İẞ", Some("ß"), true);
+            let _ = name_text(ui, "straße", Some("ß"), true);
+        });
+        out.textures_delta.clear();
+    }
+
+    #[test]
+    fn a_topic_32000_levels_deep_is_counted_drawn_and_found() {
+        let deep = (0..32_000).map(|i| format!("l{i}")).collect::<Vec<_>>().join("/");
+        let mut harness = panel_harness(600.0);
+        arrive(&mut harness, &deep);
+        let model = &harness.state().1;
+        assert_eq!(model.tree.topic_count(), 1);
+        let leaf = model.tree.get(&deep).expect("the whole topic is one path");
+        assert_eq!(model.tree.node(leaf).depth, 31_999);
+        // Found by search: the match and every level above it are listed.
+        let mut panel = TreePanel::default();
+        panel.search.job = Some(SearchJob::new("l31999", false));
+        while !panel.search.job.as_ref().unwrap().done(&model.tree) {
+            panel.search.job.as_mut().unwrap().run(model, Duration::from_millis(5));
+        }
+        panel.search.version += 1;
+        panel.refresh_rows(model);
+        assert_eq!(panel.search.job.as_ref().unwrap().matches, 1);
+        assert_eq!((panel.rows().len(), panel.rows().last()), (32_000, Some(&leaf)));
+        // Drawn, all levels open.
+        let (panel, model) = harness.state_mut();
+        panel.expand_all(&model.tree);
+        harness.run_steps(2);
+        assert_eq!(shown(&harness, &["l0", "l1"]), ["l0", "l1"]);
     }
 }
