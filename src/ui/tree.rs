@@ -284,6 +284,11 @@ impl TreePanel {
         }
         // An offset egui clamped last frame (content was shorter then) is asked for again.
         let intended = intended.or(self.pending_offset.take());
+        // Never ask for more than the rows can scroll: egui draws this frame at the
+        // offset asked (it clamps only afterwards), so an offset past the end would
+        // leave the first rows undrawn and out of reach, frame after frame.
+        let most = (rows_height(self.rows.len(), pitch, spacing) - ui.available_height()).max(0.0);
+        let intended = intended.map(|offset| offset.clamp(0.0, most));
         if let Some(offset) = intended {
             scroll = scroll.vertical_scroll_offset(offset);
         }
@@ -650,6 +655,11 @@ impl TreePanel {
     }
 }
 
+/// The height of `rows` rows as `show_rows` lays them out.
+fn rows_height(rows: usize, pitch: f32, spacing: f32) -> f32 {
+    (rows as f32 * pitch - spacing).max(0.0)
+}
+
 /// The segment name, with the searched text highlighted in it.
 fn name_text(ui: &egui::Ui, name: &str, query: Option<&str>, matched: bool) -> egui::WidgetText {
     let color = ui.visuals().strong_text_color();
@@ -778,15 +788,24 @@ mod tests {
     fn arrive(harness: &mut egui_kittest::Harness<'static, (TreePanel, Model)>, topic: &str) {
         let message = ReceivedMessage::new(topic, &b"1"[..], 0, false);
         harness.state_mut().1.apply(vec![message], Instant::now());
-        harness.run_steps(2);
+        harness.step();
     }
 
     /// The labels of the segment rows on screen (a row's name is a selectable label).
+    /// On screen means drawn where the rows are seen: below the search row and
+    /// inside the window. A row drawn above the list's top is clipped away: the
+    /// accessibility tree still has it, the user does not see it.
     fn shown(harness: &egui_kittest::Harness<'static, (TreePanel, Model)>, names: &[&str]) -> Vec<String> {
         use egui_kittest::kittest::Queryable as _;
+        let top = harness.get_by_label("Search").rect().max.y;
+        let bottom = harness.ctx.content_rect().max.y;
         names
             .iter()
-            .filter(|n| harness.query_by_label(n).is_some())
+            .filter(|n| {
+                harness
+                    .query_all_by_label(n)
+                    .any(|node| node.rect().min.y >= top && node.rect().max.y <= bottom)
+            })
             .map(|n| (*n).to_owned())
             .collect()
     }
@@ -822,6 +841,21 @@ mod tests {
             ["python"],
             "the match is listed"
         );
+    }
+
+    #[test]
+    fn an_offset_asked_past_the_end_never_hides_the_first_rows() {
+        let mut harness = panel_harness(600.0);
+        for topic in ["m/x", "a/x", "b/x"] {
+            arrive(&mut harness, topic);
+        }
+        // As after rows were added above the first visible one while all rows fit:
+        // an anchor and a pending offset further down than the rows reach.
+        let m = harness.state().1.tree.get("m").unwrap();
+        harness.state_mut().0.anchor = Some((m, 0.0));
+        harness.state_mut().0.pending_offset = Some(500.0);
+        harness.run_steps(3);
+        assert_eq!(shown(&harness, &["a", "b", "m"]), ["a", "b", "m"]);
     }
 
     #[test]

@@ -126,3 +126,17 @@ pub fn connected_to(url: &str) -> Harness<'static, TestApp> {
     std::thread::sleep(Duration::from_millis(300));
     harness
 }
+
+/// Whether a tree row labelled `label` is where the user can see it: below the
+/// tree's search row and inside the window. (A row drawn above the list's top
+/// is clipped away; the accessibility tree still lists it.)
+pub fn row_on_screen(harness: &Harness<'static, TestApp>, label: &str) -> bool {
+    let Some(search) = harness.query_all_by_label("Search").next() else {
+        return false;
+    };
+    let top = search.rect().max.y;
+    let bottom = harness.ctx.content_rect().max.y;
+    harness
+        .query_all_by_label(label)
+        .any(|node| node.rect().min.y >= top && node.rect().max.y <= bottom)
+}
