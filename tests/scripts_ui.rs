@@ -81,3 +81,38 @@ fn the_tutorial_traffic_shows_and_searches() {
         common::harness::has_text(h, "摄氏度")
     });
 }
+
+#[test]
+fn a_chinese_topic_typed_in_the_publish_form_reaches_mosquitto_sub() {
+    let broker = Mosquitto::start();
+    let mut harness = connected_to(&broker.url());
+    let sub = Command::new("mosquitto_sub")
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &broker.port.to_string(),
+            "-t",
+            "客厅/#",
+            "-v",
+            "-C",
+            "1",
+            "-W",
+            "10",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    // Text as an input method commits it: one event with the whole string.
+    common::harness::type_into(&mut harness, "Topic", "客厅/湿度");
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::Button, "Publish")
+        .click();
+    step_until(&mut harness, "the echo of our own message", |h| {
+        h.state().app.model().unwrap().tree.get("客厅/湿度").is_some()
+    });
+    let out = sub.wait_with_output().unwrap();
+    let line = String::from_utf8(out.stdout).unwrap();
+    assert!(line.starts_with("客厅/湿度 "), "mosquitto_sub got: {line:?}");
+}
