@@ -8,6 +8,7 @@ pub mod ha;
 mod history;
 mod message;
 mod series;
+pub mod sparkplug;
 pub mod sys;
 mod topic_tree;
 
@@ -27,6 +28,8 @@ pub struct Model {
     pub charts: Charts,
     /// Home Assistant discovery: names of state and command topics.
     pub ha: ha::HomeAssistant,
+    /// Sparkplug B edge nodes: the names behind aliases, births, deaths, sequence gaps.
+    pub sparkplug: sparkplug::Sparkplug,
     /// Messages applied to this model since it was created.
     applied: u64,
     /// Messages whose topic was not valid UTF-8 (kept with their bytes, escaped).
@@ -47,6 +50,7 @@ impl Model {
             history: History::new(limits),
             charts: Charts::new(series_points),
             ha: ha::HomeAssistant::default(),
+            sparkplug: sparkplug::Sparkplug::default(),
             applied: 0,
             invalid_topics: 0,
             rate: RateMeter::default(),
@@ -61,12 +65,24 @@ impl Model {
                 self.invalid_topics += 1;
             }
             let node = self.tree.record(&m.topic, m.retain, m.payload.is_empty());
+            let spb = crate::payload::is_sparkplug_topic(&m.topic);
+            if spb {
+                self.sparkplug.observe(&m.topic, &m.payload);
+            }
             if self.charts.is_feeding() {
                 if self.tree.node(node).own_messages == 1 {
                     // First message on this topic: wildcard series may start for it.
                     self.charts.topic_appeared(&m.topic);
                 }
-                self.charts.feed(&m.topic, &m.payload, m.received_at);
+                // Sparkplug data by alias only: charted by the names of the births
+                // (the stored payload stays the bytes as received).
+                let named = if spb {
+                    self.sparkplug.named(&m.topic, &m.payload)
+                } else {
+                    None
+                };
+                self.charts
+                    .feed(&m.topic, named.as_deref().unwrap_or(&m.payload), m.received_at);
             }
             self.ha.observe(&m.topic, &m.payload);
             self.history.push(node, m);

@@ -8,7 +8,7 @@ mod diff;
 mod encode;
 mod formats;
 mod numeric;
-mod sparkplug;
+pub mod sparkplug;
 mod template;
 
 pub use diff::{Change, LineChange, PayloadDiff, diff};

@@ -1,9 +1,10 @@
 //! Sparkplug B payloads (topics under `spBv1.0/`): the protobuf messages of
 //! the Eclipse Tahu `sparkplug_b.proto`, written out with prost's derive (no
-//! protoc in the build), and their rendering as readable JSON: metric names,
-//! aliases, types, values, timestamps and the sequence number. Fields this
-//! view does not show (metadata, property sets, datasets, templates) are
-//! skipped by protobuf's own rules, never an error.
+//! protoc in the build), and their rendering as readable JSON: metric names
+//! (from the birth certificate when a metric comes by alias only), aliases,
+//! types, values (signed integers corrected, DateTime as a date), property
+//! sets, DataSets, Templates, timestamps and the sequence number. Metadata
+//! and extensions are skipped by protobuf's own rules, never an error.
 
 use serde_json::{Map, Value, json};
 
@@ -39,8 +40,129 @@ pub struct Metric {
     pub is_transient: Option<bool>,
     #[prost(bool, optional, tag = "7")]
     pub is_null: Option<bool>,
-    #[prost(oneof = "MetricValue", tags = "10, 11, 12, 13, 14, 15, 16")]
+    #[prost(message, optional, tag = "9")]
+    pub properties: Option<PropertySet>,
+    #[prost(oneof = "MetricValue", tags = "10, 11, 12, 13, 14, 15, 16, 17, 18")]
     pub value: Option<MetricValue>,
+}
+
+/// `Payload.PropertySet`: keys and values side by side (`engUnit`, `Quality`, …).
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct PropertySet {
+    #[prost(string, repeated, tag = "1")]
+    pub keys: Vec<String>,
+    #[prost(message, repeated, tag = "2")]
+    pub values: Vec<PropertyValue>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct PropertyValue {
+    #[prost(uint32, optional, tag = "1")]
+    pub datatype: Option<u32>,
+    #[prost(bool, optional, tag = "2")]
+    pub is_null: Option<bool>,
+    #[prost(oneof = "PropertyKind", tags = "3, 4, 5, 6, 7, 8, 9")]
+    pub value: Option<PropertyKind>,
+}
+
+#[derive(Clone, PartialEq, prost::Oneof)]
+pub enum PropertyKind {
+    #[prost(uint32, tag = "3")]
+    Int(u32),
+    #[prost(uint64, tag = "4")]
+    Long(u64),
+    #[prost(float, tag = "5")]
+    Float(f32),
+    #[prost(double, tag = "6")]
+    Double(f64),
+    #[prost(bool, tag = "7")]
+    Boolean(bool),
+    #[prost(string, tag = "8")]
+    String(String),
+    #[prost(message, tag = "9")]
+    Set(PropertySet),
+}
+
+/// `Payload.DataSet`: a table with typed columns.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct DataSet {
+    #[prost(uint64, optional, tag = "1")]
+    pub num_of_columns: Option<u64>,
+    #[prost(string, repeated, tag = "2")]
+    pub columns: Vec<String>,
+    #[prost(uint32, repeated, packed = "false", tag = "3")]
+    pub types: Vec<u32>,
+    #[prost(message, repeated, tag = "4")]
+    pub rows: Vec<DataSetRow>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct DataSetRow {
+    #[prost(message, repeated, tag = "1")]
+    pub elements: Vec<DataSetValue>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct DataSetValue {
+    #[prost(oneof = "DataSetKind", tags = "1, 2, 3, 4, 5, 6")]
+    pub value: Option<DataSetKind>,
+}
+
+#[derive(Clone, PartialEq, prost::Oneof)]
+pub enum DataSetKind {
+    #[prost(uint32, tag = "1")]
+    Int(u32),
+    #[prost(uint64, tag = "2")]
+    Long(u64),
+    #[prost(float, tag = "3")]
+    Float(f32),
+    #[prost(double, tag = "4")]
+    Double(f64),
+    #[prost(bool, tag = "5")]
+    Boolean(bool),
+    #[prost(string, tag = "6")]
+    String(String),
+}
+
+/// `Payload.Template`: a definition (`_types_/…`) or an instance of one.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct Template {
+    #[prost(string, optional, tag = "1")]
+    pub version: Option<String>,
+    #[prost(message, repeated, tag = "2")]
+    pub metrics: Vec<Metric>,
+    #[prost(message, repeated, tag = "3")]
+    pub parameters: Vec<TemplateParameter>,
+    #[prost(string, optional, tag = "4")]
+    pub template_ref: Option<String>,
+    #[prost(bool, optional, tag = "5")]
+    pub is_definition: Option<bool>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct TemplateParameter {
+    #[prost(string, optional, tag = "1")]
+    pub name: Option<String>,
+    #[prost(uint32, optional, tag = "2")]
+    pub datatype: Option<u32>,
+    #[prost(oneof = "ParameterKind", tags = "3, 4, 5, 6, 7, 8")]
+    pub value: Option<ParameterKind>,
+}
+
+#[derive(Clone, PartialEq, prost::Oneof)]
+pub enum ParameterKind {
+    #[prost(uint32, tag = "3")]
+    Int(u32),
+    #[prost(uint64, tag = "4")]
+    Long(u64),
+    #[prost(float, tag = "5")]
+    Float(f32),
+    #[prost(double, tag = "6")]
+    Double(f64),
+    #[prost(bool, tag = "7")]
+    Boolean(bool),
+    #[prost(string, tag = "8")]
+    String(String),
 }
 
 #[derive(Clone, PartialEq, prost::Oneof)]
@@ -59,6 +181,127 @@ pub enum MetricValue {
     String(String),
     #[prost(bytes = "vec", tag = "16")]
     Bytes(Vec<u8>),
+    #[prost(message, tag = "17")]
+    DataSet(DataSet),
+    #[prost(message, tag = "18")]
+    Template(Template),
+}
+
+/// A number in a signed or unsigned Sparkplug type, from its unsigned wire field.
+fn integer(datatype: u32, wire: u64) -> Value {
+    match datatype {
+        1 => json!(wire as u8 as i8),
+        2 => json!(wire as u16 as i16),
+        3 => json!(wire as u32 as i32),
+        4 => json!(wire as i64),
+        13 => date_time(wire),
+        _ => json!(wire),
+    }
+}
+
+/// A DateTime (milliseconds since 1970, UTC) as the date it is.
+fn date_time(ms: u64) -> Value {
+    match chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms as i64) {
+        Some(t) => json!(t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+        None => json!(ms),
+    }
+}
+
+fn float(v: f64) -> Value {
+    serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number)
+}
+
+fn property_set(set: &PropertySet) -> Value {
+    let mut out = Map::new();
+    for (key, value) in set.keys.iter().zip(&set.values) {
+        let datatype = value.datatype.unwrap_or(0);
+        let v = if value.is_null == Some(true) {
+            Value::Null
+        } else {
+            match &value.value {
+                None => Value::Null,
+                Some(PropertyKind::Int(v)) => integer(datatype, u64::from(*v)),
+                Some(PropertyKind::Long(v)) => integer(datatype, *v),
+                Some(PropertyKind::Float(v)) => float(f64::from(*v)),
+                Some(PropertyKind::Double(v)) => float(*v),
+                Some(PropertyKind::Boolean(v)) => json!(v),
+                Some(PropertyKind::String(v)) => json!(v),
+                Some(PropertyKind::Set(inner)) => property_set(inner),
+            }
+        };
+        out.insert(key.clone(), v);
+    }
+    Value::Object(out)
+}
+
+fn data_set(set: &DataSet) -> Value {
+    let rows: Vec<Value> = set
+        .rows
+        .iter()
+        .map(|row| {
+            Value::Array(
+                row.elements
+                    .iter()
+                    .enumerate()
+                    .map(|(i, e)| {
+                        let datatype = set.types.get(i).copied().unwrap_or(0);
+                        match &e.value {
+                            None => Value::Null,
+                            Some(DataSetKind::Int(v)) => integer(datatype, u64::from(*v)),
+                            Some(DataSetKind::Long(v)) => integer(datatype, *v),
+                            Some(DataSetKind::Float(v)) => float(f64::from(*v)),
+                            Some(DataSetKind::Double(v)) => float(*v),
+                            Some(DataSetKind::Boolean(v)) => json!(v),
+                            Some(DataSetKind::String(v)) => json!(v),
+                        }
+                    })
+                    .collect(),
+            )
+        })
+        .collect();
+    json!({
+        "columns": set.columns,
+        "types": set.types.iter().map(|t| type_name(*t)).collect::<Vec<_>>(),
+        "rows": rows,
+    })
+}
+
+fn template(t: &Template) -> Value {
+    let mut out = Map::new();
+    if let Some(r) = &t.template_ref {
+        out.insert("template_ref".into(), json!(r));
+    }
+    if t.is_definition == Some(true) {
+        out.insert("definition".into(), json!(true));
+    }
+    if let Some(v) = &t.version {
+        out.insert("version".into(), json!(v));
+    }
+    if !t.parameters.is_empty() {
+        let params: Map<String, Value> = t
+            .parameters
+            .iter()
+            .map(|p| {
+                let datatype = p.datatype.unwrap_or(0);
+                let v = match &p.value {
+                    None => Value::Null,
+                    Some(ParameterKind::Int(v)) => integer(datatype, u64::from(*v)),
+                    Some(ParameterKind::Long(v)) => integer(datatype, *v),
+                    Some(ParameterKind::Float(v)) => float(f64::from(*v)),
+                    Some(ParameterKind::Double(v)) => float(*v),
+                    Some(ParameterKind::Boolean(v)) => json!(v),
+                    Some(ParameterKind::String(v)) => json!(v),
+                };
+                (p.name.clone().unwrap_or_default(), v)
+            })
+            .collect();
+        out.insert("parameters".into(), Value::Object(params));
+    }
+    out.insert(
+        "metrics".into(),
+        Value::Array(t.metrics.iter().map(|m| metric_json(m, None)).collect()),
+    );
+    Value::Object(out)
 }
 
 /// The Sparkplug B data type names, by their number in the spec.
@@ -98,26 +341,120 @@ fn metric_value(metric: &Metric) -> Value {
     let datatype = metric.datatype.unwrap_or(0);
     match &metric.value {
         None => Value::Null,
-        Some(MetricValue::Int(v)) => match datatype {
-            1 => json!(*v as u8 as i8),
-            2 => json!(*v as u16 as i16),
-            3 => json!(*v as i32),
-            _ => json!(v),
-        },
-        Some(MetricValue::Long(v)) => match datatype {
-            4 => json!(*v as i64),
-            _ => json!(v),
-        },
-        Some(MetricValue::Float(v)) => serde_json::Number::from_f64(f64::from(*v)).map_or(Value::Null, Value::Number),
-        Some(MetricValue::Double(v)) => serde_json::Number::from_f64(*v).map_or(Value::Null, Value::Number),
+        Some(MetricValue::Int(v)) => integer(datatype, u64::from(*v)),
+        Some(MetricValue::Long(v)) => integer(datatype, *v),
+        Some(MetricValue::Float(v)) => float(f64::from(*v)),
+        Some(MetricValue::Double(v)) => float(*v),
         Some(MetricValue::Boolean(v)) => json!(v),
         Some(MetricValue::String(v)) => json!(v),
         Some(MetricValue::Bytes(v)) => json!(format!("{} bytes", v.len())),
+        Some(MetricValue::DataSet(set)) => data_set(set),
+        Some(MetricValue::Template(t)) => template(t),
     }
+}
+
+/// The names (and types) of a node's or device's metrics by alias, from its birth certificate.
+pub type AliasNames = std::collections::HashMap<u64, (String, u32)>;
+
+/// One metric as JSON; `births` names a metric sent by alias only.
+fn metric_json(m: &Metric, births: Option<&AliasNames>) -> Value {
+    let mut metric = Map::new();
+    let born = match (&m.name, m.alias, births) {
+        (None, Some(alias), Some(births)) => births.get(&alias),
+        _ => None,
+    };
+    if let Some(name) = &m.name {
+        metric.insert("name".into(), json!(name));
+    } else if let Some((name, _)) = born {
+        metric.insert("name".into(), json!(name));
+        metric.insert("named_by".into(), json!("birth certificate"));
+    }
+    if let Some(alias) = m.alias {
+        metric.insert("alias".into(), json!(alias));
+    }
+    let datatype = m.datatype.or(born.map(|(_, t)| *t));
+    if let Some(datatype) = datatype {
+        metric.insert("type".into(), json!(type_name(datatype)));
+    }
+    let mut typed = m.clone();
+    typed.datatype = datatype;
+    metric.insert("value".into(), metric_value(&typed));
+    if let Some(ts) = m.timestamp {
+        metric.insert("timestamp".into(), json!(ts));
+    }
+    if let Some(props) = &m.properties {
+        metric.insert("properties".into(), property_set(props));
+    }
+    if m.is_historical == Some(true) {
+        metric.insert("historical".into(), json!(true));
+    }
+    if m.is_transient == Some(true) {
+        metric.insert("transient".into(), json!(true));
+    }
+    Value::Object(metric)
+}
+
+/// The payload with the names and types of alias-only metrics filled in from
+/// `births`, re-encoded (for charts by metric name); `None` when nothing was missing.
+pub fn with_birth_names(bytes: &[u8], births: &AliasNames) -> Option<Vec<u8>> {
+    use prost::Message as _;
+    let mut payload = Payload::decode(bytes).ok()?;
+    let mut named = false;
+    for m in &mut payload.metrics {
+        if m.name.is_none()
+            && let Some((name, datatype)) = m.alias.and_then(|a| births.get(&a))
+        {
+            m.name = Some(name.clone());
+            m.datatype = m.datatype.or(Some(*datatype));
+            named = true;
+        }
+    }
+    named.then(|| payload.encode_to_vec())
+}
+
+/// The aliases a birth certificate (NBIRTH/DBIRTH) declares.
+pub fn birth_aliases(bytes: &[u8]) -> Option<AliasNames> {
+    use prost::Message as _;
+    let payload = Payload::decode(bytes).ok()?;
+    Some(
+        payload
+            .metrics
+            .iter()
+            .filter_map(|m| Some((m.alias?, (m.name.clone()?, m.datatype.unwrap_or(0)))))
+            .collect(),
+    )
+}
+
+/// The sequence number of a payload, if it carries one.
+pub fn sequence(bytes: &[u8]) -> Option<u64> {
+    use prost::Message as _;
+    Payload::decode(bytes).ok()?.seq
+}
+
+/// A Node Control/Rebirth command (NCMD) asking an edge node to publish its births again.
+pub fn rebirth_command(now_ms: u64) -> Vec<u8> {
+    use prost::Message as _;
+    Payload {
+        timestamp: Some(now_ms),
+        metrics: vec![Metric {
+            name: Some("Node Control/Rebirth".into()),
+            timestamp: Some(now_ms),
+            datatype: Some(11),
+            value: Some(MetricValue::Boolean(true)),
+            ..Metric::default()
+        }],
+        ..Payload::default()
+    }
+    .encode_to_vec()
 }
 
 /// A Sparkplug B payload as pretty JSON, or why it is not one.
 pub fn sparkplug(bytes: &[u8]) -> Result<String, String> {
+    sparkplug_named(bytes, None)
+}
+
+/// As [`sparkplug`], naming alias-only metrics from their birth certificate.
+pub fn sparkplug_named(bytes: &[u8], births: Option<&AliasNames>) -> Result<String, String> {
     use prost::Message as _;
     let payload = Payload::decode(bytes).map_err(|e| format!("Not a Sparkplug B payload: {e}"))?;
     let mut out = Map::new();
@@ -130,33 +467,7 @@ pub fn sparkplug(bytes: &[u8]) -> Result<String, String> {
     if let Some(uuid) = &payload.uuid {
         out.insert("uuid".into(), json!(uuid));
     }
-    let metrics: Vec<Value> = payload
-        .metrics
-        .iter()
-        .map(|m| {
-            let mut metric = Map::new();
-            if let Some(name) = &m.name {
-                metric.insert("name".into(), json!(name));
-            }
-            if let Some(alias) = m.alias {
-                metric.insert("alias".into(), json!(alias));
-            }
-            if let Some(datatype) = m.datatype {
-                metric.insert("type".into(), json!(type_name(datatype)));
-            }
-            metric.insert("value".into(), metric_value(m));
-            if let Some(ts) = m.timestamp {
-                metric.insert("timestamp".into(), json!(ts));
-            }
-            if m.is_historical == Some(true) {
-                metric.insert("historical".into(), json!(true));
-            }
-            if m.is_transient == Some(true) {
-                metric.insert("transient".into(), json!(true));
-            }
-            Value::Object(metric)
-        })
-        .collect();
+    let metrics: Vec<Value> = payload.metrics.iter().map(|m| metric_json(m, births)).collect();
     out.insert("metrics".into(), Value::Array(metrics));
     if let Some(body) = &payload.body {
         out.insert("body".into(), json!(format!("{} bytes", body.len())));
@@ -165,8 +476,8 @@ pub fn sparkplug(bytes: &[u8]) -> Result<String, String> {
 }
 
 /// The value of the metric called `name`, as a chart number (booleans 1/0).
-/// A metric sent by alias only (no name) is not found: resolving aliases needs
-/// the edge node's NBIRTH.
+/// A metric sent by alias only is found once the Model has named it from its
+/// birth certificate ([`with_birth_names`]).
 pub fn metric_number(bytes: &[u8], name: &str) -> Option<f64> {
     use prost::Message as _;
     let payload = Payload::decode(bytes).ok()?;
