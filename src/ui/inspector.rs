@@ -230,7 +230,7 @@ impl InspectorPanel {
         if let Some(entity) = model.ha.get(&topic) {
             ui.horizontal_wrapped(|ui| {
                 ui.label(
-                    RichText::new(format!("🏠 {}", entity.title()))
+                    RichText::new(format!("🏠 {}", model.ha.title(entity)))
                         .strong()
                         .color(style::HA_NAME),
                 );

@@ -531,7 +531,7 @@ impl TreePanel {
                 && let Some(entity) = model.ha.get(&tree.topic(id))
             {
                 ui.label(
-                    RichText::new(format!("🏠 {}", entity.title()))
+                    RichText::new(format!("🏠 {}", model.ha.title(entity)))
                         .small()
                         .color(style::HA_NAME),
                 )
