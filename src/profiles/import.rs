@@ -7,6 +7,7 @@
 use base64::Engine as _;
 use serde_json::Value;
 
+use super::mqttx_formats::{flag, number};
 use super::{Profile, SCHEMA_VERSION, migrate};
 use crate::mqtt::{LastWill, ProtocolVersion, Subscription, Transport};
 use crate::secret_store::PasswordStorage;
@@ -124,13 +125,32 @@ pub fn save_embedded(profile: &mut Profile, files: &[EmbeddedFile], dir: &std::p
 
 /// Read a file of connections, whichever of the three formats it is.
 pub fn import(text: &str) -> Result<ImportReport, String> {
-    let mut value: Value = serde_json::from_str(text).map_err(|e| {
-        format!(
-            "Not a JSON file (line {}, column {}): this reads MQTT Explorer's settings.json, MQTTX's exported connections and mqscope exports.",
-            e.line(),
-            e.column()
-        )
-    })?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let trimmed = text.trim_start();
+    let first_line = trimmed.lines().next().unwrap_or_default();
+    // MQTTX's other export formats, read into the shape of its JSON.
+    if trimmed.starts_with("<?xml") || trimmed.starts_with("<root") {
+        let list = super::mqttx_formats::from_xml(text)?;
+        return Ok(mqttx_list(&list));
+    }
+    if first_line.starts_with("\"id\",\"clientId\"") || first_line.starts_with("id,clientId") {
+        let list = super::mqttx_formats::from_csv(text)?;
+        return Ok(mqttx_list(&list));
+    }
+    let mut value: Value = match serde_json::from_str(text) {
+        Ok(value) => value,
+        Err(json_error) => match super::mqttx_formats::from_yaml(text) {
+            Ok(list @ Value::Array(_)) => return Ok(mqttx_list(&list)),
+            _ => {
+                return Err(format!(
+                    "Not a file of connections (as JSON: line {}, column {}): this reads MQTT Explorer's settings.json, \
+                     MQTTX's exports (JSON, YAML, XML, CSV) and mqscope exports.",
+                    json_error.line(),
+                    json_error.column()
+                ));
+            }
+        },
+    };
     if let Some(connections) = value.get("ConnectionManager_connections") {
         let Some(map) = connections.as_object() else {
             return Err("ConnectionManager_connections is not an object of connections.".into());
@@ -161,6 +181,10 @@ pub fn import(text: &str) -> Result<ImportReport, String> {
                 .into(),
         ),
     }
+}
+
+fn mqttx_list(list: &Value) -> ImportReport {
+    collect(ImportSource::Mqttx, list.as_array().into_iter().flatten(), from_mqttx)
 }
 
 fn collect<'a>(
@@ -230,7 +254,11 @@ fn subscriptions(v: &Value, said: &mut Said) -> Vec<Subscription> {
         match crate::topic::validate_filter(&topic) {
             Ok(()) => {
                 let mut sub = Subscription::new(&topic);
-                sub.qos = s.get("qos").and_then(Value::as_u64).unwrap_or(0).min(2) as u8;
+                sub.qos = number(s.get("qos")).unwrap_or(0).min(2) as u8;
+                // MQTTX's MQTT 5 subscription options.
+                sub.no_local = flag(s.get("nl")).unwrap_or(false);
+                sub.retain_as_published = flag(s.get("rap")).unwrap_or(false);
+                sub.retain_handling = number(s.get("rh")).unwrap_or(0).min(2) as u8;
                 subs.push(sub);
             }
             Err(e) => said.push(format!("subscription left out: {e}")),
@@ -310,7 +338,7 @@ fn from_mqttx(v: &Value, said: &mut Said) -> Result<Profile, String> {
         None => (None, host),
     };
     let protocol = text(v, "protocol").or(scheme).unwrap_or_else(|| "mqtt".into());
-    let ssl = v.get("ssl").and_then(Value::as_bool).unwrap_or(false);
+    let ssl = flag(v.get("ssl")).unwrap_or(false);
     let transport = match protocol.as_str() {
         "mqtt" | "tcp" if ssl => Transport::Tls,
         "mqtt" | "tcp" => Transport::Tcp,
@@ -337,10 +365,10 @@ fn from_mqttx(v: &Value, said: &mut Said) -> Result<Profile, String> {
         },
         ..Profile::default()
     };
-    if let Some(clean) = v.get("clean").and_then(Value::as_bool) {
+    if let Some(clean) = flag(v.get("clean")) {
         profile.clean_session = clean;
     }
-    if let Some(keepalive) = v.get("keepalive").and_then(Value::as_u64) {
+    if let Some(keepalive) = number(v.get("keepalive")) {
         profile.keepalive_s = keepalive.min(u64::from(u16::MAX)) as u16;
     }
     if matches!(transport, Transport::Ws | Transport::Wss)
@@ -348,11 +376,7 @@ fn from_mqttx(v: &Value, said: &mut Said) -> Result<Profile, String> {
     {
         profile.ws_path = path;
     }
-    if let Some(expiry) = v
-        .get("properties")
-        .and_then(|p| p.get("sessionExpiryInterval"))
-        .and_then(Value::as_u64)
-    {
+    if let Some(expiry) = number(v.get("properties").and_then(|p| p.get("sessionExpiryInterval"))) {
         profile.session_expiry_s = expiry.min(u64::from(u32::MAX)) as u32;
     }
     if matches!(transport, Transport::Tls | Transport::Wss) {
@@ -365,7 +389,7 @@ fn from_mqttx(v: &Value, said: &mut Said) -> Result<Profile, String> {
                 *slot = Some(path.into());
             }
         }
-        if v.get("rejectUnauthorized").and_then(Value::as_bool) == Some(false) {
+        if flag(v.get("rejectUnauthorized")) == Some(false) {
             profile.tls.insecure = true;
             said.push("imported with certificate checks off (allow insecure), as it was".into());
         }
@@ -380,10 +404,44 @@ fn from_mqttx(v: &Value, said: &mut Said) -> Result<Profile, String> {
                 .and_then(Value::as_str)
                 .unwrap_or_default()
                 .to_owned(),
-            qos: will.get("lastWillQos").and_then(Value::as_u64).unwrap_or(0).min(2) as u8,
-            retain: will.get("lastWillRetain").and_then(Value::as_bool).unwrap_or(false),
-            ..LastWill::default()
+            qos: number(will.get("lastWillQos")).unwrap_or(0).min(2) as u8,
+            retain: flag(will.get("lastWillRetain")).unwrap_or(false),
+            delay_s: number(will.get("properties").and_then(|p| p.get("willDelayInterval")))
+                .unwrap_or(0)
+                .min(u64::from(u32::MAX)) as u32,
         });
+    }
+    if flag(v.get("clientIdWithTime")) == Some(true) {
+        said.push(
+            "MQTTX added the time to its client id at each connection; mqscope uses the client id as saved".into(),
+        );
+    }
+    if let Some(props) = v.get("properties").filter(|p| p.is_object()) {
+        let left_out: Vec<&str> = [
+            ("receiveMaximum", "receive maximum"),
+            ("topicAliasMaximum", "topic alias maximum"),
+            ("maximumPacketSize", "maximum packet size"),
+            ("userProperties", "user properties"),
+            ("authenticationMethod", "authentication method"),
+        ]
+        .into_iter()
+        .filter(|(key, _)| {
+            props
+                .get(key)
+                .is_some_and(|p| !p.is_null() && p != "" && p != &serde_json::json!({}))
+        })
+        .map(|(_, words)| words)
+        .collect();
+        if !left_out.is_empty() {
+            said.push(format!("its MQTT 5 {} not imported (not settable in mqscope)", {
+                let list = left_out.join(", ");
+                if left_out.len() == 1 {
+                    format!("{list} is")
+                } else {
+                    format!("{list} are")
+                }
+            }));
+        }
     }
     Ok(with_common(profile, v, said))
 }

@@ -25,6 +25,7 @@ use crate::secret_store::PasswordStorage;
 
 mod extras;
 mod import;
+mod mqttx_formats;
 pub use extras::{ConnectionExtras, EXTRAS_FILE, ExtrasStore};
 pub use import::{EmbeddedFile, EmbeddedKind, ImportReport, ImportSource, export, import, save_embedded, unique_name};
 

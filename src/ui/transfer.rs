@@ -77,7 +77,7 @@ impl TransferWindow {
             .show(ctx, |ui| {
                 match self.mode {
                     TransferMode::Import => {
-                        ui.label("From MQTT Explorer's settings.json, MQTTX's exported connections (JSON), or an mqscope export.");
+                        ui.label("From MQTT Explorer's settings.json (its certificates become files), MQTTX's exported connections (JSON, YAML, XML or CSV), or an mqscope export.");
                     }
                     TransferMode::Export => {
                         ui.label("All saved connections, as a file another mqscope can import.");
@@ -97,7 +97,7 @@ impl TransferWindow {
                         });
                     }
                     TransferMode::Recording => {
-                        ui.label("A file written by --record (one JSON line per message), or saved mosquitto_sub -v output (topic, space, payload). It opens as an offline connection: tree, inspector and charts work on it.");
+                        ui.label("A file written by --record (one JSON line per message), saved mosquitto_sub output (-F %j, or -v: topic, space, payload), or MQTTX's message export (CSV). It is read as it replays, whatever its size, and opens as an offline connection: tree, inspector and charts work on it.");
                     }
                 }
                 ui.horizontal(|ui| {
