@@ -159,6 +159,47 @@ impl GuidePki {
                 "v3.ext",
             ],
         );
+        // A forgery: the holder of the v1 client certificate signs a v1 "localhost"
+        // certificate with it and sends both as a chain. OpenSSL refuses it (a v1
+        // certificate is no CA unless it is a self-signed root); so must we.
+        openssl(d, &["genrsa", "-out", "forged.key", "2048"]);
+        openssl(
+            d,
+            &[
+                "req",
+                "-out",
+                "forged.csr",
+                "-key",
+                "forged.key",
+                "-new",
+                "-subj",
+                "/CN=localhost",
+            ],
+        );
+        openssl(
+            d,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "forged.csr",
+                "-CA",
+                "client.crt",
+                "-CAkey",
+                "client.key",
+                "-CAcreateserial",
+                "-out",
+                "forged.crt",
+                "-days",
+                "365",
+            ],
+        );
+        let chain = [
+            std::fs::read(d.join("forged.crt")).unwrap(),
+            std::fs::read(d.join("client.crt")).unwrap(),
+        ]
+        .concat();
+        std::fs::write(d.join("forged-chain.crt"), chain).unwrap();
         // Another CA, and a key that belongs to no certificate here.
         openssl(
             d,
@@ -218,17 +259,20 @@ struct GuideBroker {
     mtls: u16,
     /// A v3 server certificate with the host name in the CN only.
     cn_only: u16,
+    /// The forged chain above.
+    forged: u16,
 }
 
 fn guide_broker() -> GuideBroker {
     let pki = GuidePki::new();
-    let [tls, mtls, cn_only] = [(); 3].map(|_| free_port().expect("a free port"));
+    let [tls, mtls, cn_only, forged] = [(); 4].map(|_| free_port().expect("a free port"));
     let (ca, cert, key) = (pki.path("ca.crt"), pki.path("server.crt"), pki.path("server.key"));
     let config = format!(
         "allow_anonymous true\n\
          listener {tls} 127.0.0.1\ncafile {}\ncertfile {}\nkeyfile {}\n\
          listener {mtls} 127.0.0.1\ncafile {}\ncertfile {}\nkeyfile {}\nrequire_certificate true\n\
-         listener {cn_only} 127.0.0.1\ncafile {}\ncertfile {}\nkeyfile {}\n",
+         listener {cn_only} 127.0.0.1\ncafile {}\ncertfile {}\nkeyfile {}\n\
+         listener {forged} 127.0.0.1\ncafile {}\ncertfile {}\nkeyfile {}\n",
         ca.display(),
         cert.display(),
         key.display(),
@@ -238,9 +282,12 @@ fn guide_broker() -> GuideBroker {
         ca.display(),
         pki.path("server-v3.crt").display(),
         key.display(),
+        ca.display(),
+        pki.path("forged-chain.crt").display(),
+        pki.path("forged.key").display(),
     );
     let broker = Mosquitto::start_with(&config);
-    for port in [tls, mtls, cn_only] {
+    for port in [tls, mtls, cn_only, forged] {
         wait_for_port(port, "a mosquitto TLS listener");
     }
     GuideBroker {
@@ -249,6 +296,7 @@ fn guide_broker() -> GuideBroker {
         tls,
         mtls,
         cn_only,
+        forged,
     }
 }
 
@@ -515,4 +563,18 @@ fn mqtt_explorer_settings_with_embedded_guide_certificates_import_and_connect() 
     assert!(key.ends_with("certificates/Guide broker (mTLS)/client.key"), "{key}");
     use std::os::unix::fs::PermissionsExt as _;
     assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
+}
+
+#[test]
+fn a_v1_certificate_cannot_act_as_a_ca_to_forge_the_broker() {
+    let rt = runtime();
+    let b = guide_broker();
+    let ca = args(&b.pki, &[("--cafile", "ca.crt")]);
+    assert!(
+        mosquitto_sub_control("localhost", b.forged, &ca).is_err(),
+        "the control refuses the forged chain"
+    );
+    let (_h, _m, result) = try_connect(&rt, spec("localhost", b.forged, &b.pki, None, "ca.crt"));
+    let err = result.expect_err("mqscope refuses it too");
+    assert!(err.contains("localhost:"), "{err}");
 }

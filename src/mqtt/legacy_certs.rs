@@ -51,8 +51,22 @@ fn is_v1(der: &[u8]) -> bool {
     X509Certificate::from_der(der).is_ok_and(|(_, cert)| cert.version() == X509Version::V1)
 }
 
+/// Whether the certificate carries a subjectAltName extension at all (read
+/// by its OID: one x509-parser cannot parse still counts, so the CN is then
+/// never used in its place).
 fn has_san(cert: &X509Certificate<'_>) -> bool {
-    cert.subject_alternative_name().ok().flatten().is_some()
+    cert.extensions()
+        .iter()
+        .any(|e| e.oid == x509_parser::oid_registry::OID_X509_EXT_SUBJECT_ALT_NAME)
+}
+
+/// Signatures no longer trusted for certificates (MD5, SHA-1).
+fn weak_signature(cert: &X509Certificate<'_>) -> bool {
+    let oid = cert.signature_algorithm.algorithm.to_id_string();
+    matches!(
+        oid.as_str(),
+        "1.2.840.113549.1.1.4" | "1.2.840.113549.1.1.5" | "1.2.840.10045.4.1" | "1.3.14.3.2.29"
+    )
 }
 
 impl ServerCertVerifier for CompatibleVerifier {
@@ -88,8 +102,9 @@ impl ServerCertVerifier for CompatibleVerifier {
                 Err(refused)
             };
         }
-        let v1_in_chain = cert.version() == X509Version::V1 || intermediates.iter().any(|c| is_v1(c));
-        if !v1_in_chain {
+        // Only a v1 server certificate (the guide's) is checked here; any other
+        // refusal stands, whatever else the server sends along.
+        if cert.version() != X509Version::V1 {
             return Err(refused);
         }
         verify_chain(&cert, intermediates, &self.roots, now)?;
@@ -203,10 +218,15 @@ fn verify_chain(
         if let Some(root) = roots.iter().find(|r| signed_by(r)) {
             return check_validity(root, time);
         }
-        let Some(next) = intermediates
-            .iter()
-            .find(|c| signed_by(c) && (c.version() == X509Version::V1 || c.is_ca()))
-        else {
+        if weak_signature(&current) {
+            return Err(CertificateError::BadSignature.into());
+        }
+        // An intermediate must say it is a CA (so a v1 one never is: OpenSSL takes
+        // a v1 certificate as a CA only when it is a self-signed trust root), and
+        // one that limits the names below it is left to webpki, which refused.
+        let Some(next) = intermediates.iter().find(|c| {
+            signed_by(c) && c.version() == X509Version::V3 && c.is_ca() && c.name_constraints().ok().flatten().is_none()
+        }) else {
             let named = roots
                 .iter()
                 .chain(&intermediates)
@@ -239,6 +259,9 @@ fn check_validity(cert: &X509Certificate<'_>, time: x509_parser::time::ASN1Time)
 /// subject's CN. One leading `*.` wildcard matches one whole label.
 fn name_matches(cert: &X509Certificate<'_>, server_name: &ServerName<'_>) -> bool {
     let san = cert.subject_alternative_name().ok().flatten();
+    if san.is_none() && has_san(cert) {
+        return false; // a SAN that cannot be read: never fall back to the CN
+    }
     match server_name {
         ServerName::DnsName(host) => {
             let host = host.as_ref();
@@ -265,11 +288,8 @@ fn name_matches(cert: &X509Certificate<'_>, server_name: &ServerName<'_>) -> boo
                     },
                     _ => false,
                 }),
-                None => cert
-                    .subject()
-                    .iter_common_name()
-                    .filter_map(|cn| cn.as_str().ok())
-                    .any(|cn| cn.parse::<std::net::IpAddr>() == Ok(ip)),
+                // An address is never matched against the CN (OpenSSL and Python do not).
+                None => false,
             }
         }
         _ => false,
@@ -321,5 +341,104 @@ mod tests {
         assert_eq!(der_element(&long).map(|(_, c, r)| (c.len(), r.len())), Some((0x80, 0)));
         assert_eq!(der_element(&[0x30, 0x05, 1]), None, "a length past the end");
         assert_eq!(der_element(&[0x30, 0x80]), None, "indefinite lengths are not DER");
+    }
+
+    fn openssl(dir: &std::path::Path, args: &[&str]) {
+        let status = std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .stdin(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .expect("openssl (Debian package openssl) is installed");
+        assert!(status.success(), "openssl {args:?}");
+    }
+
+    fn der(dir: &std::path::Path, name: &str) -> CertificateDer<'static> {
+        use rustls::pki_types::pem::PemObject as _;
+        CertificateDer::from_pem_file(dir.join(name)).unwrap()
+    }
+
+    #[test]
+    fn a_v1_certificate_is_never_an_intermediate_ca() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        openssl(
+            d,
+            &[
+                "req",
+                "-new",
+                "-x509",
+                "-days",
+                "30",
+                "-extensions",
+                "v3_ca",
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.crt",
+                "-subj",
+                "/CN=Guide CA",
+                "-passout",
+                "pass:x",
+            ],
+        );
+        for (name, subject, issuer, issuer_key) in [
+            ("client", "/CN=client1", "ca.crt", "ca.key"),
+            // Signed by the v1 client certificate: what a client could forge.
+            ("forged", "/CN=localhost", "client.crt", "client.key"),
+        ] {
+            openssl(d, &["genrsa", "-out", &format!("{name}.key"), "2048"]);
+            openssl(
+                d,
+                &[
+                    "req",
+                    "-new",
+                    "-key",
+                    &format!("{name}.key"),
+                    "-out",
+                    &format!("{name}.csr"),
+                    "-subj",
+                    subject,
+                ],
+            );
+            openssl(
+                d,
+                &[
+                    "x509",
+                    "-req",
+                    "-in",
+                    &format!("{name}.csr"),
+                    "-CA",
+                    issuer,
+                    "-CAkey",
+                    issuer_key,
+                    "-CAcreateserial",
+                    "-out",
+                    &format!("{name}.crt"),
+                    "-days",
+                    "30",
+                    "-passin",
+                    "pass:x",
+                ],
+            );
+        }
+        let (ca, client, forged) = (der(d, "ca.crt"), der(d, "client.crt"), der(d, "forged.crt"));
+        let parse = |c: &CertificateDer<'static>| X509Certificate::from_der(c).unwrap().1.version();
+        assert_eq!((parse(&client), parse(&forged)), (X509Version::V1, X509Version::V1));
+        let now = UnixTime::now();
+        let roots = vec![ca];
+        let (_, client_cert) = X509Certificate::from_der(&client).unwrap();
+        assert!(
+            verify_chain(&client_cert, &[], &roots, now).is_ok(),
+            "the guide's v1 certificate chains to its CA"
+        );
+        let (_, forged_cert) = X509Certificate::from_der(&forged).unwrap();
+        let err = verify_chain(&forged_cert, std::slice::from_ref(&client), &roots, now).unwrap_err();
+        assert_eq!(
+            err,
+            rustls::Error::InvalidCertificate(CertificateError::BadSignature),
+            "{err:?}"
+        );
     }
 }
