@@ -921,8 +921,25 @@ impl MqscopeApp {
             }
             Action::AskClearRetained(node) => {
                 let Some(model) = self.model() else { return };
-                let topics = model.tree.retained_at_or_below(node);
+                let mut topics = model.tree.retained_at_or_below(node);
                 let root = model.tree.topic(node);
+                // A topic that is not UTF-8 cannot be published to (the MQTT library
+                // sends UTF-8 topics only): say so instead of clearing another topic.
+                let unreachable = topics.iter().filter(|t| crate::topic::has_invalid_bytes(t)).count();
+                if unreachable > 0 {
+                    topics.retain(|t| !crate::topic::has_invalid_bytes(t));
+                    self.notices.warn(format!(
+                        "{unreachable} retained topic{} below {} {} not valid UTF-8 and cannot be cleared from mqscope \
+                         (clear {} with a client that sends raw topic bytes).",
+                        if unreachable == 1 { "" } else { "s" },
+                        crate::topic::display(&root),
+                        if unreachable == 1 { "is" } else { "are" },
+                        if unreachable == 1 { "it" } else { "them" },
+                    ));
+                }
+                if topics.is_empty() && unreachable > 0 {
+                    return;
+                }
                 if topics.is_empty() {
                     self.notices.info(format!("No retained messages at or below {root}."));
                 } else {

@@ -247,7 +247,8 @@ impl HomeAssistant {
             if role == "availability"
                 && let Some(existing) = self.by_topic.get_mut(&target)
             {
-                if existing.device_ids != device_ids || existing.device != device {
+                // A topic that is some entity's state stays named after that entity.
+                if existing.role == "availability" && (existing.device_ids != device_ids || existing.device != device) {
                     existing.device = None;
                     existing.device_ids.clear();
                     existing.name = Some("availability of several devices".into());
@@ -400,5 +401,25 @@ mod tests {
             b"",
         );
         assert!(ha.get("shellyplus1-c4dd57877294/switch/state").is_none());
+    }
+
+    #[test]
+    fn a_state_topic_keeps_its_entity_when_others_use_it_for_availability() {
+        let mut ha = HomeAssistant::default();
+        ha.observe(
+            "homeassistant/binary_sensor/bridge/connection_state/config",
+            br#"{"name":"Connection state","state_topic":"zigbee2mqtt/bridge/state","device":{"identifiers":["bridge"],"name":"Zigbee2MQTT Bridge"}}"#,
+        );
+        for (id, name) in [("a", "weather"), ("b", "switch")] {
+            ha.observe(
+                &format!("homeassistant/sensor/{id}/x/config"),
+                format!(r#"{{"availability":[{{"topic":"zigbee2mqtt/bridge/state"}}],"state_topic":"zigbee2mqtt/{name}","device":{{"identifiers":["{id}"],"name":"{name}"}}}}"#).as_bytes(),
+            );
+        }
+        let bridge = ha.get("zigbee2mqtt/bridge/state").unwrap();
+        assert_eq!(
+            (bridge.role, ha.title(bridge).as_str()),
+            ("state", "Zigbee2MQTT Bridge · Connection state")
+        );
     }
 }

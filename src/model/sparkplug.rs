@@ -6,7 +6,19 @@
 
 use std::collections::HashMap;
 
-use crate::payload::sparkplug::{AliasNames, birth_aliases, sequence, with_birth_names};
+use crate::payload::sparkplug::{AliasNames, Payload, birth_aliases, sequence, with_birth_names};
+
+/// The `bdSeq` metric of an NBIRTH or NDEATH.
+fn bd_seq(payload: &[u8]) -> Option<u64> {
+    use prost::Message as _;
+    let decoded = Payload::decode(payload).ok()?;
+    let metric = decoded.metrics.iter().find(|m| m.name.as_deref() == Some("bdSeq"))?;
+    match metric.value {
+        Some(crate::payload::sparkplug::MetricValue::Long(v)) => Some(v),
+        Some(crate::payload::sparkplug::MetricValue::Int(v)) => Some(u64::from(v)),
+        _ => None,
+    }
+}
 
 /// The parts of a Sparkplug topic: `spBv1.0/<group>/<type>/<node>[/<device>]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +66,8 @@ pub struct EdgeNode {
     expected_seq: Option<u64>,
     /// Messages whose sequence number was not the one expected.
     pub gaps: u64,
+    /// The bdSeq of the last NBIRTH: an NDEATH with another one is a stale will.
+    birth_bd_seq: Option<u64>,
     /// The last thing worth saying: "NBIRTH", "NDEATH", "gap: expected 4, got 6".
     pub last_event: String,
 }
@@ -80,6 +94,7 @@ impl Sparkplug {
         match t.kind {
             "NBIRTH" => {
                 node.online = true;
+                node.birth_bd_seq = bd_seq(payload);
                 node.aliases = birth_aliases(payload).unwrap_or_default();
                 node.devices.clear();
                 node.last_event = "NBIRTH".into();
@@ -91,6 +106,13 @@ impl Sparkplug {
                 }
             }
             "NDEATH" => {
+                // The will of an earlier session, delivered late, does not end this one.
+                if let (Some(death), Some(birth)) = (bd_seq(payload), node.birth_bd_seq)
+                    && death != birth
+                {
+                    node.last_event = format!("stale NDEATH ignored (bdSeq {death}, birth had {birth})");
+                    return;
+                }
                 node.online = false;
                 node.expected_seq = None;
                 node.last_event = "NDEATH".into();
@@ -108,7 +130,7 @@ impl Sparkplug {
             node.gaps += 1;
             node.last_event = format!("sequence gap: expected {expected}, got {seq}");
         }
-        node.expected_seq = Some((seq + 1) % 256);
+        node.expected_seq = Some((seq % 256 + 1) % 256);
     }
 
     /// The names behind the aliases that apply to `topic`: its device's DBIRTH
@@ -193,6 +215,8 @@ mod tests {
         let decoded = Payload::decode(&named[..]).unwrap();
         assert_eq!(decoded.metrics[0].name.as_deref(), Some("Pressure"));
         assert_eq!(crate::payload::extract_number(&named, "metric:Pressure"), Some(1.5));
+        // No overflow on a hostile sequence number.
+        spb.observe("spBv1.0/g/NDATA/n", &with_seq(u64::MAX));
         // A death: offline, and the next birth starts the count again.
         spb.observe("spBv1.0/g/NDEATH/n", &[]);
         assert!(!spb.node("g", "n").unwrap().online);
@@ -201,5 +225,30 @@ mod tests {
             "another group's node"
         );
         assert!(SparkplugTopic::parse("spBv1.0/STATE/host").is_none());
+    }
+
+    #[test]
+    fn a_late_will_of_an_earlier_session_does_not_end_the_current_one() {
+        let with_bd_seq = |seq: Option<u64>, bd: u64| {
+            Payload {
+                seq,
+                metrics: vec![Metric {
+                    name: Some("bdSeq".into()),
+                    datatype: Some(4),
+                    value: Some(MetricValue::Long(bd)),
+                    ..Metric::default()
+                }],
+                ..Payload::default()
+            }
+            .encode_to_vec()
+        };
+        let mut spb = Sparkplug::default();
+        spb.observe("spBv1.0/g/NBIRTH/n", &with_bd_seq(Some(0), 1));
+        spb.observe("spBv1.0/g/NDEATH/n", &with_bd_seq(None, 0));
+        let node = spb.node("g", "n").unwrap();
+        assert!(node.online, "{}", node.last_event);
+        assert!(node.last_event.contains("stale NDEATH"));
+        spb.observe("spBv1.0/g/NDEATH/n", &with_bd_seq(None, 1));
+        assert!(!spb.node("g", "n").unwrap().online);
     }
 }

@@ -361,7 +361,11 @@ async fn replay_task(
             return;
         }
         if pending.is_empty() {
-            match feed.batches.recv().await {
+            let more = tokio::select! {
+                more = feed.batches.recv() => more,
+                () = control.wake_worker.notified() => continue,
+            };
+            match more {
                 Some(more) => pending.extend(more),
                 None => break,
             }
@@ -379,7 +383,15 @@ async fn replay_task(
                 let due = started + offset.div_f64(speed.max(0.001));
                 if due > tokio::time::Instant::now() {
                     if batch.is_empty() {
-                        tokio::time::sleep_until(due).await;
+                        // Closing the tab wakes this, so a sparse recording does not
+                        // keep its task (and the reader thread) until the next message.
+                        tokio::select! {
+                            () = tokio::time::sleep_until(due) => {}
+                            () = control.wake_worker.notified() => {}
+                        }
+                        if control.closing.load(Ordering::SeqCst) {
+                            return;
+                        }
                         continue;
                     }
                     break;
@@ -585,5 +597,47 @@ mod tests {
         assert_eq!(rounded(arrival_times(Some(1.0))), at(0, 100, 200), "1×: 10 s apart");
         assert_eq!(rounded(arrival_times(Some(10.0))), at(0, 10, 20), "10×: 1 s apart");
         assert_eq!(rounded(arrival_times(None)), at(0, 0, 0), "as fast as possible");
+    }
+
+    #[test]
+    fn closing_a_paced_replay_ends_it_now_not_at_the_next_message() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .unwrap();
+        // Two messages three hours apart, replayed at 1×.
+        let recording = vec![message("a", 0), message("b", 10_800)];
+        let handle = ConnectionHandle::replay(
+            ConnectionSpec::new("recording", 0),
+            ReplayFeed::from_messages(recording),
+            Some(1.0),
+            rt.handle(),
+            Arc::new(|| {}),
+        );
+        let waited = rt.block_on(async {
+            loop {
+                if let Some(Event::Messages(batch)) = handle.try_event() {
+                    assert_eq!(batch[0].topic, "a");
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            handle.close();
+            let closed_at = tokio::time::Instant::now();
+            // The task ends (its sender goes) without the clock reaching the next message.
+            loop {
+                match handle.events.try_recv() {
+                    Err(mpsc::TryRecvError::Disconnected) => break,
+                    Ok(Event::Messages(_)) => panic!("a message after closing"),
+                    _ => tokio::time::sleep(Duration::from_millis(1)).await,
+                }
+            }
+            closed_at.elapsed()
+        });
+        assert!(
+            waited < Duration::from_secs(1),
+            "the replay lingered {waited:?} after closing"
+        );
     }
 }

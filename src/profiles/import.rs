@@ -71,6 +71,20 @@ impl Said {
     }
 }
 
+/// Whether `path`'s folder already holds an entry whose name differs from it
+/// only in case (a case-insensitive disk would take them for one).
+fn sibling_differs_only_in_case(path: &std::path::Path) -> bool {
+    let (Some(parent), Some(name)) = (path.parent(), path.file_name().and_then(|n| n.to_str())) else {
+        return false;
+    };
+    std::fs::read_dir(parent).into_iter().flatten().flatten().any(|entry| {
+        entry
+            .file_name()
+            .to_str()
+            .is_some_and(|other| other != name && other.eq_ignore_ascii_case(name))
+    })
+}
+
 /// Write a profile's embedded files into `dir/<profile name>/` (readable by
 /// the user only: a client key is a secret) and point the profile at them.
 /// Returns a note per file, saying where it went or why it could not.
@@ -89,10 +103,30 @@ pub fn save_embedded(profile: &mut Profile, files: &[EmbeddedFile], dir: &std::p
         let cleaned = cleaned.trim().trim_start_matches('.').to_owned();
         if cleaned.is_empty() { "file".to_owned() } else { cleaned }
     };
-    let folder = dir.join(safe(&profile.name));
+    // A folder of its own: names that clean up alike (`prod/eu`, `prod:eu`), or
+    // differ only in case on a case-blind disk, never share one.
+    let base = safe(&profile.name);
+    let folder = (1..)
+        .map(|n| if n == 1 { base.clone() } else { format!("{base} ({n})") })
+        .map(|name| dir.join(name))
+        .find(|f| !f.exists() && !sibling_differs_only_in_case(f))
+        .unwrap_or_else(|| dir.join(&base));
     let mut notes = Vec::new();
+    let mut used: Vec<String> = Vec::new();
     for file in files {
-        let path = folder.join(safe(&file.name));
+        // Two files of one profile with the same name (a CA and a certificate
+        // both called cert.pem) are kept apart too.
+        let mut name = safe(&file.name);
+        if used.iter().any(|u| u.eq_ignore_ascii_case(&name)) {
+            let prefix = match file.kind {
+                EmbeddedKind::Ca => "ca",
+                EmbeddedKind::ClientCert => "client-cert",
+                EmbeddedKind::ClientKey => "client-key",
+            };
+            name = format!("{prefix}-{name}");
+        }
+        used.push(name.clone());
+        let path = folder.join(&name);
         let what = match file.kind {
             EmbeddedKind::Ca => "CA certificate",
             EmbeddedKind::ClientCert => "client certificate",
@@ -694,5 +728,50 @@ mod tests {
         let ca = std::fs::read_to_string(profile.tls.ca_file.unwrap()).unwrap();
         assert!(ca.starts_with("Certificate:"), "the file as MQTT Explorer kept it");
         assert!(profile.tls.client_cert.unwrap().ends_with("client.crt"));
+    }
+
+    #[test]
+    fn profiles_whose_names_clean_up_alike_keep_their_own_certificates() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = |kind, name: &str, text: &str| EmbeddedFile {
+            kind,
+            name: name.to_owned(),
+            bytes: text.as_bytes().to_vec(),
+        };
+        let mut first = Profile {
+            name: "prod/eu".into(),
+            ..Profile::default()
+        };
+        let mut second = Profile {
+            name: "prod:eu".into(),
+            ..Profile::default()
+        };
+        save_embedded(
+            &mut first,
+            &[file(EmbeddedKind::ClientKey, "client.key", "first key")],
+            dir.path(),
+        );
+        save_embedded(
+            &mut second,
+            &[
+                file(EmbeddedKind::Ca, "cert.pem", "second ca"),
+                file(EmbeddedKind::ClientCert, "cert.pem", "second cert"),
+                file(EmbeddedKind::ClientKey, "client.key", "second key"),
+            ],
+            dir.path(),
+        );
+        let read = |p: &Option<std::path::PathBuf>| std::fs::read_to_string(p.as_ref().unwrap()).unwrap();
+        assert_eq!(
+            read(&first.tls.client_key),
+            "first key",
+            "not overwritten by the second profile"
+        );
+        assert_eq!(read(&second.tls.client_key), "second key");
+        assert_eq!(read(&second.tls.ca_file), "second ca");
+        assert_eq!(
+            read(&second.tls.client_cert),
+            "second cert",
+            "two files called cert.pem both kept"
+        );
     }
 }

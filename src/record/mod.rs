@@ -140,6 +140,7 @@ fn line(m: &ReceivedMessage) -> Line<'_> {
 /// channel is bounded), whatever the file's size.
 pub fn feed_from_file(path: &Path) -> ReplayFeed {
     const BATCH: usize = 1_000;
+    const BATCH_BYTES: usize = 4 * 1024 * 1024;
     let (tx, batches) = tokio::sync::mpsc::channel::<Vec<ReceivedMessage>>(4);
     let outcome = Arc::new(Mutex::new(None));
     let kind = Arc::new(Mutex::new("recording".to_owned()));
@@ -164,14 +165,24 @@ pub fn feed_from_file(path: &Path) -> ReplayFeed {
                     .total_bytes
                     .store(source.total_bytes.load(Ordering::Relaxed), Ordering::Relaxed);
                 loop {
-                    let batch: Vec<ReceivedMessage> = reader.by_ref().take(BATCH).collect();
+                    // Up to 1,000 messages or 4 MiB of payload, whichever comes first:
+                    // what is read ahead is bounded in bytes, whatever the payload sizes.
+                    let mut batch = Vec::new();
+                    let mut bytes = 0usize;
+                    for m in reader.by_ref() {
+                        bytes += m.payload.len() + m.topic.len();
+                        batch.push(m);
+                        if batch.len() >= BATCH || bytes >= BATCH_BYTES {
+                            break;
+                        }
+                    }
                     progress
                         .bytes_read
                         .store(source.bytes_read.load(Ordering::Relaxed), Ordering::Relaxed);
                     if batch.is_empty() {
                         break;
                     }
-                    if tx.blocking_send(batch).is_err() {
+                    if tx.blocking_send(batch).is_err() || tx.is_closed() {
                         break; // the tab was closed
                     }
                 }
@@ -277,5 +288,27 @@ mod tests {
         assert!(lines[0]["time"].as_str().unwrap().contains('T'));
         assert_eq!(lines[1]["payload_b64"], "/wA=");
         assert!(lines[1].get("payload").is_none());
+    }
+
+    #[test]
+    fn what_is_read_ahead_of_the_replay_is_bounded_in_bytes() {
+        // 100 messages of 1 MiB each: more than the read-ahead may hold.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.txt");
+        let line = [b"big/payload ".as_slice(), &vec![b'x'; 1 << 20], b"\n"].concat();
+        std::fs::write(&path, line.repeat(100)).unwrap();
+        let mut feed = feed_from_file(&path);
+        let progress = feed.progress.clone().unwrap();
+        // Nobody takes batches: the reader stops when the channel is full.
+        std::thread::sleep(std::time::Duration::from_millis(1_500));
+        let read = progress.bytes_read.load(Ordering::Relaxed);
+        assert!(read < 40 << 20, "{} MiB read ahead of the replay", read >> 20);
+        // And taking them lets it read on, every message arriving whole.
+        let mut messages = 0;
+        while let Some(batch) = feed.batches.blocking_recv() {
+            assert!(batch.iter().all(|m| m.payload.len() == 1 << 20));
+            messages += batch.len();
+        }
+        assert_eq!(messages, 100);
     }
 }

@@ -195,6 +195,10 @@ impl RecordingReader {
                 let _ = lines.skip_until(b'\n');
                 return Some(Err(format!("longer than {} MiB", MAX_LINE_BYTES >> 20)));
             }
+            if self.buffer.capacity() > 4 * 1024 * 1024 && self.buffer.len() < 64 * 1024 {
+                // One huge line must not keep its buffer for the rest of the file.
+                self.buffer.shrink_to(64 * 1024);
+            }
             let line = self.buffer.strip_suffix(b"\n").unwrap_or(&self.buffer);
             if line.trim_ascii().is_empty() {
                 continue;
@@ -302,18 +306,27 @@ fn mosquitto_json_line(line: &[u8]) -> Result<ReceivedMessage, String> {
     }
     // mosquitto_sub copies payload bytes that are not UTF-8 into its JSON as
     // they are: escape them so the line parses, and turn them back afterwards.
-    let text: std::borrow::Cow<'_, str> = match std::str::from_utf8(line) {
-        Ok(text) => text.into(),
-        Err(_) => crate::topic::from_wire(line).into(),
+    let (text, escaped): (std::borrow::Cow<'_, str>, bool) = match std::str::from_utf8(line) {
+        Ok(text) => (text.into(), false),
+        Err(_) => (crate::topic::from_wire(line).into(), true),
     };
     let l: In = serde_json::from_str(&text).map_err(|e| e.to_string())?;
-    let payload = match l.payload {
-        serde_json::Value::Null => Vec::new(),
-        serde_json::Value::String(s) => crate::topic::to_wire(&s),
-        // `-F %J`: a JSON payload embedded as JSON.
-        other => other.to_string().into_bytes(),
+    // Only a line that was not UTF-8 carries escapes to turn back into bytes.
+    let unescape = |s: &str| {
+        if escaped {
+            crate::topic::to_wire(s)
+        } else {
+            s.as_bytes().to_vec()
+        }
     };
-    if let Some(len) = l.payloadlen
+    let (payload, as_text) = match l.payload {
+        serde_json::Value::Null => (Vec::new(), true),
+        serde_json::Value::String(s) => (unescape(&s), true),
+        // `-F %J`: a JSON payload embedded as JSON (re-printed, so its length differs).
+        other => (other.to_string().into_bytes(), false),
+    };
+    if as_text
+        && let Some(len) = l.payloadlen
         && len > payload.len() as u64
     {
         // mosquitto_sub prints the payload as a C string: it ends at the first NUL byte.
@@ -329,12 +342,12 @@ fn mosquitto_json_line(line: &[u8]) -> Result<ReceivedMessage, String> {
         serde_json::Value::Number(n) => n.as_u64().is_some_and(|n| n != 0),
         _ => false,
     };
-    let mut m = ReceivedMessage::new(
-        crate::topic::from_wire(&crate::topic::to_wire(&l.topic)),
-        payload,
-        l.qos.min(2),
-        retain,
-    );
+    let topic = if escaped {
+        crate::topic::from_wire(&unescape(&l.topic))
+    } else {
+        l.topic
+    };
+    let mut m = ReceivedMessage::new(topic, payload, l.qos.min(2), retain);
     if let Some(tst) = l.tst {
         // mosquitto 2.0.11 (Debian 12) writes "…T08:11:33.209823Z+0000", later ones "…+0000".
         let normal = tst.replacen("Z+", "+", 1).replacen("Z-", "-", 1);
@@ -425,7 +438,8 @@ mod tests {
         file.push(b'\n');
         file.extend_from_slice(br#"{"tst":"2026-11-30T08:00:05.000000+0100","topic":"cut","qos":0,"retain":false,"payloadlen":4,"payload":"a"}"#);
         file.push(b'\n');
-        file.extend_from_slice(br#"{"tst":"2026-11-30T08:00:06.000000+0100","topic":"j","qos":0,"retain":false,"payloadlen":7,"payload":{"a":1}}"#);
+        // -F %J: mosquitto re-prints the JSON payload, so payloadlen (11) is the original's.
+        file.extend_from_slice(br#"{"tst":"2026-11-30T08:00:06.000000+0100","topic":"j","qos":0,"retain":false,"payloadlen":11,"payload":{"a":1}}"#);
         file.push(b'\n');
         // As Debian 12's mosquitto_sub 2.0.11 writes it: a Z before the offset, retain as a number.
         file.extend_from_slice(br#"{"tst":"2026-11-30T08:11:33.209823Z+0000","topic":"old","qos":0,"retain":1,"payloadlen":1,"payload":"x"}"#);
