@@ -1106,6 +1106,7 @@ impl MqscopeApp {
                 stored_bytes: self.model().map_or(0, |m| m.history.bytes()),
                 evicted: self.model().map_or(0, |m| m.history.evicted()),
                 invalid_topics: self.model().map_or(0, Model::invalid_topics),
+                reading: session.and_then(|s| s.handle.reading_progress()),
             };
             status_bar_ui(ui, &line, now);
         });

@@ -180,6 +180,8 @@ pub struct ConnectionHandle {
     events: mpsc::Receiver<Event>,
     commands: tmpsc::UnboundedSender<Command>,
     control: Arc<Control>,
+    /// A replay read from a file: how far the reading has got.
+    progress: Option<Arc<crate::record::Progress>>,
 }
 
 impl ConnectionHandle {
@@ -224,6 +226,7 @@ impl ConnectionHandle {
             events,
             commands,
             control,
+            progress: None,
         }
     }
 
@@ -242,6 +245,7 @@ impl ConnectionHandle {
         let (commands, _) = tmpsc::unbounded_channel();
         let counters = Arc::new(Counters::default());
         let control = Arc::new(Control::new(Vec::new()));
+        let progress = feed.progress.clone();
         runtime.spawn(replay_task(
             feed,
             speed,
@@ -257,6 +261,7 @@ impl ConnectionHandle {
             events,
             commands,
             control,
+            progress,
         }
     }
 
@@ -267,6 +272,14 @@ impl ConnectionHandle {
 
     pub fn name(&self) -> &str {
         &self.spec.name
+    }
+
+    /// A replay's reading so far, 0.0–1.0, while the file is not read to its end.
+    pub fn reading_progress(&self) -> Option<f32> {
+        let progress = self.progress.as_ref()?;
+        let total = progress.total_bytes.load(Ordering::Relaxed);
+        let read = progress.bytes_read.load(Ordering::Relaxed);
+        (total > 0 && read < total).then(|| read as f32 / total as f32)
     }
 
     pub fn received(&self) -> u64 {

@@ -311,4 +311,55 @@ mod tests {
         }
         assert_eq!(messages, 100);
     }
+
+    #[test]
+    fn a_replay_says_how_far_its_file_is_read_until_the_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let replay = |path: &Path, speed| {
+            crate::mqtt::ConnectionHandle::replay(
+                crate::mqtt::ConnectionSpec::new("recording", 0),
+                feed_from_file(path),
+                speed,
+                rt.handle(),
+                std::sync::Arc::new(|| {}),
+            )
+        };
+        // Messages of 1 MiB an hour apart, at the recorded pace: the replay waits
+        // for the second, the reader stops a few batches ahead, part way in.
+        let paced = dir.path().join("paced.ndjson");
+        let mut recorder = Recorder::open(&paced).unwrap();
+        let start = std::time::SystemTime::now();
+        let batch: Vec<ReceivedMessage> = (0..64u64)
+            .map(|i| {
+                let mut m = ReceivedMessage::new("big/payload", vec![b'x'; 1 << 20], 0, false);
+                m.received_at = start + std::time::Duration::from_secs(3_600 * i);
+                m
+            })
+            .collect();
+        recorder.write_batch(&batch).unwrap();
+        drop(recorder);
+        let handle = replay(&paced, Some(1.0));
+        std::thread::sleep(std::time::Duration::from_millis(1_000));
+        let part = handle.reading_progress().expect("part of the file read");
+        assert!(part > 0.0 && part < 0.5, "{part}");
+        // Read to its end: no progress left to show.
+        let small = dir.path().join("small.txt");
+        std::fs::write(&small, "a/b 1\nc/d 2\n").unwrap();
+        let handle = replay(&small, None);
+        let mut got = 0;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while got < 2 && std::time::Instant::now() < deadline {
+            match handle.try_event() {
+                Some(crate::mqtt::Event::Messages(batch)) => got += batch.len(),
+                _ => std::thread::sleep(std::time::Duration::from_millis(5)),
+            }
+        }
+        assert_eq!(got, 2);
+        assert_eq!(handle.reading_progress(), None);
+    }
 }

@@ -62,6 +62,8 @@ pub struct StatusLine<'a> {
     pub evicted: u64,
     /// Messages whose topic was not UTF-8.
     pub invalid_topics: u64,
+    /// A recording being read: how far, 0.0–1.0.
+    pub reading: Option<f32>,
 }
 
 pub fn status_bar_ui(ui: &mut egui::Ui, line: &StatusLine<'_>, now: Instant) {
@@ -76,6 +78,14 @@ pub fn status_bar_ui(ui: &mut egui::Ui, line: &StatusLine<'_>, now: Instant) {
                 state_dot_ui(ui, style::CLOSED);
                 ui.label("Not connected");
             }
+        }
+        if let Some(fraction) = line.reading {
+            ui.add(
+                egui::ProgressBar::new(fraction)
+                    .desired_width(140.0)
+                    .text(format!("reading {:.0}%", fraction * 100.0)),
+            );
+            ui.ctx().request_repaint_after(std::time::Duration::from_millis(250));
         }
         ui.separator();
         ui.label(format!("{:.1} msg/s", line.rate));
