@@ -166,3 +166,38 @@ fn an_invalid_utf8_topic_keeps_an_mqtt_311_connection_up() {
 fn an_invalid_utf8_topic_keeps_an_mqtt_5_connection_up() {
     check(ProtocolVersion::V5);
 }
+
+#[test]
+fn the_window_marks_the_bad_bytes_and_keeps_them_out_of_the_publish_form() {
+    use common::harness::{connected_to, has_label, has_text, step_until};
+    use egui_kittest::kittest::Queryable as _;
+    let bad: &[u8] = b"bad/\xff\xfe/\xe4\xbc\xa0\xe4";
+    let (port, _) = broker(vec![
+        (bad.to_vec(), b"x".to_vec()),
+        (b"ok/after".to_vec(), b"y".to_vec()),
+    ]);
+    let mut h = connected_to(&format!("mqtt://127.0.0.1:{port}"));
+    step_until(&mut h, "both messages", |h| {
+        h.state().app.model().unwrap().applied() == 2
+    });
+    h.run_steps(2);
+    assert!(has_label(&h, "\\xFF\\xFE"), "the bad level shows its bytes");
+    assert!(
+        has_text(&h, "1 with a topic that is not UTF-8"),
+        "counted in the status bar"
+    );
+    h.get_by_label("传\\xE4").click();
+    step_until(&mut h, "the inspector", |h| has_text(h, "is not valid UTF-8"));
+    assert!(
+        has_text(&h, "62 61 64 2f ff fe 2f e4 bc a0 e4"),
+        "the bytes as received"
+    );
+    assert!(
+        !has_text(&h, "\u{10ffff}") && h.get_by_label("Topic").value().is_none_or(|v| !crate_has_escape(&v)),
+        "the publish form was not given the escaped topic"
+    );
+}
+
+fn crate_has_escape(text: &str) -> bool {
+    mqscope::topic::has_invalid_bytes(text)
+}

@@ -294,7 +294,8 @@ impl PublishPanel {
         // so typing over it afterwards sticks).
         if selected_topic != self.last_selected.as_deref() {
             self.last_selected = selected_topic.map(str::to_owned);
-            if let Some(selected) = selected_topic {
+            // A topic that is not UTF-8 cannot be published to: the field keeps its text.
+            if let Some(selected) = selected_topic.filter(|t| !crate::topic::has_invalid_bytes(t)) {
                 self.topic = selected.to_owned();
                 self.topic_error = None;
                 self.confirm_clear = false;
