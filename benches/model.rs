@@ -183,6 +183,21 @@ fn ingest_new_topics(c: &mut Criterion) {
         });
     });
     group.finish();
+
+    // One topic 32,000 levels deep (a hostile or broken publisher): inserting it
+    // costs what its 190 KB cost, then a second message on a sibling leaf.
+    let deep: String = (0..32_000).map(|i| format!("l{i}")).collect::<Vec<_>>().join("/");
+    let sibling = format!("{deep}x");
+    let mut group = c.benchmark_group("ingest_deep_topic");
+    group.sample_size(10);
+    group.bench_function("32000_levels_then_a_sibling", |b| {
+        b.iter(|| {
+            let mut model = Model::default();
+            model.apply(batch_of([deep.clone(), sibling.clone()].into_iter()), Instant::now());
+            black_box(model.tree.topic_count())
+        });
+    });
+    group.finish();
 }
 
 fn tree_rows(c: &mut Criterion) {
