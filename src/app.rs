@@ -946,7 +946,8 @@ impl MqscopeApp {
                     self.confirm_clear = Some(ClearRetainedPrompt::new(root, topics));
                 }
             }
-            Action::SaveFile { path, bytes, what } => match crate::files::write_atomic(&path, &bytes, false) {
+            // Saved payloads and exported messages are the user's data: private.
+            Action::SaveFile { path, bytes, what } => match crate::files::write_atomic(&path, &bytes, true) {
                 Ok(()) => self.notices.info(format!(
                     "Saved {what} ({}) to {}.",
                     crate::payload::human_size(bytes.len()),

@@ -91,7 +91,8 @@ impl ExtrasStore {
             self.extras.insert(name.to_owned(), after);
         }
         let bytes = serde_json::to_vec_pretty(&self.extras).map_err(std::io::Error::other)?;
-        crate::files::write_atomic(&self.path, &bytes, false)
+        // Sent payloads and templates: the user's data, private like the profiles.
+        crate::files::write_atomic(&self.path, &bytes, true)
     }
 }
 

@@ -40,7 +40,7 @@ pub struct Recorder {
 
 impl Recorder {
     pub fn open(path: &Path) -> std::io::Result<Self> {
-        let file = File::options().create(true).append(true).open(path)?;
+        let file = crate::files::append_private(path)?;
         let size = file.metadata().map(|m| m.len()).unwrap_or(0);
         Ok(Self {
             out: BufWriter::new(file),

@@ -80,6 +80,16 @@ mod tests {
         assert_eq!(csv_field("iot/s1/temperature"), "iot/s1/temperature");
         assert_eq!(csv_field("a,b"), "\"a,b\"");
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        // What a spreadsheet would run is defused; numbers stay numbers.
+        assert_eq!(
+            csv_field("=HYPERLINK(\"http://x\")"),
+            "\"'=HYPERLINK(\"\"http://x\"\")\""
+        );
+        assert_eq!(csv_field("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_field("+cmd"), "'+cmd");
+        assert_eq!(csv_field("-2+3"), "'-2+3");
+        assert_eq!(csv_field("-21.5"), "-21.5");
+        assert_eq!(csv_field("+1e3"), "+1e3");
     }
 
     #[test]
