@@ -244,7 +244,8 @@ impl Cli {
                 }
                 if tls_flags && spec.transport == Transport::Tcp {
                     return Err(format!(
-                        "'{url}' is plain TCP but TLS flags were given: use mqtts:// (or wss://)."
+                        "'{}' is plain TCP but TLS flags were given: use mqtts:// (or wss://).",
+                        crate::mqtt::redact_url(url)
                     ));
                 }
                 spec
@@ -654,5 +655,19 @@ mod tests {
         let folder = dir.path().display().to_string();
         assert!(resolve(&["--open", &folder]).unwrap_err().contains("folder"));
         assert!(resolve(&["--open", &path, "--demo"]).is_err());
+    }
+
+    #[test]
+    fn command_line_errors_never_show_the_password() {
+        for args in [
+            &["--broker", "mqtt://alice:s3cret@host:99999"][..],
+            &["--broker", "foo://alice:s3cret@host"],
+            &["--broker", "mqtt://alice:s3cret@host/path"],
+            &["--broker", "mqtt://alice:s3cret@host", "--cafile", "ca.pem"],
+            &["simulate", "--broker", "mqtt://alice:s3cret@host:0"],
+        ] {
+            let err = resolve(args).unwrap_err();
+            assert!(!err.contains("s3cret"), "{args:?}: {err}");
+        }
     }
 }

@@ -66,6 +66,32 @@ pub fn append_private(path: &Path) -> std::io::Result<fs::File> {
     options.open(path)
 }
 
+/// A JSON parse error in words that never quote the file's values: serde
+/// names the value it did not expect (``invalid type: integer `12345` ``),
+/// and in a profiles file that value may be a password. Where it is stays
+/// (line, column); what it is becomes `…`.
+pub fn json_error(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(start) = rest.find(['`', '"']) {
+        let quote = rest[start..].chars().next().unwrap_or('`');
+        out.push_str(&rest[..=start]);
+        match rest[start + 1..].find(quote) {
+            Some(len) => {
+                out.push('…');
+                out.push(quote);
+                rest = &rest[start + 1 + len + 1..];
+            }
+            None => {
+                rest = &rest[start + 1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Move a file that could not be read out of the way (`NAME.corrupt-<time>`),
 /// so that saving again never overwrites what the user had. Returns where it went.
 pub fn move_aside(path: &Path) -> std::io::Result<std::path::PathBuf> {
@@ -107,6 +133,26 @@ pub fn csv_field(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_errors_say_where_not_what() {
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct P {
+            password: String,
+        }
+        for (text, secret) in [
+            (r#"{"password": 12345678}"#, "12345678"),
+            (r#"{"password": ["hunter2"]}"#, "hunter2"),
+            (r#"{"pasword": "hunter2"}"#, "hunter2"),
+            (r#"{"password": "s3cret" "#, "s3cret"),
+        ] {
+            let err = serde_json::from_str::<P>(text).unwrap_err();
+            let words = json_error(&err);
+            assert!(!words.contains(secret), "{words}");
+            assert!(words.contains("line 1"), "{words}");
+        }
+    }
 
     #[cfg(unix)]
     fn mode(path: &Path) -> u32 {

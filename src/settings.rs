@@ -126,6 +126,7 @@ impl Settings {
         match serde_json::from_str(&text) {
             Ok(settings) => (settings, None),
             Err(parse) => {
+                let parse = crate::files::json_error(&parse);
                 let kept = match crate::files::move_aside(&path) {
                     Ok(backup) => format!("it was kept as {}", backup.display()),
                     Err(e) => format!("it could not be moved aside ({e})"),

@@ -19,7 +19,7 @@ pub use link::disconnect_words;
 pub use options::{
     ConnectionSpec, DEFAULT_KEEPALIVE_S, DEFAULT_MAX_INFLIGHT, DEFAULT_MAX_PACKET_BYTES, DEFAULT_PORT,
     DEFAULT_TLS_PORT, LastWill, ProtocolVersion, Subscription, TlsSettings, Transport, generated_client_id,
-    parse_broker_url,
+    parse_broker_url, redact_url,
 };
 pub use worker::{ReconnectBackoff, describe_connection_error};
 

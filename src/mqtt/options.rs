@@ -403,8 +403,11 @@ pub fn generated_client_id() -> String {
 /// `mqtts://` (or `ssl://`) for TLS, and `ws://` / `wss://` with an optional
 /// path (default `/mqtt`). User and password may be percent-encoded (`%40` for `@`).
 pub fn parse_broker_url(url: &str) -> Result<ConnectionSpec, String> {
-    let url = url.trim();
-    let (transport, rest) = match url.split_once("://") {
+    let raw = url.trim();
+    // Every message below names the URL without its password.
+    let shown = redact_url(raw);
+    let url = shown.as_str();
+    let (transport, rest) = match raw.split_once("://") {
         Some((scheme, rest)) => match scheme.to_ascii_lowercase().as_str() {
             "mqtt" | "tcp" => (Transport::Tcp, rest),
             "mqtts" | "ssl" | "tls" => (Transport::Tls, rest),
@@ -416,12 +419,9 @@ pub fn parse_broker_url(url: &str) -> Result<ConnectionSpec, String> {
                 ));
             }
         },
-        None => (Transport::Tcp, url),
+        None => (Transport::Tcp, raw),
     };
-    let (authority, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, ""),
-    };
+    let (authority, path) = split_authority(rest);
     let path = path.trim_end_matches('/');
     if !path.is_empty() && !transport.is_websocket() {
         return Err(format!(
@@ -453,6 +453,35 @@ pub fn parse_broker_url(url: &str) -> Result<ConnectionSpec, String> {
         spec.password = pass.map(percent_decode).transpose()?.map(Secret::new);
     }
     Ok(spec)
+}
+
+/// `user:pass@host:port/path` → (`user:pass@host:port`, `/path`). The
+/// authority ends at the first `/` after the last `@`, so a password with a
+/// `/` in it (not percent-encoded) stays a password.
+fn split_authority(rest: &str) -> (&str, &str) {
+    let after_userinfo = rest.rfind('@').map_or(0, |at| at + 1);
+    match rest[after_userinfo..].find('/') {
+        Some(i) => rest.split_at(after_userinfo + i),
+        None => (rest, ""),
+    }
+}
+
+/// A broker URL with its password replaced by `***`, for every message,
+/// log line and notice that names it.
+pub fn redact_url(url: &str) -> String {
+    let (scheme, rest) = match url.split_once("://") {
+        Some((scheme, rest)) => (format!("{scheme}://"), rest),
+        None => (String::new(), url),
+    };
+    let (authority, path) = split_authority(rest);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
+            let hidden = if userinfo.contains(':') { ":***" } else { "" };
+            format!("{scheme}{user}{hidden}@{host}{path}")
+        }
+        None => url.to_owned(),
+    }
 }
 
 fn split_host_port(hostport: &str, default_port: u16) -> Result<(String, u16), String> {
@@ -506,6 +535,34 @@ fn percent_decode(s: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_message_about_a_url_shows_its_password() {
+        for bad in [
+            "mqtt://alice:s3cret@host:99999",
+            "mqtt://alice:s3cret@host:notaport",
+            "foo://alice:s3cret@host",
+            "mqtt://alice:s3cret@host/with/a/path",
+            "mqtt://alice:s3cret@",
+            "mqtts://alice:s3cret@[::1",
+        ] {
+            let err = parse_broker_url(bad).unwrap_err();
+            assert!(!err.contains("s3cret"), "{bad}: {err}");
+            assert!(
+                err.contains("alice") || err.contains("host") || err.contains("No host"),
+                "{bad}: {err}"
+            );
+        }
+        // A password with a slash in it is a password, not a path.
+        let spec = parse_broker_url("mqtt://alice:pa/ss@broker.local:1884").unwrap();
+        assert_eq!((spec.host.as_str(), spec.port), ("broker.local", 1884));
+        assert_eq!(spec.password.unwrap().expose(), "pa/ss");
+        let spec = parse_broker_url("ws://bob:x/y@h:8083/mqtt").unwrap();
+        assert_eq!((spec.host.as_str(), spec.ws_path.as_str()), ("h", "/mqtt"));
+        assert_eq!(redact_url("wss://bob:x/y@h:8084/mqtt"), "wss://bob:***@h:8084/mqtt");
+        assert_eq!(redact_url("mqtt://h:1883"), "mqtt://h:1883");
+        assert_eq!(redact_url("mqtt://token@h"), "mqtt://token@h");
+    }
 
     #[test]
     fn full_url() {

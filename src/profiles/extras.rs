@@ -58,6 +58,7 @@ impl ExtrasStore {
                 (store, None)
             }
             Err(parse) => {
+                let parse = crate::files::json_error(&parse);
                 let kept = match crate::files::move_aside(&path) {
                     Ok(backup) => format!("it was kept as {}", backup.display()),
                     Err(e) => format!("it could not be moved aside ({e})"),

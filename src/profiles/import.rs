@@ -481,7 +481,7 @@ fn from_mqttx(v: &Value, said: &mut Said) -> Result<Profile, String> {
 }
 
 fn from_mqscope(v: &Value, said: &mut Said) -> Result<Profile, String> {
-    let mut profile: Profile = serde_json::from_value(v.clone()).map_err(|e| e.to_string())?;
+    let mut profile: Profile = serde_json::from_value(v.clone()).map_err(|e| crate::files::json_error(&e))?;
     if profile.password.is_some() || profile.key_passphrase.is_some() {
         // Exported in plain text by the user's choice: it stays in the file, marked so in the form.
         profile.password_storage = PasswordStorage::File;

@@ -270,6 +270,7 @@ impl ProfileStore {
                 (store, None)
             }
             Err(parse) => {
+                let parse = crate::files::json_error(&parse);
                 let kept = match crate::files::move_aside(&path) {
                     Ok(backup) => format!("It was kept as {}", backup.display()),
                     Err(e) => format!("It could not be moved aside ({e}) and was left as it is"),
