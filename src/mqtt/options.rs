@@ -315,7 +315,8 @@ impl ConnectionSpec {
     pub fn v4_options(&self, client_id: &str) -> Result<rumqttc::MqttOptions, String> {
         let mut options = rumqttc::MqttOptions::new(client_id, self.broker_addr(), self.port);
         options.set_transport(self.rumqttc_transport()?);
-        options.set_keep_alive(Duration::from_secs(u64::from(self.keepalive_s.max(1))));
+        // 0 means no keepalive at all, as it does to mosquitto_sub (`-k 0`).
+        options.set_keep_alive(Duration::from_secs(u64::from(self.keepalive_s)));
         options.set_clean_session(self.clean_session);
         options.set_max_packet_size(self.max_packet(), self.max_packet());
         options.set_request_channel_capacity(1_024);
@@ -339,7 +340,9 @@ impl ConnectionSpec {
         use rumqttc::v5::mqttbytes::v5::{LastWill as WillV5, LastWillProperties};
         let mut options = rumqttc::v5::MqttOptions::new(client_id, self.broker_addr(), self.port);
         options.set_transport(self.rumqttc_transport()?);
-        options.set_keep_alive(Duration::from_secs(u64::from(self.keepalive_s.max(1))));
+        // rumqttc's MQTT 5 client takes 5 s or more (it asserts so): a shorter
+        // keepalive, or none, is sent as 5 s rather than ending the connection task.
+        options.set_keep_alive(Duration::from_secs(u64::from(self.keepalive_s.max(V5_MIN_KEEPALIVE_S))));
         options.set_clean_start(self.clean_session);
         if self.session_expiry_s > 0 {
             options.set_session_expiry_interval(Some(self.session_expiry_s));
@@ -398,6 +401,9 @@ impl ConnectionSpec {
 pub fn generated_client_id() -> String {
     format!("mqscope-{:08x}", fastrand::u32(..))
 }
+
+/// The shortest keepalive rumqttc's MQTT 5 client accepts.
+pub const V5_MIN_KEEPALIVE_S: u16 = 5;
 
 /// Parse `mqtt://[user[:pass]@]host[:port]` (also `tcp://`, or no scheme),
 /// `mqtts://` (or `ssl://`) for TLS, and `ws://` / `wss://` with an optional
@@ -535,6 +541,18 @@ fn percent_decode(s: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keepalive_zero_means_none_and_mqtt5_never_panics_on_a_short_one() {
+        for keepalive in [0u16, 1, 4, 5, 60] {
+            let mut spec = ConnectionSpec::new("h", 1883);
+            spec.keepalive_s = keepalive;
+            let v4 = spec.v4_options("id").unwrap();
+            assert_eq!(v4.keep_alive(), Duration::from_secs(u64::from(keepalive)), "-k {keepalive}");
+            let v5 = spec.v5_options("id").unwrap();
+            assert_eq!(v5.keep_alive().as_secs(), u64::from(keepalive.max(V5_MIN_KEEPALIVE_S)));
+        }
+    }
 
     #[test]
     fn no_message_about_a_url_shows_its_password() {
