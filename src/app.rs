@@ -130,6 +130,7 @@ impl MqscopeApp {
                 None
             }
         });
+        let names: Vec<String> = profiles.profiles().iter().map(|p| p.name.clone()).collect();
         Self {
             runtime,
             wake: None,
@@ -143,7 +144,11 @@ impl MqscopeApp {
             profile_form: None,
             password_prompt: None,
             secrets: match &options.keyring {
-                Some(service) => SecretStore::os(service),
+                Some(service) => {
+                    let store = SecretStore::os(service);
+                    store.move_legacy_passphrases(names.clone());
+                    store
+                }
                 None => SecretStore::unavailable("the keyring is turned off (--no-keyring)"),
             },
             awaiting_password: Vec::new(),

@@ -64,12 +64,21 @@ pub enum SecretKind {
 impl SecretKind {
     const ALL: [SecretKind; 2] = [SecretKind::Password, SecretKind::KeyPassphrase];
 
-    /// The entry's user name in the store: the profile's name (and what it is).
-    pub fn account(self, profile: &str) -> String {
+    /// The entry's (service, user name) in the store: each kind has a service
+    /// of its own and the profile's name as the user, so no profile name can
+    /// ever address another profile's secret of another kind.
+    pub fn entry_name(self, service: &str, profile: &str) -> (String, String) {
         match self {
-            SecretKind::Password => profile.to_owned(),
-            SecretKind::KeyPassphrase => format!("{profile} (key passphrase)"),
+            SecretKind::Password => (service.to_owned(), profile.to_owned()),
+            SecretKind::KeyPassphrase => (format!("{service} key passphrase"), profile.to_owned()),
         }
+    }
+
+    /// Where an earlier mqscope kept a key passphrase: under the passwords'
+    /// service as `NAME (key passphrase)`, an account a profile of that name
+    /// would share. Only read to move it (see [`SecretStore::move_legacy_passphrases`]).
+    fn legacy_passphrase_account(profile: &str) -> String {
+        format!("{profile} (key passphrase)")
     }
 
     pub fn words(self) -> &'static str {
@@ -131,6 +140,11 @@ enum Job {
     },
     Delete {
         profile: String,
+    },
+    /// Move passphrases from the old shared account to their own service; `profiles`
+    /// are every profile's name (a legacy account that is a profile's own name stays).
+    MoveLegacy {
+        profiles: Vec<String>,
     },
 }
 
@@ -228,6 +242,15 @@ impl SecretStore {
         });
     }
 
+    /// Once at start: key passphrases that an earlier mqscope filed as the
+    /// password of "NAME (key passphrase)" move to their own service, unless
+    /// a profile really has that name (then the entry is that profile's
+    /// password, and the passphrase is asked for again). Jobs run in order, so
+    /// every read after this sees the moved entries.
+    pub fn move_legacy_passphrases(&self, profiles: Vec<String>) {
+        self.send(Job::MoveLegacy { profiles });
+    }
+
     pub fn delete(&self, profile: &str) {
         self.send(Job::Delete {
             profile: profile.to_owned(),
@@ -252,19 +275,21 @@ impl SecretStore {
 }
 
 fn run(service: &str, job: Job) -> Outcome {
+    let at = |kind: SecretKind, profile: &str| kind.entry_name(service, profile);
     match job {
         Job::Probe => Outcome::Status(probe(service)),
         Job::Save { profile, kind, secret } => {
-            let result =
-                entry(service, &kind.account(&profile)).and_then(|e| e.set_password(secret.expose()).map_err(words));
+            let (svc, account) = at(kind, &profile);
+            let result = entry(&svc, &account).and_then(|e| e.set_password(secret.expose()).map_err(words));
             Outcome::Saved { profile, kind, result }
         }
         Job::Read { profile } => {
             let result = (|| {
-                Ok(Credentials {
-                    password: read(service, &SecretKind::Password.account(&profile))?,
-                    passphrase: read(service, &SecretKind::KeyPassphrase.account(&profile))?,
-                })
+                let (svc, account) = at(SecretKind::Password, &profile);
+                let password = read(&svc, &account)?;
+                let (svc, account) = at(SecretKind::KeyPassphrase, &profile);
+                let passphrase = read(&svc, &account)?;
+                Ok(Credentials { password, passphrase })
             })();
             Outcome::Read { profile, result }
         }
@@ -272,13 +297,15 @@ fn run(service: &str, job: Job) -> Outcome {
             let result = (|| {
                 let mut moved = 0;
                 for kind in SecretKind::ALL {
-                    let Some(secret) = read(service, &kind.account(&from))? else {
+                    let (from_svc, from_account) = at(kind, &from);
+                    let Some(secret) = read(&from_svc, &from_account)? else {
                         continue;
                     };
-                    entry(service, &kind.account(&to))?
+                    let (to_svc, to_account) = at(kind, &to);
+                    entry(&to_svc, &to_account)?
                         .set_password(secret.expose())
                         .map_err(words)?;
-                    delete(service, &kind.account(&from))?;
+                    delete(&from_svc, &from_account)?;
                     moved += 1;
                 }
                 Ok(moved)
@@ -286,10 +313,32 @@ fn run(service: &str, job: Job) -> Outcome {
             Outcome::Renamed { from, to, result }
         }
         Job::Delete { profile } => {
-            let result = SecretKind::ALL
-                .iter()
-                .try_for_each(|kind| delete(service, &kind.account(&profile)));
+            let result = SecretKind::ALL.iter().try_for_each(|&kind| {
+                let (svc, account) = at(kind, &profile);
+                delete(&svc, &account)
+            });
             Outcome::Deleted { profile, result }
+        }
+        Job::MoveLegacy { profiles } => {
+            let mut moved = 0;
+            for profile in &profiles {
+                let legacy = SecretKind::legacy_passphrase_account(profile);
+                if profiles.contains(&legacy) {
+                    continue; // that account is a profile's own password
+                }
+                let Ok(Some(secret)) = read(service, &legacy) else {
+                    continue;
+                };
+                let (svc, account) = at(SecretKind::KeyPassphrase, profile);
+                let saved = entry(&svc, &account).and_then(|e| e.set_password(secret.expose()).map_err(words));
+                if saved.is_ok() && delete(service, &legacy).is_ok() {
+                    moved += 1;
+                }
+            }
+            if moved > 0 {
+                tracing::info!(moved, "key passphrases moved to their own keyring service");
+            }
+            Outcome::Status(StoreStatus::Available)
         }
     }
 }

@@ -348,7 +348,8 @@ fn an_encrypted_client_key_is_opened_with_a_passphrase_asked_once_and_kept_in_th
     harness.get_by_label("Connect").click();
     step_until(&mut harness, "the mutual-TLS connection", connected);
     step_until(&mut harness, "the passphrase kept in the keyring", |_| {
-        secret_tool_lookup(&service, "Plant mTLS (key passphrase)").as_deref() == Some(passphrase.as_str())
+        // Its own service: no profile name can reach it as a password.
+        secret_tool_lookup(&format!("{service} key passphrase"), "Plant mTLS").as_deref() == Some(passphrase.as_str())
     });
 
     // Next run: no prompt, the keyring opens the key.
@@ -358,7 +359,13 @@ fn an_encrypted_client_key_is_opened_with_a_passphrase_asked_once_and_kept_in_th
     step_until(&mut harness, "the connection with the keyring's passphrase", connected);
     assert!(!has_label(&harness, "Key passphrase for Plant mTLS"));
     let cleared = std::process::Command::new("secret-tool")
-        .args(["clear", "service", &service, "username", "Plant mTLS (key passphrase)"])
+        .args([
+            "clear",
+            "service",
+            &format!("{service} key passphrase"),
+            "username",
+            "Plant mTLS",
+        ])
         .status()
         .unwrap();
     assert!(cleared.success());
@@ -397,4 +404,97 @@ fn a_wrong_key_passphrase_is_said_in_words_and_never_shown() {
     type_into(&mut harness, "Key passphrase", &passphrase);
     harness.get_by_label("Connect").click();
     step_until(&mut harness, "the connection", connected);
+}
+
+fn secret_tool_store(service: &str, profile: &str, secret: &str) {
+    use std::io::Write as _;
+    let mut child = std::process::Command::new("secret-tool")
+        .args([
+            "store",
+            "--label",
+            "mqscope test",
+            "service",
+            service,
+            "username",
+            profile,
+        ])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("secret-tool (Debian package libsecret-tools) is installed");
+    child.stdin.take().unwrap().write_all(secret.as_bytes()).unwrap();
+    assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn a_passphrase_is_never_another_profiles_password_and_old_entries_move_once() {
+    let service = format!("mqscope-test-{}", fastrand::u64(..));
+    let passphrases = format!("{service} key passphrase");
+    // An earlier mqscope kept plant's passphrase as the password of "plant (key passphrase)".
+    secret_tool_store(&service, "plant (key passphrase)", "the-passphrase");
+    let config = tempfile::tempdir().unwrap();
+    let (mut store, _) = ProfileStore::load(config.path());
+    store
+        .upsert(
+            None,
+            mqscope::profiles::Profile {
+                name: "plant".into(),
+                password_storage: PasswordStorage::Keyring,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let profiles = profiles_file(config.path());
+    let mut harness = harness_keyring(Startup::Welcome, config, &service);
+    if !keyring_answers(&mut harness) {
+        return;
+    }
+    step_until(&mut harness, "the passphrase moved to its own service", |_| {
+        secret_tool_lookup(&passphrases, "plant").as_deref() == Some("the-passphrase")
+    });
+    assert_eq!(
+        secret_tool_lookup(&service, "plant (key passphrase)"),
+        None,
+        "the old account is gone"
+    );
+    drop(harness);
+
+    // Now a profile really named "plant (key passphrase)" with a password: nothing of
+    // plant's is read as it, and its password is never taken for plant's passphrase.
+    secret_tool_store(&service, "plant (key passphrase)", "someone-elses-password");
+    let config = tempfile::tempdir().unwrap();
+    std::fs::write(config.path().join("profiles.json"), &profiles).unwrap();
+    let (mut store, _) = ProfileStore::load(config.path());
+    store
+        .upsert(
+            None,
+            mqscope::profiles::Profile {
+                name: "plant (key passphrase)".into(),
+                username: "alice".into(),
+                password_storage: PasswordStorage::Keyring,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let mut harness = harness_keyring(Startup::Welcome, config, &service);
+    assert!(keyring_answers(&mut harness));
+    harness.run_steps(5);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    harness.run_steps(2);
+    assert_eq!(
+        secret_tool_lookup(&service, "plant (key passphrase)").as_deref(),
+        Some("someone-elses-password"),
+        "a profile's own password is not moved"
+    );
+    assert_eq!(
+        secret_tool_lookup(&passphrases, "plant").as_deref(),
+        Some("the-passphrase")
+    );
+    for (svc, user) in [
+        (service.as_str(), "plant (key passphrase)"),
+        (passphrases.as_str(), "plant"),
+    ] {
+        let _ = std::process::Command::new("secret-tool")
+            .args(["clear", "service", svc, "username", user])
+            .status();
+    }
 }

@@ -548,7 +548,11 @@ mod tests {
             let mut spec = ConnectionSpec::new("h", 1883);
             spec.keepalive_s = keepalive;
             let v4 = spec.v4_options("id").unwrap();
-            assert_eq!(v4.keep_alive(), Duration::from_secs(u64::from(keepalive)), "-k {keepalive}");
+            assert_eq!(
+                v4.keep_alive(),
+                Duration::from_secs(u64::from(keepalive)),
+                "-k {keepalive}"
+            );
             let v5 = spec.v5_options("id").unwrap();
             assert_eq!(v5.keep_alive().as_secs(), u64::from(keepalive.max(V5_MIN_KEEPALIVE_S)));
         }
