@@ -270,6 +270,8 @@ impl TreePanel {
         // The offset this frame asks for, if any. Remembered as asked: egui may
         // clamp it to last frame's (shorter) content, and the next frame asks again.
         let mut intended = None;
+        // The row the view is kept on while rows arrive above it.
+        let mut following = None;
         if let Some(index) = scroll_to {
             intended = Some((index as f32 * pitch - ui.available_height() / 2.0).max(0.0));
         } else if let Some((node, offset)) = self.anchor {
@@ -279,6 +281,7 @@ impl TreePanel {
                 let first_visible = (offset / pitch).floor() * pitch;
                 if (expected - first_visible).abs() > 0.5 {
                     intended = Some(offset + expected - first_visible);
+                    following = Some(node);
                 }
             }
         }
@@ -288,6 +291,7 @@ impl TreePanel {
         // offset asked (it clamps only afterwards), so an offset past the end would
         // leave the first rows undrawn and out of reach, frame after frame.
         let most = (rows_height(self.rows.len(), pitch, spacing) - ui.available_height()).max(0.0);
+        let clamped = intended.is_some_and(|offset| offset > most + 0.5);
         let intended = intended.map(|offset| offset.clamp(0.0, most));
         if let Some(offset) = intended {
             scroll = scroll.vertical_scroll_offset(offset);
@@ -313,7 +317,12 @@ impl TreePanel {
                 if (actual - offset).abs() > 0.5 {
                     self.pending_offset = Some(offset);
                 }
-                rows.get((offset / pitch) as usize).map(|&id| (id, offset))
+                match following {
+                    // Held at the end for now: keep following the same row, not the
+                    // one the end happens to show, so it stays in view as rows arrive.
+                    Some(node) if clamped => Some((node, offset)),
+                    _ => rows.get((offset / pitch) as usize).map(|&id| (id, offset)),
+                }
             }
             None => rows.get(output.inner).map(|&id| (id, actual)),
         };
@@ -840,6 +849,28 @@ mod tests {
             shown(&harness, &["python", "big", "传感器"]),
             ["python"],
             "the match is listed"
+        );
+    }
+
+    #[test]
+    fn the_first_row_stays_in_view_while_many_rows_arrive_above_it_in_batches() {
+        let mut harness = panel_harness(400.0);
+        for topic in ["devices/gw/status", "devices/gw/uptime"] {
+            arrive(&mut harness, topic);
+        }
+        // 120 rows arrive above, ten per frame: first they fit, then they do not.
+        for batch in 0..12 {
+            let messages = (0..10)
+                .map(|i| ReceivedMessage::new(format!("aaa/new_{}", batch * 10 + i), &b"1"[..], 0, false))
+                .collect();
+            harness.state_mut().1.apply(messages, Instant::now());
+            harness.step();
+        }
+        harness.run_steps(2);
+        assert_eq!(
+            shown(&harness, &["devices", "status", "uptime"]),
+            ["devices", "status", "uptime"],
+            "the rows that were on screen stay on screen"
         );
     }
 
