@@ -7,6 +7,10 @@ use serde_json::Value;
 
 /// Most JSON changes, text lines or byte ranges listed.
 const MAX_ENTRIES: usize = 500;
+/// Lines of each text compared, at most: a line diff is quadratic at worst.
+pub const MAX_DIFF_LINES: usize = 2_000;
+/// Time the line diff may take before it settles for a coarser answer.
+const DIFF_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(50);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
@@ -20,6 +24,8 @@ pub enum LineChange {
     Same(String),
     Added(String),
     Removed(String),
+    /// What the diff did not look at ("compared the first 2,000 lines of 125,000").
+    Note(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,8 +57,14 @@ pub fn diff(old: &[u8], new: &[u8]) -> PayloadDiff {
         return PayloadDiff::Json(changes);
     }
     if let (Some(a), Some(b)) = (super::as_text(old), super::as_text(new)) {
-        let text = similar::TextDiff::from_lines(a, b);
-        let lines = text
+        // Bounded: the first lines of each, and a deadline after which similar
+        // gives a coarser (still correct) diff instead of searching on.
+        let (a_head, a_lines) = first_lines(a, MAX_DIFF_LINES);
+        let (b_head, b_lines) = first_lines(b, MAX_DIFF_LINES);
+        let text = similar::TextDiff::configure()
+            .timeout(DIFF_TIMEOUT)
+            .diff_lines(a_head, b_head);
+        let mut lines: Vec<LineChange> = text
             .iter_all_changes()
             .take(MAX_ENTRIES)
             .map(|change| {
@@ -64,6 +76,11 @@ pub fn diff(old: &[u8], new: &[u8]) -> PayloadDiff {
                 }
             })
             .collect();
+        if a_lines > MAX_DIFF_LINES || b_lines > MAX_DIFF_LINES {
+            lines.push(LineChange::Note(format!(
+                "compared the first {MAX_DIFF_LINES} lines only (the payloads have {a_lines} and {b_lines})"
+            )));
+        }
         return PayloadDiff::Text(lines);
     }
     PayloadDiff::Bytes {
@@ -71,6 +88,20 @@ pub fn diff(old: &[u8], new: &[u8]) -> PayloadDiff {
         old_len: old.len(),
         new_len: new.len(),
     }
+}
+
+/// The first `max` lines of `text`, and how many lines it has in all.
+fn first_lines(text: &str, max: usize) -> (&str, usize) {
+    let mut end = text.len();
+    let mut count = 0;
+    for (i, _) in text.match_indices('\n') {
+        count += 1;
+        if count == max {
+            end = i + 1;
+        }
+    }
+    let total = count + usize::from(!text.is_empty() && !text.ends_with('\n'));
+    (&text[..end.min(text.len())], total)
 }
 
 fn short(value: &Value) -> String {
@@ -175,6 +206,26 @@ fn byte_ranges(old: &[u8], new: &[u8]) -> Vec<(usize, usize)> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn two_large_texts_are_compared_by_their_first_lines_and_say_so() {
+        // 250 KiB each, every line different: the case that took minutes.
+        let a: String = (0..60_000).map(|i| format!("a{i}\n")).collect();
+        let b: String = (0..60_000).map(|i| format!("b{}\n", i * 7)).collect();
+        let PayloadDiff::Text(lines) = diff(a.as_bytes(), b.as_bytes()) else {
+            panic!("a text diff");
+        };
+        assert!(lines.len() <= MAX_ENTRIES + 1);
+        assert_eq!(
+            lines.last(),
+            Some(&LineChange::Note(format!(
+                "compared the first {MAX_DIFF_LINES} lines only (the payloads have 60000 and 60000)"
+            )))
+        );
+        let (head, total) = first_lines("x\ny\nz", 2);
+        assert_eq!((head, total), ("x\ny\n", 3));
+        assert_eq!(first_lines("", 2), ("", 0));
+    }
 
     #[test]
     fn json_changes_added_and_removed_keys() {

@@ -601,6 +601,7 @@ fn diff_ui(ui: &mut egui::Ui, diff: &PayloadDiff, payload: &[u8]) {
                     LineChange::Same(l) => ui.label(mono(format!("  {l}"), style::PREVIEW)),
                     LineChange::Added(l) => ui.label(mono(format!("+ {l}"), style::OK_TEXT)),
                     LineChange::Removed(l) => ui.label(mono(format!("- {l}"), style::ERROR)),
+                    LineChange::Note(note) => ui.weak(note.as_str()),
                 };
             }
         }
