@@ -197,6 +197,39 @@ struct ProfilesFile {
     profiles: Vec<Profile>,
 }
 
+/// The entries of a profiles file that read, and a note per entry that does
+/// not ("profile 3 ('plant'): …"), when the file is JSON with a list of
+/// profiles but not every entry is one. Notes never quote a value.
+fn salvage(text: &str) -> Option<(Vec<Profile>, Vec<String>)> {
+    let mut file: serde_json::Value = serde_json::from_str(text).ok()?;
+    migrate(&mut file);
+    let entries = file.get("profiles")?.as_array()?;
+    let mut profiles: Vec<Profile> = Vec::new();
+    let mut broken = Vec::new();
+    for (i, entry) in entries.iter().enumerate() {
+        match serde_json::from_value::<Profile>(entry.clone()) {
+            Ok(profile) if !profiles.iter().any(|p| p.name == profile.name) => profiles.push(profile),
+            Ok(profile) => broken.push(format!(
+                "profile {} ('{}'): a second profile of that name",
+                i + 1,
+                profile.name
+            )),
+            Err(e) => {
+                let name = entry
+                    .get("name")
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or("without a name");
+                broken.push(format!(
+                    "profile {} ('{name}'): {}",
+                    i + 1,
+                    crate::files::json_error(&e)
+                ));
+            }
+        }
+    }
+    Some((profiles, broken))
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ProfilesError {
     #[error("could not read {path}: {source}")]
@@ -271,14 +304,30 @@ impl ProfileStore {
             }
             Err(parse) => {
                 let parse = crate::files::json_error(&parse);
+                // Valid JSON with a broken entry: keep every entry that reads.
+                let salvaged = salvage(&text);
                 let kept = match crate::files::move_aside(&path) {
                     Ok(backup) => format!("It was kept as {}", backup.display()),
                     Err(e) => format!("It could not be moved aside ({e}) and was left as it is"),
                 };
-                let message = format!(
-                    "Your profiles file {} could not be read ({parse}). {kept}; mqscope starts with no profiles and will not overwrite it.",
-                    path.display()
-                );
+                let message = match salvaged {
+                    Some((profiles, broken)) if !profiles.is_empty() => {
+                        let n = profiles.len();
+                        store.profiles = profiles;
+                        format!(
+                            "{} of your profiles in {} could not be read and {} left out ({}). {kept}; the other {n} {} loaded.",
+                            broken.len(),
+                            path.display(),
+                            if broken.len() == 1 { "is" } else { "are" },
+                            broken.join("; "),
+                            if n == 1 { "is" } else { "are" },
+                        )
+                    }
+                    _ => format!(
+                        "Your profiles file {} could not be read ({parse}). {kept}; mqscope starts with no profiles and will not overwrite it.",
+                        path.display()
+                    ),
+                };
                 tracing::warn!("{message}");
                 (store, Some(message))
             }
@@ -571,6 +620,38 @@ mod tests {
             let mode = fs::metadata(store.path()).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+    }
+
+    #[test]
+    fn one_broken_profile_leaves_the_others_loaded() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut store, _) = ProfileStore::load(dir.path());
+        for name in ["plant", "lab", "home"] {
+            store.upsert(None, profile(name)).unwrap();
+        }
+        let path = dir.path().join(PROFILES_FILE);
+        let mut file: serde_json::Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+        // A hand edit gone wrong: a number where text belongs, a password among it.
+        file["profiles"][1]["port"] = serde_json::json!("not a port");
+        file["profiles"][1]["password"] = serde_json::json!(12345678);
+        fs::write(&path, file.to_string()).unwrap();
+        let (store, warning) = ProfileStore::load(dir.path());
+        let names: Vec<&str> = store.profiles().iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["plant", "home"], "the readable profiles are kept");
+        let warning = warning.unwrap();
+        assert!(
+            warning.contains("profile 2 ('lab')") && warning.contains("the other 2 are loaded"),
+            "{warning}"
+        );
+        assert!(
+            !warning.contains("12345678") && !warning.contains("not a port"),
+            "no value quoted: {warning}"
+        );
+        let backups = fs::read_dir(dir.path())
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().contains("corrupt"))
+            .count();
+        assert_eq!(backups, 1, "the file as it was is kept");
     }
 
     #[test]
