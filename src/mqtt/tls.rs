@@ -112,8 +112,35 @@ fn root_store(ca_file: Option<&Path>) -> Result<(RootCertStore, Vec<CertificateD
     Ok((roots, certs))
 }
 
+/// The largest certificate or key file read (a CA bundle of every public CA is ~250 KiB).
+const MAX_TLS_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// A certificate or key file: a regular file (never a FIFO or a device that
+/// would block or never end), of a size a certificate file can have.
 fn read_file(path: &Path, what: &str) -> Result<Vec<u8>, String> {
-    std::fs::read(path).map_err(|e| format!("Cannot read the {what} {}: {e}", path.display()))
+    use std::io::Read as _;
+    let cannot = |e: std::io::Error| format!("Cannot read the {what} {}: {e}", path.display());
+    let meta = std::fs::metadata(path).map_err(cannot)?;
+    if !meta.is_file() {
+        return Err(format!(
+            "The {what} {} is not a regular file (a folder, device or pipe): choose the certificate file itself.",
+            path.display()
+        ));
+    }
+    if meta.len() > MAX_TLS_FILE_BYTES {
+        return Err(format!(
+            "The {what} {} is {} MiB: too large for a certificate or key file.",
+            path.display(),
+            meta.len() >> 20
+        ));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .map_err(cannot)?
+        .take(MAX_TLS_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    Ok(bytes)
 }
 
 fn read_certs(path: &Path, what: &str) -> Result<Vec<CertificateDer<'static>>, String> {
@@ -146,7 +173,7 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 /// Whether the key file at `path` needs a passphrase (unreadable files: no,
 /// the connection names the problem).
 pub fn key_is_encrypted(path: &Path) -> bool {
-    std::fs::read(path).is_ok_and(|pem| contains(&pem, ENCRYPTED_PKCS8) || contains(&pem, LEGACY_ENCRYPTED))
+    read_file(path, "key file").is_ok_and(|pem| contains(&pem, ENCRYPTED_PKCS8) || contains(&pem, LEGACY_ENCRYPTED))
 }
 
 fn read_key(path: &Path, passphrase: Option<&crate::secret::Secret>) -> Result<PrivateKeyDer<'static>, String> {
@@ -428,6 +455,35 @@ mod tests {
         .unwrap();
         let err = read_key(&legacy, Some(&Secret::new("x"))).unwrap_err();
         assert!(err.contains("openssl pkcs8 -topk8"), "{err}");
+    }
+
+    #[test]
+    fn devices_pipes_and_huge_files_are_refused_without_reading_them() {
+        let settings = |ca: &str| TlsSettings {
+            ca_file: Some(PathBuf::from(ca)),
+            ..TlsSettings::default()
+        };
+        // An endless device: refused at once, not read until memory runs out.
+        let err = client_config(&settings("/dev/zero")).unwrap_err();
+        assert!(err.contains("/dev/zero") && err.contains("not a regular file"), "{err}");
+        assert!(!key_is_encrypted(Path::new("/dev/zero")));
+        // A FIFO with no writer would block the open forever.
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("ca.pipe");
+        assert!(
+            std::process::Command::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .unwrap()
+                .success()
+        );
+        let err = client_config(&settings(fifo.to_str().unwrap())).unwrap_err();
+        assert!(err.contains("not a regular file"), "{err}");
+        // A file far larger than any certificate.
+        let big = dir.path().join("big.pem");
+        std::fs::File::create(&big).unwrap().set_len(64 << 20).unwrap();
+        let err = client_config(&settings(big.to_str().unwrap())).unwrap_err();
+        assert!(err.contains("too large"), "{err}");
     }
 
     #[test]

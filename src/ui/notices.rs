@@ -11,6 +11,10 @@ enum NoticeKind {
     Warning,
 }
 
+/// Notices kept at most: the oldest go first (a stream of refusals must not
+/// grow the strip, or memory, without end).
+pub const MAX_NOTICES: usize = 8;
+
 #[derive(Debug, Default)]
 pub struct Notices {
     /// (kind, text, key): a keyed notice is replaced by the next with the same key.
@@ -19,11 +23,19 @@ pub struct Notices {
 
 impl Notices {
     pub fn info(&mut self, text: impl Into<String>) {
-        self.items.push((NoticeKind::Info, text.into(), None));
+        self.push(NoticeKind::Info, text.into(), None);
     }
 
     pub fn warn(&mut self, text: impl Into<String>) {
-        self.items.push((NoticeKind::Warning, text.into(), None));
+        self.push(NoticeKind::Warning, text.into(), None);
+    }
+
+    /// A notice already showing is not shown twice; past the cap the oldest goes.
+    fn push(&mut self, kind: NoticeKind, text: String, key: Option<String>) {
+        self.items.retain(|(_, existing, k)| k.is_some() || *existing != text);
+        self.items.push((kind, text, key));
+        let extra = self.items.len().saturating_sub(MAX_NOTICES);
+        self.items.drain(..extra);
     }
 
     /// Show `text` in place of the notice with this key (or as a new one), so
@@ -33,7 +45,7 @@ impl Notices {
         let item = (kind, text.into(), Some(key.to_owned()));
         match self.items.iter_mut().find(|(_, _, k)| k.as_deref() == Some(key)) {
             Some(existing) => *existing = item,
-            None => self.items.push(item),
+            None => self.push(item.0, item.1, item.2),
         }
     }
 
@@ -69,5 +81,28 @@ impl Notices {
         if let Some(i) = dismissed {
             self.items.remove(i);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_and_endless_notices_stay_bounded() {
+        let mut notices = Notices::default();
+        for _ in 0..1_000 {
+            notices.warn("The broker refused the subscription to a/#.");
+        }
+        assert_eq!(notices.texts().count(), 1, "the same words once");
+        for i in 0..1_000 {
+            notices.warn(format!("refusal {i}"));
+        }
+        let texts: Vec<&str> = notices.texts().collect();
+        assert_eq!(texts.len(), MAX_NOTICES);
+        assert_eq!(texts.last(), Some(&"refusal 999"), "the newest stay");
+        notices.set("tls", true, "keyed");
+        notices.set("tls", true, "keyed again");
+        assert_eq!(notices.texts().filter(|t| t.starts_with("keyed")).count(), 1);
     }
 }
