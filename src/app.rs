@@ -666,7 +666,7 @@ impl MqscopeApp {
     /// What the keyring thread did.
     fn secret_outcome(&mut self, outcome: Outcome) {
         match outcome {
-            Outcome::Status(_) => {}
+            Outcome::Status(_) | Outcome::MovedLegacy(_) => {}
             Outcome::Read { profile, result } => {
                 if let Some(i) = self.moving_to_file.iter().position(|(from, _)| *from == profile) {
                     let (from, to) = self.moving_to_file.remove(i);
@@ -996,7 +996,7 @@ impl MqscopeApp {
             }
             Action::ExportProfiles { path, with_passwords } => {
                 let bytes = crate::profiles::export(self.profiles.profiles(), with_passwords);
-                let outcome = crate::files::write_atomic(&path, &bytes, with_passwords)
+                let outcome = crate::files::write_atomic(&path, &bytes, true)
                     .map(|()| {
                         let n = self.profiles.profiles().len();
                         let passwords = if with_passwords {

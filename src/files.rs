@@ -43,6 +43,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8], private: bool) -> std::io::Result
         let _ = fs::remove_file(&tmp);
         return Err(e);
     }
+    // Earlier versions wrote through `NAME.tmp`, which may still hold a
+    // world-readable copy (with a password): it goes.
+    let mut legacy = path.as_os_str().to_owned();
+    legacy.push(".tmp");
+    let _ = fs::remove_file(std::path::PathBuf::from(legacy));
     #[cfg(unix)]
     if let Some(dir) = dir
         && let Ok(dir) = fs::File::open(dir)
@@ -63,7 +68,14 @@ pub fn append_private(path: &Path) -> std::io::Result<fs::File> {
         use std::os::unix::fs::OpenOptionsExt as _;
         options.mode(0o600);
     }
-    options.open(path)
+    let file = options.open(path)?;
+    #[cfg(unix)]
+    {
+        // A file that was there already (written by an older version) becomes private too.
+        use std::os::unix::fs::PermissionsExt as _;
+        file.set_permissions(fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(file)
 }
 
 /// A JSON parse error in words that never quote the file's values: serde
@@ -77,7 +89,13 @@ pub fn json_error(e: &serde_json::Error) -> String {
     while let Some(start) = rest.find(['`', '"']) {
         let quote = rest[start..].chars().next().unwrap_or('`');
         out.push_str(&rest[..=start]);
-        match rest[start + 1..].find(quote) {
+        // The closing quote: serde escapes a quote inside a value as \".
+        let body = &rest[start + 1..];
+        let close = body
+            .char_indices()
+            .find(|&(i, c)| c == quote && (i == 0 || !body[..i].ends_with('\\')))
+            .map(|(i, _)| i);
+        match close {
             Some(len) => {
                 out.push('…');
                 out.push(quote);
@@ -146,12 +164,22 @@ mod tests {
             (r#"{"password": ["hunter2"]}"#, "hunter2"),
             (r#"{"pasword": "hunter2"}"#, "hunter2"),
             (r#"{"password": "s3cret" "#, "s3cret"),
+            (r#"{"password": ["pa\"ss"]}"#, "ss"),
         ] {
             let err = serde_json::from_str::<P>(text).unwrap_err();
             let words = json_error(&err);
             assert!(!words.contains(secret), "{words}");
             assert!(words.contains("line 1"), "{words}");
         }
+        // A quote inside a quoted value (serde writes it as \") ends nothing.
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Port {
+            port: u16,
+        }
+        let err = serde_json::from_str::<Port>(r#"{"port": "pa\"ss"}"#).unwrap_err();
+        let words = json_error(&err);
+        assert!(!words.contains("ss"), "{words}");
     }
 
     #[cfg(unix)]
@@ -192,9 +220,16 @@ mod tests {
             .unwrap()
             .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".tmp"))
             .count();
-        assert_eq!(ours, 2, "only the two planted ones");
-        // Appending creates a private file too.
+        assert_eq!(
+            ours, 1,
+            "only the planted symlink: the old world-readable NAME.tmp is removed"
+        );
+        assert!(!leftover.exists());
+        // Appending creates a private file too, and makes an old 0644 one private.
         let recording = dir.path().join("rec.ndjson");
+        drop(append_private(&recording).unwrap());
+        assert_eq!(mode(&recording), 0o600);
+        fs::set_permissions(&recording, fs::Permissions::from_mode(0o644)).unwrap();
         drop(append_private(&recording).unwrap());
         assert_eq!(mode(&recording), 0o600);
     }

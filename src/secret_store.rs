@@ -122,6 +122,8 @@ pub enum Outcome {
         profile: String,
         result: Result<(), String>,
     },
+    /// Key passphrases moved from where an earlier version kept them (how many).
+    MovedLegacy(usize),
 }
 
 enum Job {
@@ -330,7 +332,11 @@ fn run(service: &str, job: Job) -> Outcome {
                     continue;
                 };
                 let (svc, account) = at(SecretKind::KeyPassphrase, profile);
-                let saved = entry(&svc, &account).and_then(|e| e.set_password(secret.expose()).map_err(words));
+                // Moved before (and the delete failed then): the newer entry wins.
+                let saved = match read(&svc, &account) {
+                    Ok(Some(_)) => Ok(()),
+                    _ => entry(&svc, &account).and_then(|e| e.set_password(secret.expose()).map_err(words)),
+                };
                 if saved.is_ok() && delete(service, &legacy).is_ok() {
                     moved += 1;
                 }
@@ -338,7 +344,8 @@ fn run(service: &str, job: Job) -> Outcome {
             if moved > 0 {
                 tracing::info!(moved, "key passphrases moved to their own keyring service");
             }
-            Outcome::Status(StoreStatus::Available)
+            // Not a status: the probe alone says whether the store is there.
+            Outcome::MovedLegacy(moved)
         }
     }
 }

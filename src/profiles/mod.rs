@@ -200,9 +200,11 @@ struct ProfilesFile {
 /// The entries of a profiles file that read, and a note per entry that does
 /// not ("profile 3 ('plant'): …"), when the file is JSON with a list of
 /// profiles but not every entry is one. Notes never quote a value.
-fn salvage(text: &str) -> Option<(Vec<Profile>, Vec<String>)> {
+fn salvage(text: &str) -> Option<(u32, Vec<Profile>, Vec<String>)> {
     let mut file: serde_json::Value = serde_json::from_str(text).ok()?;
-    migrate(&mut file);
+    // Without a version it is not a file of ours to read entry by entry.
+    file.get("version")?.as_u64()?;
+    let version = migrate(&mut file);
     let entries = file.get("profiles")?.as_array()?;
     let mut profiles: Vec<Profile> = Vec::new();
     let mut broken = Vec::new();
@@ -227,7 +229,7 @@ fn salvage(text: &str) -> Option<(Vec<Profile>, Vec<String>)> {
             }
         }
     }
-    Some((profiles, broken))
+    Some((version, profiles, broken))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -310,10 +312,16 @@ impl ProfileStore {
                     Ok(backup) => format!("It was kept as {}", backup.display()),
                     Err(e) => format!("It could not be moved aside ({e}) and was left as it is"),
                 };
+                // Only once the file as it was is safe aside: saving writes the readable entries only.
+                let moved = kept.starts_with("It was kept");
                 let message = match salvaged {
-                    Some((profiles, broken)) if !profiles.is_empty() => {
+                    Some((version, profiles, broken)) if moved && !profiles.is_empty() => {
                         let n = profiles.len();
                         store.profiles = profiles;
+                        if version > SCHEMA_VERSION {
+                            // A newer file: shown, never rewritten in our older format.
+                            store.newer = Some(version);
+                        }
                         format!(
                             "{} of your profiles in {} could not be read and {} left out ({}). {kept}; the other {n} {} loaded.",
                             broken.len(),

@@ -34,8 +34,18 @@ impl Notices {
     fn push(&mut self, kind: NoticeKind, text: String, key: Option<String>) {
         self.items.retain(|(_, existing, k)| k.is_some() || *existing != text);
         self.items.push((kind, text, key));
-        let extra = self.items.len().saturating_sub(MAX_NOTICES);
-        self.items.drain(..extra);
+        while self.items.len() > MAX_NOTICES {
+            // Infos go before warnings, and a warning of the same subject's
+            // news (keyed) before the oldest warning, which may say what was lost.
+            // (Never the one just added: it is the last.)
+            let older = &self.items[..self.items.len() - 1];
+            let at = older
+                .iter()
+                .position(|(k, _, _)| *k == NoticeKind::Info)
+                .or_else(|| older.iter().position(|(_, _, key)| key.is_some()))
+                .unwrap_or(1.min(older.len().saturating_sub(1)));
+            self.items.remove(at);
+        }
     }
 
     /// Show `text` in place of the notice with this key (or as a new one), so
@@ -101,6 +111,10 @@ mod tests {
         let texts: Vec<&str> = notices.texts().collect();
         assert_eq!(texts.len(), MAX_NOTICES);
         assert_eq!(texts.last(), Some(&"refusal 999"), "the newest stay");
+        assert_eq!(
+            texts[0], "The broker refused the subscription to a/#.",
+            "the first warning stays"
+        );
         notices.set("tls", true, "keyed");
         notices.set("tls", true, "keyed again");
         assert_eq!(notices.texts().filter(|t| t.starts_with("keyed")).count(), 1);
