@@ -68,7 +68,13 @@ pub struct Source {
     pub spec: SeriesSpec,
     /// The series drawn for it: one per matching topic.
     pub series: Vec<SeriesId>,
+    /// Matching topics not charted because the chart holds [`MAX_SERIES_PER_CHART`].
+    pub left_out: usize,
 }
+
+/// Series one chart holds at most: a wildcard over 60,000 topics must not
+/// become 60,000 series (memory and frame time); the rest are counted and said.
+pub const MAX_SERIES_PER_CHART: usize = 64;
 
 #[derive(Debug, Clone)]
 pub struct Chart {
@@ -201,6 +207,7 @@ impl Charts {
         self.charts[chart].sources.push(Source {
             spec: spec.clone(),
             series: Vec::new(),
+            left_out: 0,
         });
         for (topic, history) in topics {
             let matches = if wildcard {
@@ -209,7 +216,9 @@ impl Charts {
                 topic == spec.filter
             };
             if matches {
-                let id = self.new_series(chart, index, topic);
+                let Some(id) = self.new_series(chart, index, topic) else {
+                    continue;
+                };
                 if let Some(series) = self.series[id].as_mut() {
                     // Back-filled values raise no alerts (the rule is not on yet):
                     // they are the past. Then the rule judges the latest value.
@@ -232,7 +241,12 @@ impl Charts {
         index
     }
 
-    fn new_series(&mut self, chart: usize, source: usize, topic: &str) -> SeriesId {
+    fn new_series(&mut self, chart: usize, source: usize, topic: &str) -> Option<SeriesId> {
+        let held: usize = self.charts[chart].sources.iter().map(|s| s.series.len()).sum();
+        if held >= MAX_SERIES_PER_CHART {
+            self.charts[chart].sources[source].left_out += 1;
+            return None;
+        }
         let spec = &self.charts[chart].sources[source].spec;
         let mut series = Series::new(topic, &spec.path, self.capacity, self.next_color);
         series.threshold = spec.threshold;
@@ -241,7 +255,7 @@ impl Charts {
         self.series.push(Some(series));
         self.charts[chart].sources[source].series.push(id);
         self.by_topic.entry(topic.to_owned()).or_default().push(id);
-        id
+        Some(id)
     }
 
     /// Remove a source and its series.
@@ -466,5 +480,25 @@ mod tests {
         let minimal: Vec<ChartLayout> =
             serde_json::from_str(r#"[{"name":"Temps","series":[{"filter":"iot/+/t"}]}]"#).unwrap();
         assert_eq!(minimal[0].series[0], SeriesSpec::new("iot/+/t", ""));
+    }
+
+    #[test]
+    fn a_wildcard_over_many_topics_holds_a_bounded_number_of_series_and_counts_the_rest() {
+        let mut charts = Charts::new(100);
+        // 40 topics seen before the chart, 160 after.
+        let before: Vec<String> = (0..40).map(|i| format!("plant/s{i}/t")).collect();
+        let idx = charts.add_source(
+            0,
+            SeriesSpec::new("plant/+/t", ""),
+            before.iter().map(|t| (t.as_str(), Vec::<(&[u8], SystemTime)>::new())),
+            SystemTime::now(),
+        );
+        for i in 40..200 {
+            charts.topic_appeared(&format!("plant/s{i}/t"));
+        }
+        let source = &charts.charts()[0].sources[idx];
+        assert_eq!(source.series.len(), MAX_SERIES_PER_CHART);
+        assert_eq!(source.left_out, 200 - MAX_SERIES_PER_CHART);
+        assert_eq!(charts.all_series().count(), MAX_SERIES_PER_CHART);
     }
 }

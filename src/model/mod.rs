@@ -13,7 +13,7 @@ pub mod sys;
 mod topic_tree;
 
 pub use alerts::{AlertEvent, AlertLog, AlertState, DEFAULT_HYSTERESIS, Threshold, number};
-pub use charts::{Chart, ChartLayout, Charts, SeriesSpec, Source, alert_word};
+pub use charts::{Chart, ChartLayout, Charts, MAX_SERIES_PER_CHART, SeriesSpec, Source, alert_word};
 pub use history::{DEFAULT_BYTE_BUDGET, DEFAULT_PER_TOPIC, History, HistoryLimits, StoredMessage};
 pub use message::{MessageProperties, ReceivedMessage};
 pub use series::{DEFAULT_SERIES_POINTS, Series, SeriesId, Stats, decimate, unix_seconds};

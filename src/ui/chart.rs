@@ -437,6 +437,17 @@ impl ChartPanel {
 
     fn table_ui(&mut self, ui: &mut egui::Ui, chart: &Chart, drawn: &[Vec<Drawn>]) -> Option<Action> {
         let mut action = None;
+        let left_out: usize = chart.sources.iter().map(|s| s.left_out).sum();
+        if left_out > 0 {
+            ui.colored_label(
+                style::ERROR,
+                format!(
+                    "{left_out} more matching topic{} not charted: a chart holds at most {} series (use a narrower filter, or another chart)",
+                    if left_out == 1 { " is" } else { "s are" },
+                    crate::model::MAX_SERIES_PER_CHART
+                ),
+            );
+        }
         for (i, (source, series)) in chart.sources.iter().zip(drawn).enumerate() {
             let spec = &source.spec;
             let single = !spec.is_wildcard() && series.len() == 1;
