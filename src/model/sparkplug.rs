@@ -4,6 +4,7 @@
 //! per edge node across its devices), so gaps and births/deaths can be shown.
 //! Plain data, fed by `Model::apply` in arrival order; no egui, no tokio.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use crate::payload::sparkplug::{AliasNames, Payload, birth_aliases, sequence, with_birth_names};
@@ -136,13 +137,7 @@ impl Sparkplug {
     /// The names behind the aliases that apply to `topic`: its device's DBIRTH
     /// first, then its node's NBIRTH (aliases are unique across an edge node).
     pub fn births(&self, topic: &str) -> Option<AliasNames> {
-        let t = SparkplugTopic::parse(topic)?;
-        let node = self.node(t.group, t.node)?;
-        let mut names = node.aliases.clone();
-        if let Some(device) = t.device.and_then(|d| node.devices.get(d)) {
-            names.extend(device.iter().map(|(k, v)| (*k, v.clone())));
-        }
-        (!names.is_empty()).then_some(names)
+        self.names_for(&SparkplugTopic::parse(topic)?).map(Cow::into_owned)
     }
 
     /// `payload` with alias-only metrics named from the births, if any needed it.
@@ -151,19 +146,23 @@ impl Sparkplug {
         if !matches!(t.kind, "NDATA" | "DDATA" | "NCMD" | "DCMD") {
             return None;
         }
+        let names = self.names_for(&t)?;
+        with_birth_names(payload, &names)
+    }
+
+    /// The node's names, with its device's on top; borrowed when there is no
+    /// device map to merge (the per-message path of charts copies nothing).
+    fn names_for(&self, t: &SparkplugTopic<'_>) -> Option<Cow<'_, AliasNames>> {
         let node = self.node(t.group, t.node)?;
-        let device = t.device.and_then(|d| node.devices.get(d));
-        if node.aliases.is_empty() && device.is_none() {
-            return None;
-        }
-        match device {
-            None => with_birth_names(payload, &node.aliases),
+        let names = match t.device.and_then(|d| node.devices.get(d)) {
+            None => Cow::Borrowed(&node.aliases),
             Some(device) => {
                 let mut names = node.aliases.clone();
                 names.extend(device.iter().map(|(k, v)| (*k, v.clone())));
-                with_birth_names(payload, &names)
+                Cow::Owned(names)
             }
-        }
+        };
+        (!names.is_empty()).then_some(names)
     }
 }
 
