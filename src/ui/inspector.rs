@@ -105,7 +105,7 @@ impl InspectorPanel {
             );
         }
         if let Some(spb) = crate::model::sparkplug::SparkplugTopic::parse(&topic) {
-            action = sparkplug_node_ui(ui, model, &spb).or(action);
+            action = super::sparkplug::edge_node_ui(ui, model, &spb).or(action);
         }
         let message = match self.pinned_seq {
             Some(seq) => history.iter().find(|m| m.seq == seq).or(history.back()),
@@ -688,59 +688,4 @@ fn changed_hex_ui(ui: &mut egui::Ui, payload: &[u8], ranges: &[(usize, usize)]) 
     if lines.len() > 200 {
         ui.label(format!("… and {} more changed lines", lines.len() - 200));
     }
-}
-
-/// The edge node of a Sparkplug topic: online or not, sequence gaps, the last
-/// birth/death, and the Rebirth command (NCMD `Node Control/Rebirth`).
-fn sparkplug_node_ui(
-    ui: &mut egui::Ui,
-    model: &Model,
-    spb: &crate::model::sparkplug::SparkplugTopic<'_>,
-) -> Option<Action> {
-    let mut action = None;
-    ui.horizontal_wrapped(|ui| {
-        ui.label(RichText::new(format!("Edge node {}", spb.node)).strong());
-        match model.sparkplug.node(spb.group, spb.node) {
-            Some(node) => {
-                let (text, colour) = if node.online {
-                    ("online", style::CONNECTED)
-                } else {
-                    ("offline", style::ERROR)
-                };
-                ui.colored_label(colour, text);
-                if node.gaps > 0 {
-                    ui.colored_label(
-                        style::ERROR,
-                        format!("{} sequence gap{}", node.gaps, if node.gaps == 1 { "" } else { "s" }),
-                    );
-                }
-                if !node.last_event.is_empty() {
-                    ui.weak(format!("last: {}", node.last_event));
-                }
-            }
-            None => {
-                ui.weak("no birth seen yet: metrics sent by alias have no names until one arrives");
-            }
-        }
-        if ui
-            .small_button("Rebirth")
-            .on_hover_text(format!(
-                "Ask the edge node to publish its NBIRTH/DBIRTH again (NCMD Node Control/Rebirth on {})",
-                spb.node_command_topic()
-            ))
-            .clicked()
-        {
-            let now_ms = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_millis() as u64);
-            action = Some(Action::Publish(Box::new(crate::publish::PublishRequest {
-                topic: spb.node_command_topic(),
-                payload: crate::payload::sparkplug::rebirth_command(now_ms),
-                qos: 0,
-                retain: false,
-                properties: Default::default(),
-            })));
-        }
-    });
-    action
 }

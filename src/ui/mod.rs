@@ -15,6 +15,7 @@ pub mod profile_form;
 pub mod publish;
 pub mod settings;
 pub mod shortcuts;
+pub mod sparkplug;
 pub mod status;
 pub mod style;
 pub mod subscriptions;
