@@ -288,11 +288,14 @@ impl MqscopeApp {
         StatsSnapshot {
             received: self.received(),
             applied: self.applied(),
-            // The pipeline from worker to Model never discards; history eviction is `evicted`.
-            dropped: 0,
+            // The pipeline from worker to Model never discards; history eviction is
+            // `evicted`. What is dropped is a message on a new topic once the
+            // tree alone fills the budget.
+            dropped: models().map(Model::refused_topics).sum(),
             topics: models().map(|m| m.tree.topic_count()).sum(),
             stored_messages: models().map(|m| m.history.stored_messages()).sum(),
-            store_bytes: models().map(|m| m.history.bytes()).sum(),
+            store_bytes: models().map(Model::budget_bytes).sum(),
+            tree_bytes: models().map(|m| m.tree.heap_bytes()).sum(),
             evicted: models().map(|m| m.history.evicted()).sum(),
             frames: self.frames.frames(),
             frame_ms_p50: p50,
@@ -1109,8 +1112,10 @@ impl MqscopeApp {
                 received: session.map_or(0, |s| s.handle.received()),
                 applied: self.model().map_or(0, Model::applied),
                 stored: self.model().map_or(0, |m| m.history.stored_messages()),
-                stored_bytes: self.model().map_or(0, |m| m.history.bytes()),
+                stored_bytes: self.model().map_or(0, Model::budget_bytes),
                 evicted: self.model().map_or(0, |m| m.history.evicted()),
+                latest_let_go: self.model().map_or(0, |m| m.history.latest_let_go()),
+                refused_topics: self.model().map_or(0, Model::refused_topics),
                 invalid_topics: self.model().map_or(0, Model::invalid_topics),
                 reading: session.and_then(|s| s.handle.reading_progress()),
             };

@@ -25,7 +25,10 @@ pub struct StatsSnapshot {
     pub dropped: u64,
     pub topics: u64,
     pub stored_messages: usize,
+    /// What the history budget governs: stored messages and the topic tree.
     pub store_bytes: usize,
+    /// The topic tree's share of `store_bytes`.
+    pub tree_bytes: usize,
     pub evicted: u64,
     pub frames: u64,
     pub frame_ms_p50: f64,

@@ -34,6 +34,9 @@ pub struct Model {
     applied: u64,
     /// Messages whose topic was not valid UTF-8 (kept with their bytes, escaped).
     invalid_topics: u64,
+    /// Messages on a new topic not kept because the topic tree alone filled
+    /// the history budget (counted and shown, never silently lost).
+    refused_topics: u64,
     rate: RateMeter,
 }
 
@@ -53,18 +56,28 @@ impl Model {
             sparkplug: sparkplug::Sparkplug::default(),
             applied: 0,
             invalid_topics: 0,
+            refused_topics: 0,
             rate: RateMeter::default(),
         }
     }
 
-    /// Apply a batch of messages in arrival order. O(topic depth) per message.
+    /// Apply a batch of messages in arrival order. O(topic length) per message.
+    ///
+    /// The history budget covers the stored messages and the tree's own
+    /// memory. Past it: older messages go first, then the latest payloads of
+    /// the quietest topics; once the tree alone fills it, messages on new
+    /// topics are counted in `refused_topics` and not kept.
     pub fn apply(&mut self, batch: Vec<ReceivedMessage>, now: Instant) {
         let n = batch.len() as u64;
+        let budget = self.history.limits().byte_budget;
         for m in batch {
             if crate::topic::has_invalid_bytes(&m.topic) {
                 self.invalid_topics += 1;
             }
-            let node = self.tree.record(&m.topic, m.retain, m.payload.is_empty());
+            let Some(node) = self.tree.record(&m.topic, m.retain, m.payload.is_empty(), budget) else {
+                self.refused_topics += 1;
+                continue;
+            };
             let spb = crate::payload::is_sparkplug_topic(&m.topic);
             if spb {
                 self.sparkplug.observe(&m.topic, &m.payload);
@@ -85,7 +98,7 @@ impl Model {
                     .feed(&m.topic, named.as_deref().unwrap_or(&m.payload), m.received_at);
             }
             self.ha.observe(&m.topic, &m.payload);
-            self.history.push(node, m);
+            self.history.push(node, m, self.tree.heap_bytes());
         }
         self.applied += n;
         self.rate.add(n, now);
@@ -93,7 +106,17 @@ impl Model {
 
     /// Change how much history is kept; what no longer fits goes now.
     pub fn set_history_limits(&mut self, limits: HistoryLimits) {
-        self.history.set_limits(limits);
+        self.history.set_limits(limits, self.tree.heap_bytes());
+    }
+
+    /// Bytes the history budget governs: stored messages and the topic tree.
+    pub fn budget_bytes(&self) -> usize {
+        self.history.bytes() + self.tree.heap_bytes()
+    }
+
+    /// Messages on new topics not kept: the topic tree alone filled the budget.
+    pub fn refused_topics(&self) -> u64 {
+        self.refused_topics
     }
 
     pub fn applied(&self) -> u64 {
@@ -317,6 +340,35 @@ mod tests {
         assert_eq!(stored.properties.as_deref(), Some(&props));
         // Properties count against the history budget.
         assert!(model.history.bytes() > "again".len() + 128);
+    }
+
+    #[test]
+    fn deep_topics_and_many_topics_stay_within_the_budget() {
+        // 32,000-level topics of ~64 KB: the tree's own memory (nodes, index)
+        // is most of what they cost, and it counts against the budget.
+        let budget = 8 * 1024 * 1024;
+        let mut model = Model::new(
+            HistoryLimits {
+                per_topic: 100,
+                byte_budget: budget,
+            },
+            100,
+        );
+        let deep = |i: usize| format!("{i}/{}", ["层"; 32_000].join("/"));
+        for i in 0..20 {
+            model.apply(vec![msg(&deep(i), b"x", false)], Instant::now());
+            assert!(model.budget_bytes() <= budget, "{} > {budget}", model.budget_bytes());
+        }
+        let kept = model.tree.topic_count();
+        assert!((1..20).contains(&kept), "{kept} deep topics kept");
+        assert_eq!(model.refused_topics(), 20 - kept, "every message not kept is counted");
+        assert_eq!(model.applied(), 20);
+        // A known topic still updates.
+        model.apply(vec![msg(&deep(0), b"again", false)], Instant::now());
+        let node = model.tree.get(&deep(0)).unwrap();
+        assert_eq!(model.tree.node(node).own_messages, 2);
+        assert_eq!(&model.history.latest(node).unwrap().payload[..], b"again");
+        assert!(model.budget_bytes() <= budget);
     }
 
     #[test]

@@ -45,6 +45,17 @@ impl TopicNode {
     }
 }
 
+/// The most text the interner holds: its spans are u32 offsets. (Small under
+/// test, so the refusal can be tested without 4 GiB of names.)
+#[cfg(not(test))]
+const TEXT_LIMIT: usize = u32::MAX as usize;
+#[cfg(test)]
+const TEXT_LIMIT: usize = 1 << 20;
+
+/// Heap bytes charged per node for its place in its parent's child list (a
+/// first allocation of four ids and the allocator's rounding).
+const CHILD_SLOT_BYTES: usize = 32;
+
 /// Segment names, each stored once in one text buffer.
 #[derive(Debug, Clone, Default)]
 struct Interner {
@@ -242,11 +253,64 @@ impl TopicTree {
         out
     }
 
-    /// Record one message on `topic`; returns the topic's node.
-    pub fn record(&mut self, topic: &str, retain: bool, empty_payload: bool) -> NodeId {
+    /// Heap bytes the tree holds (nodes, names, both hash tables), as the
+    /// history budget counts them. O(1).
+    pub fn heap_bytes(&self) -> usize {
+        self.nodes.capacity() * std::mem::size_of::<TopicNode>()
+            + self.nodes.len() * CHILD_SLOT_BYTES
+            + self.segments.text.capacity()
+            + self.segments.spans.capacity() * std::mem::size_of::<(u32, u32)>()
+            + self.segments.table.capacity() * (std::mem::size_of::<u32>() + 1)
+            + self.index.capacity() * (std::mem::size_of::<NodeId>() + 1)
+    }
+
+    /// At most how many bytes `heap_bytes` grows by when a topic of `levels`
+    /// levels and `len` bytes is added (every level new, every table grown).
+    fn growth_bound(&self, levels: usize, len: usize) -> usize {
+        // Vectors double (at least 4 slots, 8 bytes of text); hash tables
+        // double their buckets at 7/8 full: room for 2 × (len + added) is enough.
+        fn grown(len: usize, capacity: usize, added: usize, size: usize) -> usize {
+            if len + added <= capacity {
+                0
+            } else {
+                (capacity.saturating_mul(2).max(2 * (len + added)).max(8) - capacity) * size
+            }
+        }
+        let table = std::mem::size_of::<u32>() + 1;
+        grown(
+            self.nodes.len(),
+            self.nodes.capacity(),
+            levels,
+            std::mem::size_of::<TopicNode>(),
+        ) + levels * CHILD_SLOT_BYTES
+            + grown(self.segments.text.len(), self.segments.text.capacity(), len, 1)
+            + grown(
+                self.segments.spans.len(),
+                self.segments.spans.capacity(),
+                levels,
+                std::mem::size_of::<(u32, u32)>(),
+            )
+            + grown(self.segments.table.len(), self.segments.table.capacity(), levels, table)
+            + grown(self.index.len(), self.index.capacity(), levels, table)
+    }
+
+    /// Record one message on `topic`; returns the topic's node. A topic not
+    /// yet in the tree is added only while the tree, with it, fits in `room`
+    /// bytes (and its ids and name offsets do not overflow); otherwise `None`
+    /// and nothing changes.
+    pub fn record(&mut self, topic: &str, retain: bool, empty_payload: bool, room: usize) -> Option<NodeId> {
         let id = match self.get(topic) {
             Some(id) => id,
-            None => self.insert_path(topic),
+            None => {
+                let levels = topic.split('/').count();
+                if self.heap_bytes().saturating_add(self.growth_bound(levels, topic.len())) > room
+                    || self.segments.text.len().saturating_add(topic.len()) > TEXT_LIMIT
+                    || self.nodes.len().saturating_add(levels) > NodeId::MAX as usize
+                {
+                    return None;
+                }
+                self.insert_path(topic)
+            }
         };
         let node = &mut self.nodes[id as usize];
         let first_message = node.own_messages == 0;
@@ -275,7 +339,7 @@ impl TopicTree {
             below = true;
             cursor = node.parent;
         }
-        id
+        Some(id)
     }
 
     /// Walk down from the root level by level: each level is found among its
@@ -385,13 +449,49 @@ mod tests {
     }
 
     #[test]
+    fn new_topics_stop_at_the_room_given_and_at_the_name_limit() {
+        let mut tree = TopicTree::new();
+        let a = tree.record("a/b", false, false, usize::MAX).unwrap();
+        let full = tree.heap_bytes();
+        assert!(full > 0);
+        let before = tree.heap_bytes();
+        let room = before + tree.growth_bound(2, 3);
+        assert!(tree.record("e/f", false, false, room).is_some());
+        assert!(
+            tree.heap_bytes() <= room,
+            "the bound holds: {} > {room}",
+            tree.heap_bytes()
+        );
+        assert_eq!(tree.record("c/d", false, false, full), None, "no room for a new topic");
+        assert_eq!(tree.get("c"), None, "nothing of it was added");
+        assert_eq!(
+            tree.record("a/b", false, false, full),
+            Some(a),
+            "known topics still count"
+        );
+        assert_eq!(tree.node(a).own_messages, 2);
+        // Names up to the interner's limit (u32 offsets; 1 MiB under test).
+        let long = "x".repeat(60_000);
+        let mut added = 0;
+        for i in 0.. {
+            if tree.record(&format!("{i}{long}"), false, false, usize::MAX).is_none() {
+                break;
+            }
+            added += 1;
+        }
+        assert!((10..=17).contains(&added), "{added} topics of 60,000 bytes in 1 MiB");
+        assert!(tree.segments.text.len() <= TEXT_LIMIT);
+        assert!(tree.record("a/b", false, false, usize::MAX).is_some());
+    }
+
+    #[test]
     fn counts_follow_the_path() {
         let mut tree = TopicTree::new();
-        tree.record("home/living_room/light", false, false);
-        tree.record("home/living_room/light", false, false);
-        tree.record("home/living_room/tv", false, false);
-        tree.record("home/bedroom/light", false, false);
-        tree.record("iot/sensor/temperature", false, false);
+        tree.record("home/living_room/light", false, false, usize::MAX).unwrap();
+        tree.record("home/living_room/light", false, false, usize::MAX).unwrap();
+        tree.record("home/living_room/tv", false, false, usize::MAX).unwrap();
+        tree.record("home/bedroom/light", false, false, usize::MAX).unwrap();
+        tree.record("iot/sensor/temperature", false, false, usize::MAX).unwrap();
 
         assert_eq!(tree.topic_count(), 4);
         let home = tree.get("home").unwrap();
@@ -411,9 +511,9 @@ mod tests {
     #[test]
     fn a_topic_that_is_also_a_parent_counts_once() {
         let mut tree = TopicTree::new();
-        tree.record("a/b", false, false);
-        tree.record("a", false, false);
-        tree.record("a/b/c", false, false);
+        tree.record("a/b", false, false, usize::MAX).unwrap();
+        tree.record("a", false, false, usize::MAX).unwrap();
+        tree.record("a/b/c", false, false, usize::MAX).unwrap();
         let a = tree.get("a").unwrap();
         assert_eq!(tree.topic_count(), 3);
         assert_eq!(tree.node(a).subtopics, 2);
@@ -424,28 +524,28 @@ mod tests {
     #[test]
     fn retained_mark_is_set_by_retained_and_cleared_by_empty_payload() {
         let mut tree = TopicTree::new();
-        let id = tree.record("devices/gw/status", true, false);
+        let id = tree.record("devices/gw/status", true, false, usize::MAX).unwrap();
         assert!(tree.node(id).retained);
-        tree.record("devices/gw/status", false, false);
+        tree.record("devices/gw/status", false, false, usize::MAX).unwrap();
         assert!(
             tree.node(id).retained,
             "a live update leaves the broker's retained copy in place"
         );
-        tree.record("devices/gw/status", false, true);
+        tree.record("devices/gw/status", false, true, usize::MAX).unwrap();
         assert!(!tree.node(id).retained);
     }
 
     #[test]
     fn retained_topics_below_a_node() {
         let mut tree = TopicTree::new();
-        tree.record("dev/a/status", true, false);
-        tree.record("dev/b/status", false, false);
-        tree.record("dev/c", true, false);
-        tree.record("dev/c/x", true, false);
-        tree.record("other", true, false);
+        tree.record("dev/a/status", true, false, usize::MAX).unwrap();
+        tree.record("dev/b/status", false, false, usize::MAX).unwrap();
+        tree.record("dev/c", true, false, usize::MAX).unwrap();
+        tree.record("dev/c/x", true, false, usize::MAX).unwrap();
+        tree.record("other", true, false, usize::MAX).unwrap();
         let dev = tree.get("dev").unwrap();
         assert_eq!(tree.retained_at_or_below(dev), ["dev/a/status", "dev/c", "dev/c/x"]);
-        tree.record("dev/c", false, true); // cleared
+        tree.record("dev/c", false, true, usize::MAX).unwrap(); // cleared
         assert_eq!(tree.retained_at_or_below(dev), ["dev/a/status", "dev/c/x"]);
         assert_eq!(tree.retained_at_or_below(ROOT).len(), 3);
     }
@@ -454,7 +554,7 @@ mod tests {
     fn children_are_in_natural_order() {
         let mut tree = TopicTree::new();
         for t in ["s/sensor10", "s/sensor2", "s/sensor1", "s/alpha", "s/sensor02"] {
-            tree.record(t, false, false);
+            tree.record(t, false, false, usize::MAX).unwrap();
         }
         let s = tree.get("s").unwrap();
         assert_eq!(
@@ -466,8 +566,8 @@ mod tests {
     #[test]
     fn empty_and_leading_slash_segments_are_nodes() {
         let mut tree = TopicTree::new();
-        tree.record("/leading", false, false);
-        tree.record("a//b", false, false);
+        tree.record("/leading", false, false, usize::MAX).unwrap();
+        tree.record("a//b", false, false, usize::MAX).unwrap();
         assert!(tree.get("").is_some());
         assert!(tree.get("/leading").is_some());
         assert!(tree.get("a/").is_some());
@@ -480,7 +580,10 @@ mod tests {
     fn lookups_never_confuse_similar_paths() {
         let mut tree = TopicTree::new();
         let topics = ["a/bc", "ab/c", "a/b/c", "abc", "a/b", "c", "b/c", "/a/bc", "a/bc/"];
-        let ids: Vec<NodeId> = topics.iter().map(|t| tree.record(t, false, false)).collect();
+        let ids: Vec<NodeId> = topics
+            .iter()
+            .map(|t| tree.record(t, false, false, usize::MAX).unwrap())
+            .collect();
         for (t, id) in topics.iter().zip(&ids) {
             assert_eq!(tree.get(t), Some(*id), "{t}");
             assert_eq!(&tree.topic(*id), t);
@@ -489,7 +592,7 @@ mod tests {
         assert_eq!(tree.get("a/b/c/d"), None);
         // Many topics: the index grows and rehashes without losing any.
         for i in 0..20_000 {
-            tree.record(&format!("load/site_{}/sensor_{i}", i % 7), false, false);
+            tree.record(&format!("load/site_{}/sensor_{i}", i % 7), false, false, usize::MAX);
         }
         for i in (0..20_000).step_by(997) {
             let t = format!("load/site_{}/sensor_{i}", i % 7);

@@ -112,7 +112,19 @@ impl InspectorPanel {
             None => history.back(),
         };
         let Some(message) = message else {
-            ui.weak("No message on this topic itself; select one of its subtopics.");
+            if model.tree.node(node).has_messages() {
+                ui.colored_label(
+                    style::CONNECTING,
+                    format!(
+                        "{} messages arrived on this topic; none is kept: the latest messages of all topics and the \
+                         topic tree passed the history budget, and this topic was among the quietest. Raise the \
+                         budget in Settings to keep more.",
+                        model.tree.node(node).own_messages
+                    ),
+                );
+            } else {
+                ui.weak("No message on this topic itself; select one of its subtopics.");
+            }
             return None;
         };
         let default_view = PayloadView::default_for_topic(&topic);

@@ -66,12 +66,16 @@ impl SettingsWindow {
                         );
                     ui.end_row();
                 });
-                ui.weak("Past the budget the oldest messages of all topics go first; the latest message of every topic is always kept.");
+                ui.weak(
+                    "The budget covers the messages kept and the topic tree. Past it the oldest messages of all topics \
+                     go first; the latest message of every topic is kept while they fit, then the topics quiet the \
+                     longest lose theirs; when the tree alone fills it, messages on new topics are counted, not kept.",
+                );
                 if let Some(model) = model {
                     ui.label(format!(
                         "Now: {} messages in {} ({} let go so far).",
                         model.history.stored_messages(),
-                        human_size(model.history.bytes()),
+                        human_size(model.budget_bytes()),
                         model.history.evicted()
                     ));
                 }

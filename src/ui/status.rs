@@ -58,8 +58,13 @@ pub struct StatusLine<'a> {
     pub received: u64,
     pub applied: u64,
     pub stored: usize,
+    /// Stored messages and the topic tree: what the history budget governs.
     pub stored_bytes: usize,
     pub evicted: u64,
+    /// Latest messages of a topic let go: the latest messages alone passed the budget.
+    pub latest_let_go: u64,
+    /// Messages on new topics not kept: the topic tree alone filled the budget.
+    pub refused_topics: u64,
     /// Messages whose topic was not UTF-8.
     pub invalid_topics: u64,
     /// A recording being read: how far, 0.0–1.0.
@@ -95,7 +100,8 @@ pub fn status_bar_ui(ui: &mut egui::Ui, line: &StatusLine<'_>, now: Instant) {
         ui.label(format!("received {} · applied {}", line.received, line.applied))
             .on_hover_text("Messages the connection got from the broker, and messages in the tree");
         ui.separator();
-        ui.label(format!("stored {} ({})", line.stored, human_size(line.stored_bytes)));
+        ui.label(format!("stored {} ({})", line.stored, human_size(line.stored_bytes)))
+            .on_hover_text("Messages kept, and the memory they and the topic tree take: what the history budget (Settings) bounds.");
         if let Some(activity) = line.activity {
             ui.separator();
             ui.spinner();
@@ -113,7 +119,25 @@ pub fn status_bar_ui(ui: &mut egui::Ui, line: &StatusLine<'_>, now: Instant) {
         }
         if line.evicted > 0 {
             ui.label(RichText::new(format!("· {} older messages let go", line.evicted)).color(style::COUNTS))
-                .on_hover_text("History is bounded: the oldest messages beyond the per-topic depth or the memory budget are dropped; the latest of every topic is kept.");
+                .on_hover_text("History is bounded: the oldest messages beyond the per-topic depth or the memory budget are dropped; the latest of every topic is kept while the latest messages fit.");
+        }
+        if line.latest_let_go > 0 {
+            ui.label(
+                RichText::new(format!("· {} latest payloads let go", line.latest_let_go)).color(style::CONNECTING),
+            )
+            .on_hover_text(
+                "The latest messages of all topics, with the topic tree, passed the history budget: the topics \
+                 quiet the longest lost their last payload (the topic stays in the tree). Raise the budget in Settings.",
+            );
+        }
+        if line.refused_topics > 0 {
+            ui.label(
+                RichText::new(format!("· {} messages on new topics not kept", line.refused_topics)).color(style::ERROR),
+            )
+            .on_hover_text(
+                "The topic tree alone fills the history budget: messages on topics not yet in the tree are counted \
+                 but not kept. Known topics still update. Raise the budget in Settings.",
+            );
         }
     });
 }
