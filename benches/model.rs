@@ -163,7 +163,10 @@ fn ingest(c: &mut Criterion) {
             distinct_topic(i % 100_000)
         };
         timed_ingest(&mut model, 100, &mut next);
-        assert!(model.history.latest_let_go() > 0, "the bench must run past the latest messages");
+        assert!(
+            model.history.latest_let_go() > 0,
+            "the bench must run past the latest messages"
+        );
         assert_eq!(model.refused_topics(), 0, "every topic fits");
         b.iter_custom(|iters| timed_ingest(&mut model, iters, &mut next));
     });

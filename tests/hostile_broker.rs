@@ -201,3 +201,111 @@ fn the_window_marks_the_bad_bytes_and_keeps_them_out_of_the_publish_form() {
 fn crate_has_escape(text: &str) -> bool {
     mqscope::topic::has_invalid_bytes(text)
 }
+
+/// Accepts one client: CONNACK, SUBACK, then `count` QoS 0 PUBLISHes of
+/// `size` bytes each, as fast as the socket takes them. Returns the port and
+/// how many were written so far.
+fn flooding_broker(count: usize, size: usize) -> (u16, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let written = Arc::new(AtomicUsize::new(0));
+    let counter = written.clone();
+    std::thread::spawn(move || {
+        let Ok((mut stream, _)) = listener.accept() else { return };
+        let Some((0x10, _)) = read_packet(&mut stream) else {
+            return;
+        };
+        stream.write_all(&[0x20, 2, 0, 0]).unwrap();
+        let Some((0x82, body)) = read_packet(&mut stream) else {
+            return;
+        };
+        stream.write_all(&packet(0x90, &[body[0], body[1], 0])).unwrap();
+        let payload = vec![b'x'; size];
+        for i in 0..count {
+            if stream
+                .write_all(&publish(false, format!("flood/{i}").as_bytes(), &payload))
+                .is_err()
+            {
+                return;
+            }
+            counter.fetch_add(1, Ordering::SeqCst);
+        }
+        // Keep the connection open (answer pings) until the client leaves.
+        while let Some((first, _)) = read_packet(&mut stream) {
+            if first >> 4 == 12 {
+                let _ = stream.write_all(&[0xd0, 0]);
+            }
+        }
+    });
+    (port, written)
+}
+
+#[test]
+fn a_flood_of_large_payloads_waits_in_the_socket_not_in_memory() {
+    // 200 messages of 256 KiB (50 MiB) at a UI that does not drain, with
+    // 4 MiB allowed between the socket and the Model. Counting messages alone
+    // let all of them (65,536 + 64 batches of any size) pile up in memory.
+    const COUNT: usize = 200;
+    const SIZE: usize = 256 * 1024;
+    let (port, written) = flooding_broker(COUNT, SIZE);
+    let rt = runtime();
+    let mut spec = parse_broker_url(&format!("mqtt://127.0.0.1:{port}")).unwrap();
+    spec.protocol = ProtocolVersion::V311;
+    spec.subscriptions = vec!["flood/#".into()];
+    let limits = mqscope::mqtt::QueueLimits {
+        bytes: 4 * 1024 * 1024,
+        batches: 64,
+    };
+    let handle = ConnectionHandle::spawn_with_limits(spec, rt.handle(), no_wake(), limits);
+    // Wait until the broker cannot write any more: the socket is no longer read.
+    let mut last = usize::MAX;
+    let mut unchanged_since = std::time::Instant::now();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let now = written.load(Ordering::SeqCst);
+        if now != last {
+            last = now;
+            unchanged_since = std::time::Instant::now();
+        } else if now > 0 && unchanged_since.elapsed() > Duration::from_secs(1) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the broker never started or never stopped"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let stalled_at = written.load(Ordering::SeqCst);
+    assert!(
+        stalled_at < COUNT,
+        "the broker wrote all {COUNT} messages: nothing held the socket back"
+    );
+    assert!(
+        handle.queued_bytes() <= limits.bytes as usize,
+        "{} bytes queued for the UI",
+        handle.queued_bytes()
+    );
+    // What was read is the queue's worth and the one message in hand.
+    let read = handle.received() as usize;
+    assert!(
+        read <= (limits.bytes as usize) / SIZE + 1,
+        "{read} messages of 256 KiB read behind a stalled UI"
+    );
+    // The UI drains again: everything arrives, in order, nothing lost.
+    let mut model = Model::new(
+        mqscope::model::HistoryLimits {
+            per_topic: 1,
+            byte_budget: 16 * 1024 * 1024,
+        },
+        10,
+    );
+    let mut states = Vec::new();
+    let all = pump_until(&handle, &mut model, &mut states, Duration::from_secs(60), |m, _| {
+        m.applied() >= COUNT as u64
+    });
+    assert!(all, "only {} of {COUNT} arrived: {states:?}", model.applied());
+    assert_eq!(written.load(Ordering::SeqCst), COUNT);
+    assert_eq!(handle.received(), model.applied());
+    assert_eq!(model.tree.topic_count(), COUNT as u64);
+    assert_eq!(handle.queued_bytes(), 0);
+}

@@ -133,12 +133,44 @@ pub struct Counters {
 
 /// Messages waiting between the polling task and the batching task.
 const QUEUED_MESSAGES: usize = 65_536;
-/// Batches (of up to 1,000 messages) handed to the UI and not yet applied.
-const BATCHES_IN_FLIGHT: usize = 64;
+
+/// How much may wait between the socket and the Model: a UI that falls
+/// behind holds up the socket once either bound is reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueLimits {
+    /// Bytes of messages read from the socket and not yet applied (payload,
+    /// topic, properties and a per-message overhead). A single message larger
+    /// than this passes alone.
+    pub bytes: u32,
+    /// Batches (of up to 1,000 messages) handed to the UI and not yet applied.
+    pub batches: usize,
+}
+
+impl Default for QueueLimits {
+    fn default() -> Self {
+        Self {
+            bytes: 64 * 1024 * 1024,
+            batches: 64,
+        }
+    }
+}
+
+/// Bytes a message holds while queued for the UI, as `QueueLimits::bytes` counts them.
+fn queued_cost(message: &ReceivedMessage, limit: u32) -> u32 {
+    const OVERHEAD: usize = 128;
+    let bytes = message.payload.len()
+        + message.topic.len()
+        + OVERHEAD
+        + message.properties.as_ref().map_or(0, |p| p.heap_bytes());
+    u32::try_from(bytes).unwrap_or(u32::MAX).min(limit)
+}
 
 /// Shared between the handle, the worker and the command task.
 struct Control {
     batches_in_flight: Arc<Semaphore>,
+    /// One permit per byte that may be queued for the UI (`QueueLimits::bytes`).
+    queued_bytes: Arc<Semaphore>,
+    limits: QueueLimits,
     closing: AtomicBool,
     wake_worker: Notify,
     /// Publishes handed to rumqttc, in order, so their acks can be named.
@@ -152,9 +184,11 @@ struct Control {
 }
 
 impl Control {
-    fn new(subscriptions: Vec<Subscription>) -> Self {
+    fn new(subscriptions: Vec<Subscription>, limits: QueueLimits) -> Self {
         Self {
-            batches_in_flight: Arc::new(Semaphore::new(BATCHES_IN_FLIGHT)),
+            batches_in_flight: Arc::new(Semaphore::new(limits.batches.max(1))),
+            queued_bytes: Arc::new(Semaphore::new(limits.bytes.max(1) as usize)),
+            limits,
             closing: AtomicBool::new(false),
             wake_worker: Notify::new(),
             outbox: Mutex::default(),
@@ -187,11 +221,21 @@ pub struct ConnectionHandle {
 impl ConnectionHandle {
     /// Start the worker and command tasks on `runtime`.
     pub fn spawn(spec: ConnectionSpec, runtime: &tokio::runtime::Handle, wake: Wake) -> Self {
+        Self::spawn_with_limits(spec, runtime, wake, QueueLimits::default())
+    }
+
+    /// `spawn` with other bounds on what may wait for the UI.
+    pub fn spawn_with_limits(
+        spec: ConnectionSpec,
+        runtime: &tokio::runtime::Handle,
+        wake: Wake,
+        limits: QueueLimits,
+    ) -> Self {
         let client_id = spec.effective_client_id();
         let (events_tx, events) = mpsc::channel();
         let (commands, commands_rx) = tmpsc::unbounded_channel();
         let counters = Arc::new(Counters::default());
-        let control = Arc::new(Control::new(spec.subscriptions.clone()));
+        let control = Arc::new(Control::new(spec.subscriptions.clone(), limits));
         match link::connect(&spec, &client_id) {
             Ok((client, link)) => {
                 let (to_ui, to_ui_rx) = tmpsc::channel(QUEUED_MESSAGES);
@@ -244,7 +288,7 @@ impl ConnectionHandle {
         let (events_tx, events) = mpsc::channel();
         let (commands, _) = tmpsc::unbounded_channel();
         let counters = Arc::new(Counters::default());
-        let control = Arc::new(Control::new(Vec::new()));
+        let control = Arc::new(Control::new(Vec::new(), QueueLimits::default()));
         let progress = feed.progress.clone();
         runtime.spawn(replay_task(
             feed,
@@ -287,13 +331,21 @@ impl ConnectionHandle {
     }
 
     /// The next event, if one is waiting. Never blocks. Taking a batch of
-    /// messages lets the connection send the next one.
+    /// messages lets the connection read and send the next ones.
     pub fn try_event(&self) -> Option<Event> {
         let event = self.events.try_recv().ok()?;
-        if matches!(event, Event::Messages(_)) {
+        if let Event::Messages(batch) = &event {
+            let limit = self.control.limits.bytes;
+            let bytes: usize = batch.iter().map(|m| queued_cost(m, limit) as usize).sum();
+            self.control.queued_bytes.add_permits(bytes);
             self.control.batches_in_flight.add_permits(1);
         }
         Some(event)
+    }
+
+    /// Bytes of messages read and not yet taken by `try_event`.
+    pub fn queued_bytes(&self) -> usize {
+        (self.control.limits.bytes.max(1) as usize).saturating_sub(self.control.queued_bytes.available_permits())
     }
 
     pub fn send(&self, command: Command) {
@@ -310,6 +362,7 @@ impl ConnectionHandle {
     pub fn close(&self) {
         self.control.closing.store(true, Ordering::SeqCst);
         self.control.batches_in_flight.close();
+        self.control.queued_bytes.close();
         self.control.wake_worker.notify_one();
         let _ = self.commands.send(Command::Reconnect); // wakes the command task to see `closing`
     }
@@ -419,6 +472,17 @@ async fn replay_task(
             return;
         };
         permit.forget();
+        for m in &batch {
+            // Counted like a broker's messages, so `try_event` gives back what was taken.
+            let Ok(bytes) = control
+                .queued_bytes
+                .acquire_many(queued_cost(m, control.limits.bytes))
+                .await
+            else {
+                return;
+            };
+            bytes.forget();
+        }
         sent += batch.len() as u64;
         counters.received.fetch_add(batch.len() as u64, Ordering::Relaxed);
         if out.send(Event::Messages(std::mem::take(&mut batch))).is_err() {

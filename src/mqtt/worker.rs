@@ -119,8 +119,14 @@ impl Worker {
             match polled {
                 Polled::Message(message) => {
                     self.counters.received.fetch_add(1, Ordering::Relaxed);
-                    // Waits when the UI is behind: the socket then stops being read and the
-                    // broker holds (or, for QoS 0, drops and does not count) what comes next.
+                    // Waits when the UI is behind (in bytes or in batches): the socket then
+                    // stops being read and the broker holds (or, for QoS 0, drops and does
+                    // not count) what comes next.
+                    let cost = super::queued_cost(&message, self.control.limits.bytes);
+                    let Ok(bytes) = self.control.queued_bytes.acquire_many(cost).await else {
+                        break; // closed
+                    };
+                    bytes.forget(); // given back by the UI when it takes the batch
                     let _ = self.out.send(ToUi::Message(message)).await;
                 }
                 Polled::ConnAck => {
