@@ -7,6 +7,7 @@ pub mod cli;
 pub mod demo;
 pub mod files;
 pub mod icon;
+pub mod jobs;
 pub mod model;
 pub mod mqtt;
 pub mod payload;

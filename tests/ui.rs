@@ -541,6 +541,19 @@ fn binary_diffs_mark_the_changed_bytes_and_any_two_messages_compare() {
         m.history.messages(id).len() >= 3 && has_label(h, "iot/weather_station/raw")
     });
     harness.get_by_label("Diff with previous").click();
+    // Computed off the frame: the frame that asks for it says so and does not wait.
+    let mut comparing = false;
+    for _ in 0..4 {
+        harness.step();
+        if has_text(&harness, "Comparing with the message before") {
+            comparing = true;
+            break;
+        }
+    }
+    assert!(
+        comparing,
+        "a frame shows the diff being computed instead of waiting for it"
+    );
     // The frame's changed bytes, as hex lines of the newer frame.
     step_until(&mut harness, "the changed hex line", |h| {
         has_text(h, "changed byte range") && has_text(h, "00000000  01 ")

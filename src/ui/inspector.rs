@@ -44,6 +44,18 @@ pub struct InspectorPanel {
     decode_all_seq: Option<u64>,
     /// The message chosen in the history to diff against (else the one before).
     compare_seq: Option<u64>,
+    /// Diffs run here, off the frame; only the one for the message on screen matters.
+    diffs: crate::jobs::Latest<PayloadDiff>,
+}
+
+/// The diff of the message on screen.
+#[derive(Debug)]
+enum DiffState {
+    /// Not asked for, or nothing to compare with.
+    Off,
+    /// Computing on the background thread (its ticket).
+    Pending(u64),
+    Ready(PayloadDiff),
 }
 
 /// The message on screen, decoded once rather than every frame.
@@ -57,7 +69,7 @@ struct ShownMessage {
     /// The chosen message the diff is against, when one was chosen.
     diff_against: Option<u64>,
     /// Against the message before it, when the diff is on and there is one.
-    diff: Option<PayloadDiff>,
+    diff: DiffState,
     /// Only the first `DECODE_LIMIT_BYTES` were decoded.
     prefix_only: bool,
     /// Line numbers for the text views ("1\n2\n…"), built once per message.
@@ -82,6 +94,12 @@ impl InspectorPanel {
             ui.vertical_centered(|ui| ui.weak("Select a topic in the tree to see its messages."));
             return None;
         };
+        if let Some(cache) = &mut self.cache
+            && let DiffState::Pending(ticket) = cache.diff
+            && let Some(done) = self.diffs.take(ticket)
+        {
+            cache.diff = DiffState::Ready(done);
+        }
         let topic = model.tree.topic(node);
         let history = model.history.messages(node);
         let mut action = None;
@@ -141,14 +159,20 @@ impl InspectorPanel {
             let payload = &message.payload;
             let chosen = self.compare_seq.and_then(|seq| history.iter().find(|m| m.seq == seq));
             let previous = chosen.or_else(|| history.iter().rev().skip_while(|m| m.seq != message.seq).nth(1));
-            // Bounded: a diff of two huge payloads looks at their first bytes.
-            let diff = previous.filter(|_| show_diff).map(|previous| {
-                let previous = &previous.payload[..];
-                diff(
-                    &previous[..previous.len().min(DECODE_LIMIT_BYTES)],
-                    &payload[..payload.len().min(DECODE_LIMIT_BYTES)],
-                )
-            });
+            // Bounded (a diff of two huge payloads looks at their first bytes,
+            // with a deadline) and off the frame: it shows when it is ready.
+            let diff = match previous.filter(|_| show_diff) {
+                Some(previous) => {
+                    let old = previous.payload[..previous.payload.len().min(DECODE_LIMIT_BYTES)].to_vec();
+                    let new = payload[..payload.len().min(DECODE_LIMIT_BYTES)].to_vec();
+                    let ctx = ui.ctx().clone();
+                    DiffState::Pending(
+                        self.diffs
+                            .submit(move || diff(&old, &new), move || ctx.request_repaint()),
+                    )
+                }
+                None => DiffState::Off,
+            };
             let mut rendered = render(payload, view);
             // Sparkplug data by alias only: named from the edge node's births.
             if rendered.kind == "Sparkplug B"
@@ -357,7 +381,7 @@ impl InspectorPanel {
         let history_height = (ui.available_height() * 0.35).clamp(80.0, 260.0);
         // Binary (chosen or detected) pages through the whole payload, a
         // screenful of lines at a time: no size limit, no truncation.
-        let paged_hex = diff.is_none()
+        let paged_hex = matches!(diff, DiffState::Off)
             && !self.show_diff
             && (view == PayloadView::Hex || (view == PayloadView::Auto && rendered.kind == "Hex"));
         if *prefix_only && !paged_hex {
@@ -408,7 +432,14 @@ impl InspectorPanel {
                 .max_height(ui.available_height() - history_height)
                 .auto_shrink([false, true])
                 .show(ui, |ui| {
-                    if let Some(diff) = diff {
+                    if let DiffState::Pending(_) = diff {
+                        ui.horizontal(|ui| {
+                            ui.spinner();
+                            ui.label("Comparing with the message before…");
+                        });
+                        return;
+                    }
+                    if let DiffState::Ready(diff) = diff {
                         if let Some(seq) = self.compare_seq
                             && let Some(other) = history.iter().find(|m| m.seq == seq)
                         {
