@@ -99,6 +99,10 @@ pub struct MqscopeApp {
     /// Expanded tree topics by connection name (kept across runs by eframe's storage).
     expanded_memory: crate::ui::tree::ExpandedMemory,
     config_dir: PathBuf,
+    /// Every file this window writes goes through here, off the UI thread.
+    writer: crate::files::BackgroundWriter,
+    /// Held while running: a second instance does not overwrite our files.
+    _folder_lock: Option<std::fs::File>,
     stats: Option<StatsFile>,
     /// `--record`, until the first connection opens and takes it.
     recorder: Option<Recorder>,
@@ -116,11 +120,23 @@ impl MqscopeApp {
     /// Build the app; connections start on the first frame, once there is a
     /// context to wake. Network tasks are spawned on `runtime`.
     pub fn new(options: AppOptions, runtime: tokio::runtime::Handle) -> Self {
-        let (profiles, warning) = ProfileStore::load(&options.config_dir);
+        let (folder_lock, writer, lock_warning) = match crate::files::lock_folder(&options.config_dir) {
+            Ok(lock) => (lock, crate::files::BackgroundWriter::new(), None),
+            Err(why) => {
+                let warning = format!("Read-only: {why}.");
+                (None, crate::files::BackgroundWriter::read_only(why), Some(warning))
+            }
+        };
+        let (mut profiles, warning) = ProfileStore::load(&options.config_dir);
         let (settings, settings_warning) = Settings::load(&options.config_dir);
-        let (extras, extras_warning) = ExtrasStore::load(&options.config_dir);
+        let (mut extras, extras_warning) = ExtrasStore::load(&options.config_dir);
+        profiles.set_writer(writer.clone());
+        extras.set_writer(writer.clone());
         let mut notices = Notices::default();
-        for warning in [warning, settings_warning, extras_warning].into_iter().flatten() {
+        for warning in [lock_warning, warning, settings_warning, extras_warning]
+            .into_iter()
+            .flatten()
+        {
             notices.warn(warning);
         }
         let recorder = options.record.as_ref().and_then(|path| match Recorder::open(path) {
@@ -163,6 +179,8 @@ impl MqscopeApp {
             last_profile: None,
             expanded_memory: Default::default(),
             config_dir: options.config_dir.clone(),
+            writer,
+            _folder_lock: folder_lock,
             stats: options.stats_json.map(StatsFile::new),
             recorder,
             next_session_id: 0,
@@ -254,8 +272,15 @@ impl MqscopeApp {
         {
             let snapshot = self.snapshot(now);
             if let Some(stats) = &mut self.stats {
-                stats.write(now, &snapshot);
+                stats.write(now, &snapshot, &self.writer);
             }
+        }
+        // What the writer thread did since the last frame.
+        for error in self.writer.take_errors() {
+            self.notices.warn(error);
+        }
+        for saved in self.writer.take_saved() {
+            self.notices.info(saved);
         }
         if !self.sessions.is_empty() || self.stats.is_some() {
             // Keep the rate, the reconnect countdown and the stats file fresh.
@@ -955,16 +980,15 @@ impl MqscopeApp {
                 }
             }
             // Saved payloads and exported messages are the user's data: private.
-            Action::SaveFile { path, bytes, what } => match crate::files::write_atomic(&path, &bytes, true) {
-                Ok(()) => self.notices.info(format!(
+            // Written on the writer's thread; the notice comes when it is on disk.
+            Action::SaveFile { path, bytes, what } => {
+                let saved = format!(
                     "Saved {what} ({}) to {}.",
                     crate::payload::human_size(bytes.len()),
                     path.display()
-                )),
-                Err(e) => self
-                    .notices
-                    .warn(format!("Could not save {what} to {}: {e}", path.display())),
-            },
+                );
+                self.writer.write_and_say(&path, bytes, true, &what, Some(saved));
+            }
             Action::Failed(text) => self.notices.warn(text),
             Action::Info(text) => self.notices.info(text),
             Action::ChartsChanged => self.save_chart_layouts(),
@@ -999,22 +1023,20 @@ impl MqscopeApp {
             }
             Action::ExportProfiles { path, with_passwords } => {
                 let bytes = crate::profiles::export(self.profiles.profiles(), with_passwords);
-                let outcome = crate::files::write_atomic(&path, &bytes, true)
-                    .map(|()| {
-                        let n = self.profiles.profiles().len();
-                        let passwords = if with_passwords {
-                            "with their saved passwords (the file is readable by you only)"
-                        } else {
-                            "without passwords"
-                        };
-                        (
-                            format!("Exported {n} connections to {}, {passwords}.", path.display()),
-                            Vec::new(),
-                        )
-                    })
-                    .map_err(|e| format!("Could not write {}: {e}", path.display()));
+                let n = self.profiles.profiles().len();
+                let passwords = if with_passwords {
+                    "with their saved passwords (the file is readable by you only)"
+                } else {
+                    "without passwords"
+                };
+                let saved = format!("Exported {n} connections to {}, {passwords}.", path.display());
+                self.writer
+                    .write_and_say(&path, bytes, true, "the exported connections", Some(saved.clone()));
                 if let Some(window) = &mut self.transfer {
-                    window.set_outcome(outcome);
+                    window.set_outcome(Ok((
+                        format!("Writing {n} connections to {}…", path.display()),
+                        Vec::new(),
+                    )));
                 }
             }
             Action::TemplatesChanged(templates) => self.save_templates(templates),
@@ -1027,7 +1049,7 @@ impl MqscopeApp {
                     session.model.charts.set_capacity(settings.chart_points());
                     session.model.set_ha_prefix(&settings.ha_prefix);
                 }
-                if let Err(e) = settings.save(&self.config_dir) {
+                if let Err(e) = settings.save(&self.config_dir, &self.writer) {
                     self.notices.warn(format!(
                         "Settings applied but not saved to {}: {e}",
                         self.config_dir.display()
@@ -1335,6 +1357,13 @@ fn connection_badge_ui(ui: &mut egui::Ui, session: &Session, actions: &mut Vec<A
     ) && ui.button("Retry now").clicked()
     {
         actions.push(Action::Retry);
+    }
+}
+
+impl Drop for MqscopeApp {
+    /// Nothing asked to be saved is lost at exit: wait for the writer.
+    fn drop(&mut self) {
+        self.writer.flush();
     }
 }
 

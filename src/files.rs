@@ -7,6 +7,236 @@ use std::fs;
 use std::io::Write as _;
 use std::path::Path;
 
+/// Writes files on a thread of its own, so the UI thread never waits on a
+/// disk (an fsync can take seconds on a busy or network drive). Writes to one
+/// path are coalesced: a write still waiting is replaced by a newer one, so a
+/// burst of saves costs one write. Failures are kept for the UI to show.
+#[derive(Clone)]
+pub struct BackgroundWriter {
+    shared: std::sync::Arc<WriterShared>,
+}
+
+struct PendingWrite {
+    bytes: Vec<u8>,
+    private: bool,
+    /// Names the file in an error ("your profiles").
+    what: String,
+    /// Said once written, when the user asked for this write.
+    saved: Option<String>,
+}
+
+struct WriterShared {
+    jobs: crate::jobs::InOrder,
+    /// The newest write waiting per path.
+    pending: std::sync::Mutex<std::collections::HashMap<std::path::PathBuf, PendingWrite>>,
+    errors: std::sync::Mutex<Vec<String>>,
+    /// What the user asked to be told once written ("Saved … to …").
+    saved: std::sync::Mutex<Vec<String>>,
+    /// Whether this process may write (another instance holds the config folder).
+    read_only: Option<String>,
+}
+
+impl std::fmt::Debug for BackgroundWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BackgroundWriter").finish_non_exhaustive()
+    }
+}
+
+impl Default for BackgroundWriter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl BackgroundWriter {
+    pub fn new() -> Self {
+        Self::with_read_only(None)
+    }
+
+    /// A writer that writes nothing, and says `why` once when asked to.
+    pub fn read_only(why: String) -> Self {
+        Self::with_read_only(Some(why))
+    }
+
+    fn with_read_only(read_only: Option<String>) -> Self {
+        Self {
+            shared: std::sync::Arc::new(WriterShared {
+                jobs: crate::jobs::InOrder::new("file-writer"),
+                pending: std::sync::Mutex::default(),
+                errors: std::sync::Mutex::default(),
+                saved: std::sync::Mutex::default(),
+                read_only,
+            }),
+        }
+    }
+
+    /// Replace `path` with `bytes` (atomically, see [`write_atomic`]) soon.
+    /// `what` names the file in an error ("your profiles": "Could not save your profiles to …").
+    pub fn write(&self, path: &Path, bytes: Vec<u8>, private: bool, what: &str) {
+        self.queue(path, bytes, private, what, None, false);
+    }
+
+    /// [`Self::write`] a file that is not the shared configuration (an export,
+    /// the stats file): never refused as read-only. `saved`, if any, is said
+    /// once it is on disk ([`Self::take_saved`]).
+    pub fn write_and_say(&self, path: &Path, bytes: Vec<u8>, private: bool, what: &str, saved: Option<String>) {
+        self.queue(path, bytes, private, what, saved, true);
+    }
+
+    fn queue(&self, path: &Path, bytes: Vec<u8>, private: bool, what: &str, saved: Option<String>, own_file: bool) {
+        if !own_file && let Some(why) = &self.shared.read_only {
+            self.fail(format!("Did not save {what}: {why}"));
+            return;
+        }
+        let Ok(mut pending) = self.shared.pending.lock() else {
+            return;
+        };
+        let write = PendingWrite {
+            bytes,
+            private,
+            what: what.to_owned(),
+            saved,
+        };
+        let newer_waits = pending.insert(path.to_path_buf(), write).is_some();
+        drop(pending);
+        if newer_waits {
+            return; // the job already queued for this path writes these bytes
+        }
+        let shared = std::sync::Arc::downgrade(&self.shared);
+        let path = path.to_path_buf();
+        self.shared.jobs.run(move || {
+            let Some(shared) = shared.upgrade() else { return };
+            let job = shared.pending.lock().ok().and_then(|mut p| p.remove(&path));
+            let Some(job) = job else { return };
+            match write_atomic(&path, &job.bytes, job.private) {
+                Ok(()) => {
+                    if let Some(saved) = job.saved
+                        && let Ok(mut said) = shared.saved.lock()
+                    {
+                        said.push(saved);
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), %e, "a file could not be written");
+                    if let Ok(mut errors) = shared.errors.lock() {
+                        errors.push(format!("Could not save {} to {}: {e}", job.what, path.display()));
+                    }
+                }
+            }
+        });
+    }
+
+    fn fail(&self, message: String) {
+        if let Ok(mut errors) = self.shared.errors.lock()
+            && !errors.contains(&message)
+        {
+            errors.push(message);
+        }
+    }
+
+    /// Whether writes are refused (another instance holds the config folder).
+    pub fn is_read_only(&self) -> bool {
+        self.shared.read_only.is_some()
+    }
+
+    /// Failures since the last call, in the user's words.
+    pub fn take_errors(&self) -> Vec<String> {
+        self.shared
+            .errors
+            .lock()
+            .map(|mut e| std::mem::take(&mut *e))
+            .unwrap_or_default()
+    }
+
+    /// What was saved at the user's request since the last call.
+    pub fn take_saved(&self) -> Vec<String> {
+        self.shared
+            .saved
+            .lock()
+            .map(|mut e| std::mem::take(&mut *e))
+            .unwrap_or_default()
+    }
+
+    /// Wait until everything asked so far is written (tests, and at exit so
+    /// nothing is lost).
+    pub fn flush(&self) {
+        let (tx, rx) = std::sync::mpsc::channel();
+        self.shared.jobs.run(move || {
+            let _ = tx.send(());
+        });
+        let _ = rx.recv();
+    }
+}
+
+/// Read a file the user chose: only a regular file (never a FIFO or a device
+/// that would block or never end) of at most `limit` bytes. `what` names it
+/// in the message ("the CA file"). Call it off the UI thread.
+pub fn read_limited(path: &Path, what: &str, limit: u64) -> Result<Vec<u8>, String> {
+    use std::io::Read as _;
+    let cannot = |e: std::io::Error| format!("Cannot read the {what} {}: {e}", path.display());
+    let meta = fs::metadata(path).map_err(cannot)?;
+    if !meta.is_file() {
+        return Err(format!(
+            "The {what} {} is not a regular file (a folder, device or pipe): choose the file itself.",
+            path.display()
+        ));
+    }
+    let too_large = |size: u64| {
+        format!(
+            "The {what} {} is {}: larger than the {} this reads.",
+            path.display(),
+            crate::payload::human_size(usize::try_from(size).unwrap_or(usize::MAX)),
+            crate::payload::human_size(usize::try_from(limit).unwrap_or(usize::MAX))
+        )
+    };
+    if meta.len() > limit {
+        return Err(too_large(meta.len()));
+    }
+    let mut bytes = Vec::new();
+    fs::File::open(path)
+        .map_err(cannot)?
+        .take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    if bytes.len() as u64 > limit {
+        // It grew while read.
+        return Err(too_large(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
+/// Hold the config folder for this process: `dir/mqscope.lock`, locked while
+/// the returned file is open. Two instances rewriting the same files from
+/// their own stale copies lose each other's changes, so the second one gets
+/// `Err` (in words) and should not write. `Ok(None)`: the folder cannot hold
+/// a lock file (its writes will fail and say so anyway).
+pub fn lock_folder(dir: &Path) -> Result<Option<fs::File>, String> {
+    let path = dir.join("mqscope.lock");
+    let file = fs::create_dir_all(dir).and_then(|()| {
+        let mut options = fs::OpenOptions::new();
+        options.read(true).write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            options.mode(0o600);
+        }
+        options.open(&path)
+    });
+    let Ok(file) = file else { return Ok(None) };
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(fs::TryLockError::WouldBlock) => Err(format!(
+            "another mqscope is running with the settings folder {}; changes made in this window are not saved \
+             (close the other one and start this one again to save them)",
+            dir.display()
+        )),
+        Err(fs::TryLockError::Error(e)) => {
+            tracing::warn!(%e, path = %path.display(), "the settings folder cannot be locked");
+            Ok(None)
+        }
+    }
+}
+
 /// Replace `path` with `bytes` atomically. `private` makes the file readable
 /// by its owner only (0600), for files that may hold a password, a key or
 /// the user's own messages.
@@ -151,6 +381,60 @@ pub fn csv_field(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_second_instance_cannot_hold_the_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = lock_folder(dir.path()).unwrap();
+        assert!(first.is_some());
+        let second = lock_folder(dir.path()).unwrap_err();
+        assert!(second.contains("another mqscope is running"), "{second}");
+        drop(first);
+        assert!(
+            lock_folder(dir.path()).unwrap().is_some(),
+            "free again once the first ends"
+        );
+    }
+
+    #[test]
+    fn background_writes_land_in_order_coalesced_and_failures_are_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.json");
+        let writer = BackgroundWriter::new();
+        for i in 0..500 {
+            writer.write(&path, format!("{i}").into_bytes(), true, "the test file");
+        }
+        writer.flush();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "499", "the last write wins");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+        // A folder where the file should be: the failure is kept, in words.
+        let blocked = dir.path().join("blocked");
+        fs::create_dir(&blocked).unwrap();
+        writer.write(&blocked, b"x".to_vec(), false, "your settings");
+        writer.flush();
+        let errors = writer.take_errors();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].starts_with("Could not save your settings to "), "{errors:?}");
+        assert!(writer.take_errors().is_empty(), "taken once");
+        writer.write_and_say(&path, b"asked".to_vec(), true, "the export", Some("Saved it.".into()));
+        writer.flush();
+        assert_eq!(writer.take_saved(), ["Saved it."]);
+        assert_eq!(fs::read_to_string(&path).unwrap(), "asked");
+        writer.write(&path, b"499".to_vec(), true, "the test file");
+        writer.flush();
+        let read_only = BackgroundWriter::read_only("another mqscope is using this folder".into());
+        read_only.write(&path, b"lost".to_vec(), true, "your profiles");
+        read_only.flush();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "499");
+        assert_eq!(
+            read_only.take_errors(),
+            ["Did not save your profiles: another mqscope is using this folder"]
+        );
+    }
 
     #[test]
     fn json_errors_say_where_not_what() {

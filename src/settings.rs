@@ -142,9 +142,11 @@ impl Settings {
         }
     }
 
-    pub fn save(&self, dir: &Path) -> std::io::Result<()> {
+    /// Save to `dir` through `writer` (off the UI thread).
+    pub fn save(&self, dir: &Path, writer: &crate::files::BackgroundWriter) -> std::io::Result<()> {
         let json = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
-        crate::files::write_atomic(&Self::path(dir), &json, false)
+        writer.write(&Self::path(dir), json, false, "your settings");
+        Ok(())
     }
 }
 
@@ -165,7 +167,9 @@ mod tests {
             ha_prefix: "ha".into(),
             max_packet_mib: 2,
         };
-        s.save(dir.path()).unwrap();
+        let writer = crate::files::BackgroundWriter::new();
+        s.save(dir.path(), &writer).unwrap();
+        writer.flush();
         assert_eq!(Settings::load(dir.path()), (s.clone(), None));
         assert_eq!(s.history_limits().byte_budget, 64 * 1024 * 1024);
         assert_eq!(s.chart_points(), 5_000);

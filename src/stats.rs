@@ -3,7 +3,7 @@
 //! are the time spent in logic()+ui() per frame over the last 10 s.
 
 use std::collections::VecDeque;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -99,17 +99,14 @@ impl StatsFile {
             .is_none_or(|t| now.duration_since(t) >= Duration::from_secs(1))
     }
 
-    pub fn write(&mut self, now: Instant, snapshot: &StatsSnapshot) {
+    /// Write the snapshot through `writer` (its thread syncs the file, not the frame).
+    pub fn write(&mut self, now: Instant, snapshot: &StatsSnapshot, writer: &crate::files::BackgroundWriter) {
         self.last_write = Some(now);
-        if let Err(e) = write_atomic(&self.path, snapshot) {
-            tracing::warn!(path = %self.path.display(), error = %e, "could not write the stats file");
+        match serde_json::to_vec_pretty(snapshot) {
+            Ok(json) => writer.write_and_say(&self.path, json, false, "the stats file", None),
+            Err(e) => tracing::warn!(path = %self.path.display(), error = %e, "could not write the stats file"),
         }
     }
-}
-
-fn write_atomic(path: &Path, snapshot: &StatsSnapshot) -> std::io::Result<()> {
-    let json = serde_json::to_vec_pretty(snapshot).map_err(std::io::Error::other)?;
-    crate::files::write_atomic(path, &json, false)
 }
 
 #[cfg(test)]

@@ -231,6 +231,20 @@ fn payload_formats_refuse_mistakes_and_send_the_exact_bytes() {
         has_text(h, "missing.bin: No such file")
     });
     publish(&mut harness);
+    // A pipe nobody writes to would never end a read: refused, and the window goes on.
+    let fifo = dir.path().join("pipe");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    type_into(&mut harness, "File", &fifo.display().to_string());
+    harness.get_by_label("Load").click();
+    step_until(&mut harness, "the pipe refused", |h| {
+        has_text(h, "is not a regular file")
+    });
     type_into(&mut harness, "File", &file.display().to_string());
     harness.get_by_label("Load").click();
     step_until(&mut harness, "the file loaded", |h| has_text(h, "5 B from"));

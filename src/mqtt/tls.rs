@@ -118,29 +118,8 @@ const MAX_TLS_FILE_BYTES: u64 = 4 * 1024 * 1024;
 /// A certificate or key file: a regular file (never a FIFO or a device that
 /// would block or never end), of a size a certificate file can have.
 fn read_file(path: &Path, what: &str) -> Result<Vec<u8>, String> {
-    use std::io::Read as _;
-    let cannot = |e: std::io::Error| format!("Cannot read the {what} {}: {e}", path.display());
-    let meta = std::fs::metadata(path).map_err(cannot)?;
-    if !meta.is_file() {
-        return Err(format!(
-            "The {what} {} is not a regular file (a folder, device or pipe): choose the certificate file itself.",
-            path.display()
-        ));
-    }
-    if meta.len() > MAX_TLS_FILE_BYTES {
-        return Err(format!(
-            "The {what} {} is {} MiB: too large for a certificate or key file.",
-            path.display(),
-            meta.len() >> 20
-        ));
-    }
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .map_err(cannot)?
-        .take(MAX_TLS_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(cannot)?;
-    Ok(bytes)
+    crate::files::read_limited(path, what, MAX_TLS_FILE_BYTES)
+        .map_err(|e| e.replace("choose the file itself", "choose the certificate file itself"))
 }
 
 fn read_certs(path: &Path, what: &str) -> Result<Vec<CertificateDer<'static>>, String> {
@@ -483,7 +462,7 @@ mod tests {
         let big = dir.path().join("big.pem");
         std::fs::File::create(&big).unwrap().set_len(64 << 20).unwrap();
         let err = client_config(&settings(big.to_str().unwrap())).unwrap_err();
-        assert!(err.contains("too large"), "{err}");
+        assert!(err.contains("64.0 MiB: larger than the 4.0 MiB this reads"), "{err}");
     }
 
     #[test]

@@ -36,6 +36,8 @@ impl ConnectionExtras {
 pub struct ExtrasStore {
     path: PathBuf,
     extras: BTreeMap<String, ConnectionExtras>,
+    /// Saves happen here, off the UI thread.
+    writer: crate::files::BackgroundWriter,
 }
 
 impl ExtrasStore {
@@ -46,6 +48,7 @@ impl ExtrasStore {
         let mut store = Self {
             path: path.clone(),
             extras: BTreeMap::new(),
+            writer: crate::files::BackgroundWriter::new(),
         };
         let text = match std::fs::read_to_string(&path) {
             Ok(text) => text,
@@ -78,7 +81,18 @@ impl ExtrasStore {
         self.extras.get(name).cloned().unwrap_or_default()
     }
 
-    /// Change what `name` keeps and write the file (unless nothing changed).
+    /// Use `writer` for saves (the app's, shared by its stores).
+    pub fn set_writer(&mut self, writer: crate::files::BackgroundWriter) {
+        self.writer = writer;
+    }
+
+    /// Wait until every save asked so far is on disk.
+    pub fn flush(&self) {
+        self.writer.flush();
+    }
+
+    /// Change what `name` keeps and write the file (unless nothing changed),
+    /// on the writer's thread: a failure there comes back through the writer.
     pub fn update(&mut self, name: &str, change: impl FnOnce(&mut ConnectionExtras)) -> std::io::Result<()> {
         let before = self.extras.get(name).cloned().unwrap_or_default();
         let mut after = before.clone();
@@ -93,7 +107,9 @@ impl ExtrasStore {
         }
         let bytes = serde_json::to_vec_pretty(&self.extras).map_err(std::io::Error::other)?;
         // Sent payloads and templates: the user's data, private like the profiles.
-        crate::files::write_atomic(&self.path, &bytes, true)
+        self.writer
+            .write(&self.path, bytes, true, "the charts, templates and sent messages");
+        Ok(())
     }
 }
 
@@ -114,6 +130,7 @@ mod tests {
             series: vec![spec],
         }];
         store.update("Demo", |e| e.charts = layouts.clone()).unwrap();
+        store.flush();
         let (again, _) = ExtrasStore::load(dir.path());
         assert_eq!(again.get("Demo").charts, layouts);
         assert_eq!(again.get("Other"), ConnectionExtras::default());

@@ -197,6 +197,13 @@ struct ProfilesFile {
     profiles: Vec<Profile>,
 }
 
+/// What `ProfilesFile` reads, written without copying the profiles.
+#[derive(Serialize)]
+struct ProfilesFileRef<'a> {
+    version: u32,
+    profiles: &'a [Profile],
+}
+
 /// The entries of a profiles file that read, and a note per entry that does
 /// not ("profile 3 ('plant'): …"), when the file is JSON with a list of
 /// profiles but not every entry is one. Notes never quote a value.
@@ -255,6 +262,8 @@ pub struct ProfileStore {
     profiles: Vec<Profile>,
     /// The file's schema, when it is newer than this build's: it is not written.
     newer: Option<u32>,
+    /// Saves happen here, off the UI thread.
+    writer: crate::files::BackgroundWriter,
 }
 
 impl ProfileStore {
@@ -278,6 +287,7 @@ impl ProfileStore {
             dir: dir.to_path_buf(),
             profiles: Vec::new(),
             newer: None,
+            writer: crate::files::BackgroundWriter::new(),
         };
         let text = match fs::read_to_string(&path) {
             Ok(text) => text,
@@ -475,20 +485,40 @@ impl ProfileStore {
     }
 
     /// Write atomically (temp file + rename), readable by the owner only:
-    /// saved passwords are plain text by the user's choice.
+    /// saved passwords are plain text by the user's choice. The write itself
+    /// happens on the writer's thread; a failure there comes back through
+    /// [`Self::take_write_errors`].
     fn save(&self) -> Result<(), ProfilesError> {
         let path = self.path();
         if let Some(version) = self.newer {
             return Err(ProfilesError::Newer { path, version });
         }
-        let file = ProfilesFile {
+        let file = ProfilesFileRef {
             version: SCHEMA_VERSION,
-            profiles: self.profiles.clone(),
+            profiles: &self.profiles,
         };
-        serde_json::to_vec_pretty(&file)
-            .map_err(std::io::Error::other)
-            .and_then(|json| crate::files::write_atomic(&path, &json, true))
-            .map_err(|source| ProfilesError::Write { path, source })
+        let json = serde_json::to_vec_pretty(&file).map_err(|e| ProfilesError::Write {
+            path: path.clone(),
+            source: std::io::Error::other(e),
+        })?;
+        self.writer.write(&path, json, true, "your profiles");
+        Ok(())
+    }
+
+    /// Use `writer` for saves (one shared by the app's stores, or a read-only
+    /// one when another instance holds the config folder).
+    pub fn set_writer(&mut self, writer: crate::files::BackgroundWriter) {
+        self.writer = writer;
+    }
+
+    /// Failed saves since the last call, in the user's words.
+    pub fn take_write_errors(&self) -> Vec<String> {
+        self.writer.take_errors()
+    }
+
+    /// Wait until every save asked so far is on disk.
+    pub fn flush(&self) {
+        self.writer.flush();
     }
 }
 
@@ -515,6 +545,7 @@ mod tests {
 
         store.upsert(None, profile("staging")).unwrap();
         store.upsert(None, profile("local")).unwrap();
+        store.flush();
         let (reloaded, warning) = ProfileStore::load(dir.path());
         assert!(warning.is_none());
         assert_eq!(reloaded.profiles(), store.profiles());
@@ -529,6 +560,7 @@ mod tests {
         store.delete("local").unwrap();
         assert!(matches!(store.delete("local"), Err(ProfilesError::NotFound(_))));
 
+        store.flush();
         let (reloaded, _) = ProfileStore::load(dir.path());
         assert_eq!(reloaded.profiles(), [edited]);
         assert!(!dir.path().join("profiles.json.tmp").exists());
@@ -554,6 +586,7 @@ mod tests {
         }];
         assert!(store.set_charts("plant", charts.clone()).unwrap());
         assert!(!store.set_templates("nobody", Vec::new()).unwrap(), "no such profile");
+        store.flush();
         let (reloaded, _) = ProfileStore::load(dir.path());
         let p = reloaded.get("plant").unwrap();
         assert_eq!((p.templates.clone(), p.charts.clone()), (vec![template], charts));
@@ -577,6 +610,7 @@ mod tests {
         assert_eq!(groups, [("", vec!["b"]), ("Home", vec!["c"]), ("Work", vec!["a", "d"])]);
         store.shift("d", -1).unwrap();
         store.shift("a", -1).unwrap();
+        store.flush();
         let (reloaded, _) = ProfileStore::load(dir.path());
         let order: Vec<&str> = reloaded.profiles().iter().map(|p| p.name.as_str()).collect();
         assert_eq!(
@@ -594,6 +628,7 @@ mod tests {
         let mut p = profile("a");
         p.password = Some(Secret::new("not-on-disk"));
         store.upsert(None, p.clone()).unwrap();
+        store.flush();
         let text = fs::read_to_string(store.path()).unwrap();
         assert!(!text.contains("not-on-disk"));
 
@@ -602,6 +637,7 @@ mod tests {
         p.key_passphrase = Some(Secret::new("key-for-the-keyring"));
         p.password_storage = PasswordStorage::Keyring;
         store.upsert(None, p.clone()).unwrap();
+        store.flush();
         let text = fs::read_to_string(store.path()).unwrap();
         assert!(
             !text.contains("for-the-keyring"),
@@ -614,8 +650,10 @@ mod tests {
         p.key_passphrase = Some(Secret::new("phrase-by-choice"));
         p.password_storage = PasswordStorage::File;
         store.upsert(None, p).unwrap();
+        store.flush();
         let text = fs::read_to_string(store.path()).unwrap();
         assert!(text.contains("saved-by-choice") && text.contains("phrase-by-choice"));
+        store.flush();
         let (reloaded, _) = ProfileStore::load(dir.path());
         let b = reloaded.get("b").unwrap();
         assert_eq!(
@@ -625,6 +663,7 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;
+            store.flush();
             let mode = fs::metadata(store.path()).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
@@ -638,6 +677,7 @@ mod tests {
             store.upsert(None, profile(name)).unwrap();
         }
         let path = dir.path().join(PROFILES_FILE);
+        store.flush();
         let mut file: serde_json::Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
         // A hand edit gone wrong: a number where text belongs, a password among it.
         file["profiles"][1]["port"] = serde_json::json!("not a port");
@@ -682,6 +722,7 @@ mod tests {
         // Saving afterwards writes a fresh file and leaves the backup alone.
         store.upsert(None, profile("new")).unwrap();
         assert_eq!(fs::read_to_string(&backups[0]).unwrap(), "{ this is not json");
+        store.flush();
         assert_eq!(ProfileStore::load(dir.path()).0.profiles().len(), 1);
     }
 
@@ -730,6 +771,7 @@ mod tests {
             {"name":"neither","host":"h","port":1883}]}"#;
         fs::write(dir.path().join(PROFILES_FILE), v1).unwrap();
         let (store, warning) = ProfileStore::load(dir.path());
+        store.flush();
         assert!(warning.is_none(), "{warning:?}");
         let storage: Vec<(&str, PasswordStorage, Option<&str>)> = store
             .profiles()
@@ -770,6 +812,7 @@ mod tests {
             assert_eq!(mode & 0o777, 0o600, "the backup holds a password too");
         }
         // Loading again changes nothing more.
+        store.flush();
         let (again, warning) = ProfileStore::load(dir.path());
         assert!(warning.is_none());
         assert_eq!(again.profiles(), store.profiles());
@@ -812,6 +855,7 @@ mod tests {
             ..Subscription::new("x/#").with_qos(1)
         }];
         store.upsert(None, p.clone()).unwrap();
+        store.flush();
         let (reloaded, _) = ProfileStore::load(dir.path());
         assert_eq!(reloaded.profiles(), [p.clone()]);
         let spec = p.to_spec(None, None);

@@ -30,6 +30,10 @@ enum Source {
     File,
 }
 
+/// The largest payload MQTT carries (the packet's length field): a bigger
+/// file could not be sent anyway.
+const MAX_PAYLOAD_FILE_BYTES: u64 = 268_435_455;
+
 #[derive(Debug)]
 pub struct PublishPanel {
     pub topic: String,
@@ -40,6 +44,9 @@ pub struct PublishPanel {
     file_path: String,
     /// The file loaded as payload: (path, bytes) or why it could not be read.
     file: Option<Result<(String, Vec<u8>), String>>,
+    /// Payload files are read here, off the frame; the ticket of the one being read.
+    file_reader: crate::jobs::Latest<Result<(String, Vec<u8>), String>>,
+    file_reading: Option<u64>,
     properties: PropertiesForm,
     topic_error: Option<String>,
     /// What is wrong with the payload as typed (checked when it changes).
@@ -79,6 +86,8 @@ impl Default for PublishPanel {
             retain: false,
             file_path: String::new(),
             file: None,
+            file_reader: crate::jobs::Latest::new("payload-file"),
+            file_reading: None,
             properties: PropertiesForm::default(),
             topic_error: None,
             payload_check: None,
@@ -219,6 +228,12 @@ impl PublishPanel {
         selected_topic: Option<&str>,
     ) -> Option<Action> {
         let mut action = None;
+        if let Some(ticket) = self.file_reading
+            && let Some(read) = self.file_reader.take(ticket)
+        {
+            self.file = Some(read);
+            self.file_reading = None;
+        }
         egui::ScrollArea::vertical()
             .id_salt("publish_scroll")
             .auto_shrink([false, false])
@@ -380,13 +395,23 @@ impl PublishPanel {
                         .labelled_by(label.id);
                     if ui.button("Load").clicked() {
                         let path = self.file_path.trim().to_owned();
-                        self.file = Some(
-                            std::fs::read(&path)
-                                .map(|bytes| (path.clone(), bytes))
-                                .map_err(|e| format!("Cannot read {path}: {e}")),
-                        );
+                        let ctx = ui.ctx().clone();
+                        self.file = None;
+                        self.file_reading = Some(self.file_reader.submit(
+                            move || {
+                                crate::files::read_limited(std::path::Path::new(&path), "file", MAX_PAYLOAD_FILE_BYTES)
+                                    .map(|bytes| (path, bytes))
+                            },
+                            move || ctx.request_repaint(),
+                        ));
                     }
                 });
+                if self.file_reading.is_some() {
+                    ui.horizontal(|ui| {
+                        ui.spinner();
+                        ui.label("Reading the file…");
+                    });
+                }
                 match &self.file {
                     Some(Ok((path, bytes))) => {
                         ui.label(format!("{} from {path}", human_size(bytes.len())));
