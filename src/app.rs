@@ -64,6 +64,13 @@ pub struct AppOptions {
     pub keyring: Option<String>,
 }
 
+/// A connections file read and parsed, its certificates saved as files.
+struct ImportRead {
+    profiles: Vec<crate::profiles::Profile>,
+    notes: Vec<String>,
+    source: &'static str,
+}
+
 pub struct MqscopeApp {
     runtime: tokio::runtime::Handle,
     wake: Option<Wake>,
@@ -99,6 +106,9 @@ pub struct MqscopeApp {
     /// Expanded tree topics by connection name (kept across runs by eframe's storage).
     expanded_memory: crate::ui::tree::ExpandedMemory,
     config_dir: PathBuf,
+    /// Connection files are read and parsed here, off the frame.
+    imports: crate::jobs::Latest<Result<ImportRead, String>>,
+    import_ticket: Option<u64>,
     /// Every file this window writes goes through here, off the UI thread.
     writer: crate::files::BackgroundWriter,
     /// Held while running: a second instance does not overwrite our files.
@@ -179,6 +189,8 @@ impl MqscopeApp {
             last_profile: None,
             expanded_memory: Default::default(),
             config_dir: options.config_dir.clone(),
+            imports: crate::jobs::Latest::new("import"),
+            import_ticket: None,
             writer,
             _folder_lock: folder_lock,
             stats: options.stats_json.map(StatsFile::new),
@@ -240,6 +252,16 @@ impl MqscopeApp {
     }
 
     /// Messages shown to the user in the notice strip.
+    /// The saved profiles' names, in list order.
+    pub fn profile_names(&self) -> Vec<&str> {
+        self.profiles.profiles().iter().map(|p| p.name.as_str()).collect()
+    }
+
+    /// Wait until every file this window asked to write is on disk.
+    pub fn flush_files(&self) {
+        self.writer.flush();
+    }
+
     pub fn notices(&self) -> impl Iterator<Item = &str> {
         self.notices.texts()
     }
@@ -275,6 +297,7 @@ impl MqscopeApp {
                 stats.write(now, &snapshot, &self.writer);
             }
         }
+        self.finish_import();
         // What the writer thread did since the last frame.
         for error in self.writer.take_errors() {
             self.notices.warn(error);
@@ -743,38 +766,71 @@ impl MqscopeApp {
         }
     }
 
-    /// Read a file of connections and add them as profiles (renamed when the
-    /// name is taken). The summary and per-entry notes are for the window.
-    fn import_profiles(&mut self, path: &std::path::Path) -> Result<(String, Vec<String>), String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("Cannot read {}: {e}", path.display()))?;
-        let report = crate::profiles::import(&text)?;
-        let mut notes = report.notes;
-        let mut imported = 0;
+    /// Read a file of connections on a background thread (with the
+    /// certificates it holds written as files); `finish_import` adds them.
+    fn start_import(&mut self, path: std::path::PathBuf) {
+        /// The largest connections file read: MQTT Explorer's settings with
+        /// embedded certificates run to a few MiB.
+        const MAX_IMPORT_BYTES: u64 = 64 * 1024 * 1024;
         let certificates = self.profiles.dir().join("certificates");
-        for (mut profile, files) in report.profiles.into_iter().zip(report.files) {
-            let name = crate::profiles::unique_name(&profile.name, |n| self.profiles.get(n).is_some());
-            if name != profile.name {
-                notes.push(format!(
-                    "'{}' is imported as '{name}': the name was taken",
-                    profile.name
-                ));
-                profile.name = name;
-            }
-            // Certificates kept inside the other tool's settings become files of ours.
-            notes.extend(crate::profiles::save_embedded(&mut profile, &files, &certificates));
-            match self.profiles.upsert(None, profile) {
-                Ok(()) => imported += 1,
-                Err(e) => notes.push(format!("not saved: {e}")),
-            }
+        let wake = self.wake.clone();
+        if let Some(window) = &mut self.transfer {
+            window.set_busy(format!("Reading {}…", path.display()));
         }
-        Ok((
-            format!(
-                "Imported {imported} connection{} from {}.",
-                if imported == 1 { "" } else { "s" },
-                report.source.label()
-            ),
-            notes,
-        ))
+        let job = move || -> Result<ImportRead, String> {
+            let bytes = crate::files::read_limited(&path, "file", MAX_IMPORT_BYTES)?;
+            let text = String::from_utf8(bytes)
+                .map_err(|_| format!("{} is not a text file (UTF-8): not a connections file.", path.display()))?;
+            let report = crate::profiles::import(&text)?;
+            let mut notes = report.notes;
+            let mut profiles = Vec::with_capacity(report.profiles.len());
+            for (mut profile, files) in report.profiles.into_iter().zip(report.files) {
+                // Certificates kept inside the other tool's settings become files of ours.
+                notes.extend(crate::profiles::save_embedded(&mut profile, &files, &certificates));
+                profiles.push(profile);
+            }
+            Ok(ImportRead {
+                profiles,
+                notes,
+                source: report.source.label(),
+            })
+        };
+        self.import_ticket = Some(self.imports.submit(job, move || {
+            if let Some(wake) = &wake {
+                wake();
+            }
+        }));
+    }
+
+    /// Add what `start_import` read: renamed where a name is taken, saved once.
+    fn finish_import(&mut self) {
+        let Some(ticket) = self.import_ticket else { return };
+        let Some(read) = self.imports.take(ticket) else { return };
+        self.import_ticket = None;
+        let outcome = read.and_then(|read| {
+            let n = read.profiles.len();
+            let mut notes = read.notes;
+            let renamed = self
+                .profiles
+                .add_all(read.profiles)
+                .map_err(|e| format!("Not imported: {e}."))?;
+            notes.extend(renamed);
+            Ok((
+                format!(
+                    "Imported {n} connection{} from {}.",
+                    if n == 1 { "" } else { "s" },
+                    read.source
+                ),
+                notes,
+            ))
+        });
+        match &mut self.transfer {
+            Some(window) => window.set_outcome(outcome),
+            None => match outcome {
+                Ok((summary, _)) => self.notices.info(summary),
+                Err(e) => self.notices.warn(e),
+            },
+        }
     }
 
     /// Save the publish templates of the connection on screen: in its profile
@@ -1015,12 +1071,7 @@ impl MqscopeApp {
                     }
                 }
             },
-            Action::ImportProfiles(path) => {
-                let outcome = self.import_profiles(&path);
-                if let Some(window) = &mut self.transfer {
-                    window.set_outcome(outcome);
-                }
-            }
+            Action::ImportProfiles(path) => self.start_import(path),
             Action::ExportProfiles { path, with_passwords } => {
                 let bytes = crate::profiles::export(self.profiles.profiles(), with_passwords);
                 let n = self.profiles.profiles().len();

@@ -172,6 +172,7 @@ fn a_wildcard_series_grows_with_new_sensors_is_restored_and_exports_csv() {
     assert!(lines[3].ends_with(",plant/c/temperature,,23.25"), "{}", lines[3]);
 
     // Next start, same broker: the chart comes back, filled from the retained values.
+    harness.state().app.flush_files();
     let layouts = std::fs::read_to_string(harness.state().config.path().join("connections.json")).unwrap();
     drop(harness);
     let config = tempfile::tempdir().unwrap();

@@ -36,6 +36,7 @@ fn the_theme_switches_from_settings_and_is_kept() {
     harness.step();
     harness.get_by_label("Apply").click();
     step_until(&mut harness, "light colours", |h| h.ctx.theme() == egui::Theme::Light);
+    harness.state().app.flush_files();
     let saved = std::fs::read_to_string(harness.state().config.path().join("settings.json")).unwrap();
     assert!(saved.contains(r#""theme": "Light""#), "{saved}");
 

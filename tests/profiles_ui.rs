@@ -44,6 +44,7 @@ fn mqtt_explorer_connections_import_and_connect() {
     assert!(has_text(&harness, "'Half written': not imported: it has no host"));
 
     // The imported profile is saved and connects, with its subscription.
+    harness.state().app.flush_files();
     let saved = std::fs::read_to_string(harness.state().config.path().join("profiles.json")).unwrap();
     assert!(saved.contains("Lab Mosquitto") && saved.contains("lab/#"), "{saved}");
     harness.get_by_label("Close window").click();
@@ -73,6 +74,55 @@ fn mqtt_explorer_connections_import_and_connect() {
         let saved = std::fs::read_to_string(h.state().config.path().join("profiles.json")).unwrap();
         saved.contains("\"Lab Mosquitto (2)\"") && saved.contains("\"Lab Mosquitto\"")
     });
+}
+
+#[test]
+fn three_thousand_mqttx_connections_import_off_the_frame() {
+    // MQTTX's "Export data" JSON, as a fleet operator's would be: 3,000
+    // connections, a hundred of them named alike.
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("mqttx-data.json");
+    let list: Vec<serde_json::Value> = (0..3_000)
+        .map(|i| {
+            serde_json::json!({
+                "id": format!("id-{i}"), "clientId": format!("mqttx_{i:04x}"),
+                "name": if i % 30 == 0 { "网关".to_owned() } else { format!("网关 {i}") },
+                "clean": true, "protocol": "mqtt", "host": format!("10.0.{}.{}", i / 250, i % 250),
+                "port": 1883, "keepalive": 60, "mqttVersion": "3.1.1",
+                "subscriptions": [{"topic": format!("site/{i}/#"), "qos": 1}]
+            })
+        })
+        .collect();
+    std::fs::write(&export, serde_json::Value::Array(list).to_string()).unwrap();
+    let mut harness = harness(Startup::Welcome);
+    harness.run_steps(2);
+    harness.get_by_label("Connection").click();
+    step_until(&mut harness, "the menu", |h| has_label(h, "Import connections…"));
+    harness.get_by_label("Import connections…").click();
+    step_until(&mut harness, "the import window", |h| has_label(h, "Import"));
+    type_into(&mut harness, "File", &export.display().to_string());
+    harness.get_by_label("Import").click();
+    // Read and parsed off the frame: the frame after the click says so.
+    harness.step();
+    harness.step();
+    assert!(
+        has_text(&harness, "Reading ") || has_text(&harness, "Imported 3000 connections"),
+        "the window neither waits nor stays silent"
+    );
+    step_until(&mut harness, "the summary", |h| {
+        has_text(h, "Imported 3000 connections from MQTTX.")
+    });
+    assert_eq!(harness.state().app.profile_names().len(), 3_000);
+    assert!(has_text(
+        &harness,
+        "'网关' is imported as '网关 (2)': the name was taken"
+    ));
+    harness.state().app.flush_files();
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(harness.state().config.path().join("profiles.json")).unwrap())
+            .unwrap();
+    assert_eq!(saved["profiles"].as_array().unwrap().len(), 3_000);
+    assert_eq!(saved["profiles"][2_999]["name"], "网关 2999");
 }
 
 /// (topic, message count, latest payload) of every topic, sorted.

@@ -286,6 +286,7 @@ fn the_sent_history_and_templates_survive_a_restart() {
     });
 
     // Restart with the same config folder contents.
+    harness.state().app.flush_files();
     let extras = std::fs::read_to_string(harness.state().config.path().join("connections.json")).unwrap();
     drop(harness);
     let config = tempfile::tempdir().unwrap();

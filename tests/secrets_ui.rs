@@ -91,6 +91,7 @@ fn a_keyring_password_never_reaches_the_profile_file_and_connects_after_a_restar
     step_until(&mut harness, "the keyring's answer", |h| {
         has_text(h, "The password of 'Secured' is saved in the system keyring.")
     });
+    harness.state().app.flush_files();
     let file = profiles_file(&config_path);
     assert!(!file.contains(&password), "{file}");
     assert!(file.contains(r#""password_storage": "keyring""#), "{file}");
@@ -187,6 +188,7 @@ fn a_keyring_password_never_reaches_the_profile_file_and_connects_after_a_restar
             "The secrets of 'Fresh' moved from the system keyring to the profile file.",
         )
     });
+    harness.state().app.flush_files();
     let file = profiles_file(&config_path);
     assert!(file.contains(&password), "{file}");
     assert!(file.contains(r#""password_storage": "file""#), "{file}");
@@ -228,6 +230,7 @@ fn without_a_keyring_the_password_goes_to_a_0600_file_or_is_asked() {
     ));
     harness.get_by_label("Save").click();
     step_until(&mut harness, "the form closed", |h| !has_label(h, "Save and connect"));
+    harness.state().app.flush_files();
     let file = profiles_file(&config_path);
     assert!(file.contains(&password), "chosen: in the file");
     assert!(file.contains(r#""password_storage": "file""#), "{file}");
@@ -260,6 +263,7 @@ fn without_a_keyring_the_password_goes_to_a_0600_file_or_is_asked() {
     harness.run_steps(2);
     harness.get_by_label("Save").click();
     step_until(&mut harness, "the form closed", |h| !has_label(h, "Save and connect"));
+    harness.state().app.flush_files();
     let file = profiles_file(&config_path);
     assert!(!file.contains(&password), "{file}");
     assert!(file.contains(r#""password_storage": "ask""#), "{file}");
@@ -329,6 +333,7 @@ fn an_encrypted_client_key_is_opened_with_a_passphrase_asked_once_and_kept_in_th
     profile.password_storage = PasswordStorage::Keyring;
     let (mut store, _) = ProfileStore::load(config.path());
     store.upsert(None, profile).unwrap();
+    store.flush();
     let profiles = std::fs::read_to_string(config.path().join("profiles.json")).unwrap();
 
     let mut harness = harness_keyring(Startup::Profile("Plant mTLS".into()), config, &service);
@@ -380,6 +385,7 @@ fn a_wrong_key_passphrase_is_said_in_words_and_never_shown() {
     store
         .upsert(None, mtls_profile("Asked mTLS", port, &pki, &key))
         .unwrap();
+    store.flush();
     let mut harness = harness_in(Startup::Profile("Asked mTLS".into()), config);
     step_until(&mut harness, "the prompt", |h| {
         has_label(h, "Key passphrase for Asked mTLS")
@@ -443,6 +449,7 @@ fn a_passphrase_is_never_another_profiles_password_and_old_entries_move_once() {
             },
         )
         .unwrap();
+    store.flush();
     let profiles = profiles_file(config.path());
     let mut harness = harness_keyring(Startup::Welcome, config, &service);
     if !keyring_answers(&mut harness) {
@@ -475,6 +482,7 @@ fn a_passphrase_is_never_another_profiles_password_and_old_entries_move_once() {
             },
         )
         .unwrap();
+    store.flush();
     let mut harness = harness_keyring(Startup::Welcome, config, &service);
     assert!(keyring_answers(&mut harness));
     harness.run_steps(5);

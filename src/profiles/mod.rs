@@ -419,6 +419,45 @@ impl ProfileStore {
         self.save()
     }
 
+    /// Add imported profiles, each renamed when its name is taken ("Plant
+    /// (2)"), and save once. Returns a note per renamed profile. O(profiles),
+    /// however many there are.
+    pub fn add_all(&mut self, profiles: Vec<Profile>) -> Result<Vec<String>, ProfilesError> {
+        if let Some(version) = self.newer {
+            return Err(ProfilesError::Newer {
+                path: self.path(),
+                version,
+            });
+        }
+        let mut taken: std::collections::HashSet<String> = self.profiles.iter().map(|p| p.name.clone()).collect();
+        // The next number to try per name, so a thousand "Plant"s do not probe from 2 each time.
+        let mut next: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        let mut notes = Vec::new();
+        for mut profile in profiles {
+            if taken.contains(&profile.name) {
+                let from = next.entry(profile.name.clone()).or_insert(2);
+                let name = (*from..)
+                    .map(|i| format!("{} ({i})", profile.name))
+                    .find(|n| !taken.contains(n))
+                    .unwrap_or_default();
+                *from += 1;
+                notes.push(format!(
+                    "'{}' is imported as '{name}': the name was taken",
+                    profile.name
+                ));
+                profile.name = name;
+            }
+            taken.insert(profile.name.clone());
+            if profile.password_storage != PasswordStorage::File {
+                profile.password = None;
+                profile.key_passphrase = None;
+            }
+            self.profiles.push(profile);
+        }
+        self.save()?;
+        Ok(notes)
+    }
+
     /// Save the chart layouts of the profile called `name`. `Ok(false)` when
     /// there is no such profile.
     pub fn set_charts(&mut self, name: &str, charts: Vec<ChartLayout>) -> Result<bool, ProfilesError> {
@@ -534,6 +573,30 @@ mod tests {
             username: "alice".to_owned(),
             ..Profile::default()
         }
+    }
+
+    #[test]
+    fn thousands_of_imported_profiles_are_added_and_saved_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut store, _) = ProfileStore::load(dir.path());
+        store.upsert(None, profile("plant")).unwrap();
+        store.upsert(None, profile("plant (3)")).unwrap();
+        let mut many: Vec<Profile> = (0..3_000).map(|i| profile(&format!("site {i}"))).collect();
+        many.extend((0..3).map(|_| profile("plant")));
+        let notes = store.add_all(many).unwrap();
+        assert_eq!(store.profiles().len(), 2 + 3_003);
+        let names: Vec<&str> = store.profiles()[2 + 3_000..].iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["plant (2)", "plant (4)", "plant (5)"],
+            "taken names are skipped"
+        );
+        assert_eq!(notes.len(), 3);
+        assert_eq!(notes[0], "'plant' is imported as 'plant (2)': the name was taken");
+        store.flush();
+        let (reloaded, warning) = ProfileStore::load(dir.path());
+        assert!(warning.is_none());
+        assert_eq!(reloaded.profiles(), store.profiles());
     }
 
     #[test]

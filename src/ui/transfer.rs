@@ -30,6 +30,8 @@ pub struct TransferWindow {
     csv: bool,
     /// What the last try did: a summary and per-entry notes, or the error.
     outcome: Option<Result<(String, Vec<String>), String>>,
+    /// Work under way in the background ("Reading …"), until its outcome.
+    busy: Option<String>,
 }
 
 impl TransferWindow {
@@ -54,11 +56,19 @@ impl TransferWindow {
             speed: None,
             csv: false,
             outcome: None,
+            busy: None,
         }
     }
 
     pub fn set_outcome(&mut self, outcome: Result<(String, Vec<String>), String>) {
         self.outcome = Some(outcome);
+        self.busy = None;
+    }
+
+    /// Say what runs in the background until [`Self::set_outcome`].
+    pub fn set_busy(&mut self, what: String) {
+        self.outcome = None;
+        self.busy = Some(what);
     }
 
     pub fn ui(&mut self, ctx: &egui::Context, open: &mut bool) -> Option<Action> {
@@ -140,14 +150,25 @@ impl TransferWindow {
                         },
                     });
                 }
+                if let Some(busy) = &self.busy {
+                    ui.horizontal(|ui| {
+                        ui.spinner();
+                        ui.label(busy);
+                    });
+                }
                 match &self.outcome {
                     Some(Ok((summary, notes))) => {
                         ui.label(RichText::new(summary).color(style::OK_TEXT));
-                        egui::ScrollArea::vertical().max_height(200.0).show(ui, |ui| {
-                            for note in notes {
-                                ui.label(note);
-                            }
-                        });
+                        // Only the rows on screen are laid out: an import of
+                        // thousands of connections has thousands of notes.
+                        let row = ui.text_style_height(&egui::TextStyle::Body);
+                        egui::ScrollArea::vertical()
+                            .max_height(200.0)
+                            .show_rows(ui, row, notes.len(), |ui, range| {
+                                for note in &notes[range] {
+                                    ui.add(egui::Label::new(note).truncate());
+                                }
+                            });
                     }
                     Some(Err(e)) => {
                         ui.label(RichText::new(e).color(style::ERROR));
