@@ -1146,11 +1146,16 @@ impl MqscopeApp {
                             }
                         }
                         Some(r) => {
-                            let text = format!(
-                                "⏹ Stop recording ({} · {} msgs)",
+                            let mut text = format!(
+                                "⏹ Stop recording ({} · {} msgs",
                                 crate::payload::human_size(r.size() as usize),
                                 r.messages()
                             );
+                            if r.not_recorded() > 0 {
+                                // The disk fell behind: said, never silent.
+                                text.push_str(&format!(" · {} not recorded: the disk is too slow", r.not_recorded()));
+                            }
+                            text.push(')');
                             if ui
                                 .button(RichText::new(text).color(style::ERROR))
                                 .on_hover_text(r.path().display().to_string())

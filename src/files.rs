@@ -289,8 +289,19 @@ pub fn write_atomic(path: &Path, bytes: &[u8], private: bool) -> std::io::Result
 }
 
 /// Open `path` to append to it, creating it readable by its owner only (0600):
-/// recordings hold the user's messages.
+/// recordings hold the user's messages. Only a regular file: a pipe would
+/// block the open, and a device (`/dev/null`) must never have its mode changed.
 pub fn append_private(path: &Path) -> std::io::Result<fs::File> {
+    let not_regular = || {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "it is not a regular file (a folder, device or pipe): choose a file name",
+        )
+    };
+    match fs::metadata(path) {
+        Ok(meta) if !meta.is_file() => return Err(not_regular()),
+        _ => {}
+    }
     let mut options = fs::OpenOptions::new();
     options.create(true).append(true);
     #[cfg(unix)]
@@ -299,6 +310,9 @@ pub fn append_private(path: &Path) -> std::io::Result<fs::File> {
         options.mode(0o600);
     }
     let file = options.open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(not_regular());
+    }
     #[cfg(unix)]
     {
         // A file that was there already (written by an older version) becomes private too.
@@ -381,6 +395,34 @@ pub fn csv_field(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn appending_refuses_pipes_and_devices_without_opening_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe");
+        assert!(
+            std::process::Command::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .unwrap()
+                .success()
+        );
+        // Opening a pipe nobody reads would block for ever: refused at once.
+        let err = append_private(&fifo).unwrap_err();
+        assert!(err.to_string().contains("not a regular file"), "{err}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let before = fs::metadata("/dev/null").unwrap().permissions().mode();
+            assert!(append_private(Path::new("/dev/null")).is_err());
+            assert_eq!(
+                fs::metadata("/dev/null").unwrap().permissions().mode(),
+                before,
+                "a device's mode is never changed"
+            );
+        }
+        assert!(append_private(&dir.path().join("rec.ndjson")).is_ok());
+    }
 
     #[test]
     fn a_second_instance_cannot_hold_the_folder() {

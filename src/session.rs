@@ -142,8 +142,12 @@ impl Session {
             },
             Action::StopRecording => {
                 if let Some(r) = self.recorder.take() {
+                    let lost = match r.not_recorded() {
+                        0 => String::new(),
+                        n => format!(" {n} messages were not recorded: the disk fell behind."),
+                    };
                     return Some(Action::Info(format!(
-                        "Recorded {} messages to {} ({}).",
+                        "Recorded {} messages to {} ({}).{lost}",
                         r.messages(),
                         r.path().display(),
                         crate::payload::human_size(r.size() as usize)

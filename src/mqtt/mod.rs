@@ -236,33 +236,49 @@ impl ConnectionHandle {
         let (commands, commands_rx) = tmpsc::unbounded_channel();
         let counters = Arc::new(Counters::default());
         let control = Arc::new(Control::new(spec.subscriptions.clone(), limits));
-        match link::connect(&spec, &client_id) {
-            Ok((client, link)) => {
-                let (to_ui, to_ui_rx) = tmpsc::channel(QUEUED_MESSAGES);
-                let worker = worker::Worker {
-                    address: spec.address(),
-                    client: client.clone(),
-                    link,
-                    out: to_ui.clone(),
-                    counters: counters.clone(),
-                    control: control.clone(),
-                };
-                runtime.spawn(worker.run());
-                runtime.spawn(worker::batch_loop(
-                    to_ui_rx,
-                    events_tx,
-                    control.batches_in_flight.clone(),
-                    wake,
-                ));
-                runtime.spawn(command_loop(client, commands_rx, control.clone(), to_ui));
+        // Setting up reads the TLS files the user chose: on a blocking thread
+        // of the runtime, never on the caller's (the UI's).
+        let setup = {
+            let spec = spec.clone();
+            let client_id = client_id.clone();
+            let counters = counters.clone();
+            let control = control.clone();
+            async move {
+                let address = spec.address();
+                let name = spec.name.clone();
+                let connected = tokio::task::spawn_blocking(move || link::connect(&spec, &client_id))
+                    .await
+                    .unwrap_or_else(|e| Err(format!("the connection could not be set up: {e}")));
+                match connected {
+                    Ok((client, link)) => {
+                        let (to_ui, to_ui_rx) = tmpsc::channel(QUEUED_MESSAGES);
+                        let worker = worker::Worker {
+                            address,
+                            client: client.clone(),
+                            link,
+                            out: to_ui.clone(),
+                            counters,
+                            control: control.clone(),
+                        };
+                        tokio::spawn(worker.run());
+                        tokio::spawn(worker::batch_loop(
+                            to_ui_rx,
+                            events_tx,
+                            control.batches_in_flight.clone(),
+                            wake,
+                        ));
+                        tokio::spawn(command_loop(client, commands_rx, control.clone(), to_ui));
+                    }
+                    Err(reason) => {
+                        // Nothing to retry until the settings change (a TLS file, say).
+                        tracing::warn!(%name, %reason, "cannot set up the connection");
+                        let _ = events_tx.send(Event::State(ConnectionState::Failed { reason }));
+                        wake();
+                    }
+                }
             }
-            Err(reason) => {
-                // Nothing to retry until the settings change (a TLS file, say).
-                tracing::warn!(name = %spec.name, %reason, "cannot set up the connection");
-                let _ = events_tx.send(Event::State(ConnectionState::Failed { reason }));
-                wake();
-            }
-        }
+        };
+        runtime.spawn(setup);
         Self {
             spec,
             client_id,

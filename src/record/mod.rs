@@ -30,23 +30,59 @@ struct Line<'a> {
     payload_b64: Option<String>,
 }
 
+/// Appends received messages to a file. The lines are made on the caller's
+/// thread; writing and flushing them happens on a thread of the recorder's
+/// own, so a slow or full disk never holds up a frame. At most
+/// [`RECORDER_QUEUE_BYTES`] wait for the disk: past that, batches are counted
+/// as not recorded ([`Recorder::not_recorded`]) rather than held in memory.
 pub struct Recorder {
-    out: BufWriter<File>,
     path: std::path::PathBuf,
-    /// Bytes in the file (what was there before plus what we wrote).
+    /// Bytes in the file (what was there before plus what was handed over).
     size: u64,
     messages: u64,
+    not_recorded: u64,
+    shared: Arc<RecorderShared>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// The most bytes of lines waiting for the disk.
+pub const RECORDER_QUEUE_BYTES: usize = 16 * 1024 * 1024;
+
+#[derive(Default)]
+struct RecorderQueue {
+    chunks: std::collections::VecDeque<Vec<u8>>,
+    bytes: usize,
+    closed: bool,
+    /// The first write that failed, in words; nothing more is written after it.
+    failed: Option<String>,
+    /// Chunks taken and not yet written and flushed.
+    writing: bool,
+}
+
+struct RecorderShared {
+    queue: Mutex<RecorderQueue>,
+    changed: std::sync::Condvar,
 }
 
 impl Recorder {
     pub fn open(path: &Path) -> std::io::Result<Self> {
         let file = crate::files::append_private(path)?;
         let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+        let shared = Arc::new(RecorderShared {
+            queue: Mutex::default(),
+            changed: std::sync::Condvar::new(),
+        });
+        let theirs = shared.clone();
+        let thread = std::thread::Builder::new()
+            .name("recorder".into())
+            .spawn(move || write_loop(BufWriter::new(file), &theirs))?;
         Ok(Self {
-            out: BufWriter::new(file),
             path: path.to_path_buf(),
             size,
             messages: 0,
+            not_recorded: 0,
+            shared,
+            thread: Some(thread),
         })
     }
 
@@ -54,26 +90,114 @@ impl Recorder {
         &self.path
     }
 
-    /// Bytes in the file now.
+    /// Bytes in the file once what was handed over is written.
     pub fn size(&self) -> u64 {
         self.size
     }
 
-    /// Messages written since it was opened.
+    /// Messages handed over for writing since it was opened.
     pub fn messages(&self) -> u64 {
         self.messages
     }
 
-    /// Append a batch and flush it, so a crash loses at most the batch in hand.
+    /// Messages not recorded because the disk fell more than
+    /// [`RECORDER_QUEUE_BYTES`] behind.
+    pub fn not_recorded(&self) -> u64 {
+        self.not_recorded
+    }
+
+    /// Hand a batch over to be appended (and flushed, so a crash loses at
+    /// most what is in hand). Never waits on the disk. An error is a write
+    /// that failed earlier: nothing more is recorded.
     pub fn write_batch(&mut self, batch: &[ReceivedMessage]) -> std::io::Result<()> {
+        let mut chunk = Vec::new();
         for m in batch {
-            let bytes = serde_json::to_vec(&line(m)).map_err(std::io::Error::other)?;
-            self.out.write_all(&bytes)?;
-            self.out.write_all(b"\n")?;
-            self.size += bytes.len() as u64 + 1;
-            self.messages += 1;
+            serde_json::to_writer(&mut chunk, &line(m)).map_err(std::io::Error::other)?;
+            chunk.push(b'\n');
         }
-        self.out.flush()
+        let Ok(mut queue) = self.shared.queue.lock() else {
+            return Err(std::io::Error::other("the recorder stopped"));
+        };
+        if let Some(failed) = &queue.failed {
+            return Err(std::io::Error::other(failed.clone()));
+        }
+        if queue.bytes + chunk.len() > RECORDER_QUEUE_BYTES && !queue.chunks.is_empty() {
+            self.not_recorded += batch.len() as u64;
+            return Ok(());
+        }
+        queue.bytes += chunk.len();
+        self.size += chunk.len() as u64;
+        self.messages += batch.len() as u64;
+        queue.chunks.push_back(chunk);
+        drop(queue);
+        self.shared.changed.notify_all();
+        Ok(())
+    }
+
+    /// Wait until everything handed over is written and flushed.
+    pub fn flush(&self) -> std::io::Result<()> {
+        let Ok(mut queue) = self.shared.queue.lock() else {
+            return Err(std::io::Error::other("the recorder stopped"));
+        };
+        while (!queue.chunks.is_empty() || queue.writing) && queue.failed.is_none() {
+            queue = match self.shared.changed.wait(queue) {
+                Ok(queue) => queue,
+                Err(_) => return Err(std::io::Error::other("the recorder stopped")),
+            };
+        }
+        match &queue.failed {
+            Some(failed) => Err(std::io::Error::other(failed.clone())),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Recorder {
+    /// What was handed over is written before the file is closed.
+    fn drop(&mut self) {
+        if let Ok(mut queue) = self.shared.queue.lock() {
+            queue.closed = true;
+        }
+        self.shared.changed.notify_all();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn write_loop(mut out: BufWriter<File>, shared: &RecorderShared) {
+    loop {
+        let chunks = {
+            let Ok(mut queue) = shared.queue.lock() else { return };
+            while queue.chunks.is_empty() && !queue.closed {
+                queue = match shared.changed.wait(queue) {
+                    Ok(queue) => queue,
+                    Err(_) => return,
+                };
+            }
+            if queue.chunks.is_empty() {
+                return; // closed, and everything written
+            }
+            queue.writing = true;
+            queue.bytes = 0;
+            std::mem::take(&mut queue.chunks)
+        };
+        let mut written = Ok(());
+        for chunk in &chunks {
+            written = written.and_then(|()| out.write_all(chunk));
+        }
+        let written = written.and_then(|()| out.flush());
+        let Ok(mut queue) = shared.queue.lock() else { return };
+        queue.writing = false;
+        if let Err(e) = written {
+            queue.failed = Some(e.to_string());
+            queue.chunks.clear();
+            drop(queue);
+            shared.changed.notify_all();
+            return;
+        }
+        drop(queue);
+        shared.changed.notify_all();
     }
 }
 
@@ -257,6 +381,7 @@ mod tests {
         let mut r = Recorder::open(&path).unwrap();
         r.write_batch(&[ReceivedMessage::new("a", &b"1"[..], 0, false)])
             .unwrap();
+        r.flush().unwrap();
         assert_eq!(r.size(), std::fs::metadata(&path).unwrap().len());
         assert_eq!(r.messages(), 1);
         drop(r);
@@ -278,6 +403,7 @@ mod tests {
             ReceivedMessage::new("c", &[0xff, 0x00][..], 0, false),
         ])
         .unwrap();
+        r.flush().unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
         assert_eq!(lines.len(), 2);
