@@ -106,6 +106,9 @@ pub struct MqscopeApp {
     /// Expanded tree topics by connection name (kept across runs by eframe's storage).
     expanded_memory: crate::ui::tree::ExpandedMemory,
     config_dir: PathBuf,
+    /// The demo broker starts here (it can take seconds), and its ticket while it does.
+    demo_start: crate::jobs::Latest<Result<DemoBroker, String>>,
+    demo_starting: Option<u64>,
     /// Connection files are read and parsed here, off the frame.
     imports: crate::jobs::Latest<Result<ImportRead, String>>,
     import_ticket: Option<u64>,
@@ -189,6 +192,8 @@ impl MqscopeApp {
             last_profile: None,
             expanded_memory: Default::default(),
             config_dir: options.config_dir.clone(),
+            demo_start: crate::jobs::Latest::new("demo-start"),
+            demo_starting: None,
             imports: crate::jobs::Latest::new("import"),
             import_ticket: None,
             writer,
@@ -298,6 +303,7 @@ impl MqscopeApp {
             }
         }
         self.finish_import();
+        self.finish_demo_start();
         // What the writer thread did since the last frame.
         for error in self.writer.take_errors() {
             self.notices.warn(error);
@@ -877,26 +883,59 @@ impl MqscopeApp {
         }
     }
 
+    /// Start the built-in broker and sensors on a background thread (it can
+    /// take seconds); `finish_demo_start` opens its tab when it is up.
     fn start_demo(&mut self) {
-        if self.demo.is_none() {
-            match DemoBroker::start() {
-                Ok(broker) => {
-                    let (stored_tx, stored_rx) = std::sync::mpsc::channel();
-                    let sensors = run_sensors("127.0.0.1".to_owned(), broker.port, fastrand::u64(..), Some(stored_tx));
-                    self.runtime.spawn(sensors);
-                    // Subscribe only once the retained status is stored, so it shows as retained.
-                    // Bounded: a slow start must not hold the window.
-                    if stored_rx.recv_timeout(DEMO_READY_TIMEOUT).is_err() {
-                        tracing::warn!("the demo sensors were slow to start");
-                    }
-                    self.demo = Some(broker);
-                }
-                Err(e) => {
-                    self.notices.warn(format!("The demo could not start: {e:#}"));
-                    return;
-                }
-            }
+        if self.demo.is_some() {
+            self.open_demo_tab();
+            return;
         }
+        if self.demo_starting.is_some() {
+            return; // already on its way
+        }
+        let runtime = self.runtime.clone();
+        let wake = self.wake.clone();
+        self.notices
+            .set("demo", false, "Starting the demo broker and its sensors…");
+        let job = move || -> Result<DemoBroker, String> {
+            let broker = DemoBroker::start().map_err(|e| format!("The demo could not start: {e:#}"))?;
+            let (stored_tx, stored_rx) = std::sync::mpsc::channel();
+            runtime.spawn(run_sensors(
+                "127.0.0.1".to_owned(),
+                broker.port,
+                fastrand::u64(..),
+                Some(stored_tx),
+            ));
+            // Subscribe only once the retained status is stored, so it shows as retained.
+            if stored_rx.recv_timeout(DEMO_READY_TIMEOUT).is_err() {
+                tracing::warn!("the demo sensors were slow to start");
+            }
+            Ok(broker)
+        };
+        self.demo_starting = Some(self.demo_start.submit(job, move || {
+            if let Some(wake) = &wake {
+                wake();
+            }
+        }));
+    }
+
+    fn finish_demo_start(&mut self) {
+        let Some(ticket) = self.demo_starting else { return };
+        let Some(started) = self.demo_start.take(ticket) else {
+            return;
+        };
+        self.demo_starting = None;
+        self.notices.remove("demo");
+        match started {
+            Ok(broker) => {
+                self.demo = Some(broker);
+                self.open_demo_tab();
+            }
+            Err(e) => self.notices.warn(e),
+        }
+    }
+
+    fn open_demo_tab(&mut self) {
         if let Some(port) = self.demo_port() {
             // One demo tab is enough: show it if it is open.
             if let Some(i) = self.sessions.iter().position(|s| s.name() == DEMO_NAME) {

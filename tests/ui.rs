@@ -616,3 +616,39 @@ fn a_messagepack_leaf_charts_live() {
             .any(|(_, s)| s.topic == "lab/mp" && s.points.iter().map(|p| p[1]).collect::<Vec<_>>() == [21.5, 22.25])
     });
 }
+
+#[test]
+fn the_demo_starts_without_holding_the_first_frame() {
+    // One frame's logic, by hand: the broker and its sensors start in the
+    // background (they took up to 13 s on the UI thread), so the frame
+    // returns before they are up and says what is starting.
+    let runtime = common::runtime();
+    let config = tempfile::tempdir().unwrap();
+    let options = mqscope::app::AppOptions {
+        startup: Startup::Demo,
+        config_dir: config.path().to_path_buf(),
+        stats_json: None,
+        record: None,
+        charts: Vec::new(),
+        process_start: std::time::Instant::now(),
+        wgpu: false,
+        keyring: None,
+    };
+    let mut app = mqscope::app::MqscopeApp::new(options, runtime.handle().clone());
+    let ctx = egui::Context::default();
+    app.logic(&ctx);
+    assert!(app.demo_port().is_none(), "the frame did not wait for the broker");
+    assert!(
+        app.notices().any(|n| n == "Starting the demo broker and its sensors…"),
+        "the frame tells what is starting"
+    );
+    // Later frames pick it up: the tab opens and the notice goes.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while app.connection_names().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "the demo never started");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        app.logic(&ctx);
+    }
+    assert!(app.demo_port().is_some());
+    assert!(!app.notices().any(|n| n.starts_with("Starting the demo")));
+}

@@ -59,6 +59,11 @@ impl Notices {
         }
     }
 
+    /// Take away the notice with this key (its news is over).
+    pub fn remove(&mut self, key: &str) {
+        self.items.retain(|(_, _, k)| k.as_deref() != Some(key));
+    }
+
     pub fn texts(&self) -> impl Iterator<Item = &str> {
         self.items.iter().map(|(_, text, _)| text.as_str())
     }
