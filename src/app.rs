@@ -232,6 +232,11 @@ impl MqscopeApp {
         self.session().map(|s| &s.state)
     }
 
+    /// Publishes of the connection on screen that it has not taken yet.
+    pub fn publishes_waiting(&self) -> usize {
+        self.session().map_or(0, |s| s.handle.publishes_waiting())
+    }
+
     /// State of the `index`-th open connection.
     pub fn connection_state_of(&self, index: usize) -> Option<&ConnectionState> {
         self.sessions.get(index).map(|s| &s.state)

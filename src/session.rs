@@ -14,6 +14,10 @@ use crate::ui::notices::Notices;
 use crate::ui::publish::PublishPanel;
 use crate::ui::subscriptions::{SubscriptionStatus, SubscriptionsPanel};
 use crate::ui::tree::TreePanel;
+
+/// Publishes a repeat job may have waiting for the connection: past this it
+/// holds back instead of growing the queue (a broker slower than the job).
+const MAX_PUBLISHES_WAITING: usize = 1_000;
 use crate::ui::{Action, ChartEdit, style};
 
 pub struct Session {
@@ -193,6 +197,7 @@ impl Session {
     }
 
     /// Send what the publish form's repeat owes by `now`; returns when it is next due.
+    /// Send what a repeat job has due; when the next send is.
     pub fn tick(&mut self, now: Instant) -> Option<Instant> {
         if !self.publish.is_repeating() {
             return None;
@@ -200,6 +205,13 @@ impl Session {
         if self.state != ConnectionState::Connected {
             // Nothing piles up while offline: the job waits (its schedule catches up in one bounded burst).
             return Some(now + std::time::Duration::from_millis(250));
+        }
+        // Backpressure: while the connection has not taken what was sent,
+        // nothing more is made (the schedule catches up in one bounded burst).
+        let waiting = self.handle.publishes_waiting();
+        self.publish.set_held_back(waiting >= MAX_PUBLISHES_WAITING);
+        if waiting >= MAX_PUBLISHES_WAITING {
+            return Some(now + std::time::Duration::from_millis(50));
         }
         let (due, next) = self.publish.take_due(now);
         for request in due {

@@ -207,6 +207,7 @@ fn the_connection_form_saves_tls_and_mqtt5_settings() {
     type_into(&mut harness, "Will payload", "offline");
     harness.get_by_label("Save").click();
     harness.run_steps(4);
+    harness.state().app.flush_files();
     let (store, warning) = mqscope::profiles::ProfileStore::load(&config_path);
     assert!(warning.is_none());
     let profile = store.get("Cloud broker").expect("saved");

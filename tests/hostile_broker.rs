@@ -309,3 +309,64 @@ fn a_flood_of_large_payloads_waits_in_the_socket_not_in_memory() {
     assert_eq!(model.tree.topic_count(), COUNT as u64);
     assert_eq!(handle.queued_bytes(), 0);
 }
+
+/// Accepts clients, answers CONNECT and the first SUBSCRIBE, then never
+/// reads again: the socket's buffers fill and stay full.
+fn deaf_broker() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            std::thread::spawn(move || {
+                let Some((0x10, _)) = read_packet(&mut stream) else {
+                    return;
+                };
+                stream.write_all(&[0x20, 2, 0, 0]).unwrap();
+                if let Some((0x82, body)) = read_packet(&mut stream) {
+                    let _ = stream.write_all(&packet(0x90, &[body[0], body[1], 0]));
+                }
+                // Hold the connection open, reading nothing.
+                std::thread::sleep(Duration::from_secs(120));
+                drop(stream);
+            });
+        }
+    });
+    port
+}
+
+#[test]
+fn a_repeat_against_a_broker_that_stops_reading_holds_back() {
+    use common::harness::{connected_to, has_label, has_text, step_until, type_into};
+    use egui_kittest::kittest::Queryable as _;
+    let port = deaf_broker();
+    let mut harness = connected_to(&format!("mqtt://127.0.0.1:{port}"));
+    // A thousand QoS 1 messages a second that are never acknowledged: the
+    // client's in-flight window fills at once, then its request queue.
+    type_into(&mut harness, "Topic", "flood/out");
+    harness.get_by_label("Payload as Text").click();
+    harness.step();
+    type_into(&mut harness, "Payload", "reading {{counter}}");
+    harness.get_by_label("Repeat").click();
+    step_until(&mut harness, "the repeat settings", |h| has_label(h, "per second"));
+    harness.get_by_label("per second").click();
+    step_until(&mut harness, "the rate field", |h| has_label(h, "Messages per second"));
+    type_into(&mut harness, "Messages per second", "1000");
+    harness.get_by_label("▶ Start").click();
+    step_until(&mut harness, "the repeat to hold back", |h| {
+        has_text(h, "Held back: the connection has not yet sent")
+    });
+    // Held back, it stays bounded however long it runs.
+    let mut most = 0;
+    for _ in 0..100 {
+        harness.step();
+        most = most.max(harness.state().app.publishes_waiting());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        most <= 2_000,
+        "{most} publishes piled up for a broker that reads nothing"
+    );
+    harness.get_by_label("■ Stop").click();
+    harness.step();
+}

@@ -170,6 +170,8 @@ struct Control {
     batches_in_flight: Arc<Semaphore>,
     /// One permit per byte that may be queued for the UI (`QueueLimits::bytes`).
     queued_bytes: Arc<Semaphore>,
+    /// Publishes handed to the command task and not yet taken by rumqttc.
+    publishes_waiting: std::sync::atomic::AtomicUsize,
     limits: QueueLimits,
     closing: AtomicBool,
     wake_worker: Notify,
@@ -188,6 +190,7 @@ impl Control {
         Self {
             batches_in_flight: Arc::new(Semaphore::new(limits.batches.max(1))),
             queued_bytes: Arc::new(Semaphore::new(limits.bytes.max(1) as usize)),
+            publishes_waiting: std::sync::atomic::AtomicUsize::new(0),
             limits,
             closing: AtomicBool::new(false),
             wake_worker: Notify::new(),
@@ -359,6 +362,13 @@ impl ConnectionHandle {
         Some(event)
     }
 
+    /// Publishes sent with [`Self::send`] that the connection has not taken
+    /// yet (a broker slower than a repeat job, or no connection): a repeat
+    /// holds back while these pile up.
+    pub fn publishes_waiting(&self) -> usize {
+        self.control.publishes_waiting.load(Ordering::SeqCst)
+    }
+
     /// Bytes of messages read and not yet taken by `try_event`.
     pub fn queued_bytes(&self) -> usize {
         (self.control.limits.bytes.max(1) as usize).saturating_sub(self.control.queued_bytes.available_permits())
@@ -369,9 +379,15 @@ impl ConnectionHandle {
             self.control.wake_worker.notify_one();
             return;
         }
+        let publish = matches!(command, Command::Publish { .. });
+        if publish {
+            self.control.publishes_waiting.fetch_add(1, Ordering::SeqCst);
+        }
         // The command task lives as long as the handle; a send can only fail
         // after close, when there is nobody left to publish to.
-        let _ = self.commands.send(command);
+        if self.commands.send(command).is_err() && publish {
+            self.control.publishes_waiting.fetch_sub(1, Ordering::SeqCst);
+        }
     }
 
     /// Disconnect cleanly and stop both tasks.
@@ -577,13 +593,16 @@ async fn command_loop(
                 properties,
             } => {
                 if let Err(reason) = validate_topic(&topic) {
+                    control.publishes_waiting.fetch_sub(1, Ordering::SeqCst);
                     report(Event::PublishFailed { topic, reason }).await;
                     continue;
                 }
                 if let Ok(mut outbox) = control.outbox.lock() {
                     outbox.push_back((topic.clone(), qos));
                 }
-                if let Err(e) = client.publish(topic.clone(), qos, retain, payload, &properties).await {
+                let queued = client.publish(topic.clone(), qos, retain, payload, &properties).await;
+                control.publishes_waiting.fetch_sub(1, Ordering::SeqCst);
+                if let Err(e) = queued {
                     report(Event::PublishFailed {
                         topic,
                         reason: format!("could not queue the message: {e}"),

@@ -66,6 +66,8 @@ pub struct PublishPanel {
     repeat_per_second: bool,
     repeat: Option<Repeat>,
     repeat_error: Option<String>,
+    /// The repeat waits: the connection has not taken what it sent.
+    held_back: bool,
     /// The last repeat stopped: (topic, messages sent).
     stopped: Option<(String, u64)>,
     acked: u64,
@@ -102,6 +104,7 @@ impl Default for PublishPanel {
             repeat_per_second: false,
             repeat: None,
             repeat_error: None,
+            held_back: false,
             stopped: None,
             acked: 0,
             failed: 0,
@@ -138,6 +141,11 @@ impl PublishPanel {
             }
             (Err(reason), false) => self.result = Some(Err(format!("Not published to {topic}: {reason}"))),
         }
+    }
+
+    /// Whether the repeat waits for the connection to take what was sent.
+    pub fn set_held_back(&mut self, held_back: bool) {
+        self.held_back = held_back;
     }
 
     pub fn is_repeating(&self) -> bool {

@@ -162,6 +162,15 @@ impl PublishPanel {
                         }
                     ));
                 }
+                if self.repeat.is_some() && self.held_back {
+                    ui.label(
+                        RichText::new(
+                            "Held back: the connection has not yet sent the messages before (the broker is slower \
+                             than this rate); sending resumes as it catches up.",
+                        )
+                        .color(style::CONNECTING),
+                    );
+                }
                 if self.repeat.is_none()
                     && let Some((topic, sent)) = &self.stopped
                 {
