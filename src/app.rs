@@ -910,6 +910,7 @@ impl MqscopeApp {
                 broker.port,
                 fastrand::u64(..),
                 Some(stored_tx),
+                None,
             ));
             // Subscribe only once the retained status is stored, so it shows as retained.
             if stored_rx.recv_timeout(DEMO_READY_TIMEOUT).is_err() {

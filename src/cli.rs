@@ -202,7 +202,12 @@ pub enum Subcommands {
 #[allow(clippy::large_enum_variant)]
 pub enum Run {
     Gui(AppOptions),
-    Simulate { host: String, port: u16, seed: u64 },
+    Simulate {
+        host: String,
+        port: u16,
+        seed: u64,
+        credentials: Option<crate::simulate::Credentials>,
+    },
     Load(crate::simulate::LoadPlan),
 }
 
@@ -351,6 +356,10 @@ impl Cli {
             }
             if rate.is_none() && count.is_none() {
                 return Ok(Run::Simulate {
+                    credentials: spec.username.clone().map(|username| crate::simulate::Credentials {
+                        username,
+                        password: spec.password.clone(),
+                    }),
                     host: spec.host,
                     port: spec.port,
                     seed,
@@ -371,6 +380,10 @@ impl Cli {
                 qos,
                 retain,
                 connections,
+                credentials: spec.username.clone().map(|username| crate::simulate::Credentials {
+                    username,
+                    password: spec.password.clone(),
+                }),
             }));
         }
         for filter in &self.subscribe {

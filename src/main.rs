@@ -47,15 +47,26 @@ fn main() -> ExitCode {
         }
     };
     match run {
-        Run::Simulate { host, port, seed } => {
+        Run::Simulate {
+            host,
+            port,
+            seed,
+            credentials,
+        } => {
             eprintln!("mqscope: publishing simulated sensors to {host}:{port}; Ctrl+C stops");
-            runtime.block_on(async move {
+            let stopped = runtime.block_on(async move {
                 tokio::select! {
-                    _ = mqscope::demo::run_sensors(host, port, seed, None) => {}
-                    _ = tokio::signal::ctrl_c() => {}
+                    stopped = mqscope::demo::run_sensors(host, port, seed, None, credentials) => stopped,
+                    _ = tokio::signal::ctrl_c() => None,
                 }
             });
-            ExitCode::SUCCESS
+            match stopped {
+                Some(why) => {
+                    eprintln!("mqscope: stopped: {why}");
+                    ExitCode::FAILURE
+                }
+                None => ExitCode::SUCCESS,
+            }
         }
         Run::Load(plan) => {
             eprintln!(
@@ -79,7 +90,13 @@ fn main() -> ExitCode {
                 report.seconds,
                 report.rate()
             );
-            ExitCode::SUCCESS
+            match report.stopped {
+                Some(why) => {
+                    eprintln!("mqscope: stopped: {why}");
+                    ExitCode::FAILURE
+                }
+                None => ExitCode::SUCCESS,
+            }
         }
         Run::Gui(options) => {
             // Entered, never blocked on: the UI thread only spawns onto it.

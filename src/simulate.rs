@@ -8,9 +8,41 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use rumqttc::{AsyncClient, Event, MqttOptions, NetworkOptions, Outgoing, Packet};
+use rumqttc::{AsyncClient, ConnectionError, Event, MqttOptions, NetworkOptions, Outgoing, Packet};
 
 use crate::mqtt::{DEFAULT_MAX_PACKET_BYTES, qos_from};
+use crate::secret::Secret;
+
+/// The user name and password of the broker URL (`mqtt://user:pass@host`).
+#[derive(Debug, Clone, Default)]
+pub struct Credentials {
+    pub username: String,
+    pub password: Option<Secret>,
+}
+
+impl Credentials {
+    /// Put them on `options` (nothing when there is no user name).
+    pub fn apply(credentials: Option<&Self>, options: &mut MqttOptions) {
+        if let Some(c) = credentials.filter(|c| !c.username.is_empty()) {
+            let password = c.password.as_ref().map(|p| p.expose().to_owned()).unwrap_or_default();
+            options.set_credentials(c.username.clone(), password);
+        }
+    }
+}
+
+/// Bytes of messages the publisher may queue ahead of the connection: with
+/// 200 KB payloads against a closed port, a queue of 10,000 messages held
+/// 1.7 GB within seconds.
+const QUEUE_BYTES: usize = 16 * 1024 * 1024;
+
+/// A refusal that retrying cannot fix (bad user name or password, not
+/// authorised, banned, a protocol the broker does not speak): the run stops.
+fn refused_for_good(e: &ConnectionError) -> Option<String> {
+    match e {
+        ConnectionError::ConnectionRefused(code) => Some(format!("the broker refused the connection: {code:?}")),
+        _ => None,
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PayloadShape {
@@ -52,13 +84,17 @@ pub struct LoadPlan {
     pub qos: u8,
     pub retain: bool,
     pub connections: usize,
+    /// From the broker URL's `user:password@`.
+    pub credentials: Option<Credentials>,
 }
 
 /// What a run achieved.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LoadReport {
     pub sent: u64,
     pub seconds: f64,
+    /// Why the run stopped before sending everything, when it did.
+    pub stopped: Option<String>,
 }
 
 impl LoadReport {
@@ -101,16 +137,31 @@ pub async fn run_load(plan: LoadPlan) -> LoadReport {
         let sent = sent.clone();
         tasks.push(tokio::spawn(async move { publish_share(plan, c, share, sent).await }));
     }
+    let mut stopped = None;
     for task in tasks {
-        let _ = task.await;
+        if let Ok(Some(why)) = task.await {
+            stopped.get_or_insert(why);
+        }
     }
     LoadReport {
         sent: sent.load(Ordering::Relaxed),
         seconds: start.elapsed().as_secs_f64(),
+        stopped,
     }
 }
 
-async fn publish_share(plan: LoadPlan, connection: usize, count: u64, sent: Arc<AtomicU64>) {
+/// How many messages of this shape may wait in the client's request queue.
+fn queue_capacity(shape: &PayloadShape) -> usize {
+    let size = match shape {
+        PayloadShape::Json => 64,
+        PayloadShape::Number => 8,
+        PayloadShape::Bytes(n) => *n,
+    } + 64; // topic and packet overhead
+    (QUEUE_BYTES / size).clamp(1, 10_000)
+}
+
+/// Publish one connection's share; the reason it stopped early, if it did.
+async fn publish_share(plan: LoadPlan, connection: usize, count: u64, sent: Arc<AtomicU64>) -> Option<String> {
     let mut options = MqttOptions::new(
         format!("mqscope-sim-{connection}-{:x}", fastrand::u32(..)),
         plan.host.clone(),
@@ -121,7 +172,8 @@ async fn publish_share(plan: LoadPlan, connection: usize, count: u64, sent: Arc<
     // rumqttc can reuse a packet id whose QoS 2 flow is still open at the broker,
     // which then drops the message as a duplicate: one QoS 2 message in flight.
     options.set_inflight(if plan.qos == 2 { 1 } else { 100 });
-    let (client, mut eventloop) = AsyncClient::new(options, 10_000);
+    Credentials::apply(plan.credentials.as_ref(), &mut options);
+    let (client, mut eventloop) = AsyncClient::new(options, queue_capacity(&plan.payload));
     let mut network = NetworkOptions::new();
     network.set_tcp_nodelay(true);
     eventloop.set_network_options(network);
@@ -134,12 +186,16 @@ async fn publish_share(plan: LoadPlan, connection: usize, count: u64, sent: Arc<
                 Ok(Event::Incoming(Packet::PubAck(_) | Packet::PubComp(_))) => taken += 1,
                 Ok(_) => {}
                 Err(e) => {
+                    if let Some(why) = refused_for_good(&e) {
+                        // Dropping the event loop ends the publisher's sends too.
+                        return (taken, Some(why));
+                    }
                     eprintln!("mqscope simulate: connection {connection}: {e}; retrying");
                     tokio::time::sleep(Duration::from_millis(500)).await;
                 }
             }
         }
-        taken
+        (taken, None)
     });
     let per_connection_rate = plan.rate as f64 / plan.connections.max(1) as f64;
     let mut rng = fastrand::Rng::new();
@@ -160,9 +216,10 @@ async fn publish_share(plan: LoadPlan, connection: usize, count: u64, sent: Arc<
             break;
         }
     }
-    let taken = done.await.unwrap_or(0);
+    let (taken, stopped) = done.await.unwrap_or((0, None));
     sent.fetch_add(taken, Ordering::Relaxed);
     let _ = client.disconnect().await;
+    stopped
 }
 
 #[cfg(test)]
@@ -182,6 +239,14 @@ mod tests {
             assert!(crate::payload::extract_number(&p, "value").is_some());
         }
         assert_eq!(load_payload(&PayloadShape::Bytes(10), 0, &mut rng).len(), 10);
+    }
+
+    #[test]
+    fn large_payloads_queue_fewer_messages() {
+        assert_eq!(queue_capacity(&PayloadShape::Json), 10_000);
+        let big = queue_capacity(&PayloadShape::Bytes(200_000));
+        assert!(big * 200_000 <= QUEUE_BYTES, "{big} messages of 200 KB");
+        assert!(queue_capacity(&PayloadShape::Bytes(DEFAULT_MAX_PACKET_BYTES)) <= 2);
     }
 
     #[test]

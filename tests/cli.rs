@@ -1,6 +1,8 @@
 //! The command-line contract: bad arguments exit non-zero with a message a
 //! person can act on, before any window opens (these runs have no display).
 
+mod common;
+
 use std::process::Command;
 
 fn mqscope(args: &[&str]) -> (i32, String) {
@@ -91,4 +93,50 @@ fn help_lists_the_mosquitto_sub_flags() {
     ] {
         assert!(help.contains(flag), "--help lacks {flag}:\n{help}");
     }
+}
+
+#[test]
+fn simulate_logs_in_with_the_urls_user_and_stops_when_refused() {
+    let broker = common::Mosquitto::start_with_password("alice", "s3cret/with-slash");
+    let url = |password: &str| format!("mqtt://alice:{password}@127.0.0.1:{}", broker.port);
+    // A second client as the witness: the messages really arrived.
+    let witness = Command::new("mosquitto_sub")
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &broker.port.to_string(),
+            "-u",
+            "alice",
+            "-P",
+            "s3cret/with-slash",
+        ])
+        .args(["-t", "sim/#", "-C", "20", "-W", "30"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("mosquitto_sub (Debian package mosquitto-clients) is installed");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let (code, stderr) = mqscope(&[
+        "simulate",
+        "--broker",
+        &url("s3cret%2Fwith-slash"),
+        "--count",
+        "20",
+        "--topics",
+        "5",
+        "--qos",
+        "1",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let seen = witness.wait_with_output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&seen.stdout).lines().count(),
+        20,
+        "the witness got all 20"
+    );
+    // A wrong password: refused for good, said once, not retried for ever.
+    let (code, stderr) = mqscope(&["simulate", "--broker", &url("wrong"), "--count", "20"]);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("refused the connection"), "{stderr}");
+    assert!(!stderr.contains("wrong"), "the password is never echoed: {stderr}");
 }

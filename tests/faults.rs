@@ -347,6 +347,7 @@ fn a_stalled_ui_slows_the_socket_instead_of_growing_memory() {
         qos: 1,
         retain: false,
         connections: 1,
+        credentials: None,
     };
     let loader = rt.spawn(mqscope::simulate::run_load(plan));
     std::thread::sleep(Duration::from_secs(4));

@@ -175,6 +175,7 @@ fn simulate_load_arrives_whole_through_mosquitto() {
         qos: 1,
         retain: false,
         connections: 2,
+        credentials: None,
     };
     let report = rt.block_on(mqscope::simulate::run_load(plan));
     assert_eq!(report.sent, 20_000, "the broker acknowledged every message");

@@ -128,16 +128,25 @@ impl SensorSimulator {
 /// Runs on the caller's tokio runtime; reconnects on its own if the broker goes.
 /// `retained_stored` hears once the broker has acknowledged the retained
 /// status, so a client subscribing after that sees it flagged as retained.
-pub async fn run_sensors(host: String, port: u16, seed: u64, retained_stored: Option<std::sync::mpsc::Sender<()>>) {
+/// Returns only when the broker refuses the connection for good (the reason;
+/// a bad password, say); otherwise it runs until dropped.
+pub async fn run_sensors(
+    host: String,
+    port: u16,
+    seed: u64,
+    retained_stored: Option<std::sync::mpsc::Sender<()>>,
+    credentials: Option<crate::simulate::Credentials>,
+) -> Option<String> {
     let mut options = MqttOptions::new(format!("mqscope-demo-sensors-{seed:x}"), host, port);
     options.set_keep_alive(Duration::from_secs(30));
+    crate::simulate::Credentials::apply(credentials.as_ref(), &mut options);
     let (client, mut eventloop) = AsyncClient::new(options, 256);
     let mut network = NetworkOptions::new();
     network.set_tcp_nodelay(true);
     eventloop.set_network_options(network);
     let mut sim = SensorSimulator::new(seed);
     // The event loop must be polled for anything to be sent.
-    tokio::spawn(async move {
+    let mut polling = tokio::spawn(async move {
         let mut retained_stored = retained_stored;
         loop {
             match eventloop.poll().await {
@@ -151,6 +160,10 @@ pub async fn run_sensors(host: String, port: u16, seed: u64, retained_stored: Op
                     }
                 }
                 Ok(_) => {}
+                Err(rumqttc::ConnectionError::ConnectionRefused(code)) => {
+                    // Retrying a wrong password every second helps nobody.
+                    return format!("the broker refused the connection: {code:?}");
+                }
                 Err(e) => {
                     tracing::debug!(error = %e, "demo sensors lost the broker; retrying");
                     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -158,15 +171,21 @@ pub async fn run_sensors(host: String, port: u16, seed: u64, retained_stored: Op
             }
         }
     });
-    for m in sim.retained() {
-        let _ = client.publish(m.topic, qos(m.qos), m.retain, m.payload).await;
-    }
-    let mut interval = tokio::time::interval(Duration::from_secs(1));
-    loop {
-        interval.tick().await;
-        for m in sim.tick(SystemTime::now()) {
+    let publishing = async {
+        for m in sim.retained() {
             let _ = client.publish(m.topic, qos(m.qos), m.retain, m.payload).await;
         }
+        let mut interval = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            interval.tick().await;
+            for m in sim.tick(SystemTime::now()) {
+                let _ = client.publish(m.topic, qos(m.qos), m.retain, m.payload).await;
+            }
+        }
+    };
+    tokio::select! {
+        refused = &mut polling => refused.ok(),
+        () = publishing => None,
     }
 }
 
