@@ -154,7 +154,8 @@ pub struct Cli {
     #[arg(long = "no-keyring")]
     pub no_keyring: bool,
 
-    /// Chart this value once connected: TOPIC or TOPIC:PATH, e.g. iot/s1/temperature:temperature (repeatable)
+    /// Chart this value once connected: TOPIC or TOPIC:PATH, e.g. iot/s1/temperature:temperature; a filter
+    /// such as iot/+/temperature charts every matching topic (repeatable)
     #[arg(long = "chart", value_name = "TOPIC[:PATH]")]
     pub charts: Vec<String>,
 
@@ -443,7 +444,8 @@ impl Cli {
             .iter()
             .map(|c| {
                 let (topic, path) = c.rsplit_once(':').unwrap_or((c, ""));
-                crate::mqtt::validate_topic(topic).map_err(|e| format!("--chart {c}: {e}"))?;
+                // A topic or a filter, as "Add series" takes: `plant/+/temperature` charts every match.
+                validate_filter(topic).map_err(|e| format!("--chart {c}: {e}"))?;
                 Ok((topic.to_owned(), path.to_owned()))
             })
             .collect::<Result<Vec<_>, String>>()?;
@@ -468,6 +470,22 @@ mod tests {
         let cli =
             Cli::try_parse_from(std::iter::once("mqscope").chain(args.iter().copied())).map_err(|e| e.to_string())?;
         cli.resolve()
+    }
+
+    #[test]
+    fn a_chart_takes_a_filter_like_add_series() {
+        let Ok(Run::Gui(options)) = resolve(&["--demo", "--chart", "many/+:value", "--chart", "plant/#"]) else {
+            panic!("a filter is a valid --chart");
+        };
+        assert_eq!(
+            options.charts,
+            [
+                ("many/+".to_owned(), "value".to_owned()),
+                ("plant/#".to_owned(), String::new())
+            ]
+        );
+        let err = resolve(&["--demo", "--chart", "a/#/b:value"]).unwrap_err();
+        assert!(err.contains("--chart a/#/b:value"), "{err}");
     }
 
     #[test]

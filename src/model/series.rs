@@ -167,6 +167,15 @@ mod tests {
     }
 
     #[test]
+    fn decimating_nothing_or_little_allocates_no_more_than_the_points() {
+        let none = decimate(std::iter::empty(), 0.0, 1.0, 4_000);
+        assert_eq!(none.capacity(), 0, "an empty series costs nothing per frame");
+        let three = decimate([[0.0, 1.0], [0.5, 2.0], [1.0, 3.0]].into_iter(), 0.0, 1.0, 4_000);
+        assert_eq!(three.len(), 3);
+        assert!(three.capacity() <= 3);
+    }
+
+    #[test]
     fn appends_values_and_skips_non_numbers() {
         let mut s = Series::new("iot/s1/temperature", "temperature", 100, 0);
         s.feed(br#"{"temperature": 21.5}"#, t(10));
@@ -238,7 +247,10 @@ type Column = (usize, [f64; 2], [f64; 2], [f64; 2], [f64; 2]);
 pub fn decimate(points: impl Iterator<Item = [f64; 2]>, x_min: f64, x_max: f64, columns: usize) -> Vec<[f64; 2]> {
     let columns = columns.max(1);
     let span = (x_max - x_min).max(f64::MIN_POSITIVE);
-    let mut out = Vec::with_capacity(columns * 4);
+    // At most four points per column, and never more than there are: a series
+    // with nothing in view (or a few points) costs nothing per frame.
+    let (lower, upper) = points.size_hint();
+    let mut out = Vec::with_capacity(upper.unwrap_or(lower).min(columns * 4));
     let mut current: Option<Column> = None;
     let flush = |out: &mut Vec<[f64; 2]>, c: Column| {
         let (_, first, min, max, last) = c;
