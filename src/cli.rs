@@ -216,7 +216,7 @@ impl Cli {
     /// Check every argument and decide what to run; the error is for the user.
     pub fn resolve(self) -> Result<Run, String> {
         let env_password = std::env::var(PASSWORD_ENV).ok().filter(|p| !p.is_empty());
-        self.resolve_with(env_password)
+        self.resolve_with(env_password, ProfileStore::default_dir())
     }
 
     /// Whether any mosquitto_sub-style connection flag was given.
@@ -335,7 +335,7 @@ impl Cli {
         Ok(Some(spec))
     }
 
-    fn resolve_with(self, env_password: Option<String>) -> Result<Run, String> {
+    fn resolve_with(self, env_password: Option<String>, config_dir: std::path::PathBuf) -> Result<Run, String> {
         if let Some(Subcommands::Simulate {
             broker,
             topics,
@@ -390,7 +390,6 @@ impl Cli {
         for filter in &self.subscribe {
             validate_filter(filter).map_err(|e| format!("--subscribe {e}"))?;
         }
-        let config_dir = ProfileStore::default_dir();
         let startup = if let Some(spec) = self.connection_spec(env_password)? {
             Startup::Connect(Box::new(spec))
         } else if let Some(path) = &self.open {
@@ -412,12 +411,9 @@ impl Cli {
                 return Err("--subscribe goes with --broker; a profile has its own subscriptions".into());
             }
             let (store, warning) = ProfileStore::load(&config_dir);
-            if let Some(warning) = warning {
-                return Err(warning);
-            }
             if store.get(name).is_none() {
                 let names: Vec<&str> = store.profiles().iter().map(|p| p.name.as_str()).collect();
-                return Err(if names.is_empty() {
+                let missing = if names.is_empty() {
                     format!(
                         "There is no profile named '{name}': no profiles are saved in {}",
                         store.dir().display()
@@ -427,7 +423,16 @@ impl Cli {
                         "There is no profile named '{name}'. Saved profiles: {}",
                         names.join(", ")
                     )
+                };
+                return Err(match warning {
+                    Some(warning) => format!("{missing}\n{warning}"),
+                    None => missing,
                 });
+            }
+            if let Some(warning) = warning {
+                // Read all the same (a newer schema, an older one that could not
+                // be rewritten): said here, and again in the window.
+                eprintln!("mqscope: {warning}");
             }
             Startup::Profile(name.clone())
         } else {
@@ -473,6 +478,25 @@ mod tests {
     }
 
     #[test]
+    fn a_profile_from_a_newer_or_read_only_file_still_opens() {
+        let dir = tempfile::tempdir().unwrap();
+        let v9 = r#"{"version":9,"profiles":[{"name":"future","host":"h","port":1883,"hologram":true}]}"#;
+        std::fs::write(dir.path().join(crate::profiles::PROFILES_FILE), v9).unwrap();
+        let cli = Cli::try_parse_from(["mqscope", "--profile", "future"]).unwrap();
+        let Ok(Run::Gui(options)) = cli.resolve_with(None, dir.path().to_path_buf()) else {
+            panic!("the README says a newer file is read");
+        };
+        assert!(matches!(options.startup, Startup::Profile(ref n) if n == "future"));
+        // A name that is not there is still an error, with the names that are.
+        let cli = Cli::try_parse_from(["mqscope", "--profile", "past"]).unwrap();
+        let err = cli.resolve_with(None, dir.path().to_path_buf()).unwrap_err();
+        assert!(
+            err.contains("There is no profile named 'past'. Saved profiles: future"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn a_chart_takes_a_filter_like_add_series() {
         let Ok(Run::Gui(options)) = resolve(&["--demo", "--chart", "many/+:value", "--chart", "plant/#"]) else {
             panic!("a filter is a valid --chart");
@@ -510,7 +534,7 @@ mod tests {
     fn spec_of(args: &[&str], env_password: Option<&str>) -> Result<ConnectionSpec, String> {
         let cli =
             Cli::try_parse_from(std::iter::once("mqscope").chain(args.iter().copied())).map_err(|e| e.to_string())?;
-        match cli.resolve_with(env_password.map(str::to_owned))? {
+        match cli.resolve_with(env_password.map(str::to_owned), ProfileStore::default_dir())? {
             Run::Gui(AppOptions {
                 startup: Startup::Connect(spec),
                 ..

@@ -26,14 +26,22 @@ struct PendingWrite {
 }
 
 struct WriterShared {
+    /// Dropped last of all (after every handle): its thread writes what is
+    /// still queued before it ends, so nothing asked for is lost.
     jobs: crate::jobs::InOrder,
+    /// Held by the queued jobs too (never the thread's owner: no cycle).
+    state: std::sync::Arc<WriterState>,
+    /// Whether this process may write (another instance holds the config folder).
+    read_only: Option<String>,
+}
+
+#[derive(Default)]
+struct WriterState {
     /// The newest write waiting per path.
     pending: std::sync::Mutex<std::collections::HashMap<std::path::PathBuf, PendingWrite>>,
     errors: std::sync::Mutex<Vec<String>>,
     /// What the user asked to be told once written ("Saved … to …").
     saved: std::sync::Mutex<Vec<String>>,
-    /// Whether this process may write (another instance holds the config folder).
-    read_only: Option<String>,
 }
 
 impl std::fmt::Debug for BackgroundWriter {
@@ -62,9 +70,7 @@ impl BackgroundWriter {
         Self {
             shared: std::sync::Arc::new(WriterShared {
                 jobs: crate::jobs::InOrder::new("file-writer"),
-                pending: std::sync::Mutex::default(),
-                errors: std::sync::Mutex::default(),
-                saved: std::sync::Mutex::default(),
+                state: std::sync::Arc::default(),
                 read_only,
             }),
         }
@@ -88,7 +94,7 @@ impl BackgroundWriter {
             self.fail(format!("Did not save {what}: {why}"));
             return;
         }
-        let Ok(mut pending) = self.shared.pending.lock() else {
+        let Ok(mut pending) = self.shared.state.pending.lock() else {
             return;
         };
         let write = PendingWrite {
@@ -102,10 +108,9 @@ impl BackgroundWriter {
         if newer_waits {
             return; // the job already queued for this path writes these bytes
         }
-        let shared = std::sync::Arc::downgrade(&self.shared);
+        let shared = self.shared.state.clone();
         let path = path.to_path_buf();
         self.shared.jobs.run(move || {
-            let Some(shared) = shared.upgrade() else { return };
             let job = shared.pending.lock().ok().and_then(|mut p| p.remove(&path));
             let Some(job) = job else { return };
             match write_atomic(&path, &job.bytes, job.private) {
@@ -127,7 +132,7 @@ impl BackgroundWriter {
     }
 
     fn fail(&self, message: String) {
-        if let Ok(mut errors) = self.shared.errors.lock()
+        if let Ok(mut errors) = self.shared.state.errors.lock()
             && !errors.contains(&message)
         {
             errors.push(message);
@@ -142,6 +147,7 @@ impl BackgroundWriter {
     /// Failures since the last call, in the user's words.
     pub fn take_errors(&self) -> Vec<String> {
         self.shared
+            .state
             .errors
             .lock()
             .map(|mut e| std::mem::take(&mut *e))
@@ -151,6 +157,7 @@ impl BackgroundWriter {
     /// What was saved at the user's request since the last call.
     pub fn take_saved(&self) -> Vec<String> {
         self.shared
+            .state
             .saved
             .lock()
             .map(|mut e| std::mem::take(&mut *e))
@@ -422,6 +429,28 @@ mod tests {
             );
         }
         assert!(append_private(&dir.path().join("rec.ndjson")).is_ok());
+    }
+
+    #[test]
+    fn writes_asked_for_are_on_disk_once_the_writer_is_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let writer = BackgroundWriter::new();
+        for i in 0..50 {
+            writer.write(
+                &dir.path().join(format!("{i}.json")),
+                vec![b'x'; 100_000],
+                false,
+                "a file",
+            );
+        }
+        drop(writer);
+        for i in 0..50 {
+            assert_eq!(
+                fs::read(dir.path().join(format!("{i}.json"))).unwrap().len(),
+                100_000,
+                "file {i}"
+            );
+        }
     }
 
     #[test]
