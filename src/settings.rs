@@ -10,6 +10,11 @@ use crate::model::{DEFAULT_BYTE_BUDGET, DEFAULT_PER_TOPIC, DEFAULT_SERIES_POINTS
 
 pub const SETTINGS_FILE: &str = "settings.json";
 
+/// The schema of settings.json this build writes. A file from a newer build
+/// is read as far as this one understands it; the fields it does not know
+/// are kept and written back unchanged, and its version is kept.
+pub const SETTINGS_VERSION: u32 = 1;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Settings {
@@ -26,6 +31,11 @@ pub struct Settings {
     pub ha_prefix: String,
     /// Largest packet accepted, in MiB, for connections that do not set their own.
     pub max_packet_mib: usize,
+    /// The file's schema (absent before version 1).
+    pub version: u32,
+    /// Fields written by a newer mqscope, kept as they were.
+    #[serde(flatten)]
+    pub unknown: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// Colours of the window.
@@ -60,6 +70,8 @@ impl Default for Settings {
             ui_scale_percent: 100,
             ha_prefix: crate::model::ha::DEFAULT_PREFIX.to_owned(),
             max_packet_mib: *MAX_PACKET_MIB_RANGE.end(),
+            version: SETTINGS_VERSION,
+            unknown: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -123,7 +135,17 @@ impl Settings {
                 );
             }
         };
-        match serde_json::from_str(&text) {
+        let parsed = serde_json::from_str::<serde_json::Value>(&text).and_then(|value| {
+            // A file from before the version field is version 0.
+            let versioned = value.get("version").is_some();
+            serde_json::from_value::<Self>(value).map(|mut s| {
+                if !versioned {
+                    s.version = 0;
+                }
+                s
+            })
+        });
+        match parsed {
             Ok(settings) => (settings, None),
             Err(parse) => {
                 let parse = crate::files::json_error(&parse);
@@ -144,7 +166,12 @@ impl Settings {
 
     /// Save to `dir` through `writer` (off the UI thread).
     pub fn save(&self, dir: &Path, writer: &crate::files::BackgroundWriter) -> std::io::Result<()> {
-        let json = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
+        // A newer file keeps its version (its fields are kept too).
+        let file = Self {
+            version: self.version.max(SETTINGS_VERSION),
+            ..self.clone()
+        };
+        let json = serde_json::to_vec_pretty(&file).map_err(std::io::Error::other)?;
         writer.write(&Self::path(dir), json, false, "your settings");
         Ok(())
     }
@@ -166,6 +193,7 @@ mod tests {
             ui_scale_percent: 125,
             ha_prefix: "ha".into(),
             max_packet_mib: 2,
+            ..Settings::default()
         };
         let writer = crate::files::BackgroundWriter::new();
         s.save(dir.path(), &writer).unwrap();
@@ -188,6 +216,24 @@ mod tests {
         )
         .unwrap();
         assert_eq!(Settings::load(dir.path()).0.chart_points(), DEFAULT_SERIES_POINTS);
+
+        // Written by a newer build: what this one does not know survives a save.
+        std::fs::write(
+            Settings::path(dir.path()),
+            r#"{"version": 7, "theme": "Light", "hologram_mode": {"depth": 3}}"#,
+        )
+        .unwrap();
+        let (mut newer, warning) = Settings::load(dir.path());
+        assert!(warning.is_none());
+        assert_eq!(newer.theme, Theme::Light);
+        newer.ui_scale_percent = 150;
+        newer.save(dir.path(), &writer).unwrap();
+        writer.flush();
+        let saved: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(Settings::path(dir.path())).unwrap()).unwrap();
+        assert_eq!(saved["hologram_mode"]["depth"], 3);
+        assert_eq!(saved["version"], 7);
+        assert_eq!(saved["ui_scale_percent"], 150);
 
         std::fs::write(Settings::path(dir.path()), "{ nope").unwrap();
         let (loaded, warning) = Settings::load(dir.path());

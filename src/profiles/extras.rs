@@ -14,6 +14,21 @@ use crate::publish::{PublishTemplate, PublishedEntry};
 
 pub const EXTRAS_FILE: &str = "connections.json";
 
+/// The schema of connections.json this build writes: `{"version": 1,
+/// "connections": {name: extras}}`. Version 0 was the bare map. What a newer
+/// build wrote and this one does not know is kept and written back.
+pub const EXTRAS_VERSION: u32 = 1;
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct ExtrasFile {
+    #[serde(default)]
+    version: u32,
+    #[serde(default)]
+    connections: BTreeMap<String, ConnectionExtras>,
+    #[serde(flatten)]
+    unknown: BTreeMap<String, serde_json::Value>,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ConnectionExtras {
@@ -24,11 +39,14 @@ pub struct ConnectionExtras {
     /// Newest first.
     #[serde(skip_serializing_if = "VecDeque::is_empty")]
     pub published: VecDeque<PublishedEntry>,
+    /// Fields written by a newer mqscope, kept as they were.
+    #[serde(flatten)]
+    pub unknown: BTreeMap<String, serde_json::Value>,
 }
 
 impl ConnectionExtras {
     fn is_empty(&self) -> bool {
-        self.charts.is_empty() && self.templates.is_empty() && self.published.is_empty()
+        self.charts.is_empty() && self.templates.is_empty() && self.published.is_empty() && self.unknown.is_empty()
     }
 }
 
@@ -36,6 +54,9 @@ impl ConnectionExtras {
 pub struct ExtrasStore {
     path: PathBuf,
     extras: BTreeMap<String, ConnectionExtras>,
+    /// The file's version (kept when newer) and its fields this build does not know.
+    version: u32,
+    unknown: BTreeMap<String, serde_json::Value>,
     /// Saves happen here, off the UI thread.
     writer: crate::files::BackgroundWriter,
 }
@@ -48,6 +69,8 @@ impl ExtrasStore {
         let mut store = Self {
             path: path.clone(),
             extras: BTreeMap::new(),
+            version: EXTRAS_VERSION,
+            unknown: BTreeMap::new(),
             writer: crate::files::BackgroundWriter::new(),
         };
         let text = match std::fs::read_to_string(&path) {
@@ -55,9 +78,23 @@ impl ExtrasStore {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (store, None),
             Err(e) => return (store, Some(format!("Not loaded from {}: {e}.", path.display()))),
         };
-        match serde_json::from_str(&text) {
-            Ok(extras) => {
-                store.extras = extras;
+        let parsed = serde_json::from_str::<serde_json::Value>(&text).and_then(|value| {
+            if value.get("version").is_some_and(serde_json::Value::is_u64) {
+                serde_json::from_value::<ExtrasFile>(value)
+            } else {
+                // Version 0: the bare map of connections.
+                serde_json::from_value(value).map(|connections| ExtrasFile {
+                    version: 0,
+                    connections,
+                    unknown: BTreeMap::new(),
+                })
+            }
+        });
+        match parsed {
+            Ok(file) => {
+                store.extras = file.connections;
+                store.version = file.version.max(EXTRAS_VERSION);
+                store.unknown = file.unknown;
                 (store, None)
             }
             Err(parse) => {
@@ -105,7 +142,19 @@ impl ExtrasStore {
         } else {
             self.extras.insert(name.to_owned(), after);
         }
-        let bytes = serde_json::to_vec_pretty(&self.extras).map_err(std::io::Error::other)?;
+        #[derive(Serialize)]
+        struct Out<'a> {
+            version: u32,
+            connections: &'a BTreeMap<String, ConnectionExtras>,
+            #[serde(flatten)]
+            unknown: &'a BTreeMap<String, serde_json::Value>,
+        }
+        let file = Out {
+            version: self.version,
+            connections: &self.extras,
+            unknown: &self.unknown,
+        };
+        let bytes = serde_json::to_vec_pretty(&file).map_err(std::io::Error::other)?;
         // Sent payloads and templates: the user's data, private like the profiles.
         self.writer
             .write(&self.path, bytes, true, "the charts, templates and sent messages");
@@ -139,5 +188,41 @@ mod tests {
         let (empty, warning) = ExtrasStore::load(dir.path());
         assert!(empty.get("Demo").charts.is_empty());
         assert!(warning.unwrap().contains("kept as"));
+    }
+
+    #[test]
+    fn the_bare_map_of_before_reads_and_a_newer_files_fields_survive() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(EXTRAS_FILE);
+        std::fs::write(&path, r#"{"Demo": {"charts": [{"name": "Old", "series": []}]}}"#).unwrap();
+        let (store, warning) = ExtrasStore::load(dir.path());
+        assert!(warning.is_none(), "{warning:?}");
+        assert_eq!(store.get("Demo").charts[0].name, "Old");
+
+        std::fs::write(
+            &path,
+            r#"{"version": 4, "connections": {"Demo": {"charts": [], "pinned": ["a/b"]}}, "layout": {"split": 0.3}}"#,
+        )
+        .unwrap();
+        let (mut store, warning) = ExtrasStore::load(dir.path());
+        assert!(warning.is_none(), "{warning:?}");
+        store
+            .update("Lab", |e| {
+                e.templates = vec![PublishTemplate {
+                    name: "温度".into(),
+                    topic: "lab/温度".into(),
+                    payload: "21.5".into(),
+                    format: Default::default(),
+                    qos: 1,
+                    retain: false,
+                }]
+            })
+            .unwrap();
+        store.flush();
+        let saved: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(saved["version"], 4, "a newer file keeps its version");
+        assert_eq!(saved["layout"]["split"], 0.3);
+        assert_eq!(saved["connections"]["Demo"]["pinned"][0], "a/b");
+        assert_eq!(saved["connections"]["Lab"]["templates"].as_array().unwrap().len(), 1);
     }
 }
