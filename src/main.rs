@@ -122,10 +122,24 @@ fn main() -> ExitCode {
                 system_font_fallback: false,
                 ..Default::default()
             };
+            // eframe keeps the window state (app.ron: the last profile, the expanded
+            // topics) in its storage folder with the default file mode: the folder
+            // is made private so others cannot read what the user looked at.
+            private_storage_dir(eframe::storage_dir("mqscope"));
             let result = eframe::run_native(
                 "mqscope",
                 native,
                 Box::new(move |cc| {
+                    // SIGTERM (a logout, `kill`, a service manager) and SIGINT close the
+                    // window as its close button does: eframe saves the window state,
+                    // the writer finishes the files, the connections say goodbye.
+                    let ctx = cc.egui_ctx.clone();
+                    handle.spawn(async move {
+                        close_on_signal().await;
+                        tracing::info!("closing on a signal");
+                        ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+                        ctx.request_repaint();
+                    });
                     let mut app = MqscopeApp::new(options, handle);
                     let last = cc
                         .storage
@@ -145,6 +159,46 @@ fn main() -> ExitCode {
                     ExitCode::FAILURE
                 }
             }
+        }
+    }
+}
+
+/// Wait for SIGTERM or SIGINT (Ctrl+C where only Ctrl+C exists).
+async fn close_on_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
+                }
+            }
+            _ => std::future::pending::<()>().await,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+/// Create eframe's storage folder readable by its owner only (0700), or make
+/// it so.
+fn private_storage_dir(dir: Option<std::path::PathBuf>) {
+    let Some(dir) = dir else { return };
+    if let Err(e) = std::fs::create_dir_all(&dir) {
+        tracing::warn!(%e, dir = %dir.display(), "cannot create the window-state folder");
+        return;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        if let Err(e) = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)) {
+            tracing::warn!(%e, dir = %dir.display(), "cannot make the window-state folder private");
         }
     }
 }

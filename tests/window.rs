@@ -1,0 +1,96 @@
+//! The real binary in a real (virtual) X server: what only the whole program
+//! shows. Needs Xvfb (Debian package xvfb), which .ci/run installs.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// An Xvfb on a display of its choosing; killed when dropped.
+struct Xvfb {
+    child: Child,
+    display: String,
+}
+
+impl Xvfb {
+    fn start() -> Self {
+        let mut child = Command::new("Xvfb")
+            .args(["-displayfd", "1", "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Xvfb (Debian package xvfb) is installed");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        Self {
+            child,
+            display: format!(":{}", line.trim()),
+        }
+    }
+}
+
+impl Drop for Xvfb {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn frames(stats: &Path) -> u64 {
+    std::fs::read_to_string(stats)
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| v["frames"].as_u64())
+        .unwrap_or(0)
+}
+
+#[test]
+fn sigterm_closes_the_window_as_its_close_button_does() {
+    let x = Xvfb::start();
+    let home = tempfile::tempdir().unwrap();
+    let stats = home.path().join("stats.json");
+    let mut app = Command::new(env!("CARGO_BIN_EXE_mqscope"))
+        .args(["--demo", "--no-keyring", "--stats-json"])
+        .arg(&stats)
+        .env("DISPLAY", &x.display)
+        .env_remove("WAYLAND_DISPLAY")
+        .env_remove("XDG_DATA_HOME")
+        .env("HOME", home.path())
+        .env("MQSCOPE_CONFIG_DIR", home.path().join("config"))
+        .env("LIBGL_ALWAYS_SOFTWARE", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until("the window's frames", Duration::from_secs(60), || frames(&stats) > 5);
+    let status = Command::new("kill")
+        .args(["-TERM", &app.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut exited = None;
+    wait_until("the exit after SIGTERM", Duration::from_secs(20), || {
+        exited = app.try_wait().unwrap();
+        exited.is_some()
+    });
+    assert!(exited.unwrap().success(), "closed cleanly: {exited:?}");
+    // eframe saved the window state on the way out, in a private folder.
+    let storage = home.path().join(".local/share/mqscope");
+    assert!(storage.join("app.ron").exists(), "the window state was saved");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&storage).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700, "the window state is the user's alone");
+    }
+}
