@@ -16,9 +16,11 @@ use serde_json::Value;
 
 pub const DEFAULT_PREFIX: &str = "homeassistant";
 
-/// What a topic is to Home Assistant.
+/// What one discovery config says, shared by every topic it names (a light
+/// has a state, a command, a brightness and an availability topic: one copy of
+/// its strings, not four).
 #[derive(Debug, Clone, PartialEq)]
-pub struct HaEntity {
+pub struct HaConfig {
     /// `sensor`, `switch`, `light`, …
     pub component: String,
     pub name: Option<String>,
@@ -27,13 +29,35 @@ pub struct HaEntity {
     pub device_ids: Vec<String>,
     pub unit: Option<String>,
     pub device_class: Option<String>,
-    /// "state", "command", "availability", …
-    pub role: &'static str,
     /// The config topic that said so.
     pub config_topic: String,
 }
 
+/// What a topic is to Home Assistant: its config's, in a role. Reads as
+/// its config (`entity.component`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HaEntity {
+    config: std::sync::Arc<HaConfig>,
+    /// "state", "command", "availability", …
+    pub role: &'static str,
+}
+
+impl std::ops::Deref for HaEntity {
+    type Target = HaConfig;
+
+    fn deref(&self) -> &HaConfig {
+        &self.config
+    }
+}
+
 impl HaEntity {
+    /// Whether both were described by the same config (and share its strings).
+    pub fn shares_config_with(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.config, &other.config)
+    }
+}
+
+impl HaConfig {
     /// "Living room sensor · Temperature" (or whichever of the two is known).
     pub fn title(&self) -> String {
         match (&self.device, &self.name) {
@@ -134,9 +158,9 @@ impl HomeAssistant {
             .iter()
             .find_map(|id| self.device_names.get(id))
             .cloned();
-        HaEntity {
+        HaConfig {
             device,
-            ..entity.clone()
+            ..HaConfig::clone(entity)
         }
         .title()
     }
@@ -237,6 +261,15 @@ impl HomeAssistant {
             .filter_map(|(full, short, role)| get(full, short).map(|t| (t, *role)));
         let targets: Vec<(String, &'static str)> = single.chain(availability).collect();
         let mut described = Vec::new();
+        let shared = std::sync::Arc::new(HaConfig {
+            component: component.to_owned(),
+            name: get("name", "name"),
+            device: device.clone(),
+            device_ids: device_ids.clone(),
+            unit: get("unit_of_measurement", "unit_of_meas"),
+            device_class: get("device_class", "dev_cla"),
+            config_topic: topic.to_owned(),
+        });
         for (target, role) in targets {
             let target = expand(target);
             if target.is_empty() {
@@ -249,23 +282,20 @@ impl HomeAssistant {
             {
                 // A topic that is some entity's state stays named after that entity.
                 if existing.role == "availability" && (existing.device_ids != device_ids || existing.device != device) {
-                    existing.device = None;
-                    existing.device_ids.clear();
-                    existing.name = Some("availability of several devices".into());
+                    existing.config = std::sync::Arc::new(HaConfig {
+                        device: None,
+                        device_ids: Vec::new(),
+                        name: Some("availability of several devices".into()),
+                        ..HaConfig::clone(&existing.config)
+                    });
                 }
                 continue;
             }
             self.by_topic.insert(
                 target.clone(),
                 HaEntity {
-                    component: component.to_owned(),
-                    name: get("name", "name"),
-                    device: device.clone(),
-                    device_ids: device_ids.clone(),
-                    unit: get("unit_of_measurement", "unit_of_meas"),
-                    device_class: get("device_class", "dev_cla"),
+                    config: shared.clone(),
                     role,
-                    config_topic: topic.to_owned(),
                 },
             );
             described.push(target);
@@ -316,6 +346,13 @@ mod tests {
         assert_eq!(ha.get("kitchen/kettle/state").unwrap().title(), "Kitchen plug · Kettle");
         assert_eq!(ha.get("kitchen/kettle/set").unwrap().role, "command");
         assert_eq!(ha.len(), 3);
+        // The two topics of one config share its strings (one copy per config).
+        let (state, set) = (
+            ha.get("kitchen/kettle/state").unwrap(),
+            ha.get("kitchen/kettle/set").unwrap(),
+        );
+        assert!(state.shares_config_with(set));
+        assert!(!state.shares_config_with(temp));
 
         // Not discovery: ignored; broken JSON: ignored; wrong depth: ignored.
         ha.observe("home/livingroom/temp", b"21.5");
