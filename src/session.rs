@@ -35,6 +35,8 @@ pub struct Session {
     clearing: Option<Vec<String>>,
     /// The broker's `$SYS` dashboard is open.
     pub sys_open: bool,
+    /// What the `$SYS` dashboard shows, read again only when `$SYS` news arrives.
+    sys_cache: crate::ui::broker_stats::BrokerWindowCache,
     /// Recording this connection's messages (started from the window).
     pub recorder: Option<crate::record::Recorder>,
 }
@@ -54,6 +56,7 @@ impl Session {
             subscriptions,
             clearing: None,
             sys_open: false,
+            sys_cache: Default::default(),
             recorder: None,
         }
     }
@@ -346,6 +349,7 @@ impl Session {
                 &mut open,
                 model,
                 subscribed,
+                &mut self.sys_cache,
             ));
             self.sys_open = open;
         }

@@ -16,7 +16,40 @@ use crate::payload::human_size;
 const LIST_LIMIT: usize = 500;
 
 /// The dashboard window; `open` is cleared when the user closes it.
-pub fn broker_window(ctx: &egui::Context, open: &mut bool, model: &Model, subscribed_to_sys: bool) -> Option<Action> {
+/// What the window shows, read from the model again only when a `$SYS`
+/// message arrived (not at every frame: the list holds up to
+/// `LIST_LIMIT` topics and the rates parse each topic's history).
+#[derive(Debug, Default)]
+pub struct BrokerWindowCache {
+    /// `$SYS` messages seen when this was read.
+    read_at: Option<u64>,
+    stats: Option<BrokerStats>,
+    rows: Vec<(String, String)>,
+    more: bool,
+    /// Times the model was read (for the test of the above).
+    reads: u64,
+}
+
+impl BrokerWindowCache {
+    fn refresh(&mut self, model: &Model) {
+        let seen = model.tree.get("$SYS").map(|id| model.tree.node(id).subtree_messages);
+        if seen.is_some() && self.read_at == seen {
+            return;
+        }
+        self.read_at = seen;
+        self.reads += 1;
+        self.stats = BrokerStats::read(model);
+        (self.rows, self.more) = sys_topics(model, LIST_LIMIT);
+    }
+}
+
+pub fn broker_window(
+    ctx: &egui::Context,
+    open: &mut bool,
+    model: &Model,
+    subscribed_to_sys: bool,
+    cache: &mut BrokerWindowCache,
+) -> Option<Action> {
     let mut action = None;
     egui::Window::new("Broker ($SYS)")
         .open(open)
@@ -36,8 +69,10 @@ pub fn broker_window(ctx: &egui::Context, open: &mut bool, model: &Model, subscr
                 }
                 return;
             }
-            let stats = BrokerStats::read(model);
-            if let Some(stats) = &stats {
+            cache.refresh(model);
+            let BrokerWindowCache { stats, rows, more, .. } = &*cache;
+            let more = *more;
+            if let Some(stats) = stats {
                 figures_ui(ui, stats);
                 ui.add_space(style::PANEL_GAP);
                 rate_plot(
@@ -49,7 +84,6 @@ pub fn broker_window(ctx: &egui::Context, open: &mut bool, model: &Model, subscr
                 );
                 rate_plot(ui, "sys_bytes", "bytes/s", &stats.bytes_in, &stats.bytes_out);
             }
-            let (rows, more) = sys_topics(model, LIST_LIMIT);
             egui::CollapsingHeader::new(format!(
                 "All $SYS topics ({}{})",
                 rows.len(),
@@ -60,7 +94,7 @@ pub fn broker_window(ctx: &egui::Context, open: &mut bool, model: &Model, subscr
             .show(ui, |ui| {
                 egui::ScrollArea::vertical().max_height(260.0).show(ui, |ui| {
                     egui::Grid::new("sys_topics_grid").striped(true).show(ui, |ui| {
-                        for (topic, value) in &rows {
+                        for (topic, value) in rows {
                             ui.label(RichText::new(topic).small());
                             ui.monospace(value);
                             ui.end_row();
@@ -153,6 +187,29 @@ fn uptime(seconds: u64) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn the_window_reads_the_model_again_only_when_sys_news_arrives() {
+        use crate::model::ReceivedMessage;
+        let mut model = Model::default();
+        let now = std::time::Instant::now();
+        let sys = |t: &str, v: &str| ReceivedMessage::new(t, v.as_bytes(), 0, true);
+        model.apply(vec![sys("$SYS/broker/version", "mosquitto version 2.0.11")], now);
+        let mut cache = BrokerWindowCache::default();
+        cache.refresh(&model);
+        cache.refresh(&model);
+        assert_eq!(cache.reads, 1);
+        // A flood on other topics: nothing to read again.
+        model.apply((0..1_000).map(|i| sys(&format!("plant/{i}"), "1")).collect(), now);
+        cache.refresh(&model);
+        assert_eq!(cache.reads, 1);
+        model.apply(vec![sys("$SYS/broker/uptime", "12 seconds")], now);
+        cache.refresh(&model);
+        assert_eq!(cache.reads, 2);
+        assert_eq!(cache.rows.len(), 2);
+    }
+
     #[test]
     fn uptime_reads_like_a_person_wrote_it() {
         assert_eq!(super::uptime(42), "42 s");
