@@ -606,12 +606,34 @@ fn properties_ui(ui: &mut egui::Ui, props: &crate::model::MessageProperties) {
                         let ids: Vec<String> = props.subscription_ids.iter().map(ToString::to_string).collect();
                         row("Subscription ids", ids.join(", "));
                     }
-                    for (key, value) in &props.user_properties {
-                        row(&format!("User property {key}"), value.clone());
-                    }
                 });
+            // A broker may send thousands: only the rows on screen are laid
+            // out, each cut to one line.
+            let users = &props.user_properties;
+            if !users.is_empty() {
+                ui.label(RichText::new(format!("User properties ({})", users.len())).color(style::COUNTS));
+                let row_height = ui.text_style_height(&TextStyle::Monospace) + 2.0;
+                egui::ScrollArea::vertical()
+                    .id_salt("mqtt5_user_properties")
+                    .max_height(row_height * 8.0)
+                    .auto_shrink([false, true])
+                    .show_rows(ui, row_height, users.len(), |ui, range| {
+                        for (key, value) in &users[range] {
+                            let text = format!(
+                                "{} = {}",
+                                truncate_at_char(key, USER_PROPERTY_SHOWN),
+                                truncate_at_char(value, USER_PROPERTY_SHOWN)
+                            );
+                            ui.add(egui::Label::new(RichText::new(text).monospace()).truncate())
+                                .on_hover_text(format!("{} bytes", key.len() + value.len()));
+                        }
+                    });
+            }
         });
 }
+
+/// Bytes of a user property's key or value shown on its row.
+const USER_PROPERTY_SHOWN: usize = 200;
 
 /// What changed since the message before, one line per change.
 fn diff_ui(ui: &mut egui::Ui, diff: &PayloadDiff, payload: &[u8]) {
