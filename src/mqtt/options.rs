@@ -461,10 +461,26 @@ pub fn parse_broker_url(url: &str) -> Result<ConnectionSpec, String> {
     Ok(spec)
 }
 
-/// `user:pass@host:port/path` → (`user:pass@host:port`, `/path`). The
-/// authority ends at the first `/` after the last `@`, so a password with a
-/// `/` in it (not percent-encoded) stays a password.
+/// `user:pass@host:port/path` → (`user:pass@host:port`, `/path`).
+///
+/// A URL's authority ends at its first `/`, unless what comes before that
+/// `/` cannot be an authority: `alice:pa` (a password with a `/` in it, not
+/// percent-encoded) is neither `user@…` nor `host[:port]`, so the authority
+/// then runs to the first `/` after the last `@`. A WebSocket path with an `@`
+/// in it (`ws://h:8083/mqtt@v2`) stays a path.
 fn split_authority(rest: &str) -> (&str, &str) {
+    let Some(first_slash) = rest.find('/') else {
+        return (rest, "");
+    };
+    let head = &rest[..first_slash];
+    let is_host_port = |s: &str| match s.rsplit_once(':') {
+        _ if s.starts_with('[') => true,
+        Some((_, port)) => port.chars().all(|c| c.is_ascii_digit()),
+        None => true,
+    };
+    if head.contains('@') || is_host_port(head) {
+        return rest.split_at(first_slash);
+    }
     let after_userinfo = rest.rfind('@').map_or(0, |at| at + 1);
     match rest[after_userinfo..].find('/') {
         Some(i) => rest.split_at(after_userinfo + i),
@@ -584,6 +600,16 @@ mod tests {
         assert_eq!(redact_url("wss://bob:x/y@h:8084/mqtt"), "wss://bob:***@h:8084/mqtt");
         assert_eq!(redact_url("mqtt://h:1883"), "mqtt://h:1883");
         assert_eq!(redact_url("mqtt://token@h"), "mqtt://token@h");
+        // An `@` in a WebSocket path is the path's.
+        let spec = parse_broker_url("ws://h:8083/mqtt@v2").unwrap();
+        assert_eq!(
+            (spec.host.as_str(), spec.port, spec.ws_path.as_str()),
+            ("h", 8083, "/mqtt@v2")
+        );
+        let spec = parse_broker_url("wss://carol:pw@h/ws@edge").unwrap();
+        assert_eq!((spec.host.as_str(), spec.ws_path.as_str()), ("h", "/ws@edge"));
+        assert_eq!(spec.password.unwrap().expose(), "pw");
+        assert_eq!(redact_url("wss://carol:pw@h/ws@edge"), "wss://carol:***@h/ws@edge");
     }
 
     #[test]
