@@ -370,3 +370,60 @@ fn a_repeat_against_a_broker_that_stops_reading_holds_back() {
     harness.get_by_label("■ Stop").click();
     harness.step();
 }
+
+#[test]
+fn a_server_keep_alive_of_zero_means_no_pings_not_a_ping_flood() {
+    // MQTT 5: the CONNACK's Server Keep Alive (0x13) of 0 turns keep alive off.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let pings = Arc::new(AtomicUsize::new(0));
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let (p, a) = (pings.clone(), accepted.clone());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            a.fetch_add(1, Ordering::SeqCst);
+            let p = p.clone();
+            std::thread::spawn(move || {
+                let Some((0x10, _)) = read_packet(&mut stream) else {
+                    return;
+                };
+                // CONNACK: flags 0, reason 0, properties: Server Keep Alive = 0.
+                stream.write_all(&packet(0x20, &[0, 0, 3, 0x13, 0, 0])).unwrap();
+                while let Some((first, body)) = read_packet(&mut stream) {
+                    match first >> 4 {
+                        8 => {
+                            let _ = stream.write_all(&packet(0x90, &[body[0], body[1], 0, 0]));
+                        }
+                        12 => {
+                            p.fetch_add(1, Ordering::SeqCst);
+                            let _ = stream.write_all(&[0xd0, 0]);
+                        }
+                        _ => {}
+                    }
+                }
+            });
+        }
+    });
+    let rt = runtime();
+    let mut spec = parse_broker_url(&format!("mqtt://127.0.0.1:{port}")).unwrap();
+    spec.protocol = ProtocolVersion::V5;
+    spec.subscriptions = vec!["#".into()];
+    let handle = ConnectionHandle::spawn(spec, rt.handle(), no_wake());
+    let mut model = Model::default();
+    let mut states = Vec::new();
+    assert!(
+        pump_until(&handle, &mut model, &mut states, Duration::from_secs(10), |_, s| {
+            s.last() == Some(&ConnectionState::Connected)
+        }),
+        "{states:?}"
+    );
+    pump_until(&handle, &mut model, &mut states, Duration::from_secs(2), |_, _| false);
+    assert!(
+        pings.load(Ordering::SeqCst) <= 1,
+        "{} pings in 2 s",
+        pings.load(Ordering::SeqCst)
+    );
+    assert_eq!(accepted.load(Ordering::SeqCst), 1, "one connection, kept: {states:?}");
+    assert_eq!(states.last(), Some(&ConnectionState::Connected));
+}

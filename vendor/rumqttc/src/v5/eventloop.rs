@@ -418,7 +418,14 @@ async fn mqtt_connect(
         Incoming::ConnAck(connack) if connack.code == ConnectReturnCode::Success => {
             if let Some(props) = &connack.properties {
                 if let Some(keep_alive) = props.server_keep_alive {
-                    options.keep_alive = Duration::from_secs(keep_alive as u64);
+                    // mqscope patch: 0 means the server turned keep alive off
+                    // (MQTT 5, 3.2.2.3.14). A zero interval pinged in a busy
+                    // loop and dropped the connection; ping once a year instead.
+                    options.keep_alive = if keep_alive == 0 {
+                        Duration::from_secs(365 * 24 * 3600)
+                    } else {
+                        Duration::from_secs(keep_alive as u64)
+                    };
                 }
                 network.set_max_outgoing_size(props.max_packet_size);
 
