@@ -155,6 +155,18 @@ impl Default for QueueLimits {
     }
 }
 
+/// Bytes a batch holds while queued for the UI: what its messages cost, at
+/// most the whole limit. (The worker takes each message's cost as it reads
+/// it, so its batches never sum past the limit; a replay takes a whole batch
+/// at once, capped the same way, so `try_event` gives back what was taken.)
+fn batch_cost(batch: &[ReceivedMessage], limit: u32) -> u32 {
+    batch
+        .iter()
+        .map(|m| queued_cost(m, limit))
+        .fold(0u32, u32::saturating_add)
+        .min(limit)
+}
+
 /// Bytes a message holds while queued for the UI, as `QueueLimits::bytes` counts them.
 fn queued_cost(message: &ReceivedMessage, limit: u32) -> u32 {
     const OVERHEAD: usize = 128;
@@ -274,6 +286,8 @@ impl ConnectionHandle {
                     }
                     Err(reason) => {
                         // Nothing to retry until the settings change (a TLS file, say).
+                        // Publishes queued meanwhile go nowhere: none is waiting any more.
+                        control.publishes_waiting.store(0, Ordering::SeqCst);
                         tracing::warn!(%name, %reason, "cannot set up the connection");
                         let _ = events_tx.send(Event::State(ConnectionState::Failed { reason }));
                         wake();
@@ -354,9 +368,8 @@ impl ConnectionHandle {
     pub fn try_event(&self) -> Option<Event> {
         let event = self.events.try_recv().ok()?;
         if let Event::Messages(batch) = &event {
-            let limit = self.control.limits.bytes;
-            let bytes: usize = batch.iter().map(|m| queued_cost(m, limit) as usize).sum();
-            self.control.queued_bytes.add_permits(bytes);
+            let bytes = batch_cost(batch, self.control.limits.bytes);
+            self.control.queued_bytes.add_permits(bytes as usize);
             self.control.batches_in_flight.add_permits(1);
         }
         Some(event)
@@ -504,17 +517,16 @@ async fn replay_task(
             return;
         };
         permit.forget();
-        for m in &batch {
-            // Counted like a broker's messages, so `try_event` gives back what was taken.
-            let Ok(bytes) = control
-                .queued_bytes
-                .acquire_many(queued_cost(m, control.limits.bytes))
-                .await
-            else {
-                return;
-            };
-            bytes.forget();
-        }
+        // The whole batch at once (capped at the limit), so a batch of large
+        // messages cannot wait for bytes that only its own sending gives back.
+        let Ok(bytes) = control
+            .queued_bytes
+            .acquire_many(batch_cost(&batch, control.limits.bytes))
+            .await
+        else {
+            return;
+        };
+        bytes.forget();
         sent += batch.len() as u64;
         counters.received.fetch_add(batch.len() as u64, Ordering::Relaxed);
         if out.send(Event::Messages(std::mem::take(&mut batch))).is_err() {
@@ -701,6 +713,40 @@ mod tests {
             .into_iter()
             .map(|(t, d)| (t, (d.as_millis() as u64 + 50) / 100))
             .collect()
+    }
+
+    #[test]
+    fn a_replay_of_large_messages_goes_through_the_byte_bound() {
+        // 1,000 messages of 70 KB in one batch: more than the 64 MiB the queue
+        // holds. Taking bytes message by message before sending the batch
+        // waited for bytes only that batch's sending could give back.
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let recording: Vec<ReceivedMessage> = (0..1_000)
+            .map(|i| ReceivedMessage::new(format!("big/{i}"), vec![b'x'; 70_000], 0, false))
+            .collect();
+        let handle = ConnectionHandle::replay(
+            ConnectionSpec::new("recording", 0),
+            ReplayFeed::from_messages(recording),
+            None,
+            rt.handle(),
+            Arc::new(|| {}),
+        );
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut arrived = 0;
+        while arrived < 1_000 {
+            assert!(Instant::now() < deadline, "the replay stopped at {arrived} of 1000");
+            while let Some(event) = handle.try_event() {
+                if let Event::Messages(batch) = event {
+                    arrived += batch.len();
+                }
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert_eq!(handle.queued_bytes(), 0, "every byte taken was given back");
     }
 
     #[test]
