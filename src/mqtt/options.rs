@@ -427,7 +427,14 @@ pub fn parse_broker_url(url: &str) -> Result<ConnectionSpec, String> {
         },
         None => (Transport::Tcp, raw),
     };
-    let (authority, path) = split_authority(rest);
+    let (authority, path, ambiguous) = split_authority(rest);
+    if ambiguous {
+        return Err(
+            "This URL can be read two ways: a '/' before the '@' may be part of the password or the start of a \
+             path. Write a '/' in a password as %2F, or an '@' in a WebSocket path as %40."
+                .into(),
+        );
+    }
     let path = path.trim_end_matches('/');
     if !path.is_empty() && !transport.is_websocket() {
         return Err(format!(
@@ -461,31 +468,37 @@ pub fn parse_broker_url(url: &str) -> Result<ConnectionSpec, String> {
     Ok(spec)
 }
 
-/// `user:pass@host:port/path` → (`user:pass@host:port`, `/path`).
+/// `user:pass@host:port/path` → (`user:pass@host:port`, `/path`, ambiguous).
 ///
-/// A URL's authority ends at its first `/`, unless what comes before that
-/// `/` cannot be an authority: `alice:pa` (a password with a `/` in it, not
-/// percent-encoded) is neither `user@…` nor `host[:port]`, so the authority
-/// then runs to the first `/` after the last `@`. A WebSocket path with an `@`
-/// in it (`ws://h:8083/mqtt@v2`) stays a path.
-fn split_authority(rest: &str) -> (&str, &str) {
+/// A URL's authority ends at its first `/`. When an `@` comes only after that
+/// `/`, what precedes it is either a `user:pass` whose password holds a `/`
+/// (`alice:pa/ss@host`) or a `host[:port]` whose path holds an `@`
+/// (`ws://h:8083/mqtt@v2`). When the part before the `/` cannot be a
+/// `host[:port]` (`alice:pa`) it is a password; when it can be both
+/// (`alice:1234/5@h`), the URL is ambiguous: the caller refuses it rather
+/// than send a password as a path, and a redaction hides it as a password.
+fn split_authority(rest: &str) -> (&str, &str, bool) {
     let Some(first_slash) = rest.find('/') else {
-        return (rest, "");
+        return (rest, "", false);
     };
     let head = &rest[..first_slash];
-    let is_host_port = |s: &str| match s.rsplit_once(':') {
-        _ if s.starts_with('[') => true,
-        Some((_, port)) => port.chars().all(|c| c.is_ascii_digit()),
-        None => true,
-    };
-    if head.contains('@') || is_host_port(head) {
-        return rest.split_at(first_slash);
+    let at_after_slash = rest[first_slash..].contains('@');
+    if head.contains('@') || !at_after_slash {
+        let (authority, path) = rest.split_at(first_slash);
+        return (authority, path, false);
     }
+    let could_be_host = head.starts_with('[')
+        || match head.rsplit_once(':') {
+            Some((host, port)) => !host.is_empty() && !port.is_empty() && port.chars().all(|c| c.is_ascii_digit()),
+            None => !head.is_empty(),
+        };
+    let could_be_userinfo = head.contains(':') || !head.is_empty();
     let after_userinfo = rest.rfind('@').map_or(0, |at| at + 1);
-    match rest[after_userinfo..].find('/') {
+    let (authority, path) = match rest[after_userinfo..].find('/') {
         Some(i) => rest.split_at(after_userinfo + i),
         None => (rest, ""),
-    }
+    };
+    (authority, path, could_be_host && could_be_userinfo)
 }
 
 /// A broker URL with its password replaced by `***`, for every message,
@@ -495,7 +508,8 @@ pub fn redact_url(url: &str) -> String {
         Some((scheme, rest)) => (format!("{scheme}://"), rest),
         None => (String::new(), url),
     };
-    let (authority, path) = split_authority(rest);
+    // An ambiguous URL is hidden as if the '/' were the password's.
+    let (authority, path, _) = split_authority(rest);
     match authority.rsplit_once('@') {
         Some((userinfo, host)) => {
             let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
@@ -600,16 +614,30 @@ mod tests {
         assert_eq!(redact_url("wss://bob:x/y@h:8084/mqtt"), "wss://bob:***@h:8084/mqtt");
         assert_eq!(redact_url("mqtt://h:1883"), "mqtt://h:1883");
         assert_eq!(redact_url("mqtt://token@h"), "mqtt://token@h");
-        // An `@` in a WebSocket path is the path's.
-        let spec = parse_broker_url("ws://h:8083/mqtt@v2").unwrap();
-        assert_eq!(
-            (spec.host.as_str(), spec.port, spec.ws_path.as_str()),
-            ("h", 8083, "/mqtt@v2")
-        );
+        // An `@` in a WebSocket path is the path's when the user info is before it.
         let spec = parse_broker_url("wss://carol:pw@h/ws@edge").unwrap();
         assert_eq!((spec.host.as_str(), spec.ws_path.as_str()), ("h", "/ws@edge"));
         assert_eq!(spec.password.unwrap().expose(), "pw");
         assert_eq!(redact_url("wss://carol:pw@h/ws@edge"), "wss://carol:***@h/ws@edge");
+        // Read two ways (a password "1234/5678", or a path "/5678@h"): refused in
+        // words, never connected with the password as a path, never echoed.
+        for two_ways in [
+            "mqtt://alice:1234/5678@h",
+            "ws://alice:1234/pw@h",
+            "ws://h:8083/mqtt@v2",
+        ] {
+            let err = parse_broker_url(two_ways).unwrap_err();
+            assert!(
+                err.contains("%2F") && !err.contains("5678") && !err.contains("pw@"),
+                "{two_ways}: {err}"
+            );
+        }
+        assert_eq!(redact_url("mqtt://alice:1234/5678@h"), "mqtt://alice:***@h");
+        // A path with an @ written as %40 reads one way.
+        let spec = parse_broker_url("ws://h:8083/mqtt%40v2").unwrap();
+        assert_eq!((spec.host.as_str(), spec.port), ("h", 8083));
+        let spec = parse_broker_url("ws://alice:/pw@h").unwrap();
+        assert_eq!(spec.host, "h", "an empty port is no port: the / is the password's");
     }
 
     #[test]
