@@ -1462,8 +1462,19 @@ fn connection_badge_ui(ui: &mut egui::Ui, session: &Session, actions: &mut Vec<A
 }
 
 impl Drop for MqscopeApp {
-    /// Nothing asked to be saved is lost at exit: wait for the writer.
+    /// Nothing asked to be saved is lost at exit: wait for the writer and
+    /// for every recording's last lines.
     fn drop(&mut self) {
+        for recorder in self
+            .sessions
+            .iter()
+            .filter_map(|s| s.recorder.as_ref())
+            .chain(&self.recorder)
+        {
+            if let Err(e) = recorder.flush() {
+                tracing::warn!(path = %recorder.path().display(), %e, "the recording's last lines could not be written");
+            }
+        }
         self.writer.flush();
     }
 }

@@ -258,7 +258,10 @@ fn record_from_the_window_and_export_a_subtree() {
     step_until(&mut harness, "the stop notice", |h| {
         has_text(h, "Recorded 6 messages to")
     });
-    assert_eq!(std::fs::read_to_string(&file).unwrap().lines().count(), 6);
+    // The recorder's own thread writes the last lines: the window did not wait.
+    step_until(&mut harness, "the six lines on disk", |_| {
+        std::fs::read_to_string(&file).unwrap().lines().count() == 6
+    });
 
     // Export the barn's messages as CSV from the tree's context menu.
     harness.get_by_label("Expand all").click();

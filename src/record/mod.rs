@@ -153,15 +153,15 @@ impl Recorder {
 }
 
 impl Drop for Recorder {
-    /// What was handed over is written before the file is closed.
+    /// What was handed over is still written, then the file is closed, by
+    /// the recorder's thread on its own: stopping a recording never waits for
+    /// the disk (at exit the app calls [`Recorder::flush`] first).
     fn drop(&mut self) {
         if let Ok(mut queue) = self.shared.queue.lock() {
             queue.closed = true;
         }
         self.shared.changed.notify_all();
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+        drop(self.thread.take());
     }
 }
 
@@ -179,9 +179,10 @@ fn write_loop(mut out: BufWriter<File>, shared: &RecorderShared) {
                 return; // closed, and everything written
             }
             queue.writing = true;
-            queue.bytes = 0;
+            // Still counted in `bytes` until written: the bound holds in flight too.
             std::mem::take(&mut queue.chunks)
         };
+        let taken: usize = chunks.iter().map(Vec::len).sum();
         let mut written = Ok(());
         for chunk in &chunks {
             written = written.and_then(|()| out.write_all(chunk));
@@ -189,6 +190,7 @@ fn write_loop(mut out: BufWriter<File>, shared: &RecorderShared) {
         let written = written.and_then(|()| out.flush());
         let Ok(mut queue) = shared.queue.lock() else { return };
         queue.writing = false;
+        queue.bytes -= taken;
         if let Err(e) = written {
             queue.failed = Some(e.to_string());
             queue.chunks.clear();
@@ -357,7 +359,9 @@ mod tests {
         ];
         original[1].received_at = original[0].received_at + std::time::Duration::from_millis(250);
         original[2].received_at = original[1].received_at;
-        Recorder::open(&path).unwrap().write_batch(&original).unwrap();
+        let mut recorder = Recorder::open(&path).unwrap();
+        recorder.write_batch(&original).unwrap();
+        recorder.flush().unwrap();
         let bytes = [std::fs::read(&path).unwrap(), b"{broken\n\n".to_vec()].concat();
         let (back, reader) = read_all(&bytes);
         assert_eq!(reader.format(), Format::Mqscope);
@@ -468,6 +472,7 @@ mod tests {
             })
             .collect();
         recorder.write_batch(&batch).unwrap();
+        recorder.flush().unwrap();
         drop(recorder);
         let handle = replay(&paced, Some(1.0));
         std::thread::sleep(std::time::Duration::from_millis(1_000));
