@@ -181,10 +181,7 @@ impl History {
             ..
         } = message;
         let index = node as usize;
-        if self.rings.len() <= index {
-            self.rings.resize_with(index + 1, VecDeque::new);
-            self.is_parked.resize(index + 1, false);
-        }
+        self.reserve_node(node);
         let seq = self.next_seq;
         self.next_seq += 1;
         let received_ns = received_at
@@ -226,6 +223,32 @@ impl History {
 
     fn over(&self, outside: usize) -> bool {
         self.bytes.saturating_add(outside) > self.limits.byte_budget
+    }
+
+    /// Make room in the per-node index for `node` (done by `push` too; the
+    /// Model does it first so that `index_bytes` is final when it says what
+    /// else counts against the budget).
+    pub fn reserve_node(&mut self, node: NodeId) {
+        let index = node as usize;
+        if self.rings.len() <= index {
+            self.rings.resize_with(index + 1, VecDeque::new);
+            self.is_parked.resize(index + 1, false);
+        }
+    }
+
+    /// Bytes of the per-node index (a ring head and a flag per node of the
+    /// tree, parents included): the Model counts them against the budget.
+    pub fn index_bytes(&self) -> usize {
+        self.rings.capacity() * std::mem::size_of::<VecDeque<StoredMessage>>() + self.is_parked.capacity()
+    }
+
+    /// At most how much `index_bytes` grows when the tree reaches `nodes` nodes.
+    pub fn index_growth_bound(&self, nodes: usize) -> usize {
+        let capacity = self.rings.capacity();
+        if nodes <= capacity {
+            return 0;
+        }
+        (capacity.saturating_mul(2).max(nodes) - capacity) * (std::mem::size_of::<VecDeque<StoredMessage>>() + 1) * 2
     }
 
     /// Queue entries looked at by the budget so far: the work it did.

@@ -74,7 +74,11 @@ impl Model {
             if crate::topic::has_invalid_bytes(&m.topic) {
                 self.invalid_topics += 1;
             }
-            let Some(node) = self.tree.record(&m.topic, m.retain, m.payload.is_empty(), budget) else {
+            // The tree may grow into what the history's own index leaves.
+            let levels = m.topic.bytes().filter(|&b| b == b'/').count() + 1;
+            let index = self.history.index_bytes() + self.history.index_growth_bound(self.tree.node_count() + levels);
+            let room = budget.saturating_sub(index);
+            let Some(node) = self.tree.record(&m.topic, m.retain, m.payload.is_empty(), room) else {
                 self.refused_topics += 1;
                 continue;
             };
@@ -98,7 +102,9 @@ impl Model {
                     .feed(&m.topic, named.as_deref().unwrap_or(&m.payload), m.received_at);
             }
             self.ha.observe(&m.topic, &m.payload);
-            self.history.push(node, m, self.tree.heap_bytes());
+            self.history.reserve_node(node);
+            let outside = self.tree.heap_bytes() + self.history.index_bytes();
+            self.history.push(node, m, outside);
         }
         self.applied += n;
         self.rate.add(n, now);
@@ -106,12 +112,13 @@ impl Model {
 
     /// Change how much history is kept; what no longer fits goes now.
     pub fn set_history_limits(&mut self, limits: HistoryLimits) {
-        self.history.set_limits(limits, self.tree.heap_bytes());
+        self.history
+            .set_limits(limits, self.tree.heap_bytes() + self.history.index_bytes());
     }
 
     /// Bytes the history budget governs: stored messages and the topic tree.
     pub fn budget_bytes(&self) -> usize {
-        self.history.bytes() + self.tree.heap_bytes()
+        self.history.bytes() + self.history.index_bytes() + self.tree.heap_bytes()
     }
 
     /// Messages on new topics not kept: the topic tree alone filled the budget.
@@ -346,7 +353,7 @@ mod tests {
     fn deep_topics_and_many_topics_stay_within_the_budget() {
         // 32,000-level topics of ~64 KB: the tree's own memory (nodes, index)
         // is most of what they cost, and it counts against the budget.
-        let budget = 8 * 1024 * 1024;
+        let budget = 16 * 1024 * 1024;
         let mut model = Model::new(
             HistoryLimits {
                 per_topic: 100,
