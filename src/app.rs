@@ -140,11 +140,9 @@ impl MqscopeApp {
                 (None, crate::files::BackgroundWriter::read_only(why), Some(warning))
             }
         };
-        let (mut profiles, warning) = ProfileStore::load(&options.config_dir);
+        let (profiles, warning) = ProfileStore::load_with(&options.config_dir, writer.clone());
         let (settings, settings_warning) = Settings::load(&options.config_dir);
-        let (mut extras, extras_warning) = ExtrasStore::load(&options.config_dir);
-        profiles.set_writer(writer.clone());
-        extras.set_writer(writer.clone());
+        let (extras, extras_warning) = ExtrasStore::load_with(&options.config_dir, writer.clone());
         let mut notices = Notices::default();
         for warning in [lock_warning, warning, settings_warning, extras_warning]
             .into_iter()

@@ -410,13 +410,14 @@ impl Cli {
             if !self.subscribe.is_empty() {
                 return Err("--subscribe goes with --broker; a profile has its own subscriptions".into());
             }
-            let (store, warning) = ProfileStore::load(&config_dir);
-            if store.get(name).is_none() {
-                let names: Vec<&str> = store.profiles().iter().map(|p| p.name.as_str()).collect();
+            // Only a look: the window loads (and migrates or moves aside) the file itself.
+            let (names, warning) = ProfileStore::peek(&config_dir);
+            if !names.iter().any(|n| n == name) {
+                let names: Vec<&str> = names.iter().map(String::as_str).collect();
                 let missing = if names.is_empty() {
                     format!(
                         "There is no profile named '{name}': no profiles are saved in {}",
-                        store.dir().display()
+                        config_dir.display()
                     )
                 } else {
                     format!(

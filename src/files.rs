@@ -144,6 +144,11 @@ impl BackgroundWriter {
         self.shared.read_only.is_some()
     }
 
+    /// Why writes are refused, when they are.
+    pub fn read_only_reason(&self) -> Option<&str> {
+        self.shared.read_only.as_deref()
+    }
+
     /// Failures since the last call, in the user's words.
     pub fn take_errors(&self) -> Vec<String> {
         self.shared

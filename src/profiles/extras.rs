@@ -65,13 +65,18 @@ impl ExtrasStore {
     /// Load from `dir`; empty when there is no file. A file that does not
     /// parse is moved aside and the message says where.
     pub fn load(dir: &Path) -> (Self, Option<String>) {
+        Self::load_with(dir, crate::files::BackgroundWriter::new())
+    }
+
+    /// [`Self::load`], saving through `writer` (the app's).
+    pub fn load_with(dir: &Path, writer: crate::files::BackgroundWriter) -> (Self, Option<String>) {
         let path = dir.join(EXTRAS_FILE);
         let mut store = Self {
             path: path.clone(),
             extras: BTreeMap::new(),
             version: EXTRAS_VERSION,
             unknown: BTreeMap::new(),
-            writer: crate::files::BackgroundWriter::new(),
+            writer,
         };
         let text = match std::fs::read_to_string(&path) {
             Ok(text) => text,
@@ -116,11 +121,6 @@ impl ExtrasStore {
 
     pub fn get(&self, name: &str) -> ConnectionExtras {
         self.extras.get(name).cloned().unwrap_or_default()
-    }
-
-    /// Use `writer` for saves (the app's, shared by its stores).
-    pub fn set_writer(&mut self, writer: crate::files::BackgroundWriter) {
-        self.writer = writer;
     }
 
     /// Wait until every save asked so far is on disk.

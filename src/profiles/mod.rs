@@ -193,6 +193,8 @@ impl Profile {
 
 #[derive(Debug, Serialize, Deserialize)]
 struct ProfilesFile {
+    /// Absent in a hand-written file: read as version 1 (`migrate`).
+    #[serde(default)]
     version: u32,
     profiles: Vec<Profile>,
 }
@@ -282,12 +284,19 @@ impl ProfileStore {
     /// older schema is migrated (and the original kept); a newer one is read
     /// but not written.
     pub fn load(dir: &Path) -> (Self, Option<String>) {
+        Self::load_with(dir, crate::files::BackgroundWriter::new())
+    }
+
+    /// [`Self::load`], saving through `writer` (the app's, which is
+    /// read-only when another instance holds the folder: then an older file
+    /// is read and migrated in memory, not rewritten).
+    pub fn load_with(dir: &Path, writer: crate::files::BackgroundWriter) -> (Self, Option<String>) {
         let path = dir.join(PROFILES_FILE);
         let mut store = Self {
             dir: dir.to_path_buf(),
             profiles: Vec::new(),
             newer: None,
-            writer: crate::files::BackgroundWriter::new(),
+            writer,
         };
         let text = match fs::read_to_string(&path) {
             Ok(text) => text,
@@ -318,12 +327,17 @@ impl ProfileStore {
                 let parse = crate::files::json_error(&parse);
                 // Valid JSON with a broken entry: keep every entry that reads.
                 let salvaged = salvage(&text);
-                let kept = match crate::files::move_aside(&path) {
-                    Ok(backup) => format!("It was kept as {}", backup.display()),
-                    Err(e) => format!("It could not be moved aside ({e}) and was left as it is"),
+                let kept = match store.writer.read_only_reason() {
+                    // Nothing is written from here (another window, or only a look): left as it is.
+                    Some(why) => format!("It was left as it is ({why})"),
+                    None => match crate::files::move_aside(&path) {
+                        Ok(backup) => format!("It was kept as {}", backup.display()),
+                        Err(e) => format!("It could not be moved aside ({e}) and was left as it is"),
+                    },
                 };
-                // Only once the file as it was is safe aside: saving writes the readable entries only.
-                let moved = kept.starts_with("It was kept");
+                // Only once the file as it was is safe (aside, or never written over):
+                // saving writes the readable entries only.
+                let moved = kept.starts_with("It was kept") || store.writer.is_read_only();
                 let message = match salvaged {
                     Some((version, profiles, broken)) if moved && !profiles.is_empty() => {
                         let n = profiles.len();
@@ -356,14 +370,26 @@ impl ProfileStore {
     /// then write the migrated profiles. A failure is the returned warning.
     fn migrated(self, path: &Path, version: u32, original: &str) -> (Self, Option<String>) {
         let backup = self.dir.join(format!("profiles.v{version}.json"));
+        if let Some(why) = self.writer.read_only_reason() {
+            let warning = format!(
+                "Your profiles in {} were read from an older format but not rewritten: {why}.",
+                path.display()
+            );
+            return (self, Some(warning));
+        }
         let kept = if backup.exists() {
             Ok(())
         } else {
             crate::files::write_atomic(&backup, original.as_bytes(), true)
         };
+        // At start-up, before any frame: written here, so a failure is said now.
         let outcome = kept
             .map_err(|e| format!("the original could not be kept as {} ({e})", backup.display()))
-            .and_then(|()| self.save().map_err(|e| e.to_string()));
+            .and_then(|()| {
+                self.file_bytes()
+                    .and_then(|json| crate::files::write_atomic(path, &json, true))
+                    .map_err(|e| e.to_string())
+            });
         match outcome {
             Ok(()) => {
                 tracing::info!("profiles migrated from schema {version} to {SCHEMA_VERSION}");
@@ -532,22 +558,29 @@ impl ProfileStore {
         if let Some(version) = self.newer {
             return Err(ProfilesError::Newer { path, version });
         }
-        let file = ProfilesFileRef {
-            version: SCHEMA_VERSION,
-            profiles: &self.profiles,
-        };
-        let json = serde_json::to_vec_pretty(&file).map_err(|e| ProfilesError::Write {
+        let json = self.file_bytes().map_err(|source| ProfilesError::Write {
             path: path.clone(),
-            source: std::io::Error::other(e),
+            source,
         })?;
         self.writer.write(&path, json, true, "your profiles");
         Ok(())
     }
 
-    /// Use `writer` for saves (one shared by the app's stores, or a read-only
-    /// one when another instance holds the config folder).
-    pub fn set_writer(&mut self, writer: crate::files::BackgroundWriter) {
-        self.writer = writer;
+    /// The profiles file as written.
+    fn file_bytes(&self) -> std::io::Result<Vec<u8>> {
+        let file = ProfilesFileRef {
+            version: SCHEMA_VERSION,
+            profiles: &self.profiles,
+        };
+        serde_json::to_vec_pretty(&file).map_err(std::io::Error::other)
+    }
+
+    /// The names of the profiles in `dir` and what is wrong with the file,
+    /// read without changing anything there (no migration written, nothing
+    /// moved aside). For the command line's checks.
+    pub fn peek(dir: &Path) -> (Vec<String>, Option<String>) {
+        let (store, warning) = Self::load_with(dir, crate::files::BackgroundWriter::read_only("only looked at".into()));
+        (store.profiles.iter().map(|p| p.name.clone()).collect(), warning)
     }
 
     /// Failed saves since the last call, in the user's words.
@@ -597,6 +630,32 @@ mod tests {
         let (reloaded, warning) = ProfileStore::load(dir.path());
         assert!(warning.is_none());
         assert_eq!(reloaded.profiles(), store.profiles());
+    }
+
+    #[test]
+    fn a_read_only_window_neither_migrates_nor_moves_a_file_aside() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(PROFILES_FILE);
+        let v1 = r#"{"profiles":[{"name":"old","host":"h","port":1883,"save_password":false}]}"#;
+        fs::write(&path, v1).unwrap();
+        let read_only = crate::files::BackgroundWriter::read_only("another mqscope is running".into());
+        let (store, warning) = ProfileStore::load_with(dir.path(), read_only.clone());
+        assert_eq!(
+            store.profiles().first().map(|p| p.name.as_str()),
+            Some("old"),
+            "read and migrated in memory: {warning:?}"
+        );
+        assert!(warning.unwrap().contains("not rewritten: another mqscope is running"));
+        assert_eq!(fs::read_to_string(&path).unwrap(), v1, "the file as it was");
+        assert!(!dir.path().join("profiles.v1.json").exists());
+        // A broken entry: shown without it, the file left where it is.
+        let broken = r#"{"version":2,"profiles":[{"name":"a","host":"h","port":1},{"name":"b","port":"x"}]}"#;
+        fs::write(&path, broken).unwrap();
+        let (names, warning) = ProfileStore::peek(dir.path());
+        assert_eq!(names, ["a"]);
+        assert!(warning.unwrap().contains("left as it is"));
+        assert_eq!(fs::read_to_string(&path).unwrap(), broken);
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "nothing else written");
     }
 
     #[test]
