@@ -64,6 +64,9 @@ pub struct AppOptions {
     pub keyring: Option<String>,
 }
 
+/// What reading a connections file gave: its connections, or why not.
+type ImportResult = Result<ImportRead, String>;
+
 /// A connections file read and parsed, its certificates saved as files.
 struct ImportRead {
     profiles: Vec<crate::profiles::Profile>,
@@ -109,9 +112,13 @@ pub struct MqscopeApp {
     /// The demo broker starts here (it can take seconds), and its ticket while it does.
     demo_start: crate::jobs::Latest<Result<DemoBroker, String>>,
     demo_starting: Option<u64>,
-    /// Connection files are read and parsed here, off the frame.
-    imports: crate::jobs::Latest<Result<ImportRead, String>>,
-    import_ticket: Option<u64>,
+    /// Connection files are read and parsed here, off the frame, each in
+    /// turn; their results come back on the channel.
+    imports: crate::jobs::InOrder,
+    imports_done: (
+        std::sync::mpsc::Sender<ImportResult>,
+        std::sync::mpsc::Receiver<ImportResult>,
+    ),
     /// Every file this window writes goes through here, off the UI thread.
     writer: crate::files::BackgroundWriter,
     /// Held while running: a second instance does not overwrite our files.
@@ -192,8 +199,8 @@ impl MqscopeApp {
             config_dir: options.config_dir.clone(),
             demo_start: crate::jobs::Latest::new("demo-start"),
             demo_starting: None,
-            imports: crate::jobs::Latest::new("import"),
-            import_ticket: None,
+            imports: crate::jobs::InOrder::new("import"),
+            imports_done: std::sync::mpsc::channel(),
             writer,
             _folder_lock: folder_lock,
             stats: options.stats_json.map(StatsFile::new),
@@ -804,18 +811,25 @@ impl MqscopeApp {
                 source: report.source.label(),
             })
         };
-        self.import_ticket = Some(self.imports.submit(job, move || {
+        let done = self.imports_done.0.clone();
+        self.imports.run(move || {
+            let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job))
+                .unwrap_or_else(|_| Err("The file could not be read: the import stopped unexpectedly (a bug).".into()));
+            let _ = done.send(read);
             if let Some(wake) = &wake {
                 wake();
             }
-        }));
+        });
     }
 
     /// Add what `start_import` read: renamed where a name is taken, saved once.
     fn finish_import(&mut self) {
-        let Some(ticket) = self.import_ticket else { return };
-        let Some(read) = self.imports.take(ticket) else { return };
-        self.import_ticket = None;
+        while let Ok(read) = self.imports_done.1.try_recv() {
+            self.add_imported(read);
+        }
+    }
+
+    fn add_imported(&mut self, read: Result<ImportRead, String>) {
         let outcome = read.and_then(|read| {
             let n = read.profiles.len();
             let mut notes = read.notes;
@@ -928,6 +942,7 @@ impl MqscopeApp {
         let Some(started) = self.demo_start.take(ticket) else {
             return;
         };
+        let started = started.and_then(|started| started);
         self.demo_starting = None;
         self.notices.remove("demo");
         match started {

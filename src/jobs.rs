@@ -16,7 +16,8 @@ type Wake = Box<dyn Fn() + Send>;
 
 struct LatestState<T> {
     waiting: Option<(u64, Job<T>, Wake)>,
-    done: Option<(u64, T)>,
+    /// The newest result: the job's value, or in words why it stopped (a panic).
+    done: Option<(u64, Result<T, String>)>,
     closed: bool,
 }
 
@@ -65,8 +66,9 @@ impl<T: Send + 'static> Latest<T> {
     }
 
     /// The result of `ticket`, once; `None` while it runs (or if a newer
-    /// request replaced it). Never blocks on the job.
-    pub fn take(&self, ticket: u64) -> Option<T> {
+    /// request replaced it). `Err` says why the job stopped when it panicked
+    /// (the thread goes on with the next request). Never blocks on the job.
+    pub fn take(&self, ticket: u64) -> Option<Result<T, String>> {
         let shared = self.shared.as_ref()?;
         let mut state = shared.state.lock().ok()?;
         if state.done.as_ref().is_some_and(|(t, _)| *t == ticket) {
@@ -122,7 +124,16 @@ fn spawn_latest<T: Send + 'static>(name: &'static str) -> Arc<LatestShared<T>> {
                 }
             };
             let (ticket, job, wake) = next;
-            let result = job();
+            // A bug in one job must not leave its ticket (and every later one) unanswered.
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job)).map_err(|panic| {
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_owned())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                tracing::error!(name, %what, "a background job panicked");
+                format!("it stopped unexpectedly (a bug: {what})")
+            });
             let Ok(mut state) = theirs.state.lock() else { return };
             // A newer request waiting makes this result stale: drop it.
             if state.waiting.is_none() {
@@ -251,11 +262,21 @@ mod tests {
         );
         assert_eq!(jobs.take(third), None, "not run yet: the thread is busy");
         gate_tx.send(()).unwrap();
-        assert_eq!(wait_for(|| jobs.take(third)), 3);
+        assert_eq!(wait_for(|| jobs.take(third)), Ok(3));
         assert_eq!(jobs.take(third), None, "taken once");
         assert_eq!(jobs.take(second), None, "replaced before it started");
         assert_eq!(jobs.take(first), None, "stale: a newer request came");
         assert_eq!(woken.load(Ordering::SeqCst), 1, "one wake, for the result kept");
+    }
+
+    #[test]
+    fn a_job_that_panics_is_answered_in_words_and_the_next_one_runs() {
+        let mut jobs: Latest<u32> = Latest::new("test");
+        let bad = jobs.submit(|| panic!("index out of bounds"), || {});
+        let err = wait_for(|| jobs.take(bad)).unwrap_err();
+        assert!(err.contains("index out of bounds"), "{err}");
+        let good = jobs.submit(|| 7, || {});
+        assert_eq!(wait_for(|| jobs.take(good)), Ok(7));
     }
 
     #[test]

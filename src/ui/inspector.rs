@@ -56,6 +56,8 @@ enum DiffState {
     /// Computing on the background thread (its ticket).
     Pending(u64),
     Ready(PayloadDiff),
+    /// The comparison failed (in words).
+    Failed(String),
 }
 
 /// The message on screen, decoded once rather than every frame.
@@ -98,7 +100,10 @@ impl InspectorPanel {
             && let DiffState::Pending(ticket) = cache.diff
             && let Some(done) = self.diffs.take(ticket)
         {
-            cache.diff = DiffState::Ready(done);
+            cache.diff = match done {
+                Ok(diff) => DiffState::Ready(diff),
+                Err(why) => DiffState::Failed(format!("The comparison could not be made: {why}")),
+            };
         }
         let topic = model.tree.topic(node);
         let history = model.history.messages(node);
@@ -437,6 +442,10 @@ impl InspectorPanel {
                             ui.spinner();
                             ui.label("Comparing with the message before…");
                         });
+                        return;
+                    }
+                    if let DiffState::Failed(why) = diff {
+                        ui.colored_label(style::ERROR, why);
                         return;
                     }
                     if let DiffState::Ready(diff) = diff {

@@ -239,7 +239,7 @@ impl PublishPanel {
         if let Some(ticket) = self.file_reading
             && let Some(read) = self.file_reader.take(ticket)
         {
-            self.file = Some(read);
+            self.file = Some(read.and_then(|read| read));
             self.file_reading = None;
         }
         egui::ScrollArea::vertical()
