@@ -103,7 +103,14 @@ impl BackgroundWriter {
             what: what.to_owned(),
             saved,
         };
-        let newer_waits = pending.insert(path.to_path_buf(), write).is_some();
+        let mut write = write;
+        let replaced = pending.remove(path);
+        if write.saved.is_none() {
+            // A newer plain write of the same file still says what the user asked to be told.
+            write.saved = replaced.as_ref().and_then(|r| r.saved.clone());
+        }
+        let newer_waits = replaced.is_some();
+        pending.insert(path.to_path_buf(), write);
         drop(pending);
         if newer_waits {
             return; // the job already queued for this path writes these bytes

@@ -139,6 +139,9 @@ fn main() -> ExitCode {
                         tracing::info!("closing on a signal");
                         ctx.send_viewport_cmd(egui::ViewportCommand::Close);
                         ctx.request_repaint();
+                        // A second signal while closing: the user means it, now.
+                        close_on_signal().await;
+                        std::process::exit(130);
                     });
                     let mut app = MqscopeApp::new(options, handle);
                     let last = cc

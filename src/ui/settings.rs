@@ -84,7 +84,12 @@ impl SettingsWindow {
                         action = Some(Action::ApplySettings(self.draft.clone()));
                     }
                     if ui.button("Defaults").clicked() {
-                        self.draft = Settings::default();
+                        // What a newer build wrote is not a setting of this one: kept.
+                        self.draft = Settings {
+                            version: self.draft.version,
+                            unknown: std::mem::take(&mut self.draft.unknown),
+                            ..Settings::default()
+                        };
                     }
                 });
             });
