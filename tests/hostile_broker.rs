@@ -428,3 +428,30 @@ fn a_server_keep_alive_of_zero_means_no_pings_not_a_ping_flood() {
     assert_eq!(accepted.load(Ordering::SeqCst), 1, "one connection, kept: {states:?}");
     assert_eq!(states.last(), Some(&ConnectionState::Connected));
 }
+
+#[test]
+fn batches_are_bounded_in_bytes_so_one_frame_applies_a_bounded_amount() {
+    // 100 messages of 100 KB: a batch of up to 1,000 messages would be 10 MB
+    // applied in one frame (32,000-level topics took 0.6 s that way).
+    let (port, _) = flooding_broker(100, 100_000);
+    let rt = runtime();
+    let mut spec = parse_broker_url(&format!("mqtt://127.0.0.1:{port}")).unwrap();
+    spec.subscriptions = vec!["flood/#".into()];
+    let handle = ConnectionHandle::spawn(spec, rt.handle(), no_wake());
+    // Let the whole flood queue up first, then look at the batches.
+    std::thread::sleep(Duration::from_millis(1_500));
+    let mut sizes = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while sizes.iter().sum::<usize>() < 100 {
+        assert!(std::time::Instant::now() < deadline, "only {sizes:?}");
+        while let Some(event) = handle.try_event() {
+            if let mqscope::mqtt::Event::Messages(batch) = event {
+                let bytes: usize = batch.iter().map(|m| m.payload.len() + m.topic.len()).sum();
+                assert!(bytes <= 256 * 1024 + 100_100, "a batch of {bytes} bytes");
+                sizes.push(batch.len());
+            }
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(sizes.len() >= 100 / 3, "{sizes:?}");
+}

@@ -22,6 +22,10 @@ const STABLE_CONNECTION: Duration = Duration::from_secs(10);
 /// Most messages in one batch for the UI.
 const BATCH_MAX_MESSAGES: usize = 1_000;
 
+/// Most topic and payload bytes in one batch (a message larger than this
+/// goes alone).
+const BATCH_MAX_BYTES: usize = 256 * 1024;
+
 /// What the polling task hands to the batching task, in arrival order.
 pub(super) enum ToUi {
     Message(ReceivedMessage),
@@ -63,11 +67,24 @@ pub(super) async fn batch_loop(
         permit.forget(); // given back by the UI when it takes the batch
         events.send(Event::Messages(std::mem::take(batch))).is_ok()
     };
+    let mut batch_bytes = 0usize;
     while rx.recv_many(&mut incoming, BATCH_MAX_MESSAGES).await > 0 {
         for item in incoming.drain(..) {
             match item {
-                ToUi::Message(m) => batch.push(m),
+                ToUi::Message(m) => {
+                    batch_bytes += m.topic.len() + m.payload.len();
+                    batch.push(m);
+                    // A batch is applied in one go: bounded in bytes too, so that
+                    // 32,000-level topics or large payloads do not make one long frame.
+                    if batch_bytes >= BATCH_MAX_BYTES {
+                        batch_bytes = 0;
+                        if !send_batch(&mut batch).await {
+                            return;
+                        }
+                    }
+                }
                 ToUi::Event(event) => {
+                    batch_bytes = 0;
                     if !batch.is_empty() && !send_batch(&mut batch).await {
                         return;
                     }
@@ -75,6 +92,7 @@ pub(super) async fn batch_loop(
                 }
             }
         }
+        batch_bytes = 0;
         if !batch.is_empty() && !send_batch(&mut batch).await {
             return;
         }
