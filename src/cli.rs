@@ -155,7 +155,8 @@ pub struct Cli {
     pub no_keyring: bool,
 
     /// Chart this value once connected: TOPIC or TOPIC:PATH, e.g. iot/s1/temperature:temperature; a filter
-    /// such as iot/+/temperature charts every matching topic (repeatable)
+    /// such as iot/+/temperature charts every matching topic; a topic with ':' in it ends with ':'
+    /// (dev/aa:bb: is the whole topic dev/aa:bb) (repeatable)
     #[arg(long = "chart", value_name = "TOPIC[:PATH]")]
     pub charts: Vec<String>,
 
@@ -449,7 +450,7 @@ impl Cli {
             .charts
             .iter()
             .map(|c| {
-                let (topic, path) = c.rsplit_once(':').unwrap_or((c, ""));
+                let (topic, path) = split_chart(c);
                 // A topic or a filter, as "Add series" takes: `plant/+/temperature` charts every match.
                 validate_filter(topic).map_err(|e| format!("--chart {c}: {e}"))?;
                 Ok((topic.to_owned(), path.to_owned()))
@@ -465,6 +466,24 @@ impl Cli {
             wgpu: self.renderer == "wgpu",
             keyring: (!self.no_keyring).then(|| crate::secret_store::SERVICE.to_owned()),
         }))
+    }
+}
+
+/// `--chart TOPIC[:PATH]` into (topic, path). The path is after the last
+/// `:`, so topics may hold colons (`dev/aa:bb:cc:temperature`); a trailing `:`
+/// means no path (`dev/aa:bb:`); a Sparkplug path keeps its own colon
+/// (`…/DDATA/n:metric:Boiler/Temp`); a part after the last `:` with a `/`
+/// outside brackets is no path but part of the topic.
+fn split_chart(arg: &str) -> (&str, &str) {
+    if let Some(at) = arg.find(":metric:") {
+        return (&arg[..at], &arg[at + 1..]);
+    }
+    if let Some(topic) = arg.strip_suffix(':') {
+        return (topic, "");
+    }
+    match arg.rsplit_once(':') {
+        Some((topic, path)) if !path.contains('/') || path.starts_with('[') => (topic, path),
+        _ => (arg, ""),
     }
 }
 
@@ -495,6 +514,26 @@ mod tests {
             err.contains("There is no profile named 'past'. Saved profiles: future"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn chart_arguments_split_where_the_path_starts() {
+        for (arg, topic, path) in [
+            ("iot/s1/temperature:temperature", "iot/s1/temperature", "temperature"),
+            ("iot/s1/temperature", "iot/s1/temperature", ""),
+            ("dev/aa:bb:", "dev/aa:bb", ""),
+            ("dev/aa:bb:cc:temperature", "dev/aa:bb:cc", "temperature"),
+            (
+                "spBv1.0/g/DDATA/n:metric:Boiler/Temp",
+                "spBv1.0/g/DDATA/n",
+                "metric:Boiler/Temp",
+            ),
+            (r#"a/b:["x.y"]"#, "a/b", r#"["x.y"]"#),
+            ("plant/+/t:value", "plant/+/t", "value"),
+            ("site:1/room:2/t", "site:1/room:2/t", ""),
+        ] {
+            assert_eq!(split_chart(arg), (topic, path), "{arg}");
+        }
     }
 
     #[test]

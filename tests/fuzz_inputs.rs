@@ -60,6 +60,34 @@ proptest! {
     }
 
     #[test]
+    fn every_number_of_a_json_document_charts_by_its_path(
+        entries in prop::collection::vec(("\\PC{0,6}", -1e6f64..1e6, any::<bool>()), 1..8)
+    ) {
+        // Keys of any text (dots, brackets, quotes, Chinese), some one level
+        // down: the values put in are what numeric_fields finds, and each
+        // path it gives reads the same value back.
+        let mut doc = serde_json::Map::new();
+        let mut expected = Vec::new();
+        for (i, (key, value, nested)) in entries.iter().enumerate() {
+            let key = format!("{key}{i}");
+            let value = (value * 100.0).round() / 100.0;
+            if *nested {
+                doc.insert(key, serde_json::json!({ "v.温度": value }));
+            } else {
+                doc.insert(key, serde_json::json!(value));
+            }
+            expected.push(value);
+        }
+        let bytes = serde_json::to_vec(&serde_json::Value::Object(doc)).unwrap();
+        let fields = payload::numeric_fields(&bytes, 100);
+        let found: Vec<f64> = fields.iter().map(|(_, v)| *v).collect();
+        prop_assert_eq!(&found, &expected);
+        for (path, value) in &fields {
+            prop_assert_eq!(payload::extract_number(&bytes, path), Some(*value), "path {}", path);
+        }
+    }
+
+    #[test]
     fn a_diff_of_any_two_payloads_ends(a in bytes(2048), b in bytes(2048)) {
         let _ = payload::diff(&a, &b);
         prop_assert_eq!(payload::diff(&a, &a), payload::PayloadDiff::Identical);

@@ -25,7 +25,7 @@ pub fn extract_number(payload: &[u8], path: &str) -> Option<f64> {
     let mut current = &value;
     for step in parse_path(path)? {
         current = match step {
-            Step::Key(key) => current.get(key)?,
+            Step::Key(key) => current.get(key.as_ref())?,
             Step::Index(i) => current.get(i)?,
         };
     }
@@ -58,10 +58,7 @@ fn collect(value: &Value, path: &mut String, out: &mut Vec<(String, f64)>, limit
         Value::Object(map) => {
             for (key, child) in map {
                 let len = path.len();
-                if !path.is_empty() {
-                    path.push('.');
-                }
-                path.push_str(key);
+                push_key(path, key);
                 collect(child, path, out, limit);
                 path.truncate(len);
             }
@@ -83,6 +80,23 @@ fn collect(value: &Value, path: &mut String, out: &mut Vec<(String, f64)>, limit
     }
 }
 
+/// Add `key` to a path: `.key`, or `["key"]` (a JSON string) when the key
+/// holds what paths are made of (`.`, `[`, `]`, `"`, `\`) or is empty, so
+/// `{"a.b": 1}` reads back as one key, not two levels.
+fn push_key(path: &mut String, key: &str) {
+    let plain = !key.is_empty() && !key.contains(['.', '[', ']', '"', '\\']) && !key.starts_with(SPARKPLUG_METRIC_PATH);
+    if plain {
+        if !path.is_empty() {
+            path.push('.');
+        }
+        path.push_str(key);
+    } else {
+        path.push('[');
+        path.push_str(&serde_json::to_string(key).unwrap_or_default());
+        path.push(']');
+    }
+}
+
 fn value_number(value: &Value) -> Option<f64> {
     let n = match value {
         Value::Number(n) => n.as_f64()?,
@@ -93,7 +107,9 @@ fn value_number(value: &Value) -> Option<f64> {
     n.is_finite().then_some(n)
 }
 
-/// `23.5`, ` 23.5 °C `, `-4e2`, `true`, `false`.
+/// `23.5`, ` 23.5 °C `, `21,5 °C` (a decimal comma), `-4e2`, `0x1F` (31),
+/// `true`, `false`. Not a number: `12:30` (a time), `12 34`, `v2`, `NaN` —
+/// never read as the number they start with.
 fn parse_scalar(text: &str) -> Option<f64> {
     let text = text.trim();
     match text {
@@ -101,48 +117,76 @@ fn parse_scalar(text: &str) -> Option<f64> {
         "false" => return Some(0.0),
         _ => {}
     }
+    let unsigned = text.strip_prefix(['-', '+']).unwrap_or(text);
+    if let Some(hex) = unsigned.strip_prefix("0x").or_else(|| unsigned.strip_prefix("0X")) {
+        let n = i64::from_str_radix(hex, 16).ok()? as f64;
+        return Some(if text.starts_with('-') { -n } else { n });
+    }
     let end = text
         .char_indices()
-        .find(|&(_, c)| !(c.is_ascii_digit() || matches!(c, '-' | '+' | '.' | 'e' | 'E')))
+        .find(|&(_, c)| !(c.is_ascii_digit() || matches!(c, '-' | '+' | '.' | ',' | 'e' | 'E')))
         .map_or(text.len(), |(i, _)| i);
     let (number, unit) = text.split_at(end);
-    // A unit is short and not more digits ("12 34" is not a number with a unit).
+    // A unit is short and made of letters and symbols: `°C`, `%`, `km/h`,
+    // `µg/m³`. What starts with `:` (a time) or holds digits is no unit.
     let unit = unit.trim();
-    if unit.chars().count() > 8 || unit.starts_with(|c: char| c.is_ascii_digit()) {
+    let unit_ok = unit.is_empty()
+        || (unit.chars().count() <= 8
+            && unit.starts_with(|c: char| c.is_alphabetic() || matches!(c, '°' | '%' | 'µ' | '‰'))
+            && !unit.contains(|c: char| c.is_ascii_digit()));
+    if !unit_ok {
         return None;
     }
+    // One comma and no point: a decimal comma (`21,5`).
+    let number = if number.matches(',').count() == 1 && !number.contains('.') {
+        std::borrow::Cow::Owned(number.replace(',', "."))
+    } else if number.contains(',') {
+        return None;
+    } else {
+        std::borrow::Cow::Borrowed(number)
+    };
     let n: f64 = number.parse().ok()?;
     n.is_finite().then_some(n)
 }
 
 enum Step<'a> {
-    Key(&'a str),
+    Key(std::borrow::Cow<'a, str>),
     Index(usize),
 }
 
-/// `a.b[2].c` into steps; `None` when the path is malformed.
+/// `a.b[2].c`, `a["x.y"]` into steps; `None` when the path is malformed.
 fn parse_path(path: &str) -> Option<Vec<Step<'_>>> {
     let mut steps = Vec::new();
-    for part in path.split('.') {
-        let (key, mut rest) = match part.find('[') {
-            Some(i) => part.split_at(i),
-            None => (part, ""),
-        };
-        if !key.is_empty() {
-            steps.push(Step::Key(key));
-        } else if rest.is_empty() {
-            return None;
+    let mut rest = path;
+    let mut first = true;
+    while !rest.is_empty() {
+        if let Some(inner) = rest.strip_prefix('[') {
+            if inner.starts_with('"') {
+                // A quoted key: a JSON string, then `]`.
+                let mut stream = serde_json::Deserializer::from_str(inner).into_iter::<String>();
+                let key = stream.next()?.ok()?;
+                let used = stream.byte_offset();
+                rest = inner[used..].strip_prefix(']')?;
+                steps.push(Step::Key(std::borrow::Cow::Owned(key)));
+            } else {
+                let close = inner.find(']')?;
+                steps.push(Step::Index(inner[..close].parse().ok()?));
+                rest = &inner[close + 1..];
+            }
+        } else {
+            if !first {
+                rest = rest.strip_prefix('.')?;
+            }
+            let end = rest.find(['.', '[']).unwrap_or(rest.len());
+            if end == 0 {
+                return None;
+            }
+            steps.push(Step::Key(std::borrow::Cow::Borrowed(&rest[..end])));
+            rest = &rest[end..];
         }
-        while let Some(inner) = rest.strip_prefix('[') {
-            let close = inner.find(']')?;
-            steps.push(Step::Index(inner[..close].parse().ok()?));
-            rest = &inner[close + 1..];
-        }
-        if !rest.is_empty() {
-            return None;
-        }
+        first = false;
     }
-    Some(steps)
+    (!steps.is_empty()).then_some(steps)
 }
 
 #[cfg(test)]
@@ -172,6 +216,17 @@ mod tests {
         assert_eq!(extract_number(b"off", ""), None);
         assert_eq!(extract_number(b"12 34", ""), None);
         assert_eq!(extract_number(b"NaN", ""), None);
+        // Read whole or not at all: never the number a text starts with.
+        assert_eq!(extract_number("21,5 °C".as_bytes(), ""), Some(21.5));
+        assert_eq!(extract_number(b"0x1F", ""), Some(31.0));
+        assert_eq!(extract_number(b"-0x10", ""), Some(-16.0));
+        assert_eq!(extract_number(b"12:30", ""), None);
+        assert_eq!(extract_number(b"1,234.5", ""), None);
+        assert_eq!(extract_number(b"v2", ""), None);
+        assert_eq!(extract_number("42 %".as_bytes(), ""), Some(42.0));
+        assert_eq!(extract_number("3.2 µg/m³".as_bytes(), ""), Some(3.2));
+        assert_eq!(extract_number(b"5 km/h", ""), Some(5.0));
+        assert_eq!(extract_number(b"2021-05-01", ""), None);
         assert_eq!(extract_number(&[0xff, 0x31], ""), None);
     }
 
@@ -186,6 +241,31 @@ mod tests {
         assert_eq!(extract_number(p, "sensors[9].value"), None);
         assert_eq!(extract_number(p, "sensors[x"), None);
         assert_eq!(extract_number(b"not json", "temperature"), None);
+    }
+
+    #[test]
+    fn keys_with_dots_brackets_and_quotes_read_back_as_one_key() {
+        let p = br#"{"a.b": 1, "x[0]": 2, "q\"k": 3, "": 4, "deep": {"m.n": [5]}, "a": {"b": 6}}"#;
+        let fields = numeric_fields(p, 10);
+        let paths: Vec<&str> = fields.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                r#"["a.b"]"#,
+                r#"["x[0]"]"#,
+                r#"["q\"k"]"#,
+                r#"[""]"#,
+                r#"deep["m.n"][0]"#,
+                "a.b"
+            ]
+        );
+        let values: Vec<f64> = fields.iter().map(|(_, v)| *v).collect();
+        assert_eq!(values, [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        assert_eq!(extract_number(p, r#"["a.b"]"#), Some(1.0));
+        assert_eq!(extract_number(p, "a.b"), Some(6.0), "a plain path is still levels");
+        assert_eq!(extract_number(p, r#"deep["m.n"][0]"#), Some(5.0));
+        assert_eq!(extract_number(p, r#"["unclosed"#), None);
+        assert_eq!(extract_number(p, "a..b"), None);
     }
 
     #[test]
