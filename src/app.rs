@@ -355,7 +355,9 @@ impl MqscopeApp {
             // The pipeline from worker to Model never discards; history eviction is
             // `evicted`. What is dropped is a message on a new topic once the
             // tree alone fills the budget.
-            dropped: models().map(Model::refused_topics).sum(),
+            // and a message over the size limit on MQTT 3.1.1 (read, said, not kept).
+            dropped: models().map(Model::refused_topics).sum::<u64>()
+                + self.sessions.iter().map(|s| s.too_large).sum::<u64>(),
             topics: models().map(|m| m.tree.topic_count()).sum(),
             stored_messages: models().map(|m| m.history.stored_messages()).sum(),
             store_bytes: models().map(Model::budget_bytes).sum(),

@@ -37,6 +37,8 @@ pub struct Session {
     pub sys_open: bool,
     /// What the `$SYS` dashboard shows, read again only when `$SYS` news arrives.
     sys_cache: crate::ui::broker_stats::BrokerWindowCache,
+    /// Messages read and not kept: larger than the limit (MQTT 3.1.1).
+    pub too_large: u64,
     /// Recording this connection's messages (started from the window).
     pub recorder: Option<crate::record::Recorder>,
 }
@@ -58,6 +60,7 @@ impl Session {
             sys_open: false,
             sys_cache: Default::default(),
             recorder: None,
+            too_large: 0,
         }
     }
 
@@ -104,6 +107,21 @@ impl Session {
                     .set_status(&filter, SubscriptionStatus::Refused(reason));
             }
             Event::Unsubscribed { filter } => tracing::debug!(%filter, "unsubscribed"),
+            Event::TooLarge { topic, bytes, limit } => {
+                self.too_large += 1;
+                notices.set(
+                    &format!("too-large-{}", self.id),
+                    true,
+                    format!(
+                        "{}: a {} message on {} was larger than the {} limit (Settings → Largest packet) and was not kept ({} so far).",
+                        self.name(),
+                        crate::payload::human_size(bytes),
+                        crate::topic::display(&topic),
+                        crate::payload::human_size(limit),
+                        self.too_large
+                    ),
+                );
+            }
         }
     }
 

@@ -216,3 +216,45 @@ fn the_max_packet_setting_keeps_big_messages_away_on_mqtt5() {
         "and the connection is fine"
     );
 }
+
+#[test]
+fn an_oversized_retained_message_on_mqtt_311_is_skipped_not_reconnected_for() {
+    // MQTT 3.1.1 cannot tell the broker a size limit: a retained 2 MiB message
+    // comes at every connect. It must not drop the connection each time.
+    let rt = common::runtime();
+    let broker = common::Mosquitto::start();
+    let sender = common::publisher(&rt, broker.port, "big-retainer");
+    rt.block_on(sender.publish("files/big", common::qos(1), true, vec![7u8; 2 * 1024 * 1024]))
+        .unwrap();
+    rt.block_on(sender.publish("files/small", common::qos(1), true, vec![1u8; 1000]))
+        .unwrap();
+    let config = tempfile::tempdir().unwrap();
+    std::fs::write(config.path().join("settings.json"), r#"{"max_packet_mib": 1}"#).unwrap();
+    let spec = mqscope::mqtt::parse_broker_url(&broker.url()).unwrap();
+    assert_eq!(spec.protocol, mqscope::mqtt::ProtocolVersion::V311);
+    let mut harness = harness_in(Startup::Connect(Box::new(spec)), config);
+    step_until(&mut harness, "the small retained message", |h| {
+        h.state()
+            .app
+            .model()
+            .is_some_and(|m| m.tree.get("files/small").is_some())
+    });
+    // A few seconds more: still the first connection, and the big one said.
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    while std::time::Instant::now() < until {
+        harness.step();
+        assert_eq!(
+            harness.state().app.connection_state(),
+            Some(&mqscope::mqtt::ConnectionState::Connected),
+            "the connection stays up"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(
+        has_text(
+            &harness,
+            "a 2.0 MiB message on files/big was larger than the 1.0 MiB limit"
+        ),
+        "the skipped message is said where the user looks"
+    );
+}

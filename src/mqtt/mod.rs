@@ -104,6 +104,12 @@ pub enum Event {
     Unsubscribed {
         filter: String,
     },
+    /// A message larger than the connection's limit was read and not kept.
+    TooLarge {
+        topic: String,
+        bytes: usize,
+        limit: usize,
+    },
 }
 
 /// What the UI asks of a connection.
@@ -261,6 +267,7 @@ impl ConnectionHandle {
             async move {
                 let address = spec.address();
                 let name = spec.name.clone();
+                let too_large = (spec.protocol == ProtocolVersion::V311).then(|| spec.max_packet());
                 let connected = tokio::task::spawn_blocking(move || link::connect(&spec, &client_id))
                     .await
                     .unwrap_or_else(|e| Err(format!("the connection could not be set up: {e}")));
@@ -274,6 +281,7 @@ impl ConnectionHandle {
                             out: to_ui.clone(),
                             counters,
                             control: control.clone(),
+                            too_large,
                         };
                         tokio::spawn(worker.run());
                         tokio::spawn(worker::batch_loop(

@@ -318,7 +318,10 @@ impl ConnectionSpec {
         // 0 means no keepalive at all, as it does to mosquitto_sub (`-k 0`).
         options.set_keep_alive(Duration::from_secs(u64::from(self.keepalive_s)));
         options.set_clean_session(self.clean_session);
-        options.set_max_packet_size(self.max_packet(), self.max_packet());
+        // MQTT 3.1.1 has no way to tell the broker a limit: a larger message comes
+        // anyway (at every connect, when retained). It is read and then not kept
+        // (the worker's `too_large`); refusing to read it ended the connection.
+        options.set_max_packet_size(DEFAULT_MAX_PACKET_BYTES, self.max_packet());
         options.set_request_channel_capacity(1_024);
         options.set_inflight(self.max_inflight.max(1));
         if let Some(user) = &self.username {

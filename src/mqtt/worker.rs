@@ -39,6 +39,9 @@ pub(super) struct Worker {
     pub out: tmpsc::Sender<ToUi>,
     pub counters: Arc<Counters>,
     pub control: Arc<Control>,
+    /// MQTT 3.1.1: messages larger than this are read and not kept (MQTT 5
+    /// tells the broker the limit instead).
+    pub too_large: Option<usize>,
 }
 
 enum Step {
@@ -135,6 +138,22 @@ impl Worker {
                 }
             };
             match polled {
+                Polled::Message(message)
+                    if self
+                        .too_large
+                        .is_some_and(|limit| message.payload.len() + message.topic.len() > limit) =>
+                {
+                    // MQTT 3.1.1 cannot ask the broker to keep large messages back:
+                    // read, said, not kept (refusing to read them dropped the
+                    // connection at every retained one, for ever).
+                    self.counters.received.fetch_add(1, Ordering::Relaxed);
+                    let event = Event::TooLarge {
+                        topic: message.topic,
+                        bytes: message.payload.len(),
+                        limit: self.too_large.unwrap_or_default(),
+                    };
+                    report(&self.out, event).await;
+                }
                 Polled::Message(message) => {
                     self.counters.received.fetch_add(1, Ordering::Relaxed);
                     // Waits when the UI is behind (in bytes or in batches): the socket then
