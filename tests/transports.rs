@@ -127,6 +127,8 @@ fn name_mismatch_and_expired_certificates_are_named() {
     spec.tls.ca_file = Some(b.pki.ca.clone());
     let reason = try_connect(&rt, spec).2.expect_err("a name mismatch must not connect");
     assert!(reason.contains("name mismatch"), "{reason}");
+    // The next step a user can take: the names the certificate does hold.
+    assert!(reason.contains("it names localhost"), "{reason}");
 
     let mut spec = tls_spec("localhost", b.expired);
     spec.tls.ca_file = Some(b.pki.ca.clone());

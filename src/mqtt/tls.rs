@@ -190,15 +190,63 @@ fn decrypt_key(
     };
     let (_, der) = pkcs8::der::pem::decode_vec(pem)
         .map_err(|e| format!("The key file {} is not valid PEM: {e}", path.display()))?;
-    let info = pkcs8::EncryptedPrivateKeyInfoRef::try_from(der.as_slice())
-        .map_err(|e| format!("The encrypted key in {} could not be read: {e}", path.display()))?;
-    let key = info.decrypt(passphrase.expose()).map_err(|_| {
+    // An encryption scheme the pkcs5 crate does not know (OpenSSL's
+    // `-v1 PBE-SHA1-3DES` is PKCS#12's) fails here, while the key is read.
+    let info = pkcs8::EncryptedPrivateKeyInfoRef::try_from(der.as_slice()).map_err(|_| {
         format!(
-            "The passphrase for the key file {} is wrong (or the file is damaged).",
+            "The key file {} is encrypted with a scheme mqscope does not open (PKCS#5 v1, PKCS#12, DES or 3DES): \
+             convert it with: openssl pkcs8 -topk8 -v2 aes-256-cbc -in OLD.pem -out NEW.pem",
             path.display()
         )
     })?;
+    let key = info
+        .decrypt(passphrase.expose())
+        .map_err(|e| decrypt_error_words(path, &e))?;
     Ok(PrivateKeyDer::Pkcs8(key.as_bytes().to_vec().into()))
+}
+
+/// A name as rustls presents it (`DnsName("localhost")`) as a person writes it.
+fn presented_name(presented: &str) -> &str {
+    match (presented.find('"'), presented.rfind('"')) {
+        (Some(start), Some(end)) if end > start => &presented[start + 1..end],
+        _ => presented,
+    }
+}
+
+/// The `subjectAltName` openssl option value for `host`: `IP:…` or `DNS:…`.
+fn san_for(host: &str) -> String {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    if bare.parse::<std::net::IpAddr>().is_ok() {
+        format!("IP:{bare}")
+    } else {
+        format!("DNS:{bare}")
+    }
+}
+
+/// Why an encrypted key did not open, in words: a wrong passphrase is only one
+/// of the reasons (an old or unsupported scheme is another, with a way out).
+fn decrypt_error_words(path: &Path, error: &pkcs8::Error) -> String {
+    let convert = "convert it with: openssl pkcs8 -topk8 -v2 aes-256-cbc -in OLD.pem -out NEW.pem";
+    match error {
+        pkcs8::Error::EncryptedPrivateKey(pkcs8::pkcs5::Error::NoPbes1CryptSupport) => format!(
+            "The key file {} is encrypted with the old PKCS#5 v1 scheme (PBES1), which mqscope does not open: {convert}",
+            path.display()
+        ),
+        pkcs8::Error::EncryptedPrivateKey(pkcs8::pkcs5::Error::UnsupportedAlgorithm { oid }) => format!(
+            "The key file {} is encrypted with an algorithm mqscope does not open ({oid}; 3DES and DES are refused): {convert}",
+            path.display()
+        ),
+        pkcs8::Error::EncryptedPrivateKey(pkcs8::pkcs5::Error::AlgorithmParametersInvalid { .. })
+        | pkcs8::Error::ParametersMalformed => format!(
+            "The key file {} names its encryption with parameters mqscope cannot use: {convert}",
+            path.display()
+        ),
+        // The cipher's padding or the decrypted key's structure did not check out.
+        _ => format!(
+            "The passphrase for the key file {} is wrong (or the file is damaged).",
+            path.display()
+        ),
+    }
 }
 
 /// Accepts any certificate. Only used when the user ticks "insecure", and the
@@ -319,8 +367,24 @@ pub fn describe_tls_error(error: &rustls::Error, address: &str) -> (String, bool
             CertificateError::UnknownIssuer => format!(
                 "the certificate of {address} is signed by an unknown issuer: choose the broker's CA file, or allow insecure"
             ),
+            // The names the certificate holds are what the user can act on: connect
+            // with one of them (rustls reads only its subjectAltNames, plus the CN
+            // of an old certificate without any, see legacy_certs).
+            CertificateError::NotValidForNameContext { expected, presented } if !presented.is_empty() => format!(
+                "the certificate of {address} is not valid for {} (name mismatch): it names {}; connect with one of those, \
+                 or make the certificate with subjectAltName={}",
+                expected.to_str(),
+                presented
+                    .iter()
+                    .map(|p| presented_name(p))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                san_for(&expected.to_str())
+            ),
             CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => format!(
-                "the certificate of {address} is not valid for this host name (name mismatch): connect by the name in the certificate"
+                "the certificate of {address} is not valid for this host name (name mismatch): make it with \
+                 subjectAltName={} (the name you connect with)",
+                san_for(address.rsplit_once(':').map_or(address, |(host, _)| host))
             ),
             CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
                 format!("the certificate of {address} has expired")
@@ -434,6 +498,29 @@ mod tests {
         .unwrap();
         let err = read_key(&legacy, Some(&Secret::new("x"))).unwrap_err();
         assert!(err.contains("openssl pkcs8 -topk8"), "{err}");
+
+        // Keys encrypted by other `openssl pkcs8` command lines: not a wrong
+        // passphrase, and each says how to convert it.
+        for (args, says) in [
+            (&["-v1", "PBE-SHA1-3DES"][..], "a scheme mqscope does not open"),
+            (&["-v2", "des3"][..], "a scheme mqscope does not open"),
+        ] {
+            let other = dir.path().join("other.key");
+            let status = std::process::Command::new("openssl")
+                .args(["pkcs8", "-topk8"])
+                .args(args)
+                .arg("-in")
+                .arg(dir.path().join("plain.key"))
+                .arg("-out")
+                .arg(&other)
+                .args(["-passout", "pass:correct horse"])
+                .status()
+                .unwrap();
+            assert!(status.success(), "{args:?}");
+            let err = read_key(&other, Some(&Secret::new("correct horse"))).unwrap_err();
+            assert!(err.contains(says) && err.contains("-v2 aes-256-cbc"), "{args:?}: {err}");
+            assert!(!err.contains("is wrong"), "{args:?}: {err}");
+        }
     }
 
     #[test]
@@ -518,7 +605,21 @@ mod tests {
             &rustls::Error::InvalidCertificate(rustls::CertificateError::NotValidForName),
             "b:8883",
         );
-        assert!(words.contains("name mismatch"), "{words}");
+        assert!(
+            words.contains("name mismatch") && words.contains("subjectAltName=DNS:b"),
+            "{words}"
+        );
+        let presented = rustls::CertificateError::NotValidForNameContext {
+            expected: rustls::pki_types::ServerName::try_from("10.0.0.5").unwrap(),
+            presented: vec!["broker.local".into(), "localhost".into()],
+        };
+        let (words, _) = describe_tls_error(&rustls::Error::InvalidCertificate(presented), "10.0.0.5:8883");
+        assert!(
+            words.contains("not valid for 10.0.0.5")
+                && words.contains("it names broker.local, localhost")
+                && words.contains("subjectAltName=IP:10.0.0.5"),
+            "{words}"
+        );
         let (words, _) = describe_tls_error(
             &rustls::Error::InvalidCertificate(rustls::CertificateError::Expired),
             "b:8883",
