@@ -148,8 +148,20 @@ fn absent_broker_retries_with_growing_backoff() {
     assert!(retries[0].1.contains("is the broker running?"), "{}", retries[0].1);
     let attempts: Vec<u32> = retries.iter().map(|r| r.0).collect();
     assert!(attempts.windows(2).all(|w| w[1] == w[0] + 1), "attempts {attempts:?}");
-    // 0.25-0.5 s, 0.5-1 s, 1-2 s, 2-4 s: four retries cannot fit in 1 s.
-    assert!(retries.len() < 8, "retrying too fast: {} retries in 6 s", retries.len());
+    // What a user sees: the wait before each retry grows (0.25-0.5 s, 0.5-1 s,
+    // 1-2 s, …). A constant backoff, or none, fails here.
+    let scheduled: Vec<Instant> = states
+        .iter()
+        .filter_map(|s| match s {
+            ConnectionState::Reconnecting { retry_at, .. } => Some(*retry_at),
+            _ => None,
+        })
+        .collect();
+    let gaps: Vec<Duration> = scheduled.windows(2).map(|w| w[1] - w[0]).collect();
+    assert!(
+        gaps.windows(2).all(|g| g[1] > g[0]),
+        "the gaps between retries grow: {gaps:?}"
+    );
 }
 
 /// Seconds of CPU (user + system) used by this process's threads named
@@ -202,11 +214,7 @@ fn absent_broker_at_start_up_waits_quietly_with_a_countdown() {
             _ => None,
         })
         .collect();
-    assert!(!countdowns.is_empty(), "{states:?}");
-    assert!(
-        countdowns.windows(2).all(|w| w[1] > w[0]),
-        "each retry is scheduled later"
-    );
+    assert!(!countdowns.is_empty(), "a countdown is shown: {states:?}");
 }
 
 #[test]

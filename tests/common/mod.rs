@@ -273,3 +273,63 @@ pub fn connect_with(
     std::thread::sleep(Duration::from_millis(300));
     (handle, model, states)
 }
+
+/// A TCP relay between the app and the broker that can cut every connection
+/// at once without either side saying goodbye, like a pulled cable.
+pub struct Relay {
+    pub port: u16,
+    streams: Arc<std::sync::Mutex<Vec<TcpStream>>>,
+    /// Connections accepted so far: a client that reconnects shows here.
+    pub accepted: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Relay {
+    pub fn start(upstream: u16) -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind the relay");
+        let port = listener.local_addr().unwrap().port();
+        let streams: Arc<std::sync::Mutex<Vec<TcpStream>>> = Arc::default();
+        let kept = streams.clone();
+        let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let count = accepted.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) else {
+                    continue;
+                };
+                let _ = client.set_nodelay(true);
+                let _ = server.set_nodelay(true);
+                if let Ok(mut all) = kept.lock() {
+                    all.push(client.try_clone().unwrap());
+                    all.push(server.try_clone().unwrap());
+                }
+                pipe(client.try_clone().unwrap(), server.try_clone().unwrap());
+                pipe(server, client);
+            }
+        });
+        Self {
+            port,
+            streams,
+            accepted,
+        }
+    }
+
+    pub fn cut(&self) {
+        for stream in self.streams.lock().unwrap().drain(..) {
+            let _ = stream.shutdown(std::net::Shutdown::Both);
+        }
+    }
+}
+
+fn pipe(mut from: std::net::TcpStream, mut to: std::net::TcpStream) {
+    use std::io::{Read as _, Write as _};
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 16 * 1024];
+        while let Ok(n) = from.read(&mut buf) {
+            if n == 0 || to.write_all(&buf[..n]).is_err() {
+                break;
+            }
+        }
+        let _ = to.shutdown(std::net::Shutdown::Both);
+    });
+}
