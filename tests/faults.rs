@@ -343,35 +343,56 @@ fn a_stalled_ui_slows_the_socket_instead_of_growing_memory() {
     // No queue limit at the broker: it holds for us whatever we do not read yet.
     let broker = Mosquitto::start_with("allow_anonymous true\nmax_queued_messages 0\n");
     let rt = runtime();
-    let (handle, mut model, mut states) = connect_subscribed(&rt, &broker.url());
-    // The UI stops draining while 200,000 messages are published.
+    // Small bounds, so that reaching them is certain: 64 KiB and 2 batches.
+    let limits = mqscope::mqtt::QueueLimits {
+        bytes: 64 * 1024,
+        batches: 2,
+    };
+    let spec = parse_broker_url(&broker.url()).unwrap();
+    let (handle, mut model, mut states) = common::connect_with_limits(&rt, spec, limits);
+    // The UI stops draining while 50,000 messages are published.
     let plan = mqscope::simulate::LoadPlan {
         host: "127.0.0.1".into(),
         port: broker.port,
         topics: 1_000,
         rate: 0,
-        count: 200_000,
+        count: 50_000,
         payload: mqscope::simulate::PayloadShape::Json,
         qos: 1,
         retain: false,
         connections: 1,
         credentials: None,
     };
-    let loader = rt.spawn(mqscope::simulate::run_load(plan));
-    std::thread::sleep(Duration::from_secs(4));
+    // Every message reaches the broker, which holds them for us.
+    assert_eq!(rt.block_on(mqscope::simulate::run_load(plan)).sent, 50_000);
+    // Wait until the app stops reading: its count holds still for a second.
+    let mut last = u64::MAX;
+    let mut still_since = Instant::now();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while still_since.elapsed() < Duration::from_secs(1) {
+        let now = handle.received();
+        if now != last {
+            last = now;
+            still_since = Instant::now();
+        }
+        assert!(Instant::now() < deadline, "the app never stopped reading");
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let held = handle.received();
-    // 65,536 queued + 64 batches of up to 1,000 handed over, and what is in hand.
+    // It stopped because of the bound, with 49,000 more waiting for it: 64 KiB
+    // of ~220-byte messages, the one in hand and what rumqttc read ahead.
     assert!(
-        held <= 65_536 + 64 * 1_000 + 2_000,
-        "{held} messages piled up behind a stalled UI"
+        held < 1_000,
+        "{held} messages read behind a stalled UI with a 64 KiB bound"
+    );
+    assert!(
+        handle.queued_bytes() + 1_024 >= 64 * 1024,
+        "the byte bound is what is full"
     );
     // The UI drains again: everything arrives and nothing was lost in between.
     let all = pump_until(&handle, &mut model, &mut states, Duration::from_secs(120), |m, _| {
-        m.applied() >= 200_000
+        m.applied() >= 50_000
     });
-    assert!(all, "only {} of 200000 arrived", model.applied());
-    assert_eq!(rt.block_on(loader).unwrap().sent, 200_000);
-    std::thread::sleep(Duration::from_millis(200));
-    pump_until(&handle, &mut model, &mut states, Duration::ZERO, |_, _| true);
+    assert!(all, "only {} of 50000 arrived", model.applied());
     assert_eq!(handle.received(), model.applied());
 }

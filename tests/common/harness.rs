@@ -123,7 +123,8 @@ pub fn connected_to(url: &str) -> Harness<'static, TestApp> {
     step_until(&mut harness, "the connection", |h| {
         h.state().app.connection_state() == Some(&mqscope::mqtt::ConnectionState::Connected)
     });
-    std::thread::sleep(Duration::from_millis(300));
+    // The broker's SUBACK, as the subscriptions panel shows it (not a fixed sleep).
+    step_until(&mut harness, "the subscription granted", |h| has_text(h, "granted QoS"));
     harness
 }
 

@@ -43,18 +43,28 @@ impl Mosquitto {
     }
 
     /// Start with extra config lines (the listener is added here).
+    ///
+    /// A port found free can be taken by another test's broker before this
+    /// one binds it; then this Mosquitto exits and the port answers for
+    /// someone else. So the broker must still be running once the port
+    /// answers, or it starts again on another port.
     pub fn start_with(extra_config: &str) -> Self {
         let dir = tempfile::tempdir().expect("a temp dir");
-        let port = free_port().expect("a free port");
-        let child = spawn_mosquitto(dir.path(), port, extra_config);
-        let m = Self {
-            port,
-            child,
-            dir,
-            extra_config: extra_config.to_owned(),
-        };
-        m.wait_listening();
-        m
+        for _ in 0..5 {
+            let port = free_port().expect("a free port");
+            let mut child = spawn_mosquitto(dir.path(), port, extra_config);
+            if listening_and_alive(&mut child, port) {
+                return Self {
+                    port,
+                    child,
+                    dir,
+                    extra_config: extra_config.to_owned(),
+                };
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!("mosquitto did not start on any of 5 free ports")
     }
 
     /// A broker that needs `user` / `password`.
@@ -121,11 +131,32 @@ impl Mosquitto {
     /// Start again on the same port, after `kill`.
     pub fn restart(&mut self) {
         self.child = spawn_mosquitto(self.dir.path(), self.port, &self.extra_config);
-        self.wait_listening();
+        assert!(
+            listening_and_alive(&mut self.child, self.port),
+            "mosquitto did not start again on port {}",
+            self.port
+        );
     }
+}
 
-    fn wait_listening(&self) {
-        wait_for_port(self.port, "mosquitto");
+/// Wait until `port` answers while `child` runs; then `child` must still be
+/// running (a Mosquitto that could not bind the port exits at once, and the
+/// answer came from someone else). 10 s at most.
+fn listening_and_alive(child: &mut Child, port: u16) -> bool {
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if !matches!(child.try_wait(), Ok(None)) {
+            return false;
+        }
+        if TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_ok() {
+            std::thread::sleep(Duration::from_millis(50));
+            return matches!(child.try_wait(), Ok(None));
+        }
+        if Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
@@ -262,16 +293,42 @@ pub fn connect_with(
     rt: &tokio::runtime::Runtime,
     spec: mqscope::mqtt::ConnectionSpec,
 ) -> (ConnectionHandle, Model, Vec<ConnectionState>) {
+    connect_with_limits(rt, spec, mqscope::mqtt::QueueLimits::default())
+}
+
+/// As [`connect_with`], with other bounds on what may wait for the UI.
+/// Returns once connected and every subscription is granted (its SUBACK
+/// seen, not a fixed sleep); a refused one fails the test.
+pub fn connect_with_limits(
+    rt: &tokio::runtime::Runtime,
+    spec: mqscope::mqtt::ConnectionSpec,
+    limits: mqscope::mqtt::QueueLimits,
+) -> (ConnectionHandle, Model, Vec<ConnectionState>) {
     let url = spec.address();
-    let handle = ConnectionHandle::spawn(spec, rt.handle(), no_wake());
+    let mut waiting: Vec<String> = spec.subscriptions.iter().map(|s| s.filter.clone()).collect();
+    let handle = ConnectionHandle::spawn_with_limits(spec, rt.handle(), no_wake(), limits);
     let mut model = Model::default();
     let mut states = Vec::new();
-    let connected = pump_until(&handle, &mut model, &mut states, Duration::from_secs(10), |_, s| {
-        is_connected(s)
-    });
-    assert!(connected, "no connection to {url}: {states:?}");
-    std::thread::sleep(Duration::from_millis(300));
-    (handle, model, states)
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        while let Some(event) = handle.try_event() {
+            match event {
+                Event::Messages(batch) => model.apply(batch, Instant::now()),
+                Event::State(s) => states.push(s),
+                Event::Subscribed { filter, .. } => waiting.retain(|f| *f != filter),
+                Event::SubscribeRefused { filter, reason } => panic!("{url} refused {filter}: {reason}"),
+                _ => {}
+            }
+        }
+        if is_connected(&states) && waiting.is_empty() {
+            return (handle, model, states);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no connection to {url}, or not subscribed to {waiting:?}: {states:?}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
 }
 
 /// A TCP relay between the app and the broker that can cut every connection
