@@ -31,8 +31,14 @@ pub fn harness_recording(
 }
 
 /// The app using the system keyring under the service name `keyring`.
+///
+/// Only inside the private keyring session of `scripts/with-keyring.sh`
+/// (its marker `MQSCOPE_IN_KEYRING_SESSION`): elsewhere a test run must never
+/// write to the user's own keyring, so the app gets no keyring at all and the
+/// keyring tests skip (or fail, where `MQSCOPE_REQUIRE_KEYRING` asks for one).
 pub fn harness_keyring(startup: Startup, config: tempfile::TempDir, keyring: &str) -> Harness<'static, TestApp> {
-    harness_full(startup, config, None, Some(keyring.to_owned()))
+    let private = std::env::var_os("MQSCOPE_IN_KEYRING_SESSION").is_some();
+    harness_full(startup, config, None, private.then(|| keyring.to_owned()))
 }
 
 fn harness_full(
