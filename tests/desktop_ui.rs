@@ -258,3 +258,61 @@ fn an_oversized_retained_message_on_mqtt_311_is_skipped_not_reconnected_for() {
         "the skipped message is said where the user looks"
     );
 }
+
+#[test]
+fn the_history_settings_reach_the_model_and_what_goes_is_counted_on_screen() {
+    // Settings → two messages per topic: the demo's sensors pass that at once.
+    let config = tempfile::tempdir().unwrap();
+    std::fs::write(config.path().join("settings.json"), r#"{"history_per_topic": 2}"#).unwrap();
+    let mut harness = harness_in(Startup::Demo, config);
+    step_until(&mut harness, "older messages let go, said in the status bar", |h| {
+        has_text(h, "older messages let go")
+    });
+    let model = harness.state().app.model().unwrap();
+    assert!(model.history.evicted() > 0);
+    let deepest = model
+        .tree
+        .ids()
+        .map(|id| model.history.messages(id).len())
+        .max()
+        .unwrap();
+    assert_eq!(deepest, 2, "no topic keeps more than the setting");
+}
+
+#[test]
+fn a_record_path_that_cannot_be_opened_is_said() {
+    use common::harness::harness_recording;
+    let mut harness = harness_recording(
+        Startup::Welcome,
+        tempfile::tempdir().unwrap(),
+        Some("/proc/mqscope-cannot/record.ndjson".into()),
+    );
+    harness.run_steps(2);
+    assert!(
+        has_text(
+            &harness,
+            "Not recording: could not open /proc/mqscope-cannot/record.ndjson"
+        ),
+        "the reason is where the user looks"
+    );
+}
+
+#[test]
+fn a_profile_that_cannot_be_saved_is_said() {
+    // profiles.json is a folder here: nothing can be written over it.
+    let config = tempfile::tempdir().unwrap();
+    std::fs::create_dir(config.path().join("profiles.json")).unwrap();
+    let mut harness = harness_in(Startup::Welcome, config);
+    harness.run_steps(2);
+    harness.get_by_label("Connection").click();
+    step_until(&mut harness, "the menu", |h| has_label(h, "New connection…"));
+    harness.get_by_label("New connection…").click();
+    step_until(&mut harness, "the form", |h| has_label(h, "Save"));
+    harness.run_steps(3);
+    common::harness::type_into(&mut harness, "Name", "Lab");
+    common::harness::type_into(&mut harness, "Host", "127.0.0.1");
+    harness.get_by_label("Save").click();
+    step_until(&mut harness, "the failure, in words", |h| {
+        has_text(h, "Could not save your profiles to")
+    });
+}

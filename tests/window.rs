@@ -73,6 +73,16 @@ fn sigterm_closes_the_window_as_its_close_button_does() {
         .spawn()
         .unwrap();
     wait_until("the window's frames", Duration::from_secs(60), || frames(&stats) > 5);
+    // --stats-json, read back: the demo's messages all reached the model.
+    wait_until("demo messages in the stats", Duration::from_secs(30), || {
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&stats).unwrap_or_default()).unwrap_or_default();
+        v["received"].as_u64().unwrap_or(0) >= 20 && v["received"] == v["applied"]
+    });
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&stats).unwrap()).unwrap();
+    assert_eq!(v["dropped"], 0, "{v}");
+    assert!(v["topics"].as_u64().unwrap() >= 10, "{v}");
+    assert_eq!(v["connections"][0]["state"], "connected", "{v}");
     let status = Command::new("kill")
         .args(["-TERM", &app.id().to_string()])
         .status()
