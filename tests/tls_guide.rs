@@ -578,3 +578,222 @@ fn a_v1_certificate_cannot_act_as_a_ca_to_forge_the_broker() {
     let err = result.expect_err("mqscope refuses it too");
     assert!(err.contains("localhost:"), "{err}");
 }
+
+/// Keys and chains as other guides make them (OpenSSL 3 command lines): a
+/// root CA, an intermediate CA, a server certificate for `localhost` signed
+/// by the intermediate with an EC key written by `openssl ecparam -genkey`
+/// (SEC1, after an `EC PARAMETERS` block), the root also as DER, and client
+/// certificates whose keys are RSA PKCS#1 (`genrsa -traditional`) and SEC1 EC.
+fn other_forms_pki() -> GuidePki {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let ext = |name: &str, text: &str| std::fs::write(d.join(name), text).unwrap();
+    ext(
+        "ca.ext",
+        "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n",
+    );
+    ext(
+        "server.ext",
+        "subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\n",
+    );
+    ext("client.ext", "extendedKeyUsage=clientAuth\n");
+    // Root and intermediate CAs.
+    openssl(d, &["genrsa", "-out", "root.key", "2048"]);
+    openssl(
+        d,
+        &[
+            "req",
+            "-x509",
+            "-new",
+            "-key",
+            "root.key",
+            "-subj",
+            "/O=Forms/CN=Root CA",
+            "-days",
+            "30",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-out",
+            "root.crt",
+        ],
+    );
+    openssl(d, &["x509", "-in", "root.crt", "-outform", "der", "-out", "root.der"]);
+    openssl(d, &["genrsa", "-out", "inter.key", "2048"]);
+    openssl(
+        d,
+        &[
+            "req",
+            "-new",
+            "-key",
+            "inter.key",
+            "-subj",
+            "/O=Forms/CN=Intermediate CA",
+            "-out",
+            "inter.csr",
+        ],
+    );
+    openssl(
+        d,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "inter.csr",
+            "-CA",
+            "root.crt",
+            "-CAkey",
+            "root.key",
+            "-CAcreateserial",
+            "-days",
+            "30",
+            "-extfile",
+            "ca.ext",
+            "-out",
+            "inter.crt",
+        ],
+    );
+    // The server: an EC key from `ecparam -genkey` (EC PARAMETERS, then EC PRIVATE KEY).
+    openssl(d, &["ecparam", "-name", "prime256v1", "-genkey", "-out", "server.key"]);
+    openssl(
+        d,
+        &[
+            "req",
+            "-new",
+            "-key",
+            "server.key",
+            "-subj",
+            "/O=Forms/CN=localhost",
+            "-out",
+            "server.csr",
+        ],
+    );
+    openssl(
+        d,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "inter.crt",
+            "-CAkey",
+            "inter.key",
+            "-CAcreateserial",
+            "-days",
+            "30",
+            "-extfile",
+            "server.ext",
+            "-out",
+            "server.crt",
+        ],
+    );
+    let chain = [
+        std::fs::read(d.join("server.crt")).unwrap(),
+        std::fs::read(d.join("inter.crt")).unwrap(),
+    ]
+    .concat();
+    std::fs::write(d.join("server-chain.crt"), chain).unwrap();
+    // Clients, signed by the root: an RSA PKCS#1 key and a SEC1 EC key.
+    openssl(d, &["genrsa", "-traditional", "-out", "client-rsa.key", "2048"]);
+    openssl(
+        d,
+        &["ecparam", "-name", "prime256v1", "-genkey", "-out", "client-ec.key"],
+    );
+    for kind in ["rsa", "ec"] {
+        let (key, csr, crt) = (
+            format!("client-{kind}.key"),
+            format!("client-{kind}.csr"),
+            format!("client-{kind}.crt"),
+        );
+        openssl(
+            d,
+            &[
+                "req",
+                "-new",
+                "-key",
+                &key,
+                "-subj",
+                &format!("/O=Forms/CN=client-{kind}"),
+                "-out",
+                &csr,
+            ],
+        );
+        openssl(
+            d,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                &csr,
+                "-CA",
+                "root.crt",
+                "-CAkey",
+                "root.key",
+                "-CAcreateserial",
+                "-days",
+                "30",
+                "-extfile",
+                "client.ext",
+                "-out",
+                &crt,
+            ],
+        );
+    }
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).unwrap();
+    for entry in std::fs::read_dir(d).unwrap() {
+        std::fs::set_permissions(entry.unwrap().path(), std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    GuidePki { dir }
+}
+
+#[test]
+fn keys_and_chains_made_other_ways_connect_like_mosquitto_sub() {
+    let pki = other_forms_pki();
+    let head = |name: &str| std::fs::read_to_string(pki.path(name)).unwrap();
+    assert!(
+        head("server.key").starts_with("-----BEGIN EC PARAMETERS-----"),
+        "SEC1 after EC PARAMETERS"
+    );
+    assert!(
+        head("client-rsa.key").starts_with("-----BEGIN RSA PRIVATE KEY-----"),
+        "PKCS#1"
+    );
+    let [tls, mtls] = [(); 2].map(|_| free_port().expect("a free port"));
+    let (root, chain, key) = (
+        pki.path("root.crt"),
+        pki.path("server-chain.crt"),
+        pki.path("server.key"),
+    );
+    let config = format!(
+        "allow_anonymous true\n\
+         listener {tls} 127.0.0.1\ncafile {r}\ncertfile {c}\nkeyfile {k}\n\
+         listener {mtls} 127.0.0.1\ncafile {r}\ncertfile {c}\nkeyfile {k}\nrequire_certificate true\n",
+        r = root.display(),
+        c = chain.display(),
+        k = key.display(),
+    );
+    let _broker = Mosquitto::start_with(&config);
+    for port in [tls, mtls] {
+        wait_for_port(port, "a mosquitto TLS listener");
+    }
+    let rt = runtime();
+    // The chain through the intermediate, trusted from the root alone, given as PEM and as DER.
+    let control = args(&pki, &[("--cafile", "root.crt")]);
+    mosquitto_sub_control("localhost", tls, &control).expect("mosquitto_sub takes the chain");
+    for ca in ["root.crt", "root.der"] {
+        let (handle, mut model, result) = try_connect(&rt, spec("localhost", tls, &pki, None, ca));
+        assert_eq!(result, Ok(()), "the chain with the root as {ca}");
+        receives(&handle, &mut model, tls, &control);
+    }
+    // Client keys as PKCS#1 RSA and as SEC1 EC (with its EC PARAMETERS block).
+    for kind in ["rsa", "ec"] {
+        let (crt, key) = (format!("client-{kind}.crt"), format!("client-{kind}.key"));
+        let control = args(&pki, &[("--cafile", "root.crt"), ("--cert", &crt), ("--key", &key)]);
+        mosquitto_sub_control("localhost", mtls, &control).expect("mosquitto_sub takes the client key");
+        let (handle, mut model, result) =
+            try_connect(&rt, spec("localhost", mtls, &pki, Some((&crt, &key)), "root.crt"));
+        assert_eq!(result, Ok(()), "the {kind} client key");
+        receives(&handle, &mut model, mtls, &control);
+    }
+}
