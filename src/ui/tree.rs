@@ -683,25 +683,32 @@ fn name_text(ui: &egui::Ui, name: &str, query: Option<&str>, matched: bool) -> e
         ..TextFormat::simple(font, color)
     };
     let mut job = LayoutJob::default();
-    let lower = name.to_lowercase();
-    // Offsets found in the lowercase text are used in the original only when
-    // lowercasing kept every character's length (not so for 'İ' or 'ẞ').
-    let same_shape = lower.len() == name.len()
-        && lower
-            .char_indices()
-            .zip(name.char_indices())
-            .all(|((a, _), (b, _))| a == b);
-    match lower.find(query).filter(|_| same_shape) {
-        Some(start) => {
-            let end = start + query.len();
-            job.append(&name[..start], 0.0, plain.clone());
-            job.append(&name[start..end], 0.0, hit);
-            job.append(&name[end..], 0.0, plain);
+    match highlight_range(name, query) {
+        Some(range) => {
+            job.append(&name[..range.start], 0.0, plain.clone());
+            job.append(&name[range.clone()], 0.0, hit);
+            job.append(&name[range.end..], 0.0, plain);
         }
         // Matched on the full topic or the payload: mark the whole name.
         None => job.append(name, 0.0, hit),
     }
     job.into()
+}
+
+/// Where `lowercase_query` is in `name`, ignoring case, as a byte range of
+/// `name` on character boundaries; `None` when it is not there, or when
+/// lowercasing changes the text's shape ('İ', 'ẞ') so offsets do not carry over.
+fn highlight_range(name: &str, lowercase_query: &str) -> Option<std::ops::Range<usize>> {
+    let lower = name.to_lowercase();
+    let same_shape = lower.len() == name.len()
+        && lower
+            .char_indices()
+            .zip(name.char_indices())
+            .all(|((a, _), (b, _))| a == b);
+    let start = lower
+        .find(lowercase_query)
+        .filter(|_| same_shape && !lowercase_query.is_empty())?;
+    Some(start..start + lowercase_query.len())
 }
 
 #[cfg(test)]
@@ -984,6 +991,29 @@ mod tests {
             prop_assert_eq!(cmp(&a, &b) == Equal, a == b);
             if cmp(&a, &b) != Greater && cmp(&b, &c) != Greater {
                 prop_assert_ne!(cmp(&a, &c), Greater, "{:?} <= {:?} <= {:?}", a, b, c);
+            }
+        }
+
+        #[test]
+        fn every_match_is_highlighted_where_it_is(name in "\\PC{0,12}", cut in 0usize..12, len in 1usize..4) {
+            // The query is a piece of the name itself (any script, any case):
+            // the mark covers text that reads as the query, on char boundaries.
+            let chars: Vec<char> = name.chars().collect();
+            let start = cut.min(chars.len());
+            let piece: String = chars[start..(start + len).min(chars.len())].iter().collect();
+            prop_assume!(!piece.is_empty());
+            let query = piece.to_lowercase();
+            match highlight_range(&name, &query) {
+                Some(range) => {
+                    prop_assert!(name.is_char_boundary(range.start) && name.is_char_boundary(range.end));
+                    prop_assert_eq!(name[range].to_lowercase(), query);
+                }
+                // Only where lowercasing changes some character's length ('İ', 'ẞ'):
+                // then the whole name is marked.
+                None => prop_assert!(
+                    name.chars().any(|c| c.to_lowercase().map(char::len_utf8).sum::<usize>() != c.len_utf8()),
+                    "{:?} in {:?} was not marked", query, name
+                ),
             }
         }
 
