@@ -496,6 +496,56 @@ pub fn is_sparkplug_topic(topic: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An NBIRTH and a DDATA written byte by byte from the Sparkplug B .proto
+    /// (Payload: timestamp=1, metrics=2, seq=3; Metric: name=1, alias=2,
+    /// datatype=4, float_value=12), not by our own structs: the decoder is
+    /// checked against the wire format, not against itself.
+    const GOLDEN_NBIRTH: &[u8] = &[
+        0x08, 0xE8, 0x07, // timestamp = 1000 (varint)
+        0x12, 0x1D, // metric, 29 bytes:
+        0x0A, 0x12, b'B', b'o', b'i', b'l', b'e', b'r', b'/', b'T', b'e', b'm', b'p', b'e', b'r', b'a', b't', b'u',
+        b'r', b'e', // name = "Boiler/Temperature" (18 bytes)
+        0x10, 0x01, // alias = 1
+        0x20, 0x09, // datatype = 9 (Float)
+        0x65, 0x00, 0x80, 0x8E, 0x42, // float_value = 71.25 (fixed32, 0x428E8000)
+        0x18, 0x00, // seq = 0
+    ];
+    const GOLDEN_DDATA: &[u8] = &[
+        0x08, 0xD0, 0x0F, // timestamp = 2000
+        0x12, 0x09, // metric, 9 bytes: by alias only
+        0x10, 0x01, // alias = 1
+        0x20, 0x09, // datatype = 9 (Float)
+        0x65, 0x00, 0x00, 0x91, 0x42, // float_value = 72.5 (0x42910000)
+        0x18, 0x01, // seq = 1
+    ];
+
+    #[test]
+    fn golden_bytes_from_the_proto_decode_and_name_their_aliases() {
+        let birth = sparkplug(GOLDEN_NBIRTH).unwrap();
+        assert!(
+            birth.contains("Boiler/Temperature") && birth.contains("71.25"),
+            "{birth}"
+        );
+        let aliases = birth_aliases(GOLDEN_NBIRTH).expect("the birth's aliases");
+        assert_eq!(
+            aliases.get(&1).map(|(name, kind)| (name.as_str(), *kind)),
+            Some(("Boiler/Temperature", 9))
+        );
+        let named = sparkplug_named(GOLDEN_DDATA, Some(&aliases)).unwrap();
+        assert!(
+            named.contains("Boiler/Temperature") && named.contains("72.5"),
+            "{named}"
+        );
+        assert_eq!(sequence(GOLDEN_DDATA), Some(1));
+        let with_names = with_birth_names(GOLDEN_DDATA, &aliases).expect("named by the birth");
+        assert_eq!(metric_number(&with_names, "Boiler/Temperature"), Some(72.5));
+        assert_eq!(
+            metric_number(GOLDEN_DDATA, "Boiler/Temperature"),
+            None,
+            "by alias only, no name"
+        );
+    }
     use prost::Message as _;
 
     /// An NDATA message as an edge node sends it.
