@@ -316,3 +316,57 @@ fn a_profile_that_cannot_be_saved_is_said() {
         has_text(h, "Could not save your profiles to")
     });
 }
+
+#[test]
+fn the_shortcuts_on_the_sheet_do_what_it_says() {
+    // Pressed, not read off the sheet's own list.
+    let broker = common::Mosquitto::start();
+    let mut harness = connected_to(&broker.url());
+    let ctrl = egui::Modifiers::COMMAND;
+
+    // Ctrl+F: the search field takes what is typed next.
+    harness.key_press_modifiers(ctrl, egui::Key::F);
+    harness.step();
+    harness.event(egui::Event::Text("boiler".into()));
+    harness.run_steps(2);
+    assert_eq!(
+        harness.get_by_label("Search").value().as_deref(),
+        Some("boiler"),
+        "Ctrl+F: search the topic tree"
+    );
+    harness.key_press(egui::Key::Escape);
+    harness.run_steps(2);
+
+    // Ctrl+Enter: the publish form sends (the broker acknowledges it).
+    harness.get_by_label("Topic").click();
+    harness.step();
+    harness.key_press_modifiers(ctrl, egui::Key::Enter);
+    step_until(&mut harness, "Ctrl+Enter: publish the form", |h| {
+        has_text(h, "acknowledged by the broker")
+    });
+
+    // Ctrl+ + / Ctrl+ − / Ctrl+0: bigger, smaller, back to 100 %.
+    let zoom = |h: &egui_kittest::Harness<'static, common::harness::TestApp>| h.ctx.zoom_factor();
+    let before = zoom(&harness);
+    harness.key_press_modifiers(ctrl, egui::Key::Plus);
+    harness.run_steps(2);
+    assert!(zoom(&harness) > before, "Ctrl+ +: bigger");
+    harness.key_press_modifiers(ctrl, egui::Key::Minus);
+    harness.key_press_modifiers(ctrl, egui::Key::Minus);
+    harness.run_steps(2);
+    assert!(zoom(&harness) < before, "Ctrl+ −: smaller");
+    harness.key_press_modifiers(ctrl, egui::Key::Num0);
+    harness.run_steps(2);
+    assert!((zoom(&harness) - before).abs() < 1e-6, "Ctrl+0: 100 %");
+
+    // Ctrl+,: Settings.
+    harness.key_press_modifiers(ctrl, egui::Key::Comma);
+    step_until(&mut harness, "Ctrl+,: settings", |h| {
+        has_label(h, "History memory budget (MiB)")
+    });
+    // Ctrl+N: a new connection.
+    harness.key_press_modifiers(ctrl, egui::Key::N);
+    step_until(&mut harness, "Ctrl+N: new connection", |h| {
+        has_label(h, "Save and connect")
+    });
+}
