@@ -22,29 +22,33 @@ struct TlsBroker {
     mtls: u16,
     expired: u16,
     ws: u16,
+    wss: u16,
 }
 
 /// Mosquitto with a TLS listener, a mutual-TLS one, one with an expired
 /// certificate, and a WebSockets one (beside its plain listener).
 fn tls_broker() -> TlsBroker {
     let pki = TestPki::new();
-    let [tls, mtls, expired, ws] = [(); 4].map(|_| free_port().expect("a free port"));
+    let [tls, mtls, expired, ws, wss] = [(); 5].map(|_| free_port().expect("a free port"));
     let ca = pki.ca.display();
     let config = format!(
         "allow_anonymous true\n\
          listener {tls} 127.0.0.1\ncafile {ca}\ncertfile {}\nkeyfile {}\n\
          listener {mtls} 127.0.0.1\ncafile {ca}\ncertfile {}\nkeyfile {}\nrequire_certificate true\n\
          listener {expired} 127.0.0.1\ncafile {ca}\ncertfile {}\nkeyfile {}\n\
-         listener {ws} 127.0.0.1\nprotocol websockets\n",
+         listener {ws} 127.0.0.1\nprotocol websockets\n\
+         listener {wss} 127.0.0.1\nprotocol websockets\ncafile {ca}\ncertfile {}\nkeyfile {}\n",
         pki.server_cert.display(),
         pki.server_key.display(),
         pki.server_cert.display(),
         pki.server_key.display(),
         pki.expired_cert.display(),
         pki.expired_key.display(),
+        pki.server_cert.display(),
+        pki.server_key.display(),
     );
     let broker = Mosquitto::start_with(&config);
-    for port in [tls, mtls, expired, ws] {
+    for port in [tls, mtls, expired, ws, wss] {
         wait_for_port(port, "a mosquitto listener");
     }
     TlsBroker {
@@ -54,6 +58,7 @@ fn tls_broker() -> TlsBroker {
         mtls,
         expired,
         ws,
+        wss,
     }
 }
 
@@ -175,6 +180,26 @@ fn mutual_tls_needs_the_client_certificate() {
         "{reason}"
     );
     let _ = &b.broker;
+}
+
+#[test]
+fn secure_websockets_check_the_certificate_and_carry_messages() {
+    let rt = runtime();
+    let b = tls_broker();
+    let mut spec = parse_broker_url(&format!("wss://localhost:{}/mqtt", b.wss)).unwrap();
+    assert_eq!(spec.transport, Transport::Wss);
+    // Without the broker's CA: refused, in words.
+    let refused = try_connect(&rt, spec.clone()).2.expect_err("an unknown CA over wss://");
+    assert!(refused.contains("unknown issuer"), "{refused}");
+    spec.tls.ca_file = Some(b.pki.ca.clone());
+    let handle = ConnectionHandle::spawn(spec, rt.handle(), common::no_wake());
+    let mut model = Model::default();
+    let mut states = Vec::new();
+    let connected = pump_until(&handle, &mut model, &mut states, Duration::from_secs(20), |_, s| {
+        common::is_connected(s)
+    });
+    assert!(connected, "{states:?}");
+    round_trip(&handle, &mut model, "wss/hello", "over TLS WebSockets");
 }
 
 #[test]

@@ -1,6 +1,8 @@
 //! The real binary in a real (virtual) X server: what only the whole program
 //! shows. Needs Xvfb (Debian package xvfb), which .ci/run installs.
 
+mod common;
+
 use std::io::{BufRead as _, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -103,4 +105,66 @@ fn sigterm_closes_the_window_as_its_close_button_does() {
         let mode = std::fs::metadata(&storage).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o700, "the window state is the user's alone");
     }
+}
+
+#[test]
+fn tls_use_os_certs_trusts_what_ssl_cert_file_names() {
+    // The system's CA store, as OpenSSL-based tools read it: SSL_CERT_FILE.
+    let pki = common::certs::TestPki::new();
+    let port = mqscope::demo::free_port().unwrap();
+    let config = format!(
+        "allow_anonymous true\nlistener {port} 127.0.0.1\ncafile {}\ncertfile {}\nkeyfile {}\n",
+        pki.ca.display(),
+        pki.server_cert.display(),
+        pki.server_key.display()
+    );
+    let _broker = common::Mosquitto::start_with(&config);
+    common::wait_for_port(port, "the TLS listener");
+    let x = Xvfb::start();
+    let run = |cert_file: Option<&Path>| {
+        let home = tempfile::tempdir().unwrap();
+        let stats = home.path().join("stats.json");
+        let mut command = Command::new(env!("CARGO_BIN_EXE_mqscope"));
+        command
+            .args([
+                "--broker",
+                &format!("mqtts://localhost:{port}"),
+                "--tls-use-os-certs",
+                "--no-keyring",
+            ])
+            .arg("--stats-json")
+            .arg(&stats)
+            .env("DISPLAY", &x.display)
+            .env("HOME", home.path())
+            .env("MQSCOPE_CONFIG_DIR", home.path().join("config"))
+            .env("LIBGL_ALWAYS_SOFTWARE", "1")
+            .env_remove("SSL_CERT_DIR")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        match cert_file {
+            Some(file) => command.env("SSL_CERT_FILE", file),
+            None => command.env("SSL_CERT_FILE", home.path().join("no-such-bundle.pem")),
+        };
+        let mut app = command.spawn().unwrap();
+        let mut state = String::new();
+        wait_until("the connection to settle", Duration::from_secs(60), || {
+            let v: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&stats).unwrap_or_default()).unwrap_or_default();
+            state = v["connections"][0]["state"].as_str().unwrap_or_default().to_owned();
+            state == "connected" || state == "error"
+        });
+        let _ = app.kill();
+        let _ = app.wait();
+        state
+    };
+    assert_eq!(
+        run(Some(&pki.ca)),
+        "connected",
+        "the CA named by SSL_CERT_FILE is trusted"
+    );
+    assert_eq!(
+        run(None),
+        "error",
+        "the control: without it, the broker's CA is unknown"
+    );
 }
