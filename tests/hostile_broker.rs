@@ -455,3 +455,51 @@ fn batches_are_bounded_in_bytes_so_one_frame_applies_a_bounded_amount() {
     }
     assert!(sizes.len() >= 100 / 3, "{sizes:?}");
 }
+
+#[test]
+fn the_ui_is_woken_once_per_batch_not_per_message() {
+    // 5,000 messages: the window is asked to draw for each batch handed over,
+    // not for each message (that was a repaint storm) and not never.
+    let messages: Vec<(Vec<u8>, Vec<u8>)> = (0..5_000)
+        .map(|i| (format!("wake/{}", i % 50).into_bytes(), b"1".to_vec()))
+        .collect();
+    let (port, _) = broker(messages);
+    let rt = runtime();
+    let mut spec = parse_broker_url(&format!("mqtt://127.0.0.1:{port}")).unwrap();
+    spec.subscriptions = vec!["#".into()];
+    let wakes = Arc::new(AtomicUsize::new(0));
+    let counted = wakes.clone();
+    let handle = ConnectionHandle::spawn(
+        spec,
+        rt.handle(),
+        Arc::new(move || {
+            counted.fetch_add(1, Ordering::SeqCst);
+        }),
+    );
+    let mut model = Model::default();
+    let mut states = Vec::new();
+    let mut batches = 0usize;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while model.applied() < 5_000 {
+        assert!(std::time::Instant::now() < deadline, "{} of 5000", model.applied());
+        while let Some(event) = handle.try_event() {
+            match event {
+                mqscope::mqtt::Event::Messages(batch) => {
+                    batches += 1;
+                    model.apply(batch, std::time::Instant::now());
+                }
+                mqscope::mqtt::Event::State(s) => states.push(s),
+                _ => {}
+            }
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let wakes = wakes.load(Ordering::SeqCst);
+    assert!(wakes >= 1, "never woken");
+    // One per batch, and one per state change or answer (connected, subscribed).
+    assert!(
+        wakes <= batches + states.len() + 4,
+        "{wakes} wakes for {batches} batches"
+    );
+    assert!(batches < 5_000 / 10, "{batches} batches for 5,000 small messages");
+}
