@@ -25,16 +25,26 @@ fn listener(rt: &tokio::runtime::Runtime, port: u16, filter: &str) -> Inbox {
     options.set_keep_alive(Duration::from_secs(30));
     let (client, mut eventloop) = rumqttc::AsyncClient::new(options, 1_000);
     let sink = inbox.clone();
+    let (subscribed, granted) = std::sync::mpsc::channel();
     rt.spawn(async move {
         while let Ok(event) = eventloop.poll().await {
-            if let rumqttc::Event::Incoming(rumqttc::Packet::Publish(p)) = event {
-                sink.lock().unwrap().push((p.topic.clone(), p.payload.to_vec()));
+            match event {
+                rumqttc::Event::Incoming(rumqttc::Packet::Publish(p)) => {
+                    sink.lock().unwrap().push((p.topic.clone(), p.payload.to_vec()));
+                }
+                rumqttc::Event::Incoming(rumqttc::Packet::SubAck(_)) => {
+                    let _ = subscribed.send(());
+                }
+                _ => {}
             }
         }
     });
     rt.block_on(client.subscribe(filter, rumqttc::QoS::AtLeastOnce))
         .unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    // The listener's SUBACK, not a fixed sleep: from here it hears everything.
+    granted
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the listener is subscribed");
     inbox
 }
 

@@ -365,7 +365,6 @@ fn try_connect(rt: &tokio::runtime::Runtime, spec: ConnectionSpec) -> (Connectio
 
 /// A message published by mosquitto_pub reaches the app over this connection.
 fn receives(handle: &ConnectionHandle, model: &mut Model, port: u16, tls_args: &[String]) {
-    std::thread::sleep(Duration::from_millis(400)); // the SUBACK
     let status = Command::new("mosquitto_pub")
         .args([
             "-h",

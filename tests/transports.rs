@@ -79,22 +79,33 @@ fn try_connect(rt: &tokio::runtime::Runtime, spec: ConnectionSpec) -> (Connectio
 /// Publish through the app's own connection and wait for the broker to echo
 /// it back to the app's `#` subscription: the link works both ways.
 fn round_trip(handle: &ConnectionHandle, model: &mut Model, topic: &str, payload: &str) {
-    std::thread::sleep(Duration::from_millis(300)); // the SUBACK
-    handle.send(Command::Publish {
-        topic: topic.to_owned(),
-        payload: payload.as_bytes().to_vec(),
-        qos: 1,
-        retain: false,
-        properties: PublishProperties::default(),
-    });
+    // Sent again every half second until it comes back: a subscription still
+    // on its way (its SUBACK not seen by the caller) costs a resend, never a
+    // fixed sleep or a lost test.
     let mut states = Vec::new();
-    let arrived = pump_until(handle, model, &mut states, Duration::from_secs(10), |m, _| {
-        m.tree
-            .get(topic)
-            .and_then(|id| m.history.latest(id))
-            .is_some_and(|msg| &msg.payload[..] == payload.as_bytes())
-    });
-    assert!(arrived, "{topic} did not come back: {states:?}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        handle.send(Command::Publish {
+            topic: topic.to_owned(),
+            payload: payload.as_bytes().to_vec(),
+            qos: 1,
+            retain: false,
+            properties: PublishProperties::default(),
+        });
+        let arrived = pump_until(handle, model, &mut states, Duration::from_millis(500), |m, _| {
+            m.tree
+                .get(topic)
+                .and_then(|id| m.history.latest(id))
+                .is_some_and(|msg| &msg.payload[..] == payload.as_bytes())
+        });
+        if arrived {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{topic} did not come back: {states:?}"
+        );
+    }
 }
 
 #[test]

@@ -172,16 +172,39 @@ pub fn wait_for_port(port: u16, what: &str) {
 
 /// Follow a connection until it connects, or settles on an error. Returns
 /// `Ok(())` when connected, else the reason the app shows.
+/// Connected means its subscriptions granted too (their SUBACKs seen), so a
+/// message published right after reaches it: no sleep "for the SUBACK".
 pub fn outcome(handle: &ConnectionHandle, model: &mut Model, timeout: Duration) -> Result<(), String> {
-    let mut states = Vec::new();
-    pump_until(handle, model, &mut states, timeout, |_, s| {
-        s.last()
-            .is_some_and(|s| *s == ConnectionState::Connected || s.error().is_some())
-    });
-    match states.last() {
-        Some(ConnectionState::Connected) => Ok(()),
-        Some(state) => Err(state.error().unwrap_or("no error").to_owned()),
-        None => Err("no state at all".to_owned()),
+    let mut states: Vec<ConnectionState> = Vec::new();
+    let mut waiting: Vec<String> = handle.subscriptions().into_iter().map(|s| s.filter).collect();
+    let deadline = Instant::now() + timeout;
+    loop {
+        while let Some(event) = handle.try_event() {
+            match event {
+                Event::Messages(batch) => model.apply(batch, Instant::now()),
+                Event::State(s) => states.push(s),
+                Event::Subscribed { filter, .. } => waiting.retain(|f| *f != filter),
+                Event::SubscribeRefused { filter, reason } => {
+                    return Err(format!("the broker refused {filter}: {reason}"));
+                }
+                _ => {}
+            }
+        }
+        match states.last() {
+            Some(ConnectionState::Connected) if waiting.is_empty() => return Ok(()),
+            Some(state) if state.error().is_some() => {
+                return Err(state.error().unwrap_or("no error").to_owned());
+            }
+            _ => {}
+        }
+        if Instant::now() > deadline {
+            return match states.last() {
+                Some(ConnectionState::Connected) => Err(format!("connected, but no SUBACK for {waiting:?}")),
+                Some(state) => Err(state.error().unwrap_or("no error").to_owned()),
+                None => Err("no state at all".to_owned()),
+            };
+        }
+        std::thread::sleep(Duration::from_millis(5));
     }
 }
 
