@@ -370,3 +370,26 @@ fn the_shortcuts_on_the_sheet_do_what_it_says() {
         has_label(h, "Save and connect")
     });
 }
+
+#[test]
+fn retry_now_tries_at_once_instead_of_waiting_out_the_backoff() {
+    let port = mqscope::demo::free_port().unwrap(); // nothing listens here
+    let spec = mqscope::mqtt::parse_broker_url(&format!("mqtt://127.0.0.1:{port}")).unwrap();
+    let mut harness = harness(Startup::Connect(Box::new(spec)));
+    let attempt = |h: &egui_kittest::Harness<'static, common::harness::TestApp>| match h.state().app.connection_state()
+    {
+        Some(mqscope::mqtt::ConnectionState::Reconnecting { attempt, .. }) => *attempt,
+        _ => 0,
+    };
+    step_until(&mut harness, "the third attempt", |h| attempt(h) >= 3);
+    let (before, scheduled) = match harness.state().app.connection_state() {
+        Some(mqscope::mqtt::ConnectionState::Reconnecting { attempt, retry_at, .. }) => (*attempt, *retry_at),
+        other => panic!("{other:?}"),
+    };
+    harness.get_by_label("Retry now").click();
+    step_until(&mut harness, "a retry", |h| attempt(h) > before);
+    assert!(
+        std::time::Instant::now() < scheduled,
+        "the retry came from the button, before the one the app had scheduled"
+    );
+}

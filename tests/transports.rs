@@ -412,3 +412,66 @@ fn a_clean_disconnect_sends_no_will() {
     ));
     assert!(watcher_model.tree.get("clients/polite/status").is_none());
 }
+
+#[test]
+fn mqtt5_subscription_options_reach_the_broker() {
+    // No Local keeps our own publishes away; Retain Handling 2 keeps the
+    // retained message away; another client's live message still arrives.
+    use mqscope::mqtt::Subscription;
+    let rt = runtime();
+    let broker = Mosquitto::start();
+    let other = common::publisher(&rt, broker.port, "opts-other");
+    rt.block_on(other.publish("opts/retained", common::qos(1), true, "old"))
+        .unwrap();
+    let mut spec = parse_broker_url(&broker.url()).unwrap();
+    spec.protocol = ProtocolVersion::V5;
+    spec.subscriptions = vec![Subscription {
+        no_local: true,
+        retain_handling: 2,
+        ..Subscription::new("opts/#").with_qos(1)
+    }];
+    let (handle, mut model, result) = try_connect(&rt, spec);
+    assert_eq!(result, Ok(()));
+    handle.send(Command::Publish {
+        topic: "opts/mine".into(),
+        payload: b"from us".to_vec(),
+        qos: 1,
+        retain: false,
+        properties: PublishProperties::default(),
+    });
+    // The broker acknowledged ours; then a marker from another client: once
+    // the marker is here, ours would be too.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    'acked: loop {
+        while let Some(event) = handle.try_event() {
+            match event {
+                mqscope::mqtt::Event::Published { topic, .. } if topic == "opts/mine" => break 'acked,
+                mqscope::mqtt::Event::Messages(batch) => model.apply(batch, std::time::Instant::now()),
+                _ => {}
+            }
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "our publish was never acknowledged"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    rt.block_on(other.publish("opts/marker", common::qos(1), false, "after"))
+        .unwrap();
+    let mut states = Vec::new();
+    assert!(pump_until(
+        &handle,
+        &mut model,
+        &mut states,
+        Duration::from_secs(10),
+        |m, _| { m.tree.get("opts/marker").is_some() }
+    ));
+    assert!(
+        model.tree.get("opts/mine").is_none(),
+        "No Local: our own publish stayed away"
+    );
+    assert!(
+        model.tree.get("opts/retained").is_none(),
+        "Retain Handling 2: no retained message"
+    );
+}
