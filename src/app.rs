@@ -1140,7 +1140,11 @@ impl MqscopeApp {
                 } else {
                     "without passwords"
                 };
-                let saved = format!("Exported {n} connections to {}, {passwords}.", path.display());
+                let saved = format!(
+                    "Exported {n} connection{} to {}, {passwords}.",
+                    if n == 1 { "" } else { "s" },
+                    path.display()
+                );
                 self.writer
                     .write_and_say(&path, bytes, true, "the exported connections", Some(saved.clone()));
                 if let Some(window) = &mut self.transfer {

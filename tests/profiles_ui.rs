@@ -282,3 +282,55 @@ fn record_from_the_window_and_export_a_subtree() {
     assert!(text.contains(",farm/barn/t3,1,false,3,\n"), "{text}");
     assert!(text.contains(",farm/barn/bin,1,false,,/wE=\n"), "{text}");
 }
+
+#[test]
+fn connections_export_without_passwords_and_import_back() {
+    use common::harness::harness_in;
+    // A profile whose password is kept in the file, by the user's choice.
+    let config = tempfile::tempdir().unwrap();
+    let profiles = serde_json::json!({"version": 2, "profiles": [{
+        "name": "工厂 broker", "host": "10.0.0.7", "port": 1883, "username": "alice",
+        "password": "pw-in-file-7731", "password_storage": "file",
+        "subscriptions": [{"filter": "plant/#", "qos": 1}]
+    }]});
+    std::fs::write(config.path().join("profiles.json"), profiles.to_string()).unwrap();
+    let mut harness = harness_in(Startup::Welcome, config);
+    harness.run_steps(2);
+    harness.get_by_label("Connection").click();
+    step_until(&mut harness, "the menu", |h| has_label(h, "Export connections…"));
+    harness.get_by_label("Export connections…").click();
+    step_until(&mut harness, "the export window", |h| has_label(h, "Export"));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("connections.json");
+    type_into(&mut harness, "File", &file.display().to_string());
+    harness.get_by_label("Export").click();
+    step_until(&mut harness, "the written notice", |h| {
+        has_text(h, "Exported 1 connection to") && has_text(h, "without passwords")
+    });
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("工厂 broker") && text.contains("plant/#"), "{text}");
+    assert!(
+        !text.contains("pw-in-file-7731"),
+        "no password in an export unless asked"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    drop(harness);
+
+    // Into a fresh window: the connection comes back, asking for its password.
+    let mut fresh = common::harness::harness(Startup::Welcome);
+    fresh.run_steps(2);
+    fresh.get_by_label("Connection").click();
+    step_until(&mut fresh, "the menu", |h| has_label(h, "Import connections…"));
+    fresh.get_by_label("Import connections…").click();
+    step_until(&mut fresh, "the import window", |h| has_label(h, "Import"));
+    type_into(&mut fresh, "File", &file.display().to_string());
+    fresh.get_by_label("Import").click();
+    step_until(&mut fresh, "the summary", |h| {
+        has_text(h, "Imported 1 connection from mqscope.")
+    });
+    assert_eq!(fresh.state().app.profile_names(), ["工厂 broker"]);
+}
