@@ -1149,7 +1149,11 @@ impl MqscopeApp {
                     .write_and_say(&path, bytes, true, "the exported connections", Some(saved.clone()));
                 if let Some(window) = &mut self.transfer {
                     window.set_outcome(Ok((
-                        format!("Writing {n} connections to {}…", path.display()),
+                        format!(
+                            "Writing {n} connection{} to {}…",
+                            if n == 1 { "" } else { "s" },
+                            path.display()
+                        ),
                         Vec::new(),
                     )));
                 }
