@@ -247,3 +247,52 @@ fn a_profiles_charts_and_rules_come_back_on_connect_and_changes_are_saved_to_it(
             .contains(r#""hidden": true"#)
     });
 }
+
+#[test]
+fn the_demo_opens_its_temperature_chart_and_a_chart_flag_adds_a_wildcard_series() {
+    // The demo's own chart with its 28 °C rule, and `--chart` with a filter:
+    // both on the first connection, filled as the sensors publish.
+    let runtime = common::runtime();
+    let config = tempfile::tempdir().unwrap();
+    let options = mqscope::app::AppOptions {
+        startup: Startup::Demo,
+        config_dir: config.path().to_path_buf(),
+        stats_json: None,
+        record: None,
+        charts: vec![("home/+/power".into(), String::new())],
+        process_start: std::time::Instant::now(),
+        wgpu: false,
+        keyring: None,
+    };
+    let mut app = mqscope::app::MqscopeApp::new(options, runtime.handle().clone());
+    let ctx = egui::Context::default();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let series_of = |app: &mqscope::app::MqscopeApp, filter: &str| -> usize {
+        app.model().map_or(0, |m| {
+            m.charts
+                .charts()
+                .iter()
+                .flat_map(|c| &c.sources)
+                .filter(|s| s.spec.filter == filter)
+                .map(|s| s.series.len())
+                .sum()
+        })
+    };
+    loop {
+        app.logic(&ctx);
+        if series_of(&app, "iot/+/temperature") >= 4 && series_of(&app, "home/+/power") >= 1 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the demo's series never filled");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let model = app.model().unwrap();
+    let temperatures = model
+        .charts
+        .charts()
+        .iter()
+        .find(|c| c.name == "Temperatures")
+        .expect("the demo's Temperatures chart");
+    let rule = &temperatures.sources[0].spec.threshold;
+    assert_eq!(rule.above, Some(28.0), "its alert above 28 °C: {rule:?}");
+}
