@@ -553,6 +553,7 @@ fn mqtt_explorer_settings_with_embedded_guide_certificates_import_and_connect() 
     step_until(&mut h, "the mutual-TLS connection", |h| {
         h.state().app.connection_state() == Some(&mqscope::mqtt::ConnectionState::Connected)
     });
+    h.state().app.flush_files();
     let saved = std::fs::read_to_string(h.state().config.path().join("profiles.json")).unwrap();
     let profiles: serde_json::Value = serde_json::from_str(&saved).unwrap();
     let key = profiles["profiles"][0]["tls"]["client_key"]

@@ -145,6 +145,8 @@ fn corrupt_profiles_are_reported_and_a_new_profile_is_saved() {
         has_label(&harness, "Staging broker"),
         "the saved profile is offered on the welcome screen"
     );
+    // Saved on the writer's thread: wait for it, as the app does at exit.
+    harness.state().app.flush_files();
     let saved = std::fs::read_to_string(dir.join("profiles.json")).unwrap();
     assert!(saved.contains("staging.example") && saved.contains("1884"), "{saved}");
 }
