@@ -137,7 +137,12 @@ fn parse_scalar(text: &str) -> Option<f64> {
     if !unit_ok {
         return None;
     }
-    // One comma and no point: a decimal comma (`21,5`).
+    // One comma and no point: a decimal comma (`21,5`), unless three digits
+    // follow it: `1,000` may be a thousand, and a guess would chart a wrong number.
+    let after_comma = number.split_once(',').map(|(_, digits)| digits);
+    if after_comma.is_some_and(|d| d.len() == 3 && d.bytes().all(|b| b.is_ascii_digit())) {
+        return None;
+    }
     let number = if number.matches(',').count() == 1 && !number.contains('.') {
         std::borrow::Cow::Owned(number.replace(',', "."))
     } else if number.contains(',') {
@@ -222,6 +227,8 @@ mod tests {
         assert_eq!(extract_number(b"-0x10", ""), Some(-16.0));
         assert_eq!(extract_number(b"12:30", ""), None);
         assert_eq!(extract_number(b"1,234.5", ""), None);
+        assert_eq!(extract_number(b"1,000", ""), None, "a thousand or one: not guessed");
+        assert_eq!(extract_number(b"21,25", ""), Some(21.25));
         assert_eq!(extract_number(b"v2", ""), None);
         assert_eq!(extract_number("42 %".as_bytes(), ""), Some(42.0));
         assert_eq!(extract_number("3.2 µg/m³".as_bytes(), ""), Some(3.2));
