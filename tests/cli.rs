@@ -100,22 +100,27 @@ fn simulate_logs_in_with_the_urls_user_and_stops_when_refused() {
     let broker = common::Mosquitto::start_with_password("alice", "s3cret/with-slash");
     let url = |password: &str| format!("mqtt://alice:{password}@127.0.0.1:{}", broker.port);
     // A second client as the witness: the messages really arrived.
-    let witness = Command::new("mosquitto_sub")
-        .args([
+    let port = broker.port.to_string();
+    let witness = common::MosquittoSub::start(
+        &[
             "-h",
             "127.0.0.1",
             "-p",
-            &broker.port.to_string(),
+            &port,
             "-u",
             "alice",
             "-P",
             "s3cret/with-slash",
-        ])
-        .args(["-t", "sim/#", "-C", "20", "-W", "30"])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("mosquitto_sub (Debian package mosquitto-clients) is installed");
-    std::thread::sleep(std::time::Duration::from_millis(500));
+            "-t",
+            "sim/#",
+            "-C",
+            "20",
+            "-W",
+            "30",
+        ]
+        .map(String::from),
+    )
+    .expect("the witness subscribes");
     let (code, stderr) = mqscope(&[
         "simulate",
         "--broker",
@@ -128,12 +133,7 @@ fn simulate_logs_in_with_the_urls_user_and_stops_when_refused() {
         "1",
     ]);
     assert_eq!(code, 0, "{stderr}");
-    let seen = witness.wait_with_output().unwrap();
-    assert_eq!(
-        String::from_utf8_lossy(&seen.stdout).lines().count(),
-        20,
-        "the witness got all 20"
-    );
+    assert_eq!(witness.payloads().len(), 20, "the witness got all 20");
     // A wrong password: refused for good, said once, not retried for ever.
     let (code, stderr) = mqscope(&["simulate", "--broker", &url("wrong"), "--count", "20"]);
     assert_ne!(code, 0);

@@ -303,25 +303,23 @@ fn guide_broker() -> GuideBroker {
 /// mosquitto_sub with these TLS arguments: Ok once it has received a message
 /// published (by mosquitto_pub, same arguments) while it listens.
 fn mosquitto_sub_control(host: &str, port: u16, tls_args: &[String]) -> Result<String, String> {
-    let mut sub = Command::new("mosquitto_sub")
-        .args([
-            "-h",
-            host,
-            "-p",
-            &port.to_string(),
-            "-t",
-            "guide/#",
-            "-C",
-            "1",
-            "-W",
-            "8",
-        ])
-        .args(tls_args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("mosquitto_sub (Debian package mosquitto-clients) is installed");
-    std::thread::sleep(Duration::from_millis(700));
+    let mut args: Vec<String> = [
+        "-h",
+        host,
+        "-p",
+        &port.to_string(),
+        "-t",
+        "guide/#",
+        "-C",
+        "1",
+        "-W",
+        "8",
+    ]
+    .map(String::from)
+    .to_vec();
+    args.extend_from_slice(tls_args);
+    // Subscribed (its SUBACK seen), then one message: it must print it.
+    let sub = common::MosquittoSub::start(&args)?;
     let _ = Command::new("mosquitto_pub")
         .args([
             "-h",
@@ -335,13 +333,11 @@ fn mosquitto_sub_control(host: &str, port: u16, tls_args: &[String]) -> Result<S
         ])
         .args(tls_args)
         .status();
-    let _ = sub.wait();
-    let out = sub.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    if stdout.contains("hello") {
-        Ok(stdout)
+    let payloads = sub.payloads();
+    if payloads.iter().any(|l| l.contains("hello")) {
+        Ok(payloads.join("\n"))
     } else {
-        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+        Err(format!("mosquitto_sub printed {payloads:?}"))
     }
 }
 

@@ -413,3 +413,63 @@ fn pipe(mut from: std::net::TcpStream, mut to: std::net::TcpStream) {
         let _ = to.shutdown(std::net::Shutdown::Both);
     });
 }
+
+/// mosquitto_sub as the second client, started with `-d` so that its SUBACK
+/// can be seen: returned once it is subscribed (no fixed sleep).
+pub struct MosquittoSub {
+    child: Child,
+    lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl MosquittoSub {
+    /// `args` are mosquitto_sub's own (host, port, topic, count, TLS …).
+    pub fn start(args: &[String]) -> Result<Self, String> {
+        use std::io::BufRead as _;
+        // Line-buffered (coreutils' stdbuf): a pipe would hold the SUBACK line back.
+        let mut child = Command::new("stdbuf")
+            .args(["-oL", "mosquitto_sub", "-d"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("mosquitto_sub (Debian package mosquitto-clients) is installed");
+        let stdout = child.stdout.take().expect("piped");
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            match lines.recv_timeout(Duration::from_millis(50)) {
+                Ok(line) if line.contains("received SUBACK") => return Ok(Self { child, lines }),
+                Ok(_) => {}
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                    let mut err = String::new();
+                    if let Some(mut stderr) = child.stderr.take() {
+                        let _ = std::io::Read::read_to_string(&mut stderr, &mut err);
+                    }
+                    let _ = child.wait();
+                    return Err(err);
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                return Err("mosquitto_sub was not subscribed within 10 s".into());
+            }
+        }
+    }
+
+    /// Wait for it to end (its `-C`/`-W`); the payload lines it printed.
+    pub fn payloads(mut self) -> Vec<String> {
+        let _ = self.child.wait();
+        self.lines
+            .try_iter()
+            .filter(|l| !l.starts_with("Client ") && !l.starts_with("Subscribed ("))
+            .collect()
+    }
+}
