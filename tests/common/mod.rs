@@ -467,8 +467,9 @@ impl MosquittoSub {
     /// Wait for it to end (its `-C`/`-W`); the payload lines it printed.
     pub fn payloads(mut self) -> Vec<String> {
         let _ = self.child.wait();
+        // Every line, to the pipe's end: the reader thread may still be passing them on.
         self.lines
-            .try_iter()
+            .iter()
             .filter(|l| !l.starts_with("Client ") && !l.starts_with("Subscribed ("))
             .collect()
     }
