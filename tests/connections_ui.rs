@@ -178,13 +178,15 @@ fn mqtt5_user_properties_and_content_type_reach_the_inspector() {
 #[test]
 fn insecure_tls_stays_visibly_marked_while_connected() {
     let pki = common::certs::TestPki::new();
-    let port = mqscope::demo::free_port().unwrap();
-    let broker = common::Mosquitto::start_with(&format!(
-        "allow_anonymous true\nlistener {port} 127.0.0.1\ncertfile {}\nkeyfile {}\n",
-        pki.server_cert.display(),
-        pki.server_key.display()
-    ));
-    common::wait_for_port(port, "the TLS listener");
+    let (broker, ports) = common::Mosquitto::start_with_ports(1, |p| {
+        format!(
+            "allow_anonymous true\nlistener {} 127.0.0.1\ncertfile {}\nkeyfile {}\n",
+            p[0],
+            pki.server_cert.display(),
+            pki.server_key.display()
+        )
+    });
+    let port = ports[0];
     let mut spec = parse_broker_url(&format!("mqtts://127.0.0.1:{port}")).unwrap();
     spec.tls.insecure = true;
     let mut harness = harness(Startup::Connect(Box::new(spec)));

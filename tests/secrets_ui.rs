@@ -284,15 +284,16 @@ fn without_a_keyring_the_password_goes_to_a_0600_file_or_is_asked() {
 /// encrypted with `passphrase` (`openssl pkcs8 -topk8`, as a user would).
 fn mutual_tls_broker(passphrase: &str) -> (common::Mosquitto, common::certs::TestPki, u16, std::path::PathBuf) {
     let pki = common::certs::TestPki::new();
-    let port = mqscope::demo::free_port().expect("a free port");
-    let config = format!(
-        "allow_anonymous true\nlistener {port} 127.0.0.1\ncafile {}\ncertfile {}\nkeyfile {}\nrequire_certificate true\n",
-        pki.ca.display(),
-        pki.server_cert.display(),
-        pki.server_key.display(),
-    );
-    let broker = common::Mosquitto::start_with(&config);
-    common::wait_for_port(port, "the mutual-TLS listener");
+    let (broker, ports) = common::Mosquitto::start_with_ports(1, |p| {
+        format!(
+            "allow_anonymous true\nlistener {} 127.0.0.1\ncafile {}\ncertfile {}\nkeyfile {}\nrequire_certificate true\n",
+            p[0],
+            pki.ca.display(),
+            pki.server_cert.display(),
+            pki.server_key.display(),
+        )
+    });
+    let port = ports[0];
     let encrypted = pki.dir.path().join("client-encrypted.key");
     let status = std::process::Command::new("openssl")
         .args(["pkcs8", "-topk8", "-v2", "aes-256-cbc", "-passout"])

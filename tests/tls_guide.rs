@@ -10,8 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{Mosquitto, outcome, pump_until, runtime, wait_for_port};
-use mqscope::demo::free_port;
+use common::{Mosquitto, outcome, pump_until, runtime};
 use mqscope::model::Model;
 use mqscope::mqtt::{ConnectionHandle, ConnectionSpec, parse_broker_url};
 
@@ -265,31 +264,30 @@ struct GuideBroker {
 
 fn guide_broker() -> GuideBroker {
     let pki = GuidePki::new();
-    let [tls, mtls, cn_only, forged] = [(); 4].map(|_| free_port().expect("a free port"));
     let (ca, cert, key) = (pki.path("ca.crt"), pki.path("server.crt"), pki.path("server.key"));
-    let config = format!(
-        "allow_anonymous true\n\
+    let (broker, ports) = Mosquitto::start_with_ports(4, |p| {
+        let [tls, mtls, cn_only, forged] = [p[0], p[1], p[2], p[3]];
+        format!(
+            "allow_anonymous true\n\
          listener {tls} 127.0.0.1\ncafile {}\ncertfile {}\nkeyfile {}\n\
          listener {mtls} 127.0.0.1\ncafile {}\ncertfile {}\nkeyfile {}\nrequire_certificate true\n\
          listener {cn_only} 127.0.0.1\ncafile {}\ncertfile {}\nkeyfile {}\n\
          listener {forged} 127.0.0.1\ncafile {}\ncertfile {}\nkeyfile {}\n",
-        ca.display(),
-        cert.display(),
-        key.display(),
-        ca.display(),
-        cert.display(),
-        key.display(),
-        ca.display(),
-        pki.path("server-v3.crt").display(),
-        key.display(),
-        ca.display(),
-        pki.path("forged-chain.crt").display(),
-        pki.path("forged.key").display(),
-    );
-    let broker = Mosquitto::start_with(&config);
-    for port in [tls, mtls, cn_only, forged] {
-        wait_for_port(port, "a mosquitto TLS listener");
-    }
+            ca.display(),
+            cert.display(),
+            key.display(),
+            ca.display(),
+            cert.display(),
+            key.display(),
+            ca.display(),
+            pki.path("server-v3.crt").display(),
+            key.display(),
+            ca.display(),
+            pki.path("forged-chain.crt").display(),
+            pki.path("forged.key").display(),
+        )
+    });
+    let [tls, mtls, cn_only, forged] = [ports[0], ports[1], ports[2], ports[3]];
     GuideBroker {
         _broker: broker,
         pki,
@@ -755,24 +753,23 @@ fn keys_and_chains_made_other_ways_connect_like_mosquitto_sub() {
         head("client-rsa.key").starts_with("-----BEGIN RSA PRIVATE KEY-----"),
         "PKCS#1"
     );
-    let [tls, mtls] = [(); 2].map(|_| free_port().expect("a free port"));
     let (root, chain, key) = (
         pki.path("root.crt"),
         pki.path("server-chain.crt"),
         pki.path("server.key"),
     );
-    let config = format!(
-        "allow_anonymous true\n\
+    let (_broker, ports) = Mosquitto::start_with_ports(2, |p| {
+        let [tls, mtls] = [p[0], p[1]];
+        format!(
+            "allow_anonymous true\n\
          listener {tls} 127.0.0.1\ncafile {r}\ncertfile {c}\nkeyfile {k}\n\
          listener {mtls} 127.0.0.1\ncafile {r}\ncertfile {c}\nkeyfile {k}\nrequire_certificate true\n",
-        r = root.display(),
-        c = chain.display(),
-        k = key.display(),
-    );
-    let _broker = Mosquitto::start_with(&config);
-    for port in [tls, mtls] {
-        wait_for_port(port, "a mosquitto TLS listener");
-    }
+            r = root.display(),
+            c = chain.display(),
+            k = key.display(),
+        )
+    });
+    let [tls, mtls] = [ports[0], ports[1]];
     let rt = runtime();
     // The chain through the intermediate, trusted from the root alone, given as PEM and as DER.
     let control = args(&pki, &[("--cafile", "root.crt")]);

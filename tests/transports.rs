@@ -7,8 +7,7 @@ mod common;
 use std::time::Duration;
 
 use common::certs::TestPki;
-use common::{Mosquitto, Relay, outcome, pump_until, runtime, wait_for_port};
-use mqscope::demo::free_port;
+use common::{Mosquitto, Relay, outcome, pump_until, runtime};
 use mqscope::model::Model;
 use mqscope::mqtt::{
     Command, ConnectionHandle, ConnectionSpec, LastWill, ProtocolVersion, PublishProperties, Transport,
@@ -29,28 +28,27 @@ struct TlsBroker {
 /// certificate, and a WebSockets one (beside its plain listener).
 fn tls_broker() -> TlsBroker {
     let pki = TestPki::new();
-    let [tls, mtls, expired, ws, wss] = [(); 5].map(|_| free_port().expect("a free port"));
     let ca = pki.ca.display();
-    let config = format!(
-        "allow_anonymous true\n\
+    let (broker, ports) = Mosquitto::start_with_ports(5, |p| {
+        let [tls, mtls, expired, ws, wss] = [p[0], p[1], p[2], p[3], p[4]];
+        format!(
+            "allow_anonymous true\n\
          listener {tls} 127.0.0.1\ncafile {ca}\ncertfile {}\nkeyfile {}\n\
          listener {mtls} 127.0.0.1\ncafile {ca}\ncertfile {}\nkeyfile {}\nrequire_certificate true\n\
          listener {expired} 127.0.0.1\ncafile {ca}\ncertfile {}\nkeyfile {}\n\
          listener {ws} 127.0.0.1\nprotocol websockets\n\
          listener {wss} 127.0.0.1\nprotocol websockets\ncafile {ca}\ncertfile {}\nkeyfile {}\n",
-        pki.server_cert.display(),
-        pki.server_key.display(),
-        pki.server_cert.display(),
-        pki.server_key.display(),
-        pki.expired_cert.display(),
-        pki.expired_key.display(),
-        pki.server_cert.display(),
-        pki.server_key.display(),
-    );
-    let broker = Mosquitto::start_with(&config);
-    for port in [tls, mtls, expired, ws, wss] {
-        wait_for_port(port, "a mosquitto listener");
-    }
+            pki.server_cert.display(),
+            pki.server_key.display(),
+            pki.server_cert.display(),
+            pki.server_key.display(),
+            pki.expired_cert.display(),
+            pki.expired_key.display(),
+            pki.server_cert.display(),
+            pki.server_key.display(),
+        )
+    });
+    let [tls, mtls, expired, ws, wss] = [ports[0], ports[1], ports[2], ports[3], ports[4]];
     TlsBroker {
         broker,
         pki,

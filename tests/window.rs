@@ -111,15 +111,16 @@ fn sigterm_closes_the_window_as_its_close_button_does() {
 fn tls_use_os_certs_trusts_what_ssl_cert_file_names() {
     // The system's CA store, as OpenSSL-based tools read it: SSL_CERT_FILE.
     let pki = common::certs::TestPki::new();
-    let port = mqscope::demo::free_port().unwrap();
-    let config = format!(
-        "allow_anonymous true\nlistener {port} 127.0.0.1\ncafile {}\ncertfile {}\nkeyfile {}\n",
-        pki.ca.display(),
-        pki.server_cert.display(),
-        pki.server_key.display()
-    );
-    let _broker = common::Mosquitto::start_with(&config);
-    common::wait_for_port(port, "the TLS listener");
+    let (_broker, ports) = common::Mosquitto::start_with_ports(1, |p| {
+        format!(
+            "allow_anonymous true\nlistener {} 127.0.0.1\ncafile {}\ncertfile {}\nkeyfile {}\n",
+            p[0],
+            pki.ca.display(),
+            pki.server_cert.display(),
+            pki.server_key.display()
+        )
+    });
+    let port = ports[0];
     let x = Xvfb::start();
     let run = |cert_file: Option<&Path>| {
         let home = tempfile::tempdir().unwrap();

@@ -49,22 +49,42 @@ impl Mosquitto {
     /// someone else. So the broker must still be running once the port
     /// answers, or it starts again on another port.
     pub fn start_with(extra_config: &str) -> Self {
-        let dir = tempfile::tempdir().expect("a temp dir");
+        Self::try_start_with(extra_config).expect("mosquitto did not start on any of 5 free ports")
+    }
+
+    /// A broker with `n` more listeners whose config `config(ports)` writes:
+    /// ports found free can be taken by another test before Mosquitto binds
+    /// them (it then exits), so on failure all of them are chosen again.
+    pub fn start_with_ports(n: usize, config: impl Fn(&[u16]) -> String) -> (Self, Vec<u16>) {
         for _ in 0..5 {
+            let ports: Vec<u16> = (0..n).map(|_| free_port().expect("a free port")).collect();
+            if let Some(broker) = Self::try_start_with(&config(&ports)) {
+                for &port in &ports {
+                    wait_for_port(port, "a mosquitto listener");
+                }
+                return (broker, ports);
+            }
+        }
+        panic!("mosquitto did not start with its listeners on 5 sets of free ports")
+    }
+
+    fn try_start_with(extra_config: &str) -> Option<Self> {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        for _ in 0..3 {
             let port = free_port().expect("a free port");
             let mut child = spawn_mosquitto(dir.path(), port, extra_config);
             if listening_and_alive(&mut child, port) {
-                return Self {
+                return Some(Self {
                     port,
                     child,
                     dir,
                     extra_config: extra_config.to_owned(),
-                };
+                });
             }
             let _ = child.kill();
             let _ = child.wait();
         }
-        panic!("mosquitto did not start on any of 5 free ports")
+        None
     }
 
     /// A broker that needs `user` / `password`.
