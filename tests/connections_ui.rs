@@ -137,7 +137,7 @@ fn mqtt5_user_properties_and_content_type_reach_the_inspector() {
     let mut harness = harness(Startup::Connect(Box::new(spec)));
     step_until(&mut harness, "the connection", |h| connected(h, 0));
     assert!(has_label(&harness, "MQTT 5"), "the protocol is shown");
-    std::thread::sleep(Duration::from_millis(300));
+    step_until(&mut harness, "the subscription granted", |h| has_text(h, "granted QoS"));
 
     // A device publishes with MQTT 5 properties.
     let mut options = rumqttc::v5::MqttOptions::new("device-t17", "127.0.0.1", broker.port);

@@ -156,7 +156,7 @@ fn a_recording_reopens_as_the_same_tree_and_mosquitto_sub_text_opens_too() {
     step_until(&mut live, "the connection", |h| {
         h.state().app.connection_state() == Some(&mqscope::mqtt::ConnectionState::Connected)
     });
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    step_until(&mut live, "the subscription granted", |h| has_text(h, "granted QoS"));
     let device = common::publisher(&rt, broker.port, "recorded-device");
     for i in 0..30u8 {
         let payload = if i % 3 == 0 {
