@@ -74,11 +74,11 @@ impl Model {
             if crate::topic::has_invalid_bytes(&m.topic) {
                 self.invalid_topics += 1;
             }
-            // The tree may grow into what the history's own index leaves.
-            let levels = m.topic.bytes().filter(|&b| b == b'/').count() + 1;
-            let index = self.history.index_bytes() + self.history.index_growth_bound(self.tree.node_count() + levels);
-            let room = budget.saturating_sub(index);
-            let Some(node) = self.tree.record(&m.topic, m.retain, m.payload.is_empty(), room) else {
+            // A new topic may grow the tree into what the history's own index
+            // leaves (worked out only for a topic not yet in the tree).
+            let history = &self.history;
+            let room = |nodes: usize| budget.saturating_sub(history.index_bytes() + history.index_growth_bound(nodes));
+            let Some(node) = self.tree.record_within(&m.topic, m.retain, m.payload.is_empty(), room) else {
                 self.refused_topics += 1;
                 continue;
             };

@@ -299,10 +299,24 @@ impl TopicTree {
     /// bytes (and its ids and name offsets do not overflow); otherwise `None`
     /// and nothing changes.
     pub fn record(&mut self, topic: &str, retain: bool, empty_payload: bool, room: usize) -> Option<NodeId> {
+        self.record_within(topic, retain, empty_payload, |_| room)
+    }
+
+    /// [`Self::record`], with the room asked for only when the topic is new:
+    /// `room(nodes_after)` (the caller's own per-node costs depend on
+    /// how many nodes there would be), so a known topic costs no more.
+    pub fn record_within(
+        &mut self,
+        topic: &str,
+        retain: bool,
+        empty_payload: bool,
+        room: impl FnOnce(usize) -> usize,
+    ) -> Option<NodeId> {
         let id = match self.get(topic) {
             Some(id) => id,
             None => {
                 let levels = topic.split('/').count();
+                let room = room(self.nodes.len().saturating_add(levels));
                 if self.heap_bytes().saturating_add(self.growth_bound(levels, topic.len())) > room
                     || self.segments.text.len().saturating_add(topic.len()) > TEXT_LIMIT
                     || self.nodes.len().saturating_add(levels) > NodeId::MAX as usize
