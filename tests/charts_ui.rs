@@ -255,14 +255,8 @@ fn the_demo_opens_its_temperature_chart_and_a_chart_flag_adds_a_wildcard_series(
     let runtime = common::runtime();
     let config = tempfile::tempdir().unwrap();
     let options = mqscope::app::AppOptions {
-        startup: Startup::Demo,
-        config_dir: config.path().to_path_buf(),
-        stats_json: None,
-        record: None,
         charts: vec![("home/+/power".into(), String::new())],
-        process_start: std::time::Instant::now(),
-        wgpu: false,
-        keyring: None,
+        ..common::harness::options(Startup::Demo, config.path())
     };
     let mut app = mqscope::app::MqscopeApp::new(options, runtime.handle().clone());
     let ctx = egui::Context::default();

@@ -631,16 +631,7 @@ fn the_demo_starts_without_holding_the_first_frame() {
     // returns before they are up and says what is starting.
     let runtime = common::runtime();
     let config = tempfile::tempdir().unwrap();
-    let options = mqscope::app::AppOptions {
-        startup: Startup::Demo,
-        config_dir: config.path().to_path_buf(),
-        stats_json: None,
-        record: None,
-        charts: Vec::new(),
-        process_start: std::time::Instant::now(),
-        wgpu: false,
-        keyring: None,
-    };
+    let options = common::harness::options(Startup::Demo, config.path());
     let mut app = mqscope::app::MqscopeApp::new(options, runtime.handle().clone());
     let ctx = egui::Context::default();
     app.logic(&ctx);

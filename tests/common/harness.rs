@@ -41,6 +41,21 @@ pub fn harness_keyring(startup: Startup, config: tempfile::TempDir, keyring: &st
     harness_full(startup, config, None, private.then(|| keyring.to_owned()))
 }
 
+/// What the app is started with in tests: `startup` in the config folder
+/// `config`, nothing else (no stats file, recording, charts or keyring).
+pub fn options(startup: Startup, config: &std::path::Path) -> AppOptions {
+    AppOptions {
+        startup,
+        config_dir: config.to_path_buf(),
+        stats_json: None,
+        record: None,
+        charts: Vec::new(),
+        process_start: Instant::now(),
+        wgpu: false,
+        keyring: None,
+    }
+}
+
 fn harness_full(
     startup: Startup,
     config: tempfile::TempDir,
@@ -53,14 +68,9 @@ fn harness_full(
         .build()
         .unwrap();
     let options = AppOptions {
-        startup,
-        config_dir: config.path().to_path_buf(),
-        stats_json: None,
         record,
-        charts: Vec::new(),
-        process_start: Instant::now(),
-        wgpu: false,
         keyring,
+        ..options(startup, config.path())
     };
     let app = MqscopeApp::new(options, runtime.handle().clone());
     let state = TestApp {
