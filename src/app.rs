@@ -94,6 +94,8 @@ pub struct MqscopeApp {
     awaiting_password: Vec<(String, Credentials)>,
     /// Profiles whose secrets move from the keyring into the profile file: (keyring name, profile name).
     moving_to_file: Vec<(String, String)>,
+    /// How many key passphrases of an earlier mqscope the start-up check moved (once it ran).
+    passphrases_moved: Option<usize>,
     confirm_clear: Option<ClearRetainedPrompt>,
     settings: Settings,
     settings_window: Option<SettingsWindow>,
@@ -187,6 +189,7 @@ impl MqscopeApp {
             },
             awaiting_password: Vec::new(),
             moving_to_file: Vec::new(),
+            passphrases_moved: None,
             confirm_clear: None,
             settings,
             settings_window: None,
@@ -264,6 +267,12 @@ impl MqscopeApp {
     /// Whether the system keyring can be used (it is checked in the background at start).
     pub fn keyring_status(&self) -> &StoreStatus {
         self.secrets.status()
+    }
+
+    /// How many key passphrases the start-up check moved to their own keyring
+    /// service; `None` until it has run (or with no keyring).
+    pub fn passphrases_moved(&self) -> Option<usize> {
+        self.passphrases_moved
     }
 
     /// Messages shown to the user in the notice strip.
@@ -735,7 +744,18 @@ impl MqscopeApp {
     /// What the keyring thread did.
     fn secret_outcome(&mut self, outcome: Outcome) {
         match outcome {
-            Outcome::Status(_) | Outcome::MovedLegacy(_) => {}
+            Outcome::Status(_) => {}
+            Outcome::MovedLegacy(moved) => {
+                self.passphrases_moved = Some(moved);
+                if moved > 0 {
+                    self.notices.info(format!(
+                        "{moved} key passphrase{} saved by an earlier mqscope moved to {} own keyring entr{}.",
+                        if moved == 1 { "" } else { "s" },
+                        if moved == 1 { "its" } else { "their" },
+                        if moved == 1 { "y" } else { "ies" },
+                    ));
+                }
+            }
             Outcome::Read { profile, result } => {
                 if let Some(i) = self.moving_to_file.iter().position(|(from, _)| *from == profile) {
                     let (from, to) = self.moving_to_file.remove(i);

@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::time::Duration;
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
@@ -182,9 +181,10 @@ fn a_wildcard_series_grows_with_new_sensors_is_restored_and_exports_csv() {
     step_until(&mut harness, "the restored chart with its three sensors", |h| {
         has_text(h, "plant/a/temperature") && has_text(h, "plant/b/temperature") && has_text(h, "plant/c/temperature")
     });
-    std::thread::sleep(Duration::from_millis(100));
-    harness.step();
-    assert_eq!(points(&harness).len(), 3);
+    step_until(&mut harness, "a point from each retained value", |h| {
+        points(h).len() >= 3
+    });
+    assert_eq!(points(&harness).len(), 3, "one point each, no more");
 }
 
 #[test]

@@ -27,7 +27,8 @@ fn two_connections_side_by_side_keep_their_own_topics() {
         .unwrap();
     rt.block_on(pub_b.publish("site/beta/temp", common::qos(1), true, "18.5"))
         .unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    pub_a.settled(&rt);
+    pub_b.settled(&rt);
 
     let spec = parse_broker_url(&mosquitto.url()).unwrap();
     let mut harness = harness(Startup::Connect(Box::new(spec)));
@@ -97,10 +98,9 @@ fn the_subscriptions_manager_adds_validates_and_removes() {
     // A valid one is subscribed, and its messages arrive.
     type_into(&mut harness, field, "office/+/lamp");
     harness.get_by_label("Subscribe").click();
-    step_until(&mut harness, "the new subscription's row", |h| {
-        has_label(h, "office/+/lamp")
+    step_until(&mut harness, "the new subscription's row, granted", |h| {
+        has_label(h, "office/+/lamp") && !has_text(h, "waiting for the broker")
     });
-    std::thread::sleep(Duration::from_millis(300));
     let publisher = common::publisher(&rt, broker.port, "pub-subs");
     rt.block_on(publisher.publish("office/desk/lamp", common::qos(1), false, "on"))
         .unwrap();
@@ -114,7 +114,13 @@ fn the_subscriptions_manager_adds_validates_and_removes() {
     harness.get_by_label("Unsubscribe from plant/#").click();
     harness.run_steps(4);
     assert!(!has_label(&harness, "plant/#"), "the row is gone");
-    std::thread::sleep(Duration::from_millis(300));
+    // The app's own publish leaves after its UNSUBSCRIBE on the same socket:
+    // once it is back, the broker has dropped plant/# (no fixed sleep).
+    type_into(&mut harness, "Topic", "office/marker/lamp");
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::Button, "Publish")
+        .click();
+    step_until(&mut harness, "the app's own message back", |h| has_label(h, "marker"));
     rt.block_on(publisher.publish("plant/boiler/temp", common::qos(1), false, "80"))
         .unwrap();
     rt.block_on(publisher.publish("office/hall/lamp", common::qos(1), false, "off"))

@@ -85,7 +85,7 @@ fn home_assistant_discovery_names_topics_in_the_tree_and_inspector() {
     .unwrap();
     rt.block_on(device.publish("home/livingroom/temp", common::qos(1), true, "21.5".to_owned()))
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    device.settled(&rt);
     let mut harness = connected_to(&broker.url());
     step_until(&mut harness, "the state topic", |h| has_label(h, "livingroom"));
     harness.get_by_label("Expand all").click();
@@ -163,7 +163,7 @@ fn expanded_topics_are_open_again_next_run() {
         rt.block_on(device.publish(topic, common::qos(1), true, value.to_owned()))
             .unwrap();
     }
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    device.settled(&rt);
     let mut harness = connected_to(&broker.url());
     step_until(&mut harness, "the first two levels, opened by themselves", |h| {
         has_label(h, "motor") && has_label(h, "pump")

@@ -263,19 +263,13 @@ fn persistent_session_gets_what_was_published_while_away_across_a_broker_restart
     spec.client_id = "mqscope-persistent-test".into();
     spec.clean_session = false;
     spec.subscriptions = vec!["plant/#".into()];
-    let handle = ConnectionHandle::spawn(spec.clone(), rt.handle(), no_wake());
-    let mut states = Vec::new();
-    assert!(pump_until(
-        &handle,
-        &mut Model::default(),
-        &mut states,
-        Duration::from_secs(10),
-        |_, s| { is_connected(s) }
-    ));
-    std::thread::sleep(Duration::from_millis(300)); // the SUBACK
+    // Connected and subscribed (its SUBACK seen), then gone: the broker has
+    // logged the disconnect before anything is published "while away".
+    let (handle, _, mut states) = common::connect_with(&rt, spec.clone());
+    let mark = broker.log_mark();
     handle.close();
     drop(handle);
-    std::thread::sleep(Duration::from_millis(300));
+    broker.wait_for_log(mark, &["Client mqscope-persistent-test disconnected"]);
 
     // Away: 200 QoS 1 messages are published, then the broker restarts.
     let client = publisher(&rt, broker.port, "while-away");
@@ -287,7 +281,8 @@ fn persistent_session_gets_what_was_published_while_away_across_a_broker_restart
                 .unwrap();
         }
     });
-    std::thread::sleep(Duration::from_millis(1_500)); // acked, and autosaved
+    // Every one acknowledged; a graceful stop then writes them to disk.
+    client.settled(&rt);
     broker.stop();
     broker.restart();
 

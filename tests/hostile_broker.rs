@@ -143,11 +143,25 @@ fn check(version: ProtocolVersion) {
     assert_eq!(&model.history.latest(node).unwrap().payload[..], b"\x00\x01binary");
     assert_eq!(model.invalid_topics(), 1);
     assert_eq!(model.applied(), 2);
-    // One connection, never dropped.
-    std::thread::sleep(Duration::from_millis(500));
-    pump_until(&handle, &mut model, &mut states, Duration::from_millis(300), |_, _| {
-        false
-    });
+    // One connection, never dropped: a SUBSCRIBE after the bad topic is
+    // answered on it (a round trip, not a fixed wait).
+    handle.send(mqscope::mqtt::Command::Subscribe("more/#".into()));
+    let mut answered = false;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !answered {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{version:?}: no SUBACK: {states:?}"
+        );
+        while let Some(event) = handle.try_event() {
+            match event {
+                mqscope::mqtt::Event::Subscribed { filter, .. } if filter == "more/#" => answered = true,
+                mqscope::mqtt::Event::State(s) => states.push(s),
+                _ => {}
+            }
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
     assert_eq!(accepted.load(Ordering::SeqCst), 1, "{version:?}: no reconnect");
     assert!(
         !states
@@ -438,8 +452,16 @@ fn batches_are_bounded_in_bytes_so_one_frame_applies_a_bounded_amount() {
     let mut spec = parse_broker_url(&format!("mqtt://127.0.0.1:{port}")).unwrap();
     spec.subscriptions = vec!["flood/#".into()];
     let handle = ConnectionHandle::spawn(spec, rt.handle(), no_wake());
-    // Let the whole flood queue up first, then look at the batches.
-    std::thread::sleep(Duration::from_millis(1_500));
+    // Let the whole flood be read first (the worker's count), then look at the batches.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while handle.received() < 100 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "read {} of 100",
+            handle.received()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
     let mut sizes = Vec::new();
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while sizes.iter().sum::<usize>() < 100 {

@@ -82,16 +82,31 @@ fn a_repeat_fakes_a_sensor_at_the_set_rate_with_placeholders() {
     harness.get_by_label("■ Stop").click();
     harness.step();
     step_until(&mut harness, "the repeat to stop", |h| !has_label(h, "■ Stop"));
-    // Let the last ones land, then compare what was sent with what arrived.
-    std::thread::sleep(Duration::from_millis(500));
-    harness.run_steps(3);
-    let stopped = harness
-        .query_all_by(|n| n.value().is_some_and(|l| l.starts_with("Stopped: ")))
-        .next()
-        .map(|n| n.accesskit_node().value().unwrap().to_owned())
-        .expect("the stop summary");
-    let sent: usize = stopped["Stopped: ".len()..].split(' ').next().unwrap().parse().unwrap();
-    let messages = received(&inbox);
+    let summary = |h: &Harness<'static, TestApp>| {
+        h.query_all_by(|n| n.value().is_some_and(|l| l.starts_with("Stopped: ")))
+            .next()
+            .map(|n| n.accesskit_node().value().unwrap().to_owned())
+    };
+    let count = |stopped: &str| -> usize { stopped["Stopped: ".len()..].split(' ').next().unwrap().parse().unwrap() };
+    // Every message the form counted is acknowledged; then one more message,
+    // published by hand after the stop, shows that nothing else is on its way.
+    step_until(&mut harness, "every sent message acknowledged", |h| {
+        summary(h).is_some_and(|s| s.contains(&format!("{} acknowledged", count(&s))))
+    });
+    let stopped = summary(&harness).unwrap();
+    let sent = count(&stopped);
+    type_into(&mut harness, "Topic", "lab/fake/end");
+    type_into(&mut harness, "Payload", "{}");
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::Button, "Publish")
+        .click();
+    step_until(&mut harness, "the hand-published message after the stop", |_| {
+        received(&inbox).iter().any(|(topic, _)| topic == "lab/fake/end")
+    });
+    let messages: Vec<_> = received(&inbox)
+        .into_iter()
+        .filter(|(topic, _)| topic != "lab/fake/end")
+        .collect();
     assert_eq!(
         messages.len(),
         sent,
@@ -113,10 +128,11 @@ fn a_repeat_fakes_a_sensor_at_the_set_rate_with_placeholders() {
         (1..=sent as u64).collect::<Vec<_>>(),
         "{{{{counter}}}} counts every send"
     );
-    // Stopped means stopped.
-    std::thread::sleep(Duration::from_millis(300));
-    harness.run_steps(3);
-    assert_eq!(received(&inbox).len(), sent);
+    assert_eq!(
+        received(&inbox).last().map(|(topic, _)| topic.as_str()),
+        Some("lab/fake/end"),
+        "stopped means stopped"
+    );
 }
 
 #[test]
@@ -130,16 +146,23 @@ fn mqtt5_properties_from_the_form_reach_another_client() {
     options.set_keep_alive(Duration::from_secs(30));
     let (client, mut eventloop) = rumqttc::v5::AsyncClient::new(options, 10);
     let sink = got.clone();
+    let (subscribed, granted) = std::sync::mpsc::channel();
     rt.spawn(async move {
         while let Ok(event) = eventloop.poll().await {
-            if let rumqttc::v5::Event::Incoming(Packet::Publish(p)) = event {
-                sink.lock().unwrap().push(p);
+            match event {
+                rumqttc::v5::Event::Incoming(Packet::Publish(p)) => sink.lock().unwrap().push(p),
+                rumqttc::v5::Event::Incoming(Packet::SubAck(_)) => {
+                    let _ = subscribed.send(());
+                }
+                _ => {}
             }
         }
     });
     rt.block_on(client.subscribe("lab/v5/#", rumqttc::v5::mqttbytes::QoS::AtLeastOnce))
         .unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    granted
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the MQTT 5 listener is subscribed");
 
     let mut spec = mqscope::mqtt::parse_broker_url(&broker.url()).unwrap();
     spec.protocol = ProtocolVersion::V5;
@@ -259,8 +282,11 @@ fn payload_formats_refuse_mistakes_and_send_the_exact_bytes() {
     harness.get_by_label("Load").click();
     step_until(&mut harness, "the file loaded", |h| has_text(h, "5 B from"));
     publish(&mut harness);
-    step_until(&mut harness, "the file's bytes", |_| received(&inbox).len() >= 3);
-    std::thread::sleep(Duration::from_millis(300));
+    // One connection, one QoS: the last valid payload arrives after anything
+    // the form sent before it, so a refused one that went out would be here.
+    step_until(&mut harness, "the file's bytes", |_| {
+        received(&inbox).last().is_some_and(|(_, p)| p == &[0, 1, 2, 254, 255])
+    });
     let payloads: Vec<Vec<u8>> = received(&inbox).into_iter().map(|(_, p)| p).collect();
     assert_eq!(
         payloads,
@@ -378,10 +404,17 @@ fn clear_retained_from_the_form_asks_first() {
     step_until(&mut harness, "the question", |h| has_label(h, "Clear it"));
     harness.get_by_label("Clear it").click();
     step_until(&mut harness, "the retained mark to go", |h| !retained(h));
-    // A new subscriber gets nothing retained there.
+    // A new subscriber gets nothing retained there. The broker queues retained
+    // messages with the SUBACK, so a live one published after it comes later.
     let inbox = listener(&rt, broker.port, "lab/door/#");
-    std::thread::sleep(Duration::from_millis(300));
-    assert!(received(&inbox).is_empty());
+    rt.block_on(device.publish("lab/door/bell", common::qos(1), false, "ring".to_owned()))
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while received(&inbox).is_empty() {
+        assert!(std::time::Instant::now() < deadline, "the live message never arrived");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(received(&inbox), [("lab/door/bell".to_owned(), b"ring".to_vec())]);
 }
 
 #[test]

@@ -5,7 +5,6 @@
 mod common;
 
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
 use common::harness::{harness, has_label, has_text, step_until};
 use mqscope::app::Startup;
@@ -37,13 +36,28 @@ fn published() -> Vec<(String, Vec<u8>)> {
 fn capture(format: &[&str]) -> Vec<u8> {
     let broker = common::Mosquitto::start();
     let port = broker.port.to_string();
+    let mark = broker.log_mark();
     let sub = Command::new("mosquitto_sub")
-        .args(["-h", "127.0.0.1", "-p", &port, "-t", "#", "-C", "3", "-W", "10"])
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port,
+            "-i",
+            "capture-sub",
+            "-t",
+            "#",
+            "-C",
+            "3",
+            "-W",
+            "10",
+        ])
         .args(format)
         .stdout(Stdio::piped())
         .spawn()
         .expect("mosquitto_sub (Debian package mosquitto-clients) is installed");
-    std::thread::sleep(Duration::from_millis(600));
+    // Its SUBSCRIBE handled, as the broker's log says (no fixed sleep).
+    broker.wait_for_log(mark, &["capture-sub 0 #"]);
     let dir = tempfile::tempdir().unwrap();
     for (topic, payload) in published() {
         let file = dir.path().join("payload");

@@ -64,8 +64,8 @@ fn round_trip(port: u16, delivered_qos: fn(u8) -> u8) {
                 .unwrap();
         }
     });
-    // Let the broker store the retained messages before we subscribe.
-    std::thread::sleep(Duration::from_millis(500));
+    // The broker has stored the retained messages before we subscribe.
+    client.settled(&rt);
 
     let spec = parse_broker_url(&format!("mqtt://127.0.0.1:{port}")).unwrap();
     let handle = ConnectionHandle::spawn(spec, rt.handle(), no_wake());
@@ -94,15 +94,23 @@ fn round_trip(port: u16, delivered_qos: fn(u8) -> u8) {
         m.applied() >= total
     });
     assert!(arrived, "only {} of {total} messages arrived", model.applied());
-    // Nothing more trickles in, and nothing was lost between worker and Model.
-    std::thread::sleep(Duration::from_millis(300));
-    pump_until(&handle, &mut model, &mut states, Duration::ZERO, |_, _| true);
-    assert_eq!(model.applied(), total);
+    // Nothing more trickles in: a last message from the same publisher, at
+    // QoS 2, comes after everything it sent before, so once it is here any
+    // duplicate would be too. And nothing was lost between worker and Model.
+    rt.block_on(client.publish(END, qos(2), false, "end")).unwrap();
+    assert!(
+        pump_until(&handle, &mut model, &mut states, Duration::from_secs(10), |m, _| m
+            .tree
+            .get(END)
+            .is_some()),
+        "the closing message arrived"
+    );
+    assert_eq!(model.applied(), total + 1, "every message once, then the closing one");
     assert_eq!(handle.received(), model.applied(), "received must equal applied");
 
     let expected_topics: std::collections::BTreeSet<&str> =
         retained.iter().chain(&live).map(|m| m.topic.as_str()).collect();
-    assert_eq!(model.tree.topic_count(), expected_topics.len() as u64);
+    assert_eq!(model.tree.topic_count(), expected_topics.len() as u64 + 1, "and {END}");
     for topic in expected_topics {
         let node = model
             .tree
@@ -142,8 +150,11 @@ fn round_trip(port: u16, delivered_qos: fn(u8) -> u8) {
         .iter()
         .map(|&r| model.tree.node(r).subtree_messages)
         .sum();
-    assert_eq!(root_subtree, total);
+    assert_eq!(root_subtree, total + 1);
 }
+
+/// Published last, to show that nothing more is on its way.
+const END: &str = "roundtrip/end";
 
 #[test]
 fn round_trip_through_embedded_broker() {

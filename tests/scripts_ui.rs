@@ -86,12 +86,15 @@ fn the_tutorial_traffic_shows_and_searches() {
 fn a_chinese_topic_typed_in_the_publish_form_reaches_mosquitto_sub() {
     let broker = Mosquitto::start();
     let mut harness = connected_to(&broker.url());
+    let mark = broker.log_mark();
     let sub = Command::new("mosquitto_sub")
         .args([
             "-h",
             "127.0.0.1",
             "-p",
             &broker.port.to_string(),
+            "-i",
+            "chinese-sub",
             "-t",
             "客厅/#",
             "-v",
@@ -103,7 +106,7 @@ fn a_chinese_topic_typed_in_the_publish_form_reaches_mosquitto_sub() {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(500));
+    broker.wait_for_log(mark, &["chinese-sub 0 客厅/#"]);
     // Text as an input method commits it: one event with the whole string.
     common::harness::type_into(&mut harness, "Topic", "客厅/湿度");
     harness

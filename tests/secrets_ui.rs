@@ -474,9 +474,18 @@ fn a_passphrase_is_never_another_profiles_password_and_old_entries_move_once() {
     if !keyring_answers(&mut harness) {
         return;
     }
-    step_until(&mut harness, "the passphrase moved to its own service", |_| {
-        secret_tool_lookup(&passphrases, "plant").as_deref() == Some("the-passphrase")
+    step_until(&mut harness, "the passphrase moved, and said so", |h| {
+        has_text(
+            h,
+            "1 key passphrase saved by an earlier mqscope moved to its own keyring entry",
+        )
     });
+    assert_eq!(harness.state().app.passphrases_moved(), Some(1));
+    assert_eq!(
+        secret_tool_lookup(&passphrases, "plant").as_deref(),
+        Some("the-passphrase"),
+        "another keyring client finds it in its new place"
+    );
     assert_eq!(
         secret_tool_lookup(&service, "plant (key passphrase)"),
         None,
@@ -504,9 +513,11 @@ fn a_passphrase_is_never_another_profiles_password_and_old_entries_move_once() {
     store.flush();
     let mut harness = harness_keyring(Startup::Welcome, config, &service);
     assert!(keyring_answers(&mut harness));
-    harness.run_steps(5);
-    std::thread::sleep(std::time::Duration::from_millis(500));
-    harness.run_steps(2);
+    // The start-up check has run (not a fixed wait), and moved nothing.
+    step_until(&mut harness, "the start-up passphrase check", |h| {
+        h.state().app.passphrases_moved().is_some()
+    });
+    assert_eq!(harness.state().app.passphrases_moved(), Some(0));
     assert_eq!(
         secret_tool_lookup(&service, "plant (key passphrase)").as_deref(),
         Some("someone-elses-password"),

@@ -226,12 +226,15 @@ fn alias_only_data_is_named_from_the_births_charted_and_the_node_can_be_asked_to
     step_until(&mut h, "the death", |h| has_text(h, "offline") && has_text(h, "NDEATH"));
 
     // Rebirth: the NCMD reaches another client (mosquitto_sub) with the right metric.
+    let mark = broker.log_mark();
     let sub = Command::new("mosquitto_sub")
         .args([
             "-h",
             "127.0.0.1",
             "-p",
             &port.to_string(),
+            "-i",
+            "ncmd-sub",
             "-t",
             "spBv1.0/+/NCMD/#",
             "-C",
@@ -244,7 +247,7 @@ fn alias_only_data_is_named_from_the_births_charted_and_the_node_can_be_asked_to
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(500));
+    broker.wait_for_log(mark, &["ncmd-sub 0 spBv1.0/+/NCMD/#"]);
     h.get_by_label("Rebirth").click();
     h.run_steps(2);
     let out = sub.wait_with_output().unwrap();

@@ -249,8 +249,8 @@ fn mqtt5_properties_arrive_with_the_message() {
     let mut spec = parse_broker_url(&broker.url()).unwrap();
     spec.protocol = ProtocolVersion::V5;
     let (handle, mut model, result) = try_connect(&rt, spec);
+    // Connected means subscribed too (`outcome` waits for the SUBACK).
     assert_eq!(result, Ok(()));
-    std::thread::sleep(Duration::from_millis(300));
     let properties = PublishProperties {
         content_type: Some("application/json".into()),
         user_properties: vec![("sensor-id".into(), "t-17".into()), ("site".into(), "plant 2".into())],
@@ -326,8 +326,8 @@ fn last_will_reaches_another_client_when_the_connection_drops() {
             delay_s: 0,
         });
         let (app, _model, result) = try_connect(&rt, spec);
+        // The will went with CONNECT, which the CONNACK answered.
         assert_eq!(result, Ok(()), "{protocol:?}");
-        std::thread::sleep(Duration::from_millis(200));
         relay.cut();
 
         let mut states = Vec::new();

@@ -308,7 +308,12 @@ pub fn feed_from_file(path: &Path) -> ReplayFeed {
                     if batch.is_empty() {
                         break;
                     }
-                    if tx.blocking_send(batch).is_err() || tx.is_closed() {
+                    if tx.capacity() == 0 {
+                        progress.waiting_for_room.store(true, Ordering::Release);
+                    }
+                    let sent = tx.blocking_send(batch);
+                    progress.waiting_for_room.store(false, Ordering::Release);
+                    if sent.is_err() || tx.is_closed() {
                         break; // the tab was closed
                     }
                 }
@@ -420,6 +425,15 @@ mod tests {
         assert!(lines[1].get("payload").is_none());
     }
 
+    /// Until the reader waits for the replay to take a batch (20 s at most).
+    fn wait_for_room(progress: &Progress) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while !progress.waiting_for_room.load(Ordering::Acquire) {
+            assert!(std::time::Instant::now() < deadline, "the reader never got ahead");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    }
+
     #[test]
     fn what_is_read_ahead_of_the_replay_is_bounded_in_bytes() {
         // 100 messages of 1 MiB each: more than the read-ahead may hold.
@@ -430,7 +444,7 @@ mod tests {
         let mut feed = feed_from_file(&path);
         let progress = feed.progress.clone().unwrap();
         // Nobody takes batches: the reader stops when the channel is full.
-        std::thread::sleep(std::time::Duration::from_millis(1_500));
+        wait_for_room(&progress);
         let read = progress.bytes_read.load(Ordering::Relaxed);
         assert!(read < 40 << 20, "{} MiB read ahead of the replay", read >> 20);
         // And taking them lets it read on, every message arriving whole.
@@ -450,10 +464,10 @@ mod tests {
             .enable_all()
             .build()
             .unwrap();
-        let replay = |path: &Path, speed| {
+        let replay = |feed: ReplayFeed, speed| {
             crate::mqtt::ConnectionHandle::replay(
                 crate::mqtt::ConnectionSpec::new("recording", 0),
-                feed_from_file(path),
+                feed,
                 speed,
                 rt.handle(),
                 std::sync::Arc::new(|| {}),
@@ -474,14 +488,16 @@ mod tests {
         recorder.write_batch(&batch).unwrap();
         recorder.flush().unwrap();
         drop(recorder);
-        let handle = replay(&paced, Some(1.0));
-        std::thread::sleep(std::time::Duration::from_millis(1_000));
+        let feed = feed_from_file(&paced);
+        let progress = feed.progress.clone().unwrap();
+        let handle = replay(feed, Some(1.0));
+        wait_for_room(&progress);
         let part = handle.reading_progress().expect("part of the file read");
         assert!(part > 0.0 && part < 0.5, "{part}");
         // Read to its end: no progress left to show.
         let small = dir.path().join("small.txt");
         std::fs::write(&small, "a/b 1\nc/d 2\n").unwrap();
-        let handle = replay(&small, None);
+        let handle = replay(feed_from_file(&small), None);
         let mut got = 0;
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
         while got < 2 && std::time::Instant::now() < deadline {

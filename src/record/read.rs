@@ -78,6 +78,8 @@ impl Format {
 pub struct Progress {
     pub bytes_read: AtomicU64,
     pub total_bytes: AtomicU64,
+    /// The reader is ahead of the replay and waits for it to take a batch.
+    pub waiting_for_room: std::sync::atomic::AtomicBool,
 }
 
 /// Messages from a recording, one at a time.

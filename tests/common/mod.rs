@@ -35,6 +35,9 @@ pub struct Mosquitto {
     child: Child,
     dir: tempfile::TempDir,
     extra_config: String,
+    /// The broker's log lines (its stderr), across restarts: connections,
+    /// disconnections, SUBSCRIBEs and UNSUBSCRIBEs as Mosquitto handled them.
+    log: Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Mosquitto {
@@ -72,13 +75,15 @@ impl Mosquitto {
         let dir = tempfile::tempdir().expect("a temp dir");
         for _ in 0..3 {
             let port = free_port().expect("a free port");
-            let mut child = spawn_mosquitto(dir.path(), port, extra_config);
+            let log = Arc::default();
+            let mut child = spawn_mosquitto(dir.path(), port, extra_config, &log);
             if listening_and_alive(&mut child, port) {
                 return Some(Self {
                     port,
                     child,
                     dir,
                     extra_config: extra_config.to_owned(),
+                    log,
                 });
             }
             let _ = child.kill();
@@ -137,6 +142,36 @@ impl Mosquitto {
         assert!(status.success(), "kill {signal} failed");
     }
 
+    /// How many log lines the broker has written so far: pass it to
+    /// [`Mosquitto::wait_for_log`] to look only at what comes after.
+    pub fn log_mark(&self) -> usize {
+        self.log.lock().unwrap().len()
+    }
+
+    /// Wait (10 s at most) for a log line after `mark` containing every one of
+    /// `needles`: the broker has then handled what that line reports, e.g.
+    /// `["watcher", "0 #"]` for a SUBSCRIBE or `["Client watcher", "disconnected"]`.
+    pub fn wait_for_log(&self, mark: usize, needles: &[&str]) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            {
+                let log = self.log.lock().unwrap();
+                if log[mark.min(log.len())..]
+                    .iter()
+                    .any(|line| needles.iter().all(|n| line.contains(n)))
+                {
+                    return;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "mosquitto never logged {needles:?}; its log since then: {:?}",
+                    &log[mark.min(log.len())..]
+                );
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
     /// Stop gracefully (SIGTERM), so a persistent broker writes its state.
     pub fn stop(&mut self) {
         self.signal("-TERM");
@@ -150,7 +185,7 @@ impl Mosquitto {
 
     /// Start again on the same port, after `kill`.
     pub fn restart(&mut self) {
-        self.child = spawn_mosquitto(self.dir.path(), self.port, &self.extra_config);
+        self.child = spawn_mosquitto(self.dir.path(), self.port, &self.extra_config, &self.log);
         assert!(
             listening_and_alive(&mut self.child, self.port),
             "mosquitto did not start again on port {}",
@@ -234,12 +269,17 @@ impl Drop for Mosquitto {
     }
 }
 
-fn spawn_mosquitto(dir: &Path, port: u16, extra_config: &str) -> Child {
+/// What the broker logs, to its stderr (as root Mosquitto runs as the user
+/// `mosquitto`, which could not write a log file in the test's folder).
+const LOG_CONFIG: &str = "log_dest stderr\nlog_type error\nlog_type warning\nlog_type notice\n\
+log_type information\nlog_type subscribe\nlog_type unsubscribe\n";
+
+fn spawn_mosquitto(dir: &Path, port: u16, extra_config: &str, log: &Arc<std::sync::Mutex<Vec<String>>>) -> Child {
     let config = dir.join("mosquitto.conf");
     std::fs::write(
         &config,
         format!(
-            "listener {port} 127.0.0.1\nmax_queued_messages 100000\n{}{extra_config}",
+            "listener {port} 127.0.0.1\nmax_queued_messages 100000\n{LOG_CONFIG}{}{extra_config}",
             if extra_config.contains("persistence") {
                 ""
             } else {
@@ -248,13 +288,23 @@ fn spawn_mosquitto(dir: &Path, port: u16, extra_config: &str) -> Child {
         ),
     )
     .expect("write the mosquitto config");
-    Command::new(mosquitto_binary())
+    let mut child = Command::new(mosquitto_binary())
         .arg("-c")
         .arg(&config)
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
-        .expect("mosquitto (Debian package mosquitto) is installed")
+        .expect("mosquitto (Debian package mosquitto) is installed");
+    let stderr = child.stderr.take().expect("piped");
+    let log = log.clone();
+    std::thread::spawn(move || {
+        use std::io::BufRead as _;
+        // Read to the end, whatever the bytes: a blocked pipe would stall the broker.
+        for line in std::io::BufReader::new(stderr).split(b'\n').map_while(Result::ok) {
+            log.lock().unwrap().push(String::from_utf8_lossy(&line).into_owned());
+        }
+    });
+    child
 }
 
 fn mosquitto_binary() -> PathBuf {
@@ -266,8 +316,44 @@ fn mosquitto_binary() -> PathBuf {
     "mosquitto".into()
 }
 
+/// A plain client for publishing test traffic; its event loop is polled on
+/// the runtime. Derefs to its `AsyncClient`.
+pub struct Publisher {
+    client: AsyncClient,
+    subacks: std::sync::Mutex<std::sync::mpsc::Receiver<()>>,
+    id: String,
+}
+
+impl std::ops::Deref for Publisher {
+    type Target = AsyncClient;
+    fn deref(&self) -> &AsyncClient {
+        &self.client
+    }
+}
+
+impl Publisher {
+    /// Return once the broker has handled everything published so far: a
+    /// SUBSCRIBE sent after it on the same socket is answered only when the
+    /// PUBLISHes before it are done (a retained one is stored, a live one
+    /// routed). With one message in flight, rumqttc reads the SUBSCRIBE from
+    /// its queue only after the last QoS 1/2 flow completed (PUBACK, PUBCOMP).
+    /// Waits for an event, not a fixed time.
+    pub fn settled(&self, rt: &tokio::runtime::Runtime) {
+        let subacks = self.subacks.lock().unwrap();
+        while subacks.try_recv().is_ok() {}
+        rt.block_on(
+            self.client
+                .subscribe(format!("mqscope-test/settled/{}", self.id), QoS::AtMostOnce),
+        )
+        .expect("the publisher's request queue is open");
+        subacks
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the broker answered the publisher's SUBSCRIBE");
+    }
+}
+
 /// A plain client for publishing test traffic; its event loop is polled on `rt`.
-pub fn publisher(rt: &tokio::runtime::Runtime, port: u16, id: &str) -> AsyncClient {
+pub fn publisher(rt: &tokio::runtime::Runtime, port: u16, id: &str) -> Publisher {
     let mut options = MqttOptions::new(id, "127.0.0.1", port);
     options.set_max_packet_size(268_435_455, 268_435_455);
     options.set_keep_alive(Duration::from_secs(30));
@@ -279,14 +365,23 @@ pub fn publisher(rt: &tokio::runtime::Runtime, port: u16, id: &str) -> AsyncClie
     let mut network = rumqttc::NetworkOptions::new();
     network.set_tcp_nodelay(true);
     eventloop.set_network_options(network);
+    let (suback, subacks) = std::sync::mpsc::channel();
     rt.spawn(async move {
         loop {
-            if eventloop.poll().await.is_err() {
-                tokio::time::sleep(Duration::from_millis(50)).await;
+            match eventloop.poll().await {
+                Ok(rumqttc::Event::Incoming(rumqttc::Packet::SubAck(_))) => {
+                    let _ = suback.send(());
+                }
+                Ok(_) => {}
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
             }
         }
     });
-    client
+    Publisher {
+        client,
+        subacks: std::sync::Mutex::new(subacks),
+        id: id.to_owned(),
+    }
 }
 
 pub fn qos(q: u8) -> QoS {
