@@ -474,13 +474,17 @@ impl MqscopeApp {
         self.last_profile.as_deref()
     }
 
-    /// Remember the profile used last time (read from eframe's storage at start).
-    pub fn set_last_profile(&mut self, name: Option<String>) {
-        self.last_profile = name;
+    /// What an earlier run's `save` left in eframe's storage: the profile
+    /// used last and the expanded tree topics (called once, at start).
+    pub fn restore(&mut self, storage: &dyn eframe::Storage) {
+        self.last_profile = storage.get_string(LAST_PROFILE_KEY).filter(|name| !name.is_empty());
+        if let Some(expanded) = storage.get_string(EXPANDED_KEY) {
+            self.set_expanded_memory(&expanded);
+        }
     }
 
     /// Expanded tree topics by connection, as eframe's storage keeps them (JSON).
-    pub fn expanded_memory(&mut self) -> String {
+    fn expanded_memory(&mut self) -> String {
         for session in &self.sessions {
             let topics = session.tree.expanded_topics(&session.model.tree);
             self.expanded_memory.remember(session.name(), topics);
@@ -490,7 +494,7 @@ impl MqscopeApp {
 
     /// Expanded tree topics of an earlier run (JSON from eframe's storage);
     /// a connection opened later under one of these names opens them as they appear.
-    pub fn set_expanded_memory(&mut self, json: &str) {
+    fn set_expanded_memory(&mut self, json: &str) {
         self.expanded_memory = serde_json::from_str(json).unwrap_or_default();
         for session in &mut self.sessions {
             if let Some(topics) = self.expanded_memory.get(session.name()) {
@@ -1540,7 +1544,7 @@ impl eframe::App for MqscopeApp {
 }
 
 /// eframe storage key of the expanded tree topics, by connection name.
-pub const EXPANDED_KEY: &str = "expanded_topics";
+const EXPANDED_KEY: &str = "expanded_topics";
 
 /// eframe storage key of the profile connected to last.
-pub const LAST_PROFILE_KEY: &str = "last_profile";
+const LAST_PROFILE_KEY: &str = "last_profile";

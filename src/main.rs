@@ -144,13 +144,8 @@ fn main() -> ExitCode {
                         std::process::exit(130);
                     });
                     let mut app = MqscopeApp::new(options, handle);
-                    let last = cc
-                        .storage
-                        .and_then(|s| s.get_string(mqscope::app::LAST_PROFILE_KEY))
-                        .filter(|name| !name.is_empty());
-                    app.set_last_profile(last);
-                    if let Some(expanded) = cc.storage.and_then(|s| s.get_string(mqscope::app::EXPANDED_KEY)) {
-                        app.set_expanded_memory(&expanded);
+                    if let Some(storage) = cc.storage {
+                        app.restore(storage);
                     }
                     Ok(Box::new(app))
                 }),

@@ -5,7 +5,6 @@
 
 mod common;
 
-
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use mqscope::app::Startup;

@@ -142,12 +142,14 @@ fn the_last_profile_used_comes_first_on_the_welcome_screen() {
         h.state().app.connection_state() == Some(&mqscope::mqtt::ConnectionState::Connected)
     });
     assert_eq!(harness.state().app.last_profile(), Some("Lab"));
+    let storage = common::harness::save_at_exit(&mut harness);
+    drop(harness);
 
-    // Next start (eframe hands the name back from its storage): Lab first, marked.
+    // Next start, with what eframe kept: Lab first, marked.
     let config = tempfile::tempdir().unwrap();
     std::fs::write(config.path().join("profiles.json"), file.to_string()).unwrap();
     let mut again = harness_in(Startup::Welcome, config);
-    again.state_mut().app.set_last_profile(Some("Lab".into()));
+    again.state_mut().app.restore(&storage);
     again.run_steps(2);
     assert!(has_text(&again, "last used"));
     let y = |label: &str| again.get_by_label(label).accesskit_node().bounding_box().unwrap().y0;
@@ -171,12 +173,11 @@ fn expanded_topics_are_open_again_next_run() {
     assert!(!has_label(&harness, "temp"), "motor starts folded");
     harness.get_by_label("motor").click();
     step_until(&mut harness, "motor opened", |h| has_label(h, "temp"));
-    // What eframe's storage would keep at exit.
-    let memory = harness.state_mut().app.expanded_memory();
-    assert!(memory.contains("plant/line1/motor"), "{memory}");
-
+    // The window closes, eframe keeps what the app saves, and hands it to the next run.
+    let storage = common::harness::save_at_exit(&mut harness);
+    drop(harness);
     let mut next_run = connected_to(&broker.url());
-    next_run.state_mut().app.set_expanded_memory(&memory);
+    next_run.state_mut().app.restore(&storage);
     step_until(&mut next_run, "motor open again without a click", |h| {
         has_label(h, "temp")
     });

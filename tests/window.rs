@@ -98,7 +98,16 @@ fn sigterm_closes_the_window_as_its_close_button_does() {
     assert!(exited.unwrap().success(), "closed cleanly: {exited:?}");
     // eframe saved the window state on the way out, in a private folder.
     let storage = home.path().join(".local/share/mqscope");
-    assert!(storage.join("app.ron").exists(), "the window state was saved");
+    let saved = std::fs::read_to_string(storage.join("app.ron")).expect("the window state was saved");
+    // The app's own part of it: what the next run's `restore` reads.
+    assert!(
+        saved.contains("\"expanded_topics\"") && saved.contains("\"last_profile\""),
+        "{saved}"
+    );
+    assert!(
+        saved.contains("Demo broker"),
+        "the demo's expanded topics, by its name: {saved}"
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;

@@ -87,6 +87,32 @@ fn harness_full(
     )
 }
 
+/// What eframe keeps between runs (its `app.ron`): the test plays eframe,
+/// calling the app's `save` at exit and handing the storage to the next run's
+/// `restore`, so neither the keys nor the encoding are the test's guess.
+#[derive(Default)]
+pub struct RunStorage(std::collections::HashMap<String, String>);
+
+impl eframe::Storage for RunStorage {
+    fn get_string(&self, key: &str) -> Option<String> {
+        self.0.get(key).cloned()
+    }
+    fn set_string(&mut self, key: &str, value: String) {
+        self.0.insert(key.to_owned(), value);
+    }
+    fn remove_string(&mut self, key: &str) {
+        self.0.remove(key);
+    }
+    fn flush(&mut self) {}
+}
+
+/// The window closing: eframe asks the app to save into its storage.
+pub fn save_at_exit(harness: &mut Harness<'static, TestApp>) -> RunStorage {
+    let mut storage = RunStorage::default();
+    eframe::App::save(&mut harness.state_mut().app, &mut storage);
+    storage
+}
+
 /// Step the UI (real time passes for the network) until `done` or the timeout.
 pub fn step_until(
     harness: &mut Harness<'static, TestApp>,
