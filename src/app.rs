@@ -131,6 +131,8 @@ pub struct MqscopeApp {
     next_session_id: u64,
     frames: FrameTimes,
     logic_time: Duration,
+    /// See [`MqscopeApp::set_drain_budget`].
+    drain_budget: Duration,
     started: Instant,
     /// Process start to the end of the first `ui()`.
     first_frame: Option<Duration>,
@@ -211,6 +213,7 @@ impl MqscopeApp {
             next_session_id: 0,
             frames: FrameTimes::default(),
             logic_time: Duration::ZERO,
+            drain_budget: DRAIN_BUDGET,
             started: options.process_start,
             first_frame: None,
             charts: options.charts,
@@ -255,7 +258,7 @@ impl MqscopeApp {
         self.sessions.iter().map(|s| s.handle.received()).sum()
     }
 
-    fn applied(&self) -> u64 {
+    pub fn applied(&self) -> u64 {
         self.sessions.iter().map(|s| s.model.applied()).sum()
     }
 
@@ -273,6 +276,12 @@ impl MqscopeApp {
     /// service; `None` until it has run (or with no keyring).
     pub fn passphrases_moved(&self) -> Option<usize> {
         self.passphrases_moved
+    }
+
+    /// How long one frame may spend applying connection events (8 ms); what
+    /// is left waits for the next frame. Zero: one event per frame.
+    pub fn set_drain_budget(&mut self, budget: Duration) {
+        self.drain_budget = budget;
     }
 
     /// Messages shown to the user in the notice strip.
@@ -306,7 +315,7 @@ impl MqscopeApp {
         while let Some(outcome) = self.secrets.try_outcome() {
             self.secret_outcome(outcome);
         }
-        self.drain(ctx, start + DRAIN_BUDGET);
+        self.drain(ctx, start + self.drain_budget);
         // Repeat jobs of the publish forms: send what is due, wake for the next.
         let now = Instant::now();
         if let Some(next) = self.sessions.iter_mut().filter_map(|s| s.tick(now)).min() {

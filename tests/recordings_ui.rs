@@ -7,6 +7,7 @@ mod common;
 use std::process::{Command, Stdio};
 
 use common::harness::{harness, has_label, has_text, step_until};
+use egui_kittest::kittest::Queryable as _;
 use mqscope::app::Startup;
 
 /// (topic, payload) of every topic with messages, sorted by topic.
@@ -119,4 +120,51 @@ fn a_file_that_holds_no_messages_says_so_in_its_tab() {
     };
     h.run_steps(2);
     assert!(has_text(&h, "line 1"), "the line is named");
+}
+
+#[test]
+fn a_frame_applies_what_its_budget_allows_and_the_next_frames_the_rest() {
+    // 3,000 messages, in mosquitto_sub -v lines, all waiting before a frame drains them.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("many.txt");
+    let text: String = (0..3_000)
+        .map(|i| format!("plant/line{}/count {i}\n", i % 30))
+        .collect();
+    std::fs::write(&path, text).unwrap();
+    let mut h = harness(Startup::Welcome);
+    // No time at all: each frame applies one event, and leaves the rest.
+    h.state_mut().app.set_drain_budget(std::time::Duration::ZERO);
+    h.get_by_label("Connection").click();
+    step_until(&mut h, "the menu", |h| has_label(h, "Open recording…"));
+    h.get_by_label("Open recording…").click();
+    step_until(&mut h, "the window", |h| has_label(h, "Open"));
+    common::harness::type_into(&mut h, "File", &path.display().to_string());
+    h.get_by_label("Open").click();
+    h.step(); // the replay starts
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while h.state().app.received() < 3_000 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "read {}",
+            h.state().app.received()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let mut per_frame = Vec::new();
+    for _ in 0..100 {
+        let before = h.state().app.applied();
+        h.step();
+        let now = h.state().app.applied();
+        if now > before {
+            per_frame.push(now - before);
+        }
+        if now == 3_000 {
+            break;
+        }
+    }
+    assert_eq!(h.state().app.applied(), 3_000, "{per_frame:?}");
+    assert!(
+        per_frame.len() >= 3 && per_frame.iter().all(|&n| n <= 1_000),
+        "one batch per frame, not all at once: {per_frame:?}"
+    );
 }
