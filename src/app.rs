@@ -229,6 +229,11 @@ impl MqscopeApp {
         self.session().map(|s| &s.model)
     }
 
+    /// The chart panel of the connection on screen (what it drew, whether it follows).
+    pub fn chart_panel(&self) -> Option<&crate::ui::chart::ChartPanel> {
+        self.session().map(|s| &s.chart)
+    }
+
     /// The Model of the `index`-th open connection (in tab order).
     pub fn model_of(&self, index: usize) -> Option<&Model> {
         self.sessions.get(index).map(|s| &s.model)

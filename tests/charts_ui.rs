@@ -1,7 +1,8 @@
 //! Live charts as a user drives them, against a real Mosquitto: chart a JSON
 //! field from the inspector, set a threshold, see the alert arrive and clear;
 //! a wildcard series that grows as sensors appear, its layout restored on the
-//! next start, and its points exported to CSV.
+//! next start, and its points exported to CSV; pause, follow, zoom and a
+//! double click; a long series drawn decimated with its spike kept.
 
 mod common;
 
@@ -288,4 +289,142 @@ fn the_demo_opens_its_temperature_chart_and_a_chart_flag_adds_a_wildcard_series(
         .expect("the demo's Temperatures chart");
     let rule = &temperatures.sources[0].spec.threshold;
     assert_eq!(rule.above, Some(28.0), "its alert above 28 °C: {rule:?}");
+}
+
+/// A chart of `topic` from "➕ Add series", with its first points in view.
+fn chart_topic(harness: &mut Harness<'static, TestApp>, topic: &str) {
+    harness.get_by_label("➕ Add series").click();
+    harness.step();
+    type_into(harness, "Topic or filter", topic);
+    harness.get_by_label("Add").click();
+    step_until(harness, "the series in the table", |h| has_text(h, "in view:"));
+}
+
+fn series_len(h: &Harness<'static, TestApp>, topic: &str) -> usize {
+    let model = h.state().app.model().unwrap();
+    model
+        .charts
+        .all_series()
+        .find(|(_, s)| s.topic == topic)
+        .map_or(0, |(_, s)| s.points.len())
+}
+
+fn drawn_max(h: &Harness<'static, TestApp>) -> f64 {
+    h.state().app.chart_panel().unwrap().drawn()[0]
+        .1
+        .iter()
+        .map(|p| p[1])
+        .fold(f64::NEG_INFINITY, f64::max)
+}
+
+#[test]
+fn pause_holds_the_view_follow_catches_up_and_the_wheel_or_a_double_click_switch() {
+    let broker = common::Mosquitto::start();
+    let mut harness = connected_to(&broker.url());
+    let rt = common::runtime();
+    let sensor = common::publisher(&rt, broker.port, "power-meter");
+    let publish = |value: &str| {
+        rt.block_on(sensor.publish("lab/power", common::qos(1), false, value.to_owned()))
+            .unwrap();
+    };
+    for v in ["1", "2", "3"] {
+        publish(v);
+    }
+    step_until(&mut harness, "the meter", |h| has_label(h, "power"));
+    // Charted after the fact: the readings already stored are its first points.
+    chart_topic(&mut harness, "lab/power");
+    step_until(&mut harness, "three points in view", |h| {
+        has_text(h, "in view: min 1 · max 3 · mean 2.00 · 3 pts")
+    });
+
+    // Paused: a new reading arrives, and the view (and the numbers under it) stay put.
+    harness.get_by_label("⏸ Pause").click();
+    step_until(&mut harness, "the button to offer following again", |h| {
+        has_label(h, "▶ Follow live")
+    });
+    publish("100");
+    step_until(&mut harness, "the new reading in the model", |h| {
+        series_len(h, "lab/power") == 4
+    });
+    harness.run_steps(3);
+    assert!(has_text(&harness, "· 3 pts"), "the paused view still shows 3 points");
+    assert!(
+        !has_text(&harness, "max 100"),
+        "the new reading is outside the paused view"
+    );
+
+    // Following again: the view catches up.
+    harness.get_by_label("▶ Follow live").click();
+    step_until(&mut harness, "the new reading in view", |h| {
+        has_text(h, "max 100") && has_text(h, "· 4 pts")
+    });
+    assert_eq!(drawn_max(&harness), 100.0);
+    step_until(&mut harness, "the button to offer a pause again", |h| {
+        has_label(h, "⏸ Pause")
+    });
+
+    // The wheel over the plot zooms, and that pauses; a double click follows again.
+    let plot = harness.state().app.chart_panel().unwrap().plot_rect().expect("a plot");
+    let at = plot.center();
+    harness.event(egui::Event::PointerMoved(at));
+    harness.step();
+    harness.event(egui::Event::MouseWheel {
+        unit: egui::MouseWheelUnit::Line,
+        delta: egui::vec2(0.0, 3.0),
+        phase: egui::TouchPhase::Move,
+        modifiers: egui::Modifiers::CTRL,
+        source: egui::MouseWheelSource::Wheel,
+    });
+    step_until(&mut harness, "zooming to pause the chart", |h| {
+        has_label(h, "▶ Follow live")
+    });
+    // Two clicks within the double-click time: in one frame (kittest's queued
+    // events are a frame, 0.25 s, apart each).
+    for pressed in [true, false, true, false] {
+        harness.input_mut().events.push(egui::Event::PointerButton {
+            pos: at,
+            button: egui::PointerButton::Primary,
+            pressed,
+            modifiers: egui::Modifiers::NONE,
+        });
+    }
+    harness.step();
+    step_until(&mut harness, "a double click to follow live again", |h| {
+        has_label(h, "⏸ Pause")
+    });
+}
+
+#[test]
+fn a_long_series_is_drawn_decimated_and_keeps_its_spike() {
+    let broker = common::Mosquitto::start();
+    let mut harness = connected_to(&broker.url());
+    let rt = common::runtime();
+    let sensor = common::publisher(&rt, broker.port, "flow-meter");
+    rt.block_on(sensor.publish("lab/flow", common::qos(1), false, "20"))
+        .unwrap();
+    step_until(&mut harness, "the meter", |h| has_label(h, "flow"));
+    chart_topic(&mut harness, "lab/flow");
+    harness.get_by_label("All").click();
+    // 6,000 more readings, one spike among them.
+    rt.block_on(async {
+        for i in 0..6_000 {
+            let value = if i == 3_000 { "95.5" } else { "20" };
+            sensor.publish("lab/flow", common::qos(0), false, value).await.unwrap();
+        }
+    });
+    step_until(&mut harness, "every reading charted", |h| {
+        series_len(h, "lab/flow") == 6_001
+    });
+    harness.run_steps(2);
+    assert!(has_text(&harness, "max 95.5"), "the numbers count every point");
+    assert!(has_text(&harness, "· 6001 pts"));
+    let panel = harness.state().app.chart_panel().unwrap();
+    let (_, points) = &panel.drawn()[0];
+    let columns = panel.plot_rect().unwrap().width() * harness.ctx.pixels_per_point();
+    assert!(
+        points.len() < 6_001 && points.len() as f32 <= 4.0 * columns,
+        "{} points drawn on {columns} pixel columns",
+        points.len()
+    );
+    assert_eq!(drawn_max(&harness), 95.5, "the spike survives decimation");
 }

@@ -79,6 +79,9 @@ pub struct ChartPanel {
     /// Where the plot was drawn, in points, for cropping the PNG.
     plot_rect: Option<egui::Rect>,
     show_alerts: bool,
+    /// What the last frame drew: (series label, its decimated points), kept
+    /// (moved, not copied) so what is on screen can be asked for.
+    drawn: Vec<(String, Vec<[f64; 2]>)>,
 }
 
 impl Default for ChartPanel {
@@ -115,7 +118,19 @@ impl ChartPanel {
             screenshot: Default::default(),
             plot_rect: None,
             show_alerts: false,
+            drawn: Vec::new(),
         }
+    }
+
+    /// Where the plot was drawn in the last frame (points).
+    pub fn plot_rect(&self) -> Option<egui::Rect> {
+        self.plot_rect
+    }
+
+    /// The series drawn in the last frame with the points drawn for each
+    /// (after decimation; none for a hidden series).
+    pub fn drawn(&self) -> &[(String, Vec<[f64; 2]>)] {
+        &self.drawn
     }
 
     /// The chart tab on screen (new series from the inspector go there).
@@ -147,6 +162,7 @@ impl ChartPanel {
                 );
             }
             ui.allocate_space(ui.available_size());
+            self.drawn.clear();
             return action;
         };
         let (x_min, x_max) = self.x_range(model, chart, now);
@@ -173,6 +189,7 @@ impl ChartPanel {
             ui.separator();
             self.plot_ui(ui, chart, &drawn, (x_min, x_max), now);
         });
+        self.drawn = drawn.into_iter().flatten().map(|d| (d.label, d.points)).collect();
         action
     }
 
