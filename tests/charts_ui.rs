@@ -428,3 +428,73 @@ fn a_long_series_is_drawn_decimated_and_keeps_its_spike() {
     );
     assert_eq!(drawn_max(&harness), 95.5, "the spike survives decimation");
 }
+
+#[test]
+fn chart_as_png_saves_the_plot_cut_from_the_window() {
+    let broker = common::Mosquitto::start();
+    let mut harness = connected_to(&broker.url());
+    let rt = common::runtime();
+    let sensor = common::publisher(&rt, broker.port, "png-sensor");
+    rt.block_on(sensor.publish("lab/level", common::qos(1), false, "7"))
+        .unwrap();
+    step_until(&mut harness, "the sensor", |h| has_label(h, "level"));
+    chart_topic(&mut harness, "lab/level");
+    harness.get_by_label("Export").click();
+    step_until(&mut harness, "the export menu", |h| has_label(h, "Chart as PNG…"));
+    harness.get_by_label("Chart as PNG…").click();
+    harness.step();
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("level.png");
+    type_into(&mut harness, "Save the chart as PNG to", &png.display().to_string());
+    harness.get_by_label("Save").click();
+    // Play the window system: answer the app's screenshot request with a
+    // picture of the whole window whose every pixel says where it is.
+    let mut request = None;
+    for _ in 0..10 {
+        harness.step();
+        request = harness.output().viewport_output.values().find_map(|v| {
+            v.commands.iter().find_map(|c| match c {
+                egui::ViewportCommand::Screenshot(callback) => Some(callback.clone()),
+                _ => None,
+            })
+        });
+        if request.is_some() {
+            break;
+        }
+    }
+    let request = request.expect("the app asked for a screenshot");
+    // Where the plot was in the frame the picture is of.
+    let plot = harness.state().app.chart_panel().unwrap().plot_rect().unwrap();
+    let ppp = harness.ctx.pixels_per_point();
+    let screen = harness.ctx.content_rect();
+    let [w, h] = [(screen.width() * ppp) as usize, (screen.height() * ppp) as usize];
+    let pixel =
+        |x: usize, y: usize| egui::Color32::from_rgb((x % 251) as u8, (y % 251) as u8, ((x / 251) * 8 + y / 251) as u8);
+    let pixels = (0..h).flat_map(|y| (0..w).map(move |x| pixel(x, y))).collect();
+    request.complete(std::sync::Arc::new(egui::ColorImage::new([w, h], pixels)));
+    step_until(&mut harness, "the PNG written", |_| png.exists());
+
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&png).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let (x0, y0) = ((plot.min.x * ppp).floor() as usize, (plot.min.y * ppp).floor() as usize);
+    assert_eq!(
+        (info.width, info.height),
+        (
+            ((plot.max.x * ppp).ceil() as usize - x0) as u32,
+            ((plot.max.y * ppp).ceil() as usize - y0) as u32
+        ),
+        "the plot's size, not the window's ({w}×{h})"
+    );
+    assert!(info.width < w as u32 && info.height < h as u32);
+    let first = pixel(x0, y0);
+    let last = pixel(x0 + info.width as usize - 1, y0 + info.height as usize - 1);
+    let at = |i: usize| [buf[i * 4], buf[i * 4 + 1], buf[i * 4 + 2]];
+    assert_eq!(at(0), [first.r(), first.g(), first.b()], "cut where the plot starts");
+    assert_eq!(
+        at((info.width * info.height) as usize - 1),
+        [last.r(), last.g(), last.b()],
+        "and where it ends"
+    );
+}
