@@ -7,8 +7,16 @@
 #   scripts/bench-e2e.sh --soak 30       steady load for 30 minutes, RSS each minute
 #   STEADY_S=20 scripts/bench-e2e.sh     a shorter steady phase
 #
-# Needs: mosquitto, mosquitto-clients, xvfb, xdotool, python3
-# (apt-get install -y mosquitto mosquitto-clients xvfb xdotool).
+# Then a latency phase: a fresh window with --record and a fresh mosquitto_sub,
+# 3,000 msg/s for 10 s of payloads that carry their send time (`t`, µs); the
+# delay to each subscriber, from its own receive times, as percentiles.
+#
+# The script checks itself: both subscribers (the window and mosquitto_sub,
+# both subscribed at QoS 2) have seen a marker message and are idle before any
+# load starts; the "Expand all" click must show in the window's tree rows.
+#
+# Needs: mosquitto, mosquitto-clients, xvfb, xdotool, imagemagick, python3
+# (apt-get install -y mosquitto mosquitto-clients xvfb xdotool imagemagick).
 # Prints one table and appends it to BENCHMARKS.md with the date and machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,20 +45,39 @@ broker_pid=$!
 Xvfb "$display" -screen 0 1360x840x24 >/dev/null 2>&1 & pids+=($!)
 sleep 1
 
+# Both subscribers at the same QoS: the window's --subscribe asks for QoS 2.
+sub_qos=2
+stat() { python3 -c "import json,sys; d=json.load(open('${STATS:-$work/stats.json}')); print(d$1)"; }
+
+# Until both subscribers have a marker published after they started (the
+# broker has their SUBSCRIBE); then until neither takes in anything more.
+# $1: marker topic, $2: the mosquitto_sub output file.
+ready_and_idle() {
+  local topic=$1 out=$2 i
+  for i in $(seq 1 100); do
+    mosquitto_pub -p "$port" -t "$topic" -m "ready-$i"
+    sleep 0.2
+    if [ -f "${STATS:-$work/stats.json}" ] && [ "$(stat "['received']")" -gt 0 ] && grep -q "ready-" "$out"; then
+      break
+    fi
+    [ "$i" -lt 100 ] || { echo "a subscriber never saw the marker on $topic" >&2; exit 1; }
+  done
+  local last=-1 now
+  while :; do now="$(stat "['received']") $(wc -l <"$out")"; [ "$now" = "$last" ] && break; last=$now; sleep 1; done
+}
+
 charts=()
 for i in 0 1 2 3 4 5 6 7 8 9; do charts+=(--chart "sim/zone_$i/rack_0/sensor_$i:value"); done
 DISPLAY=$display MQSCOPE_CONFIG_DIR="$work/config" "$bin" --broker "mqtt://127.0.0.1:$port" --subscribe '#' \
   --stats-json "$work/stats.json" "${charts[@]}" >"$work/app.log" 2>&1 & pids+=($!)
 app_pid=$!
-( mosquitto_sub -p "$port" -t '#' -q 0 | wc -l >"$work/sub.count" ) & pids+=($!)
-# Load starts only once the window is up and subscribed (a cold start can take seconds).
-for _ in $(seq 1 60); do
-  [ -f "$work/stats.json" ] && grep -q '"state": "connected"' "$work/stats.json" && break
-  sleep 0.5
-done
-sleep 1
+mosquitto_sub -p "$port" -t '#' -q "$sub_qos" -F '%t %p' >"$work/sub.out" & pids+=($!)
+sub_pid=$!
+# Load starts only once both are subscribed and idle (a cold start can take seconds).
+ready_and_idle bench/ready "$work/sub.out"
+baseline=$(stat "['received']")
+sub_baseline=$(wc -l <"$work/sub.out")
 
-stat() { python3 -c "import json,sys; d=json.load(open('$work/stats.json')); print(d$1)"; }
 peak_rss=0
 sample_rss() {
   local r; r=$(stat "['rss_bytes']"); [ "$r" -gt "$peak_rss" ] && peak_rss=$r; echo "$r"
@@ -65,10 +92,22 @@ echo "== burst: 500,000 messages over 10,000 topics, as fast as the broker takes
 burst=$("$bin" simulate --broker "mqtt://127.0.0.1:$port" --count 500000 --topics 10000 --payload json 2>/dev/null)
 echo "$burst"
 wait_quiet
-burst_received=$(stat "['received']"); burst_applied=$(stat "['applied']")
+burst_received=$(( $(stat "['received']") - baseline )); burst_applied=$(( $(stat "['applied']") - baseline ))
 
-# Expand the tree for the steady phase (the "Expand all" button of the default layout).
-DISPLAY=$display xdotool mousemove 324 37 click 1 || true
+# Expand the tree for the steady phase: the "Expand all" button of the default
+# layout, and the tree must then list the burst's topics (or the click missed).
+win=$(DISPLAY=$display xdotool search --name mqscope | head -1)
+DISPLAY=$display xdotool mousemove --window "$win" 416 144 click 1
+rows=0
+for _ in $(seq 1 20); do
+  rows=$(stat "['connections'][0]['tree_rows']"); [ "$rows" -gt 10000 ] && break; sleep 0.5
+done
+if [ "$rows" -le 10000 ]; then
+  DISPLAY=$display import -window root "$work/missed.png" 2>/dev/null && cp "$work/missed.png" /tmp/bench-e2e-missed.png
+  echo "the Expand all click did not land: the tree lists $rows rows (screenshot: /tmp/bench-e2e-missed.png)" >&2
+  exit 1
+fi
+echo "tree expanded: $rows rows"
 
 minutes=$(( soak_minutes > 0 ? soak_minutes : 0 ))
 duration=$(( minutes > 0 ? minutes * 60 : steady_s ))
@@ -83,12 +122,54 @@ done
 p50=$(stat "['frame_ms_p50']"); p99=$(stat "['frame_ms_p99']")
 p50=$(printf '%.2f' "$p50"); p99=$(printf '%.2f' "$p99")
 wait_quiet
-sleep 1
-pkill -f "mosquitto_sub -p $port" || true
-sleep 1
 sent=$(( 500000 + $(grep -o 'sent [0-9]*' "$work/steady.out" | grep -o '[0-9]*') ))
-received=$(stat "['received']"); applied=$(stat "['applied']")
-sub=$(cat "$work/sub.count" 2>/dev/null || echo 0)
+# What each took in of the load (the markers before it left out).
+received=$(( $(stat "['received']") - baseline )); applied=$(( $(stat "['applied']") - baseline ))
+sub_last=-1
+while :; do sub=$(( $(wc -l <"$work/sub.out") - sub_baseline )); [ "$sub" = "$sub_last" ] && break; sub_last=$sub; sleep 1; done
+kill "$sub_pid" "$app_pid" 2>/dev/null || true
+wait "$app_pid" 2>/dev/null || true
+
+echo "== latency: 3,000 msg/s for 10 s over 1,000 topics, payloads stamped with their send time"
+STATS=$work/lat-stats.json
+DISPLAY=$display MQSCOPE_CONFIG_DIR="$work/config-lat" "$bin" --broker "mqtt://127.0.0.1:$port" --subscribe 'sim/#' \
+  --stats-json "$STATS" --record "$work/lat.ndjson" >"$work/app-lat.log" 2>&1 & pids+=($!)
+lat_app=$!
+mosquitto_sub -p "$port" -t 'sim/#' -q "$sub_qos" -F '%U %p' >"$work/lat-sub.out" & pids+=($!)
+lat_sub=$!
+ready_and_idle sim/ready "$work/lat-sub.out"
+"$bin" simulate --broker "mqtt://127.0.0.1:$port" --rate 3000 --count 30000 --topics 1000 --payload json >/dev/null 2>&1
+for _ in $(seq 1 60); do
+  [ "$(grep -c '"seq"' "$work/lat-sub.out")" -ge 30000 ] && [ "$(stat "['received']")" -ge 30000 ] && break
+  sleep 0.5
+done
+kill -TERM "$lat_app"; wait "$lat_app" 2>/dev/null || true # the recording is complete once it exits
+kill "$lat_sub" 2>/dev/null || true
+latency=$(python3 - "$work/lat.ndjson" "$work/lat-sub.out" <<'PY'
+import datetime, json, sys
+def pct(xs):
+    xs = sorted(xs)
+    if not xs:
+        return "no messages"
+    at = lambda q: xs[min(len(xs) - 1, int(q * len(xs)))]
+    return f"{len(xs)} msgs · p50 {at(0.5):.2f} ms · p90 {at(0.9):.2f} ms · p99 {at(0.99):.2f} ms · max {xs[-1]:.2f} ms"
+app = []
+for line in open(sys.argv[1], encoding="utf-8"):
+    m = json.loads(line)
+    p = m.get("payload", "")
+    if p.startswith('{"seq"'):
+        recv = datetime.datetime.fromisoformat(m["time"]).timestamp() * 1e6
+        app.append((recv - json.loads(p)["t"]) / 1000)
+sub = []
+for line in open(sys.argv[2], encoding="utf-8", errors="replace"):
+    when, _, p = line.rstrip("\n").partition(" ")
+    if p.startswith('{"seq"'):
+        sub.append((float(when) * 1e6 - json.loads(p)["t"]) / 1000)
+print(f"| mosquitto_sub | {pct(sub)} |")
+print(f"| mqscope (worker's receive time, from --record) | {pct(app)} |")
+PY
+)
+echo "$latency"
 ratio=$(python3 -c "print(f'{$received / max($sub, 1):.3f}')")
 rss_mib=$((peak_rss / 1048576))
 machine="$(nproc) cores, $(lscpu | sed -n 's/^Model name:\s*//p' | head -1)"
@@ -101,6 +182,13 @@ table=$(cat <<TABLE
 | $sent | $sub | $received | $applied | $ratio | ${p50} ms | ${p99} ms | ${rss_mib} MiB | ${first_frame_ms} ms |
 
 Burst alone: $burst ($burst_received received, $burst_applied applied by mqscope).
+Both subscribed to \`#\` at QoS $sub_qos; load started once both had a marker and were idle; tree expanded to $rows rows before the steady phase.
+
+Latency, broker to subscriber, 30,000 messages at 3,000/s over 1,000 topics (payload send time \`t\` against each subscriber's receive time):
+
+| subscriber | delay |
+| --- | --- |
+$latency
 TABLE
 )
 echo "$table"

@@ -400,6 +400,7 @@ impl MqscopeApp {
                     state: s.state.label().to_owned(),
                     error: s.state.error().map(str::to_owned),
                     received: s.handle.received(),
+                    tree_rows: s.tree.rows().len(),
                 })
                 .collect(),
         }

@@ -112,7 +112,16 @@ pub fn load_topic(i: usize, topics: usize) -> String {
 pub fn load_payload(shape: &PayloadShape, seq: u64, rng: &mut fastrand::Rng) -> Vec<u8> {
     match shape {
         PayloadShape::Json => {
-            let mut text = format!(r#"{{"seq":{seq},"value":{:.2},"pad":""#, 20.0 + rng.f64() * 10.0);
+            // `t`: when it was made, in microseconds since 1970, so that a
+            // subscriber can tell how long it took to arrive (scripts/bench-e2e.sh).
+            let t = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_micros();
+            let mut text = format!(
+                r#"{{"seq":{seq},"value":{:.2},"t":{t},"pad":""#,
+                20.0 + rng.f64() * 10.0
+            );
             while text.len() < 62 {
                 text.push('x');
             }
@@ -234,9 +243,15 @@ mod tests {
         assert!("xml".parse::<PayloadShape>().is_err());
         let mut rng = fastrand::Rng::with_seed(3);
         for seq in [0, 7, 123_456_789] {
+            let before = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_micros() as f64;
             let p = load_payload(&PayloadShape::Json, seq, &mut rng);
             assert_eq!(p.len(), 64, "{}", String::from_utf8_lossy(&p));
             assert!(crate::payload::extract_number(&p, "value").is_some());
+            let t = crate::payload::extract_number(&p, "t").expect("a send time");
+            assert!(t >= before && t < before + 60e6, "{t} is when it was made");
         }
         assert_eq!(load_payload(&PayloadShape::Bytes(10), 0, &mut rng).len(), 10);
     }

@@ -16,6 +16,9 @@ pub struct ConnectionStats {
     pub state: String,
     pub error: Option<String>,
     pub received: u64,
+    /// Rows the topic tree lists (what is expanded): lets a script see that a
+    /// click on "Expand all" landed.
+    pub tree_rows: usize,
 }
 
 #[derive(Debug, Serialize)]
