@@ -650,3 +650,38 @@ fn the_demo_starts_without_holding_the_first_frame() {
     assert!(app.demo_port().is_some());
     assert!(!app.notices().any(|n| n.starts_with("Starting the demo")));
 }
+
+#[test]
+fn a_tree_of_5000_rows_draws_only_what_is_on_screen_and_end_reaches_the_last() {
+    let broker = common::Mosquitto::start();
+    let mut harness = connected_to(&broker.url());
+    publish_many(broker.port, (0..5_000).map(|i| format!("fleet/truck_{i:04}")));
+    step_until(&mut harness, "the 5,000 trucks", |h| {
+        h.state().app.model().unwrap().tree.topic_count() == 5_000
+    });
+    harness.run_steps(2);
+    let trucks = |h: &Harness<'static, TestApp>| -> Vec<String> {
+        h.query_all_by(|n| n.label().is_some_and(|l| l.starts_with("truck_")))
+            .filter_map(|n| n.accesskit_node().label())
+            .collect()
+    };
+    // All open: 5,001 rows, and only a screenful drawn.
+    harness.get_by_label("Expand all").click();
+    step_until(&mut harness, "the trucks listed", |h| has_label(h, "truck_0000"));
+    let drawn = trucks(&harness);
+    assert!((10..200).contains(&drawn.len()), "{} of 5,000 rows drawn", drawn.len());
+    assert!(common::harness::row_on_screen(&harness, "truck_0000"));
+    // End goes to the last row and shows it; the first is no longer drawn.
+    harness.get_by_label("truck_0000").click();
+    harness.step();
+    harness.key_press(egui::Key::End);
+    step_until(&mut harness, "the last truck on screen", |h| {
+        common::harness::row_on_screen(h, "truck_4999")
+    });
+    assert!(!has_label(&harness, "truck_0000"), "rows scrolled away are not drawn");
+    assert!(trucks(&harness).len() < 200);
+    harness.key_press(egui::Key::Home);
+    step_until(&mut harness, "the first row again", |h| {
+        common::harness::row_on_screen(h, "fleet")
+    });
+}
