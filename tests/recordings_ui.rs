@@ -168,3 +168,34 @@ fn a_frame_applies_what_its_budget_allows_and_the_next_frames_the_rest() {
         "one batch per frame, not all at once: {per_frame:?}"
     );
 }
+
+#[test]
+fn a_replay_at_10x_keeps_the_recorded_pace_and_says_what_it_waits_for() {
+    // Two readings an hour apart, as --record writes them.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("night.ndjson");
+    std::fs::write(
+        &path,
+        concat!(
+            r#"{"time":"2026-11-30T01:00:00.000000+00:00","topic":"boiler/temp","payload":"61.5","qos":1,"retain":false}"#,
+            "\n",
+            r#"{"time":"2026-11-30T02:00:00.000000+00:00","topic":"boiler/temp","payload":"63.0","qos":1,"retain":false}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    let mut h = harness(Startup::Welcome);
+    h.get_by_label("Connection").click();
+    step_until(&mut h, "the menu", |h| has_label(h, "Open recording…"));
+    h.get_by_label("Open recording…").click();
+    step_until(&mut h, "the window", |h| has_label(h, "10×"));
+    common::harness::type_into(&mut h, "File", &path.display().to_string());
+    h.get_by_label("10×").click();
+    h.step();
+    h.get_by_label("Open").click();
+    // An hour at 10× is six minutes: the first reading now, the tab says why the second waits.
+    step_until(&mut h, "the wait explained", |h| {
+        has_text(h, "replaying at 10×: 1 message so far, the next in 5 min")
+    });
+    assert_eq!(h.state().app.applied(), 1);
+}

@@ -502,6 +502,16 @@ async fn replay_task(
                 let due = started + offset.div_f64(speed.max(0.001));
                 if due > tokio::time::Instant::now() {
                     if batch.is_empty() {
+                        // A wait the user would notice: say what the replay waits for.
+                        let wait = due - tokio::time::Instant::now();
+                        if wait >= Duration::from_secs(1) {
+                            let _ = out.send(state(format!(
+                                "replaying at {speed}×: {sent} message{} so far, the next in {}",
+                                if sent == 1 { "" } else { "s" },
+                                crate::payload::human_duration(wait),
+                            )));
+                            wake();
+                        }
                         // Closing the tab wakes this, so a sparse recording does not
                         // keep its task (and the reader thread) until the next message.
                         tokio::select! {

@@ -149,6 +149,17 @@ pub fn preview(bytes: &[u8], max_chars: usize) -> String {
     }
 }
 
+/// "3 s", "4 min", "2 h 5 min", "3 d": a duration, to the unit that matters.
+pub fn human_duration(d: std::time::Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0..60 => format!("{s} s"),
+        60..3_600 => format!("{} min", s / 60),
+        3_600..86_400 => format!("{} h {} min", s / 3_600, s % 3_600 / 60),
+        _ => format!("{} d", s / 86_400),
+    }
+}
+
 /// Human size: `512 B`, `1.5 KiB`, `16.0 MiB`.
 pub fn human_size(bytes: usize) -> String {
     const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];

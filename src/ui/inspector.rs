@@ -249,7 +249,10 @@ impl InspectorPanel {
             let latest = history.back().is_some_and(|m| m.seq == message.seq);
             let ago = std::time::SystemTime::now()
                 .duration_since(message.received_at())
-                .map_or_else(|_| "just now".to_owned(), |d| format!("{} ago", human_duration(d)));
+                .map_or_else(
+                    |_| "just now".to_owned(),
+                    |d| format!("{} ago", crate::payload::human_duration(d)),
+                );
             ui.label(format!("Received {} ({ago})", clock(message.received_at())));
             ui.label(format!("QoS {}", message.qos));
             if message.retain {
@@ -692,17 +695,6 @@ fn diff_ui(ui: &mut egui::Ui, diff: &PayloadDiff, payload: &[u8]) {
             ui.label(format!("{} changed byte range(s); {sizes}", ranges.len()));
             changed_hex_ui(ui, payload, ranges);
         }
-    }
-}
-
-/// "3 s", "4 min", "2 h 5 min", "3 d": how long ago, to the unit that matters.
-fn human_duration(d: std::time::Duration) -> String {
-    let s = d.as_secs();
-    match s {
-        0..60 => format!("{s} s"),
-        60..3_600 => format!("{} min", s / 60),
-        3_600..86_400 => format!("{} h {} min", s / 3_600, s % 3_600 / 60),
-        _ => format!("{} d", s / 86_400),
     }
 }
 
