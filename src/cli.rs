@@ -537,6 +537,18 @@ mod tests {
     }
 
     #[test]
+    fn no_keyring_leaves_the_system_keyring_alone() {
+        let Ok(Run::Gui(with)) = resolve(&["--demo"]) else {
+            panic!("--demo runs the window");
+        };
+        assert_eq!(with.keyring.as_deref(), Some(crate::secret_store::SERVICE));
+        let Ok(Run::Gui(without)) = resolve(&["--demo", "--no-keyring"]) else {
+            panic!("--no-keyring runs the window");
+        };
+        assert_eq!(without.keyring, None, "no keyring service at all");
+    }
+
+    #[test]
     fn a_chart_takes_a_filter_like_add_series() {
         let Ok(Run::Gui(options)) = resolve(&["--demo", "--chart", "many/+:value", "--chart", "plant/#"]) else {
             panic!("a filter is a valid --chart");

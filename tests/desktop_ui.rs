@@ -318,6 +318,52 @@ fn a_profile_that_cannot_be_saved_is_said() {
     });
 }
 
+/// A new profile through the form, saved.
+fn save_new_profile(harness: &mut egui_kittest::Harness<'static, common::harness::TestApp>, name: &str) {
+    harness.get_by_label("Connection").click();
+    step_until(harness, "the menu", |h| has_label(h, "New connection…"));
+    harness.get_by_label("New connection…").click();
+    step_until(harness, "the form", |h| has_label(h, "Save"));
+    harness.run_steps(3);
+    common::harness::type_into(harness, "Name", name);
+    common::harness::type_into(harness, "Host", "127.0.0.1");
+    harness.get_by_label("Save").click();
+    step_until(harness, "the form closed", |h| !has_label(h, "Save and connect"));
+}
+
+#[test]
+fn a_second_window_on_the_same_settings_folder_saves_nothing_and_says_so() {
+    // A user starts mqscope twice: the first window keeps the folder; the
+    // second is read-only (as a folder it cannot write to would be).
+    let config = tempfile::tempdir().unwrap();
+    let dir = config.path().to_path_buf();
+    let mut first = harness_in(Startup::Welcome, config);
+    first.run_steps(2);
+    let mut second = common::harness::harness_beside(Startup::Welcome, &dir);
+    second.run_steps(2);
+    assert!(
+        has_text(&second, "another mqscope is running with the settings folder"),
+        "the second window says at once that it saves nothing"
+    );
+    assert!(
+        !has_text(&first, "another mqscope is running"),
+        "the first is not read-only"
+    );
+
+    save_new_profile(&mut second, "From the second");
+    step_until(&mut second, "the refusal, in words", |h| {
+        has_text(h, "Did not save your profiles: another mqscope is running")
+    });
+    save_new_profile(&mut first, "From the first");
+    first.state().app.flush_files();
+    let saved = std::fs::read_to_string(dir.join("profiles.json")).unwrap();
+    assert!(saved.contains("From the first"), "{saved}");
+    assert!(
+        !saved.contains("From the second"),
+        "the second window wrote nothing: {saved}"
+    );
+}
+
 #[test]
 fn the_shortcuts_on_the_sheet_do_what_it_says() {
     // Pressed, not read off the sheet's own list.

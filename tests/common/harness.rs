@@ -56,22 +56,32 @@ pub fn options(startup: Startup, config: &std::path::Path) -> AppOptions {
     }
 }
 
+/// A second window on the settings folder `dir` of another (a user who
+/// starts mqscope twice). Its own `config` is an empty folder it does not use.
+pub fn harness_beside(startup: Startup, dir: &std::path::Path) -> Harness<'static, TestApp> {
+    build(options(startup, dir), tempfile::tempdir().unwrap())
+}
+
 fn harness_full(
     startup: Startup,
     config: tempfile::TempDir,
     record: Option<std::path::PathBuf>,
     keyring: Option<String>,
 ) -> Harness<'static, TestApp> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
     let options = AppOptions {
         record,
         keyring,
         ..options(startup, config.path())
     };
+    build(options, config)
+}
+
+fn build(options: AppOptions, config: tempfile::TempDir) -> Harness<'static, TestApp> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     let app = MqscopeApp::new(options, runtime.handle().clone());
     let state = TestApp {
         app,
