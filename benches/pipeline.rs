@@ -133,7 +133,13 @@ fn run(rt: &tokio::runtime::Runtime, bytes: &Arc<Vec<u8>>) -> Duration {
             let _ = woken.try_send(());
         }),
     );
+    let deadline = start + Duration::from_secs(60);
     while (model.applied() as usize) < MESSAGES {
+        assert!(
+            Instant::now() < deadline,
+            "only {} of {MESSAGES} arrived",
+            model.applied()
+        );
         let _ = wakes.recv_timeout(Duration::from_millis(5));
         while let Some(event) = handle.try_event() {
             if let Event::Messages(batch) = event {

@@ -229,6 +229,11 @@ impl MqscopeApp {
         self.session().map(|s| &s.model)
     }
 
+    /// Whether a publish form's repeat job is running on any connection.
+    pub fn repeating(&self) -> bool {
+        self.sessions.iter().any(|s| s.publish.is_repeating())
+    }
+
     /// The chart panel of the connection on screen (what it drew, whether it follows).
     pub fn chart_panel(&self) -> Option<&crate::ui::chart::ChartPanel> {
         self.session().map(|s| &s.chart)

@@ -181,7 +181,7 @@ pub enum Subcommands {
         /// Total messages to publish
         #[arg(long)]
         count: Option<u64>,
-        /// Payload: json (64 bytes: seq, value, and t, the send time in µs since 1970), number, or bytes:SIZE
+        /// Payload: json (64 bytes: seq, value, and t, when it was made, in µs since 1970), number, or bytes:SIZE
         #[arg(long, default_value = "json")]
         payload: crate::simulate::PayloadShape,
         /// QoS of the published messages

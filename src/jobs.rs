@@ -234,10 +234,12 @@ mod tests {
         let woken = Arc::new(AtomicUsize::new(0));
         let mut jobs = Latest::new("test");
         let (gate_tx, gate_rx) = mpsc::channel::<()>();
+        let (started_tx, started) = mpsc::channel::<()>();
         let w = woken.clone();
         // The first job blocks until let go, so the next two queue behind it.
         let first = jobs.submit(
             move || {
+                started_tx.send(()).ok();
                 gate_rx.recv().ok();
                 1
             },
@@ -245,7 +247,9 @@ mod tests {
                 w.fetch_add(1, Ordering::SeqCst);
             },
         );
-        std::thread::sleep(Duration::from_millis(50));
+        started
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the first job started");
         let w = woken.clone();
         let second = jobs.submit(
             || 2,

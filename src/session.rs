@@ -218,7 +218,6 @@ impl Session {
     }
 
     /// Send what the publish form's repeat owes by `now`; returns when it is next due.
-    /// Send what a repeat job has due; when the next send is.
     pub fn tick(&mut self, now: Instant) -> Option<Instant> {
         if !self.publish.is_repeating() {
             return None;

@@ -349,11 +349,13 @@ fn a_second_window_on_the_same_settings_folder_saves_nothing_and_says_so() {
         !has_text(&first, "another mqscope is running"),
         "the first is not read-only"
     );
+    assert!(!has_text(&second, "Did not save"), "nothing was tried yet");
 
     save_new_profile(&mut second, "From the second");
     step_until(&mut second, "the refusal, in words", |h| {
         has_text(h, "Did not save your profiles: another mqscope is running")
     });
+    drop(second); // nor at exit
     save_new_profile(&mut first, "From the first");
     first.state().app.flush_files();
     let saved = std::fs::read_to_string(dir.join("profiles.json")).unwrap();

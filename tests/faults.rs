@@ -360,17 +360,15 @@ fn a_stalled_ui_slows_the_socket_instead_of_growing_memory() {
     };
     // Every message reaches the broker, which holds them for us.
     assert_eq!(rt.block_on(mqscope::simulate::run_load(plan)).sent, 50_000);
-    // Wait until the app stops reading: its count holds still for a second.
-    let mut last = u64::MAX;
-    let mut still_since = Instant::now();
+    // Wait until the byte bound is full: from then on the worker reads no more
+    // (an event, not a count that holds still for a while).
     let deadline = Instant::now() + Duration::from_secs(60);
-    while still_since.elapsed() < Duration::from_secs(1) {
-        let now = handle.received();
-        if now != last {
-            last = now;
-            still_since = Instant::now();
-        }
-        assert!(Instant::now() < deadline, "the app never stopped reading");
+    while handle.queued_bytes() + 1_024 < 64 * 1024 {
+        assert!(
+            Instant::now() < deadline,
+            "the bound never filled: {} bytes waiting",
+            handle.queued_bytes()
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     let held = handle.received();

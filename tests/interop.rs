@@ -115,7 +115,7 @@ fn basic_matrix_row(name: &str, port: u16, protocol: ProtocolVersion) {
     let publisher = common::publisher(&rt, port, &format!("pub-{tag}"));
     rt.block_on(publisher.publish(&retained_topic, common::qos(1), true, "kept"))
         .unwrap();
-    publisher.settled(&rt);
+    common::retained_at_broker(&rt, port, &retained_topic, b"kept");
 
     let mut spec = parse_broker_url(&format!("mqtt://127.0.0.1:{port}")).unwrap();
     spec.protocol = protocol;

@@ -506,7 +506,8 @@ async fn replay_task(
                         let wait = due - tokio::time::Instant::now();
                         if wait >= Duration::from_secs(1) {
                             let _ = out.send(state(format!(
-                                "replaying at {speed}×: {sent} message{} so far, the next in {}",
+                                "replaying at {}×: {sent} message{} so far, the next in {}",
+                                (speed * 100.0).round() / 100.0,
                                 if sent == 1 { "" } else { "s" },
                                 crate::payload::human_duration(wait),
                             )));

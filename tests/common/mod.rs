@@ -154,20 +154,18 @@ impl Mosquitto {
     pub fn wait_for_log(&self, mark: usize, needles: &[&str]) {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
-            {
+            let since: Vec<String> = {
                 let log = self.log.lock().unwrap();
-                if log[mark.min(log.len())..]
-                    .iter()
-                    .any(|line| needles.iter().all(|n| line.contains(n)))
-                {
-                    return;
-                }
-                assert!(
-                    Instant::now() < deadline,
-                    "mosquitto never logged {needles:?}; its log since then: {:?}",
-                    &log[mark.min(log.len())..]
-                );
+                log[mark.min(log.len())..].to_vec()
+            };
+            if since.iter().any(|line| needles.iter().all(|n| line.contains(n))) {
+                return;
             }
+            // Not while holding the lock: the stderr reader must go on draining.
+            assert!(
+                Instant::now() < deadline,
+                "mosquitto never logged {needles:?}; its log since then: {since:?}"
+            );
             std::thread::sleep(Duration::from_millis(5));
         }
     }
@@ -349,6 +347,48 @@ impl Publisher {
         subacks
             .recv_timeout(Duration::from_secs(10))
             .expect("the broker answered the publisher's SUBSCRIBE");
+    }
+}
+
+/// Wait until the broker on `port` holds `payload` as the retained message of
+/// `topic`: a fresh client subscribes and must be handed it, flagged
+/// retained. (Whether a broker stores a retained message before it answers
+/// the publisher is its own business; this asks it as any subscriber would.)
+pub fn retained_at_broker(rt: &tokio::runtime::Runtime, port: u16, topic: &str, payload: &[u8]) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let mut options = MqttOptions::new(format!("retained-check-{}", fastrand::u32(..)), "127.0.0.1", port);
+        options.set_keep_alive(Duration::from_secs(30));
+        let (client, mut eventloop) = AsyncClient::new(options, 10);
+        let found = rt.block_on(async {
+            client.subscribe(topic, QoS::AtLeastOnce).await.ok()?;
+            // Asked again (a new client) until it is there: never a fixed wait before asking.
+            let wait = async {
+                loop {
+                    match eventloop.poll().await {
+                        Ok(rumqttc::Event::Incoming(rumqttc::Packet::Publish(p))) => {
+                            if p.retain && p.topic == topic && p.payload[..] == *payload {
+                                return true;
+                            }
+                        }
+                        Ok(_) => {}
+                        Err(_) => return false,
+                    }
+                }
+            };
+            let found = tokio::time::timeout(Duration::from_millis(500), wait)
+                .await
+                .unwrap_or(false);
+            let _ = client.disconnect().await;
+            Some(found)
+        });
+        if found == Some(true) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the broker never handed out {topic} as retained"
+        );
     }
 }
 
