@@ -8,7 +8,10 @@ use rumqttc::v5;
 use rumqttc::v5::mqttbytes::v5 as v5b;
 
 use super::options::{ConnectionSpec, ProtocolVersion, Subscription};
-use super::{PublishProperties, qos_from};
+use super::words::{
+    describe_connection_error, describe_v5_error, disconnect_words, puback_words, pubrec_words, suback_words,
+};
+use super::{PublishProperties, qos_from, qos_v5};
 use crate::model::{MessageProperties, ReceivedMessage};
 
 /// What one `poll()` produced, the same for both protocol versions.
@@ -63,14 +66,6 @@ pub(super) fn connect(spec: &ConnectionSpec, client_id: &str) -> Result<(Client,
     }
 }
 
-/// MQTT 5 has its own QoS type in rumqttc.
-pub(super) fn qos_v5(qos: u8) -> v5::mqttbytes::QoS {
-    match qos {
-        0 => v5::mqttbytes::QoS::AtMostOnce,
-        1 => v5::mqttbytes::QoS::AtLeastOnce,
-        _ => v5::mqttbytes::QoS::ExactlyOnce,
-    }
-}
 
 fn v5_filter(sub: &Subscription) -> v5b::Filter {
     let mut filter = v5b::Filter::new(sub.filter.clone(), qos_v5(sub.qos));
@@ -172,7 +167,7 @@ impl Link {
         match self {
             Link::V4(eventloop) => match eventloop.poll().await {
                 Ok(event) => Ok(polled_v4(event)),
-                Err(e) => Err(super::worker::describe_connection_error(&e, address)),
+                Err(e) => Err(describe_connection_error(&e, address)),
             },
             Link::V5(eventloop) => match eventloop.poll().await {
                 Ok(event) => Ok(polled_v5(event)),
@@ -275,169 +270,6 @@ fn polled_v5(event: v5::Event) -> Polled {
         Event::Outgoing(Outgoing::Publish(pkid)) => Polled::PublishSent(pkid),
         Event::Outgoing(Outgoing::Disconnect) => Polled::DisconnectSent,
         _ => Polled::Other,
-    }
-}
-
-fn suback_words(code: v5b::SubscribeReasonCode, reason: Option<&str>) -> String {
-    use v5b::SubscribeReasonCode as C;
-    let (words, hex) = match code {
-        C::Success(_) => ("granted", 0),
-        C::Failure | C::Unspecified => ("refused without a reason", 0x80),
-        C::ImplementationSpecific => ("refused by the broker's own rules", 0x83),
-        C::NotAuthorized => ("not authorised", 0x87),
-        C::TopicFilterInvalid => ("the broker finds the filter invalid", 0x8F),
-        C::PkidInUse => ("packet id in use", 0x91),
-        C::QuotaExceeded => ("quota exceeded", 0x97),
-        C::SharedSubscriptionsNotSupported => ("shared subscriptions are not supported", 0x9E),
-        C::SubscriptionIdNotSupported => ("subscription ids are not supported", 0xA1),
-        C::WildcardSubscriptionsNotSupported => ("wildcard subscriptions are not supported", 0xA2),
-    };
-    match reason {
-        Some(reason) => format!("{words} (SUBACK 0x{hex:02X}: {reason})"),
-        None => format!("{words} (SUBACK 0x{hex:02X})"),
-    }
-}
-
-fn puback_words(reason: v5b::PubAckReason) -> Option<String> {
-    use v5b::PubAckReason as R;
-    let words = match reason {
-        // Delivered to nobody, but accepted: not a failure.
-        R::Success | R::NoMatchingSubscribers => return None,
-        R::UnspecifiedError => "refused without a reason (0x80)",
-        R::ImplementationSpecificError => "refused by the broker's own rules (0x83)",
-        R::NotAuthorized => "not authorised to publish there (0x87)",
-        R::TopicNameInvalid => "the broker finds the topic invalid (0x90)",
-        R::PacketIdentifierInUse => "packet id in use (0x91)",
-        R::QuotaExceeded => "quota exceeded (0x97)",
-        R::PayloadFormatInvalid => "the payload does not match its declared format (0x99)",
-    };
-    Some(words.to_owned())
-}
-
-/// PUBREC carries the same reason codes as PUBACK: one set of words for both.
-fn pubrec_words(reason: v5b::PubRecReason) -> Option<String> {
-    use v5b::{PubAckReason as A, PubRecReason as R};
-    puback_words(match reason {
-        R::Success => A::Success,
-        R::NoMatchingSubscribers => A::NoMatchingSubscribers,
-        R::UnspecifiedError => A::UnspecifiedError,
-        R::ImplementationSpecificError => A::ImplementationSpecificError,
-        R::NotAuthorized => A::NotAuthorized,
-        R::TopicNameInvalid => A::TopicNameInvalid,
-        R::PacketIdentifierInUse => A::PacketIdentifierInUse,
-        R::QuotaExceeded => A::QuotaExceeded,
-        R::PayloadFormatInvalid => A::PayloadFormatInvalid,
-    })
-}
-
-/// An MQTT 5 DISCONNECT reason code in words, with the code.
-pub fn disconnect_words(code: v5b::DisconnectReasonCode) -> String {
-    use v5b::DisconnectReasonCode as D;
-    let words = match code {
-        D::NormalDisconnection => "closed normally",
-        D::DisconnectWithWillMessage => "closed, with the will message",
-        D::UnspecifiedError => "an unspecified error",
-        D::MalformedPacket => "a malformed packet",
-        D::ProtocolError => "a protocol error",
-        D::ImplementationSpecificError => "the broker's own rules",
-        D::NotAuthorized => "not authorised",
-        D::ServerBusy => "the broker is busy",
-        D::ServerShuttingDown => "the broker is shutting down",
-        D::KeepAliveTimeout => "keepalive timeout",
-        D::SessionTakenOver => "another client connected with the same client id",
-        D::TopicFilterInvalid => "an invalid topic filter",
-        D::TopicNameInvalid => "an invalid topic name",
-        D::ReceiveMaximumExceeded => "too many messages in flight (receive maximum exceeded)",
-        D::TopicAliasInvalid => "an invalid topic alias",
-        D::PacketTooLarge => "a packet too large",
-        D::MessageRateTooHigh => "a message rate too high",
-        D::QuotaExceeded => "quota exceeded",
-        D::AdministrativeAction => "an administrator's action",
-        D::PayloadFormatInvalid => "an invalid payload format",
-        D::RetainNotSupported => "retain is not supported",
-        D::QoSNotSupported => "the QoS is not supported",
-        D::UseAnotherServer => "use another server",
-        D::ServerMoved => "the server moved",
-        D::SharedSubscriptionNotSupported => "shared subscriptions are not supported",
-        D::ConnectionRateExceeded => "the connection rate was exceeded",
-        D::MaximumConnectTime => "the maximum connect time was reached",
-        D::SubscriptionIdentifiersNotSupported => "subscription ids are not supported",
-        D::WildcardSubscriptionsNotSupported => "wildcard subscriptions are not supported",
-    };
-    format!("{words} (DISCONNECT 0x{:02X})", code as u8)
-}
-
-/// An MQTT 5 CONNACK refusal in words, and whether retrying can help.
-fn connack_words(code: v5b::ConnectReturnCode) -> (&'static str, u8, bool) {
-    use v5b::ConnectReturnCode as C;
-    match code {
-        C::Success => ("refused without a reason", 0x00, true),
-        C::RefusedProtocolVersion => ("the broker does not accept this protocol version", 0x84, false),
-        C::BadClientId => ("the broker rejected the client id", 0x85, false),
-        C::ServiceUnavailable => ("the broker is unavailable", 0x88, true),
-        C::UnspecifiedError => ("an unspecified error", 0x80, true),
-        C::MalformedPacket => ("a malformed packet", 0x81, false),
-        C::ProtocolError => ("a protocol error", 0x82, false),
-        C::ImplementationSpecificError => ("the broker's own rules", 0x83, false),
-        C::UnsupportedProtocolVersion => ("the broker does not support MQTT 5: try 3.1.1", 0x84, false),
-        C::ClientIdentifierNotValid => ("the client id is not valid", 0x85, false),
-        C::BadUserNamePassword => ("bad user name or password", 0x86, false),
-        C::NotAuthorized => ("not authorised", 0x87, false),
-        C::ServerUnavailable => ("the broker is unavailable", 0x88, true),
-        C::ServerBusy => ("the broker is busy", 0x89, true),
-        C::Banned => ("this client is banned", 0x8A, false),
-        C::BadAuthenticationMethod => ("bad authentication method", 0x8C, false),
-        C::TopicNameInvalid => ("the will topic is invalid", 0x90, false),
-        C::PacketTooLarge => ("the CONNECT packet is too large", 0x95, false),
-        C::QuotaExceeded => ("quota exceeded", 0x97, true),
-        C::PayloadFormatInvalid => ("the will payload format is invalid", 0x99, false),
-        C::RetainNotSupported => ("retain is not supported (the will asks for it)", 0x9A, false),
-        C::QoSNotSupported => ("the will's QoS is not supported", 0x9B, false),
-        C::UseAnotherServer => ("use another server", 0x9C, false),
-        C::ServerMoved => ("the server moved", 0x9D, false),
-        C::ConnectionRateExceeded => ("connecting too often", 0x9F, true),
-    }
-}
-
-fn describe_v5_error(error: &v5::ConnectionError, address: &str) -> (String, bool) {
-    use v5::{ConnectionError as E, StateError};
-    match error {
-        E::ConnectionRefused(code) => {
-            let (words, hex, retry) = connack_words(*code);
-            (
-                format!("{address} refused the connection: {words} (CONNACK 0x{hex:02X})"),
-                retry,
-            )
-        }
-        E::MqttState(StateError::ServerDisconnect {
-            reason_code,
-            reason_string,
-        }) => {
-            let words = disconnect_words(*reason_code);
-            let retry = !matches!(
-                reason_code,
-                v5b::DisconnectReasonCode::NotAuthorized | v5b::DisconnectReasonCode::SessionTakenOver
-            );
-            match reason_string {
-                Some(why) => (format!("{address} disconnected us: {words}: {why}"), retry),
-                None => (format!("{address} disconnected us: {words}"), retry),
-            }
-        }
-        E::MqttState(StateError::ConnFail { reason }) => {
-            let (words, hex, retry) = connack_words(*reason);
-            (
-                format!("{address} refused the connection: {words} (CONNACK 0x{hex:02X})"),
-                retry,
-            )
-        }
-        E::MqttState(StateError::AwaitPingResp) => {
-            (format!("{address} stopped answering pings (keepalive timeout)"), true)
-        }
-        E::MqttState(StateError::Io(e)) | E::Io(e) => super::worker::describe_io_error(e, address),
-        E::MqttState(StateError::ConnectionAborted) => (format!("{address} closed the connection"), true),
-        E::Timeout(_) => (format!("{address} did not answer in time"), true),
-        E::MqttState(e) => super::worker::describe_state_error(e, address),
-        other => super::worker::describe_other_error(other, address),
     }
 }
 

@@ -10,18 +10,19 @@ mod options;
 mod tls;
 pub use tls::key_is_encrypted;
 
+mod words;
 mod worker;
 
 /// MQTT 5 properties to send with a publish (ignored on MQTT 3.1.1).
 pub use crate::model::MessageProperties as PublishProperties;
 pub use crate::topic::{MAX_TOPIC_BYTES, filter_matches, validate_filter, validate_topic};
-pub use link::disconnect_words;
 pub use options::{
     ConnectionSpec, DEFAULT_KEEPALIVE_S, DEFAULT_MAX_INFLIGHT, DEFAULT_MAX_PACKET_BYTES, DEFAULT_PORT,
     DEFAULT_TLS_PORT, LastWill, ProtocolVersion, Subscription, TlsSettings, Transport, generated_client_id,
     parse_broker_url, redact_url,
 };
-pub use worker::{ReconnectBackoff, describe_connection_error};
+pub use words::{describe_connection_error, disconnect_words};
+pub use worker::ReconnectBackoff;
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -589,6 +590,15 @@ async fn replay_task(
     };
     let _ = out.send(Event::State(final_state));
     wake();
+}
+
+/// MQTT 5 has its own QoS type in rumqttc.
+fn qos_v5(qos: u8) -> rumqttc::v5::mqttbytes::QoS {
+    match qos {
+        0 => rumqttc::v5::mqttbytes::QoS::AtMostOnce,
+        1 => rumqttc::v5::mqttbytes::QoS::AtLeastOnce,
+        _ => rumqttc::v5::mqttbytes::QoS::ExactlyOnce,
+    }
 }
 
 pub fn qos_from(qos: u8) -> QoS {

@@ -373,7 +373,7 @@ impl ConnectionSpec {
             options.set_last_will(WillV5::new(
                 will.topic.clone(),
                 will.payload.clone().into_bytes(),
-                super::link::qos_v5(will.qos),
+                super::qos_v5(will.qos),
                 will.retain,
                 properties,
             ));

@@ -15,6 +15,7 @@ use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme
 
 use super::legacy_certs::{CompatibleVerifier, key_matches_certificate};
 use super::options::TlsSettings;
+use super::words::decrypt_error_words;
 
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
@@ -205,50 +206,6 @@ fn decrypt_key(
     Ok(PrivateKeyDer::Pkcs8(key.as_bytes().to_vec().into()))
 }
 
-/// A name as rustls presents it (`DnsName("localhost")`) as a person writes it.
-fn presented_name(presented: &str) -> &str {
-    match (presented.find('"'), presented.rfind('"')) {
-        (Some(start), Some(end)) if end > start => &presented[start + 1..end],
-        _ => presented,
-    }
-}
-
-/// The `subjectAltName` openssl option value for `host`: `IP:…` or `DNS:…`.
-fn san_for(host: &str) -> String {
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
-    if bare.parse::<std::net::IpAddr>().is_ok() {
-        format!("IP:{bare}")
-    } else {
-        format!("DNS:{bare}")
-    }
-}
-
-/// Why an encrypted key did not open, in words: a wrong passphrase is only one
-/// of the reasons (an old or unsupported scheme is another, with a way out).
-fn decrypt_error_words(path: &Path, error: &pkcs8::Error) -> String {
-    let convert = "convert it with: openssl pkcs8 -topk8 -v2 aes-256-cbc -in OLD.pem -out NEW.pem";
-    match error {
-        pkcs8::Error::EncryptedPrivateKey(pkcs8::pkcs5::Error::NoPbes1CryptSupport) => format!(
-            "The key file {} is encrypted with the old PKCS#5 v1 scheme (PBES1), which mqscope does not open: {convert}",
-            path.display()
-        ),
-        pkcs8::Error::EncryptedPrivateKey(pkcs8::pkcs5::Error::UnsupportedAlgorithm { oid }) => format!(
-            "The key file {} is encrypted with an algorithm mqscope does not open ({oid}; 3DES and DES are refused): {convert}",
-            path.display()
-        ),
-        pkcs8::Error::EncryptedPrivateKey(pkcs8::pkcs5::Error::AlgorithmParametersInvalid { .. })
-        | pkcs8::Error::ParametersMalformed => format!(
-            "The key file {} names its encryption with parameters mqscope cannot use: {convert}",
-            path.display()
-        ),
-        // The cipher's padding or the decrypted key's structure did not check out.
-        _ => format!(
-            "The passphrase for the key file {} is wrong (or the file is damaged).",
-            path.display()
-        ),
-    }
-}
-
 /// Accepts any certificate. Only used when the user ticks "insecure", and the
 /// UI keeps saying so while connected. Signatures are still checked, so the
 /// handshake itself is sound; only the identity is not.
@@ -290,150 +247,9 @@ impl ServerCertVerifier for NoVerification {
     }
 }
 
-/// The rustls error somewhere in this error's chain (rumqttc and tungstenite
-/// wrap it in `io::Error`s, whose `source()` skips the wrapped error itself).
-pub fn find_tls_error<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
-    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(e) = current {
-        if let Some(tls) = e.downcast_ref::<rustls::Error>() {
-            return Some(tls);
-        }
-        if let Some(io) = e.downcast_ref::<std::io::Error>()
-            && let Some(inner) = io.get_ref()
-            && let Some(tls) = find_tls_error(inner)
-        {
-            return Some(tls);
-        }
-        current = e.source();
-    }
-    None
-}
-
-/// Some wrappers keep only the text of a TLS alert ("received fatal alert:
-/// CertificateRequired") — a failed client-certificate check surfaces on the
-/// first read after the handshake, inside rumqttc's decoding error. Find it there.
-pub fn find_tls_alert_in_text(text: &str) -> Option<rustls::Error> {
-    use rustls::AlertDescription as A;
-    let name = text.split("received fatal alert: ").nth(1)?;
-    let name: String = name.chars().take_while(char::is_ascii_alphanumeric).collect();
-    let alert = [
-        A::CertificateRequired,
-        A::HandshakeFailure,
-        A::UnknownCA,
-        A::BadCertificate,
-        A::CertificateExpired,
-        A::CertificateRevoked,
-        A::CertificateUnknown,
-        A::AccessDenied,
-        A::DecryptError,
-    ]
-    .into_iter()
-    .find(|a| format!("{a:?}") == name)?;
-    Some(rustls::Error::AlertReceived(alert))
-}
-
-/// What webpki found wrong with a certificate, in words (it reports some
-/// problems only as its own error type, wrapped in `Other`).
-fn certificate_problem(error: &rustls::CertificateError) -> String {
-    let text = format!("{error:?}");
-    let known = [
-        ("UnsupportedCertVersion", "it uses an X.509 version that cannot be read"),
-        (
-            "UnsupportedSignatureAlgorithm",
-            "it is signed with an algorithm that is not supported",
-        ),
-        ("CaUsedAsEndEntity", "it is a CA certificate, not a server's"),
-        ("EndEntityUsedAsCa", "a server certificate was used as a CA"),
-        ("PathLenConstraintViolated", "the chain is longer than its CA allows"),
-        (
-            "NameConstraintViolation",
-            "the host name is outside what its CA may certify",
-        ),
-        ("UnknownIssuer", "its issuer is not a CA you trust"),
-    ];
-    known
-        .iter()
-        .find(|(name, _)| text.contains(name))
-        .map(|(_, words)| (*words).to_owned())
-        .unwrap_or_else(|| "it could not be verified".to_owned())
-}
-
-/// A TLS failure in words, with the next step where there is one, and
-/// whether retrying can help (a certificate problem will not fix itself).
-pub fn describe_tls_error(error: &rustls::Error, address: &str) -> (String, bool) {
-    use rustls::{AlertDescription, CertificateError};
-    let words = match error {
-        rustls::Error::InvalidCertificate(cert) => match cert {
-            CertificateError::UnknownIssuer => format!(
-                "the certificate of {address} is signed by an unknown issuer: choose the broker's CA file, or allow insecure"
-            ),
-            // The names the certificate holds are what the user can act on: connect
-            // with one of them (rustls reads only its subjectAltNames, plus the CN
-            // of an old certificate without any, see legacy_certs).
-            CertificateError::NotValidForNameContext { expected, presented } if !presented.is_empty() => format!(
-                "the certificate of {address} is not valid for {} (name mismatch): it names {}; connect with one of those, \
-                 or make the certificate with subjectAltName={}",
-                expected.to_str(),
-                presented
-                    .iter()
-                    .map(|p| presented_name(p))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                san_for(&expected.to_str())
-            ),
-            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => format!(
-                "the certificate of {address} is not valid for this host name (name mismatch): make it with \
-                 subjectAltName={} (the name you connect with)",
-                san_for(address.rsplit_once(':').map_or(address, |(host, _)| host))
-            ),
-            CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
-                format!("the certificate of {address} has expired")
-            }
-            CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
-                format!("the certificate of {address} is not valid yet (check the clock)")
-            }
-            CertificateError::Revoked => format!("the certificate of {address} has been revoked"),
-            CertificateError::BadSignature => format!(
-                "the certificate of {address} has a bad signature: it was not signed by the CA that its issuer names"
-            ),
-            CertificateError::BadEncoding => {
-                format!("the certificate of {address} is not a readable X.509 certificate")
-            }
-            CertificateError::UnhandledCriticalExtension => {
-                format!("the certificate of {address} carries a critical extension that cannot be checked")
-            }
-            CertificateError::InvalidPurpose | CertificateError::InvalidPurposeContext { .. } => {
-                format!("the certificate of {address} is not made for a server (its extended key usage says otherwise)")
-            }
-            other => format!(
-                "the certificate of {address} was refused: {}",
-                certificate_problem(other)
-            ),
-        },
-        rustls::Error::AlertReceived(alert) => match alert {
-            AlertDescription::CertificateRequired | AlertDescription::HandshakeFailure => format!(
-                "{address} refused the TLS handshake ({alert:?}): it may require a client certificate (--cert/--key)"
-            ),
-            AlertDescription::UnknownCA | AlertDescription::BadCertificate => format!(
-                "{address} rejected our client certificate ({alert:?}): is it signed by a CA the broker trusts?"
-            ),
-            AlertDescription::CertificateExpired => format!("{address} says our client certificate has expired"),
-            other => format!("{address} ended the TLS handshake (TLS alert {other:?})"),
-        },
-        rustls::Error::InvalidMessage(_) | rustls::Error::InappropriateMessage { .. } => {
-            format!("{address} did not answer in TLS: is this a TLS port (mqtts), or a plain one (mqtt)?")
-        }
-        other => format!("TLS error with {address}: {other}"),
-    };
-    let retry = !matches!(
-        error,
-        rustls::Error::InvalidCertificate(_) | rustls::Error::AlertReceived(_)
-    );
-    (words, retry)
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::words::{describe_tls_error, find_tls_alert_in_text, find_tls_error};
     use super::*;
     use crate::secret::Secret;
     use std::path::PathBuf;

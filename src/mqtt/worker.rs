@@ -8,8 +8,6 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
-use rumqttc::{ConnectReturnCode, ConnectionError, StateError};
-
 use tokio::sync::{Semaphore, mpsc as tmpsc};
 
 use super::link::{Client, Link, Polled};
@@ -329,98 +327,6 @@ async fn report(out: &tmpsc::Sender<ToUi>, event: Event) {
     let _ = out.send(ToUi::Event(event)).await;
 }
 
-/// A connection error in the user's words, and whether retrying can help.
-pub fn describe_connection_error(error: &ConnectionError, address: &str) -> (String, bool) {
-    match error {
-        ConnectionError::ConnectionRefused(code) => {
-            let (words, retry) = match code {
-                ConnectReturnCode::RefusedProtocolVersion => ("the broker does not accept MQTT 3.1.1", false),
-                ConnectReturnCode::BadClientId => ("the broker rejected the client id", false),
-                ConnectReturnCode::ServiceUnavailable => ("the broker is unavailable", true),
-                ConnectReturnCode::BadUserNamePassword => ("bad user name or password", false),
-                ConnectReturnCode::NotAuthorized => ("not authorised", false),
-                ConnectReturnCode::Success => ("refused without a reason", true),
-            };
-            (
-                format!(
-                    "{address} refused the connection: {words} (CONNACK code {})",
-                    *code as u8
-                ),
-                retry,
-            )
-        }
-        ConnectionError::Io(e) => describe_io_error(e, address),
-        ConnectionError::NetworkTimeout => (format!("{address} did not answer in time"), true),
-        ConnectionError::FlushTimeout => (format!("{address} stopped reading from us"), true),
-        ConnectionError::MqttState(StateError::AwaitPingResp) => {
-            (format!("{address} stopped answering pings (keepalive timeout)"), true)
-        }
-        ConnectionError::MqttState(StateError::Io(e)) => describe_io_error(e, address),
-        ConnectionError::MqttState(StateError::ConnectionAborted) => (format!("{address} closed the connection"), true),
-        ConnectionError::MqttState(e) => describe_state_error(e, address),
-        other => describe_other_error(other, address),
-    }
-}
-
-/// A protocol-level failure; a TLS alert can hide in here (see `find_tls_alert_in_text`).
-pub(super) fn describe_state_error(e: &dyn std::fmt::Display, address: &str) -> (String, bool) {
-    let text = e.to_string();
-    match super::tls::find_tls_alert_in_text(&text) {
-        Some(tls) => super::tls::describe_tls_error(&tls, address),
-        None => (format!("protocol error with {address}: {text}"), true),
-    }
-}
-
-/// A socket error in words.
-pub(super) fn describe_io_error(e: &std::io::Error, address: &str) -> (String, bool) {
-    use std::io::ErrorKind;
-    if let Some(tls) = super::tls::find_tls_error(e) {
-        return super::tls::describe_tls_error(tls, address);
-    }
-    let words = match e.kind() {
-        ErrorKind::ConnectionRefused => format!("connection refused by {address}: is the broker running?"),
-        ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted | ErrorKind::UnexpectedEof => {
-            format!("{address} closed the connection")
-        }
-        ErrorKind::TimedOut => format!("{address} did not answer in time"),
-        _ if e.to_string().contains("failed to lookup") || e.to_string().contains("Name or service") => {
-            format!("cannot find the host of {address}: {e}")
-        }
-        _ => format!("network error with {address}: {e}"),
-    };
-    (words, true)
-}
-
-/// TLS and WebSocket failures (either protocol version), in words.
-pub(super) fn describe_other_error(error: &(dyn std::error::Error + 'static), address: &str) -> (String, bool) {
-    if let Some(tls) = super::tls::find_tls_error(error) {
-        return super::tls::describe_tls_error(tls, address);
-    }
-    let text = error.to_string();
-    if let Some(tls) = super::tls::find_tls_alert_in_text(&text) {
-        return super::tls::describe_tls_error(&tls, address);
-    }
-    if text.starts_with("Websocket") || text.contains("HTTP") || text.contains("handshake") {
-        return (
-            format!(
-                "{address} did not accept the WebSocket connection ({text}): check the port and the path (often /mqtt)"
-            ),
-            true,
-        );
-    }
-    if text.contains("DNS name") {
-        return (format!("'{address}' is not a valid TLS server name"), false);
-    }
-    let mut chain = text;
-    let mut source = error.source();
-    while let Some(e) = source {
-        chain.push_str(": ");
-        chain.push_str(&e.to_string());
-        source = e.source();
-    }
-    (format!("connection to {address} failed: {chain}"), true)
-}
-
 /// Exponential backoff from 500 ms, doubling, capped at 30 s, with jitter
 /// (each delay drawn from the upper half) so many clients do not retry in step.
 #[derive(Debug, Clone)]
@@ -460,7 +366,9 @@ impl ReconnectBackoff {
 
 #[cfg(test)]
 mod tests {
+    use super::super::words::describe_connection_error;
     use super::*;
+    use rumqttc::{ConnectReturnCode, ConnectionError};
 
     #[test]
     fn backoff_grows_caps_and_jitters() {
