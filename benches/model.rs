@@ -11,8 +11,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use mqscope::model::{HistoryLimits, Model, ReceivedMessage};
+use mqscope::model::{HistoryLimits, Model};
 use mqscope::ui::tree::TreePanel;
+use mqscope::vocab::ReceivedMessage;
 
 struct CountingAllocator;
 

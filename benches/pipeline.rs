@@ -13,7 +13,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use mqscope::model::{Model, SeriesSpec};
-use mqscope::mqtt::{ConnectionHandle, Event, parse_broker_url};
+use mqscope::mqtt::{ConnectionHandle, Event};
+use mqscope::vocab::parse_broker_url;
 
 /// A topic's stored messages, for back-filling a new series.
 type Stored<'a> = Vec<(&'a [u8], SystemTime)>;

@@ -10,7 +10,7 @@ use egui::RichText;
 
 use crate::demo::{DemoBroker, run_sensors};
 use crate::model::Model;
-use crate::mqtt::{ConnectionHandle, ConnectionSpec, ConnectionState, ProtocolVersion, Wake};
+use crate::mqtt::{ConnectionHandle, Wake};
 use crate::profiles::{ExtrasStore, Profile, ProfileStore};
 use crate::record::Recorder;
 use crate::secret_store::{Credentials, Outcome, PasswordStorage, SecretKind, SecretStore, StoreStatus};
@@ -26,6 +26,7 @@ use crate::ui::status::{StatusLine, state_color, state_dot_ui, state_text, statu
 use crate::ui::transfer::{TransferMode, TransferWindow};
 use crate::ui::welcome::welcome_ui;
 use crate::ui::{Action, style};
+use crate::vocab::{ConnectionSpec, ConnectionState, ProtocolVersion};
 
 /// Longest a frame spends applying messages before it draws and comes back.
 const DRAIN_BUDGET: Duration = Duration::from_millis(8);
@@ -1118,14 +1119,17 @@ impl MqscopeApp {
                 let root = model.tree.topic(node);
                 // A topic that is not UTF-8 cannot be published to (the MQTT library
                 // sends UTF-8 topics only): say so instead of clearing another topic.
-                let unreachable = topics.iter().filter(|t| crate::topic::has_invalid_bytes(t)).count();
+                let unreachable = topics
+                    .iter()
+                    .filter(|t| crate::vocab::topic::has_invalid_bytes(t))
+                    .count();
                 if unreachable > 0 {
-                    topics.retain(|t| !crate::topic::has_invalid_bytes(t));
+                    topics.retain(|t| !crate::vocab::topic::has_invalid_bytes(t));
                     self.notices.warn(format!(
                         "{unreachable} retained topic{} below {} {} not valid UTF-8 and cannot be cleared from mqscope \
                          (clear {} with a client that sends raw topic bytes).",
                         if unreachable == 1 { "" } else { "s" },
-                        crate::topic::display(&root),
+                        crate::vocab::topic::display(&root),
                         if unreachable == 1 { "is" } else { "are" },
                         if unreachable == 1 { "it" } else { "them" },
                     ));

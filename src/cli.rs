@@ -6,12 +6,10 @@ use std::path::PathBuf;
 use clap::{ArgAction, Parser, Subcommand};
 
 use crate::app::{AppOptions, Startup};
-use crate::mqtt::{
-    ConnectionSpec, LastWill, ProtocolVersion, Subscription, Transport, parse_broker_url, validate_filter,
-    validate_topic,
-};
 use crate::profiles::ProfileStore;
 use crate::secret::Secret;
+use crate::vocab::topic::{validate_filter, validate_topic};
+use crate::vocab::{ConnectionSpec, LastWill, ProtocolVersion, Subscription, Transport, parse_broker_url};
 
 /// Where a command-line password may come from instead of `-P` (which other
 /// users of the machine can see in the process list).
@@ -252,7 +250,7 @@ impl Cli {
                 if tls_flags && spec.transport == Transport::Tcp {
                     return Err(format!(
                         "'{}' is plain TCP but TLS flags were given: use mqtts:// (or wss://).",
-                        crate::mqtt::redact_url(url)
+                        crate::vocab::redact_url(url)
                     ));
                 }
                 spec

@@ -20,5 +20,5 @@ pub mod session;
 pub mod settings;
 pub mod simulate;
 pub mod stats;
-pub mod topic;
 pub mod ui;
+pub mod vocab;

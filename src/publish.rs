@@ -8,8 +8,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
-use crate::model::MessageProperties;
 use crate::payload::{PayloadFormat, SendContext, Template, encode};
+use crate::vocab::MessageProperties;
 
 /// Sent messages kept per connection.
 pub const PUBLISHED_KEPT: usize = 100;

@@ -6,7 +6,7 @@
 use std::time::{Instant, SystemTime};
 
 use crate::model::{Model, SeriesSpec};
-use crate::mqtt::{Command, ConnectionHandle, ConnectionState, Event, PublishProperties};
+use crate::mqtt::{Command, ConnectionHandle, Event};
 use crate::publish::PublishRequest;
 use crate::ui::chart::ChartPanel;
 use crate::ui::inspector::InspectorPanel;
@@ -14,6 +14,7 @@ use crate::ui::notices::Notices;
 use crate::ui::publish::PublishPanel;
 use crate::ui::subscriptions::{SubscriptionStatus, SubscriptionsPanel};
 use crate::ui::tree::TreePanel;
+use crate::vocab::{ConnectionState, MessageProperties};
 
 /// Publishes a repeat job may have waiting for the connection: past this it
 /// holds back instead of growing the queue (a broker slower than the job).
@@ -116,7 +117,7 @@ impl Session {
                         "{}: a {} message on {} was larger than the {} limit (Settings → Largest packet) and was not kept ({} so far).",
                         self.name(),
                         crate::payload::human_size(bytes),
-                        crate::topic::display(&topic),
+                        crate::vocab::topic::display(&topic),
                         crate::payload::human_size(limit),
                         self.too_large
                     ),
@@ -197,7 +198,7 @@ impl Session {
                         payload: Vec::new(),
                         qos: 1,
                         retain: true,
-                        properties: PublishProperties::default(),
+                        properties: MessageProperties::default(),
                     });
                 }
                 self.clearing = Some(topics);

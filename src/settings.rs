@@ -107,7 +107,7 @@ impl Settings {
         self.max_packet_mib
             .clamp(*MAX_PACKET_MIB_RANGE.start(), *MAX_PACKET_MIB_RANGE.end())
             .saturating_mul(1024 * 1024)
-            .min(crate::mqtt::DEFAULT_MAX_PACKET_BYTES)
+            .min(crate::vocab::DEFAULT_MAX_PACKET_BYTES)
     }
 
     /// The zoom factor for egui, within range.
@@ -205,7 +205,7 @@ mod tests {
         assert_eq!(s.max_packet_bytes(), 2 * 1024 * 1024);
         assert_eq!(
             Settings::default().max_packet_bytes(),
-            crate::mqtt::DEFAULT_MAX_PACKET_BYTES,
+            crate::vocab::DEFAULT_MAX_PACKET_BYTES,
             "256 MiB is one byte past MQTT's limit"
         );
 

@@ -10,8 +10,10 @@ use std::time::{Duration, Instant};
 
 use rumqttc::{AsyncClient, ConnectionError, Event, MqttOptions, NetworkOptions, Outgoing, Packet};
 
-use crate::mqtt::{DEFAULT_MAX_PACKET_BYTES, qos_from};
+use crate::mqtt::qos_from;
+
 use crate::secret::Secret;
+use crate::vocab::DEFAULT_MAX_PACKET_BYTES;
 
 /// The user name and password of the broker URL (`mqtt://user:pass@host`).
 #[derive(Debug, Clone, Default)]

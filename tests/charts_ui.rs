@@ -176,7 +176,7 @@ fn a_wildcard_series_grows_with_new_sensors_is_restored_and_exports_csv() {
     drop(harness);
     let config = tempfile::tempdir().unwrap();
     std::fs::write(config.path().join("connections.json"), layouts).unwrap();
-    let spec = mqscope::mqtt::parse_broker_url(&broker.url()).unwrap();
+    let spec = mqscope::vocab::parse_broker_url(&broker.url()).unwrap();
     let mut harness = harness_in(Startup::Connect(Box::new(spec)), config);
     step_until(&mut harness, "the restored chart with its three sensors", |h| {
         has_text(h, "plant/a/temperature") && has_text(h, "plant/b/temperature") && has_text(h, "plant/c/temperature")

@@ -10,7 +10,7 @@ use common::harness::{TestApp, harness, has_label, has_text, step_until, type_in
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use mqscope::app::Startup;
-use mqscope::mqtt::{ConnectionState, ProtocolVersion, parse_broker_url};
+use mqscope::vocab::{ConnectionState, ProtocolVersion, parse_broker_url};
 
 fn connected(h: &Harness<'static, TestApp>, index: usize) -> bool {
     h.state().app.connection_state_of(index) == Some(&ConnectionState::Connected)
@@ -227,7 +227,7 @@ fn the_connection_form_saves_tls_and_mqtt5_settings() {
     assert!(warning.is_none());
     let profile = store.get("Cloud broker").expect("saved");
     assert_eq!(profile.protocol, ProtocolVersion::V5);
-    assert_eq!(profile.transport, mqscope::mqtt::Transport::Tls);
+    assert_eq!(profile.transport, mqscope::vocab::Transport::Tls);
     assert_eq!(profile.port, 8883);
     assert_eq!(
         profile.tls.ca_file.as_deref(),

@@ -57,7 +57,7 @@ fn the_title_follows_the_connection_and_ctrl_d_disconnects() {
     assert_eq!(title(&harness), format!("{name} — connected — mqscope"));
     harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::D);
     step_until(&mut harness, "the disconnection", |h| {
-        h.state().app.connection_state() == Some(&mqscope::mqtt::ConnectionState::Closed)
+        h.state().app.connection_state() == Some(&mqscope::vocab::ConnectionState::Closed)
     });
     harness.run_steps(2);
     assert_eq!(title(&harness), format!("{name} — closed — mqscope"));
@@ -139,7 +139,7 @@ fn the_last_profile_used_comes_first_on_the_welcome_screen() {
     harness.run_steps(2);
     harness.get_by_label("Lab").click();
     step_until(&mut harness, "the connection", |h| {
-        h.state().app.connection_state() == Some(&mqscope::mqtt::ConnectionState::Connected)
+        h.state().app.connection_state() == Some(&mqscope::vocab::ConnectionState::Connected)
     });
     assert_eq!(harness.state().app.last_profile(), Some("Lab"));
     let storage = common::harness::save_at_exit(&mut harness);
@@ -191,11 +191,11 @@ fn the_max_packet_setting_keeps_big_messages_away_on_mqtt5() {
     let config = tempfile::tempdir().unwrap();
     // Settings → "Largest packet accepted (MiB)" = 1.
     std::fs::write(config.path().join("settings.json"), r#"{"max_packet_mib": 1}"#).unwrap();
-    let mut spec = mqscope::mqtt::parse_broker_url(&broker.url()).unwrap();
-    spec.protocol = mqscope::mqtt::ProtocolVersion::V5;
+    let mut spec = mqscope::vocab::parse_broker_url(&broker.url()).unwrap();
+    spec.protocol = mqscope::vocab::ProtocolVersion::V5;
     let mut harness = harness_in(Startup::Connect(Box::new(spec)), config);
     step_until(&mut harness, "the connection", |h| {
-        h.state().app.connection_state() == Some(&mqscope::mqtt::ConnectionState::Connected)
+        h.state().app.connection_state() == Some(&mqscope::vocab::ConnectionState::Connected)
     });
     harness.run_steps(10);
     let sender = common::publisher(&rt, broker.port, "big-sender");
@@ -213,7 +213,7 @@ fn the_max_packet_setting_keeps_big_messages_away_on_mqtt5() {
     );
     assert_eq!(
         app.connection_state(),
-        Some(&mqscope::mqtt::ConnectionState::Connected),
+        Some(&mqscope::vocab::ConnectionState::Connected),
         "and the connection is fine"
     );
 }
@@ -231,8 +231,8 @@ fn an_oversized_retained_message_on_mqtt_311_is_skipped_not_reconnected_for() {
         .unwrap();
     let config = tempfile::tempdir().unwrap();
     std::fs::write(config.path().join("settings.json"), r#"{"max_packet_mib": 1}"#).unwrap();
-    let spec = mqscope::mqtt::parse_broker_url(&broker.url()).unwrap();
-    assert_eq!(spec.protocol, mqscope::mqtt::ProtocolVersion::V311);
+    let spec = mqscope::vocab::parse_broker_url(&broker.url()).unwrap();
+    assert_eq!(spec.protocol, mqscope::vocab::ProtocolVersion::V311);
     let mut harness = harness_in(Startup::Connect(Box::new(spec)), config);
     step_until(&mut harness, "the small retained message", |h| {
         h.state()
@@ -246,7 +246,7 @@ fn an_oversized_retained_message_on_mqtt_311_is_skipped_not_reconnected_for() {
         harness.step();
         assert_eq!(
             harness.state().app.connection_state(),
-            Some(&mqscope::mqtt::ConnectionState::Connected),
+            Some(&mqscope::vocab::ConnectionState::Connected),
             "the connection stays up"
         );
         std::thread::sleep(std::time::Duration::from_millis(50));
@@ -423,16 +423,16 @@ fn the_shortcuts_on_the_sheet_do_what_it_says() {
 #[test]
 fn retry_now_tries_at_once_instead_of_waiting_out_the_backoff() {
     let port = mqscope::demo::free_port().unwrap(); // nothing listens here
-    let spec = mqscope::mqtt::parse_broker_url(&format!("mqtt://127.0.0.1:{port}")).unwrap();
+    let spec = mqscope::vocab::parse_broker_url(&format!("mqtt://127.0.0.1:{port}")).unwrap();
     let mut harness = harness(Startup::Connect(Box::new(spec)));
     let attempt = |h: &egui_kittest::Harness<'static, common::harness::TestApp>| match h.state().app.connection_state()
     {
-        Some(mqscope::mqtt::ConnectionState::Reconnecting { attempt, .. }) => *attempt,
+        Some(mqscope::vocab::ConnectionState::Reconnecting { attempt, .. }) => *attempt,
         _ => 0,
     };
     step_until(&mut harness, "the third attempt", |h| attempt(h) >= 3);
     let (before, scheduled) = match harness.state().app.connection_state() {
-        Some(mqscope::mqtt::ConnectionState::Reconnecting { attempt, retry_at, .. }) => (*attempt, *retry_at),
+        Some(mqscope::vocab::ConnectionState::Reconnecting { attempt, retry_at, .. }) => (*attempt, *retry_at),
         other => panic!("{other:?}"),
     };
     harness.get_by_label("Retry now").click();

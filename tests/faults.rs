@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use common::{Mosquitto, connect_subscribed, connect_with, is_connected, no_wake, publisher, pump_until, qos, runtime};
 use mqscope::demo::free_port;
 use mqscope::model::Model;
-use mqscope::mqtt::{ConnectionHandle, ConnectionState, parse_broker_url};
+use mqscope::mqtt::ConnectionHandle;
+use mqscope::vocab::{ConnectionState, parse_broker_url};
 
 #[test]
 fn wrong_password_ends_in_a_readable_error_without_retrying() {

@@ -7,8 +7,10 @@ use std::time::{Instant, SystemTime};
 
 use proptest::prelude::*;
 
-use mqscope::model::{Model, ReceivedMessage};
+use mqscope::model::Model;
+
 use mqscope::payload::{self, PayloadView};
+use mqscope::vocab::ReceivedMessage;
 
 fn bytes(max: usize) -> impl Strategy<Value = Vec<u8>> {
     prop::collection::vec(any::<u8>(), 0..max)
@@ -97,9 +99,9 @@ proptest! {
     fn any_topic_bytes_round_trip_and_any_message_applies(
         topic in bytes(96), data in bytes(256), retain in any::<bool>()
     ) {
-        let text = mqscope::topic::from_wire(&topic);
-        prop_assert_eq!(mqscope::topic::to_wire(&text), topic.clone(), "the bytes as received");
-        let _ = mqscope::topic::display(&text);
+        let text = mqscope::vocab::topic::from_wire(&topic);
+        prop_assert_eq!(mqscope::vocab::topic::to_wire(&text), topic.clone(), "the bytes as received");
+        let _ = mqscope::vocab::topic::display(&text);
         let mut model = Model::default();
         model.apply(vec![ReceivedMessage::new(text.clone(), data.clone(), 0, retain)], Instant::now());
         let node = model.tree.get(&text).expect("every topic gets its row");
@@ -139,17 +141,17 @@ proptest! {
         // its first character would be a leak: the check is on its tail.
         let secret = format!("{digits}{middle}Zq9XW");
         let url = format!("{scheme}://alice:{secret}@{host}:{port}{path}");
-        if let Err(e) = mqscope::mqtt::parse_broker_url(&url) {
+        if let Err(e) = mqscope::vocab::parse_broker_url(&url) {
             prop_assert!(!e.contains("Zq9XW"), "{}: {}", url, e);
         }
-        prop_assert!(!mqscope::mqtt::redact_url(&url).contains("Zq9XW"), "{}", url);
+        prop_assert!(!mqscope::vocab::redact_url(&url).contains("Zq9XW"), "{}", url);
         // The user info after what looks like a host and a path.
         let url = format!("{scheme}://alice:{secret}@h{path}");
-        if let Err(e) = mqscope::mqtt::parse_broker_url(&url) {
+        if let Err(e) = mqscope::vocab::parse_broker_url(&url) {
             prop_assert!(!e.contains("Zq9XW"), "{}: {}", url, e);
         }
-        prop_assert!(!mqscope::mqtt::redact_url(&url).contains("Zq9XW"), "{}", url);
-        if let Ok(spec) = mqscope::mqtt::parse_broker_url(&url) {
+        prop_assert!(!mqscope::vocab::redact_url(&url).contains("Zq9XW"), "{}", url);
+        if let Ok(spec) = mqscope::vocab::parse_broker_url(&url) {
             prop_assert!(!spec.ws_path.contains("Zq9XW"), "{}: the password as a path", url);
             prop_assert!(!spec.host.contains("Zq9XW"), "{}: the password as a host", url);
         }

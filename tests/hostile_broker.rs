@@ -13,7 +13,8 @@ use std::time::Duration;
 
 use common::{no_wake, pump_until, runtime};
 use mqscope::model::Model;
-use mqscope::mqtt::{ConnectionHandle, ConnectionState, ProtocolVersion, parse_broker_url};
+use mqscope::mqtt::ConnectionHandle;
+use mqscope::vocab::{ConnectionState, ProtocolVersion, parse_broker_url};
 
 /// One MQTT packet: (first byte, body).
 fn read_packet(stream: &mut TcpStream) -> Option<(u8, Vec<u8>)> {
@@ -131,15 +132,17 @@ fn check(version: ProtocolVersion) {
     let node = model
         .tree
         .ids()
-        .find(|&id| model.tree.node(id).has_messages() && mqscope::topic::has_invalid_bytes(&model.tree.topic(id)))
+        .find(|&id| {
+            model.tree.node(id).has_messages() && mqscope::vocab::topic::has_invalid_bytes(&model.tree.topic(id))
+        })
         .expect("the bad topic has its row");
     let topic = model.tree.topic(node);
     assert_eq!(
-        mqscope::topic::to_wire(&topic),
+        mqscope::vocab::topic::to_wire(&topic),
         bad,
         "{version:?}: the topic's bytes as received"
     );
-    assert_eq!(mqscope::topic::display(&topic), "bad/\\xFF\\xFE/传\\xE4");
+    assert_eq!(mqscope::vocab::topic::display(&topic), "bad/\\xFF\\xFE/传\\xE4");
     assert_eq!(&model.history.latest(node).unwrap().payload[..], b"\x00\x01binary");
     assert_eq!(model.invalid_topics(), 1);
     assert_eq!(model.applied(), 2);
@@ -213,7 +216,7 @@ fn the_window_marks_the_bad_bytes_and_keeps_them_out_of_the_publish_form() {
 }
 
 fn crate_has_escape(text: &str) -> bool {
-    mqscope::topic::has_invalid_bytes(text)
+    mqscope::vocab::topic::has_invalid_bytes(text)
 }
 
 /// Accepts one client: CONNACK, SUBACK, then `count` QoS 0 PUBLISHes of

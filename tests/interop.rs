@@ -13,9 +13,8 @@ use std::time::{Duration, Instant};
 use common::{Mosquitto, connect_with, pump_until, runtime, wait_for_port};
 use mqscope::demo::{DemoBroker, free_port};
 use mqscope::model::Model;
-use mqscope::mqtt::{
-    Command as MqttCommand, ConnectionHandle, Event, ProtocolVersion, PublishProperties, parse_broker_url,
-};
+use mqscope::mqtt::{Command as MqttCommand, ConnectionHandle, Event};
+use mqscope::vocab::{MessageProperties, ProtocolVersion, parse_broker_url};
 
 /// A broker process started for one test, killed on drop.
 struct ExternalBroker {
@@ -141,7 +140,7 @@ fn basic_matrix_row(name: &str, port: u16, protocol: ProtocolVersion) {
         payload: b"hello".to_vec(),
         qos: 1,
         retain: false,
-        properties: PublishProperties::default(),
+        properties: MessageProperties::default(),
     });
     let (ok, events) = events_until(&handle, &mut model, |m, events| {
         m.tree.get(&live_topic).is_some()
@@ -278,7 +277,7 @@ fn a_filter_the_broker_answers_by_hanging_up_is_dropped_not_looped() {
             .any(|e| matches!(e, Event::SubscribeRefused { filter, .. } if filter == "$SYS/#"));
         let reconnected = events
             .iter()
-            .any(|e| matches!(e, Event::State(mqscope::mqtt::ConnectionState::Connected)));
+            .any(|e| matches!(e, Event::State(mqscope::vocab::ConnectionState::Connected)));
         refused && reconnected
     });
     assert!(ok, "{events:?}");

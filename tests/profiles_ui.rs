@@ -55,7 +55,7 @@ fn mqtt_explorer_connections_import_and_connect() {
     });
     harness.get_by_label("Connect to Lab Mosquitto").click();
     step_until(&mut harness, "the connection", |h| {
-        h.state().app.connection_state() == Some(&mqscope::mqtt::ConnectionState::Connected)
+        h.state().app.connection_state() == Some(&mqscope::vocab::ConnectionState::Connected)
     });
     assert!(has_label(&harness, "lab/#"), "its subscription");
 
@@ -147,14 +147,14 @@ fn a_recording_reopens_as_the_same_tree_and_mosquitto_sub_text_opens_too() {
     let rt = common::runtime();
     let dir = tempfile::tempdir().unwrap();
     let record = dir.path().join("session.ndjson");
-    let spec = mqscope::mqtt::parse_broker_url(&broker.url()).unwrap();
+    let spec = mqscope::vocab::parse_broker_url(&broker.url()).unwrap();
     let mut live = harness_recording(
         Startup::Connect(Box::new(spec)),
         tempfile::tempdir().unwrap(),
         Some(record.clone()),
     );
     step_until(&mut live, "the connection", |h| {
-        h.state().app.connection_state() == Some(&mqscope::mqtt::ConnectionState::Connected)
+        h.state().app.connection_state() == Some(&mqscope::vocab::ConnectionState::Connected)
     });
     step_until(&mut live, "the subscription granted", |h| has_text(h, "granted QoS"));
     let device = common::publisher(&rt, broker.port, "recorded-device");

@@ -12,7 +12,7 @@ use std::time::Duration;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use mqscope::app::Startup;
-use mqscope::mqtt::ProtocolVersion;
+use mqscope::vocab::ProtocolVersion;
 
 use common::harness::{TestApp, connected_to, harness, harness_in, has_label, has_text, step_until, type_into};
 
@@ -165,11 +165,11 @@ fn mqtt5_properties_from_the_form_reach_another_client() {
         .recv_timeout(Duration::from_secs(10))
         .expect("the MQTT 5 listener is subscribed");
 
-    let mut spec = mqscope::mqtt::parse_broker_url(&broker.url()).unwrap();
+    let mut spec = mqscope::vocab::parse_broker_url(&broker.url()).unwrap();
     spec.protocol = ProtocolVersion::V5;
     let mut harness = harness(Startup::Connect(Box::new(spec)));
     step_until(&mut harness, "the connection", |h| {
-        h.state().app.connection_state() == Some(&mqscope::mqtt::ConnectionState::Connected)
+        h.state().app.connection_state() == Some(&mqscope::vocab::ConnectionState::Connected)
     });
     type_into(&mut harness, "Topic", "lab/v5/request");
     harness.get_by_label("MQTT 5 properties to send").click();
@@ -328,10 +328,10 @@ fn the_sent_history_and_templates_survive_a_restart() {
     drop(harness);
     let config = tempfile::tempdir().unwrap();
     std::fs::write(config.path().join("connections.json"), extras).unwrap();
-    let spec = mqscope::mqtt::parse_broker_url(&broker.url()).unwrap();
+    let spec = mqscope::vocab::parse_broker_url(&broker.url()).unwrap();
     let mut harness = harness_in(Startup::Connect(Box::new(spec)), config);
     step_until(&mut harness, "the connection", |h| {
-        h.state().app.connection_state() == Some(&mqscope::mqtt::ConnectionState::Connected)
+        h.state().app.connection_state() == Some(&mqscope::vocab::ConnectionState::Connected)
     });
     harness.get_by_label("Sent (1)").click();
     step_until(&mut harness, "the history row", |h| {

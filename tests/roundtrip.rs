@@ -10,7 +10,8 @@ use std::time::Duration;
 use common::{Mosquitto, connect_subscribed, is_connected, no_wake, publisher, pump_until, qos, runtime};
 use mqscope::demo::DemoBroker;
 use mqscope::model::Model;
-use mqscope::mqtt::{ConnectionHandle, parse_broker_url};
+use mqscope::mqtt::ConnectionHandle;
+use mqscope::vocab::parse_broker_url;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Sent {

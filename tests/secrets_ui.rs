@@ -11,9 +11,9 @@ use common::harness::{TestApp, harness_in, harness_keyring, has_label, has_text,
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use mqscope::app::Startup;
-use mqscope::mqtt::ConnectionState;
 use mqscope::profiles::ProfileStore;
 use mqscope::secret_store::{PasswordStorage, StoreStatus};
+use mqscope::vocab::ConnectionState;
 
 fn connected(h: &Harness<'static, TestApp>) -> bool {
     h.state().app.connection_state() == Some(&ConnectionState::Connected)
@@ -313,7 +313,7 @@ fn mtls_profile(name: &str, port: u16, pki: &common::certs::TestPki, key: &Path)
         name: name.into(),
         host: "localhost".into(),
         port,
-        transport: mqscope::mqtt::Transport::Tls,
+        transport: mqscope::vocab::Transport::Tls,
         ..Default::default()
     };
     profile.tls.ca_file = Some(pki.ca.clone());

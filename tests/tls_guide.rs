@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use common::{Mosquitto, outcome, pump_until, runtime};
 use mqscope::model::Model;
-use mqscope::mqtt::{ConnectionHandle, ConnectionSpec, parse_broker_url};
+use mqscope::mqtt::ConnectionHandle;
+use mqscope::vocab::{ConnectionSpec, parse_broker_url};
 
 fn openssl(dir: &Path, args: &[&str]) {
     let output = Command::new("openssl")
@@ -545,7 +546,7 @@ fn mqtt_explorer_settings_with_embedded_guide_certificates_import_and_connect() 
     });
     h.get_by_label("Connect to Guide broker (mTLS)").click();
     step_until(&mut h, "the mutual-TLS connection", |h| {
-        h.state().app.connection_state() == Some(&mqscope::mqtt::ConnectionState::Connected)
+        h.state().app.connection_state() == Some(&mqscope::vocab::ConnectionState::Connected)
     });
     h.state().app.flush_files();
     let saved = std::fs::read_to_string(h.state().config.path().join("profiles.json")).unwrap();

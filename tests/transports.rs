@@ -9,10 +9,8 @@ use std::time::Duration;
 use common::certs::TestPki;
 use common::{Mosquitto, Relay, outcome, pump_until, runtime};
 use mqscope::model::Model;
-use mqscope::mqtt::{
-    Command, ConnectionHandle, ConnectionSpec, LastWill, ProtocolVersion, PublishProperties, Transport,
-    parse_broker_url,
-};
+use mqscope::mqtt::{Command, ConnectionHandle};
+use mqscope::vocab::{ConnectionSpec, LastWill, MessageProperties, ProtocolVersion, Transport, parse_broker_url};
 
 struct TlsBroker {
     broker: Mosquitto,
@@ -88,7 +86,7 @@ fn round_trip(handle: &ConnectionHandle, model: &mut Model, topic: &str, payload
             payload: payload.as_bytes().to_vec(),
             qos: 1,
             retain: false,
-            properties: PublishProperties::default(),
+            properties: MessageProperties::default(),
         });
         let arrived = pump_until(handle, model, &mut states, Duration::from_millis(500), |m, _| {
             m.tree
@@ -251,7 +249,7 @@ fn mqtt5_properties_arrive_with_the_message() {
     let (handle, mut model, result) = try_connect(&rt, spec);
     // Connected means subscribed too (`outcome` waits for the SUBACK).
     assert_eq!(result, Ok(()));
-    let properties = PublishProperties {
+    let properties = MessageProperties {
         content_type: Some("application/json".into()),
         user_properties: vec![("sensor-id".into(), "t-17".into()), ("site".into(), "plant 2".into())],
         response_topic: Some("replies/t-17".into()),
@@ -415,7 +413,7 @@ fn a_clean_disconnect_sends_no_will() {
 fn mqtt5_subscription_options_reach_the_broker() {
     // No Local keeps our own publishes away; Retain Handling 2 keeps the
     // retained message away; another client's live message still arrives.
-    use mqscope::mqtt::Subscription;
+    use mqscope::vocab::Subscription;
     let rt = runtime();
     let broker = Mosquitto::start();
     let other = common::publisher(&rt, broker.port, "opts-other");
@@ -435,7 +433,7 @@ fn mqtt5_subscription_options_reach_the_broker() {
         payload: b"from us".to_vec(),
         qos: 1,
         retain: false,
-        properties: PublishProperties::default(),
+        properties: MessageProperties::default(),
     });
     // The broker acknowledged ours; then a marker from another client: once
     // the marker is here, ours would be too.

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use rumqttd::{Broker, Config, ConnectionSettings, RouterConfig, ServerSettings};
 
-use crate::mqtt::DEFAULT_MAX_PACKET_BYTES;
+use crate::vocab::DEFAULT_MAX_PACKET_BYTES;
 
 /// An embedded broker running on its own threads for the life of the process.
 pub struct DemoBroker {

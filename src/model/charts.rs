@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::alerts::{AlertLog, AlertState, Threshold};
 use super::series::{Series, SeriesId};
-use crate::topic::filter_matches;
+use crate::vocab::topic::filter_matches;
 
 /// One line of a chart as saved: what to plot and the rule on it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -14,8 +14,8 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use super::message::{MessageProperties, ReceivedMessage};
 use super::topic_tree::NodeId;
+use crate::vocab::{MessageProperties, ReceivedMessage};
 
 /// Default number of messages kept per topic.
 pub const DEFAULT_PER_TOPIC: usize = 1_000;

@@ -6,7 +6,6 @@ mod alerts;
 mod charts;
 pub mod ha;
 mod history;
-mod message;
 mod series;
 pub mod sparkplug;
 pub mod sys;
@@ -15,11 +14,12 @@ mod topic_tree;
 pub use alerts::{AlertEvent, AlertLog, AlertState, DEFAULT_HYSTERESIS, Threshold, number};
 pub use charts::{Chart, ChartLayout, Charts, MAX_SERIES_PER_CHART, SeriesSpec, Source, alert_word};
 pub use history::{DEFAULT_BYTE_BUDGET, DEFAULT_PER_TOPIC, History, HistoryLimits, StoredMessage};
-pub use message::{MessageProperties, ReceivedMessage};
 pub use series::{DEFAULT_SERIES_POINTS, Series, SeriesId, Stats, decimate, unix_seconds};
 pub use topic_tree::{NodeId, ROOT, TopicNode, TopicTree, natural_cmp};
 
 use std::time::{Duration, Instant, SystemTime};
+
+use crate::vocab::ReceivedMessage;
 
 #[derive(Debug)]
 pub struct Model {
@@ -71,7 +71,7 @@ impl Model {
         let n = batch.len() as u64;
         let budget = self.history.limits().byte_budget;
         for m in batch {
-            if crate::topic::has_invalid_bytes(&m.topic) {
+            if crate::vocab::topic::has_invalid_bytes(&m.topic) {
                 self.invalid_topics += 1;
             }
             // A new topic may grow the tree into what the history's own index
@@ -156,7 +156,7 @@ impl Model {
             tree.ids()
                 .filter(|&id| tree.node(id).own_messages > 0)
                 .map(|id| (tree.topic(id), id))
-                .filter(|(topic, _)| crate::topic::filter_matches(&spec.filter, topic))
+                .filter(|(topic, _)| crate::vocab::topic::filter_matches(&spec.filter, topic))
                 .collect()
         } else {
             tree.get(&spec.filter)
@@ -257,6 +257,7 @@ impl RateMeter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::vocab::MessageProperties;
 
     fn msg(topic: &str, payload: &[u8], retain: bool) -> ReceivedMessage {
         ReceivedMessage::new(topic, payload, 1, retain)

@@ -161,7 +161,7 @@ fn rate(model: &Model, total: &str, load_1min: &str) -> Rate {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::ReceivedMessage;
+    use crate::vocab::ReceivedMessage;
     use std::time::{Duration, Instant, UNIX_EPOCH};
 
     fn at(model: &mut Model, secs: u64, topic: &str, payload: &str) {

@@ -7,12 +7,11 @@
 use rumqttc::v5;
 use rumqttc::v5::mqttbytes::v5 as v5b;
 
-use super::options::{ConnectionSpec, ProtocolVersion, Subscription};
 use super::words::{
     describe_connection_error, describe_v5_error, disconnect_words, puback_words, pubrec_words, suback_words,
 };
-use super::{PublishProperties, qos_from, qos_v5};
-use crate::model::{MessageProperties, ReceivedMessage};
+use super::{qos_from, qos_v5};
+use crate::vocab::{ConnectionSpec, MessageProperties, ProtocolVersion, ReceivedMessage, Subscription};
 
 /// What one `poll()` produced, the same for both protocol versions.
 pub(super) enum Polled {
@@ -66,7 +65,6 @@ pub(super) fn connect(spec: &ConnectionSpec, client_id: &str) -> Result<(Client,
     }
 }
 
-
 fn v5_filter(sub: &Subscription) -> v5b::Filter {
     let mut filter = v5b::Filter::new(sub.filter.clone(), qos_v5(sub.qos));
     filter.nolocal = sub.no_local;
@@ -79,7 +77,7 @@ fn v5_filter(sub: &Subscription) -> v5b::Filter {
     filter
 }
 
-fn v5_publish_properties(p: &PublishProperties) -> v5b::PublishProperties {
+fn v5_publish_properties(p: &MessageProperties) -> v5b::PublishProperties {
     v5b::PublishProperties {
         payload_format_indicator: p.payload_is_utf8.map(u8::from),
         message_expiry_interval: p.message_expiry_s,
@@ -101,7 +99,7 @@ impl Client {
         qos: u8,
         retain: bool,
         payload: Vec<u8>,
-        props: &PublishProperties,
+        props: &MessageProperties,
     ) -> SendResult {
         match self {
             Client::V4(c) => c
@@ -217,7 +215,7 @@ fn polled_v5(event: v5::Event) -> Polled {
     match event {
         Event::Incoming(Incoming::Publish(p)) => {
             // Not UTF-8 (some brokers pass such topics on): kept, escaped, counted by the Model.
-            let topic = crate::topic::from_wire(&p.topic);
+            let topic = crate::vocab::topic::from_wire(&p.topic);
             let properties = p.properties.map(|props| MessageProperties {
                 payload_is_utf8: props.payload_format_indicator.map(|f| f == 1),
                 message_expiry_s: props.message_expiry_interval,

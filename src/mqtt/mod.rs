@@ -13,72 +13,25 @@ pub use tls::key_is_encrypted;
 mod words;
 mod worker;
 
-/// MQTT 5 properties to send with a publish (ignored on MQTT 3.1.1).
-pub use crate::model::MessageProperties as PublishProperties;
-pub use crate::topic::{MAX_TOPIC_BYTES, filter_matches, validate_filter, validate_topic};
-pub use options::{
-    ConnectionSpec, DEFAULT_KEEPALIVE_S, DEFAULT_MAX_INFLIGHT, DEFAULT_MAX_PACKET_BYTES, DEFAULT_PORT,
-    DEFAULT_TLS_PORT, LastWill, ProtocolVersion, Subscription, TlsSettings, Transport, generated_client_id,
-    parse_broker_url, redact_url,
-};
 pub use words::{describe_connection_error, disconnect_words};
 pub use worker::ReconnectBackoff;
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rumqttc::QoS;
 use tokio::sync::{Notify, Semaphore, mpsc as tmpsc};
 
-use crate::model::ReceivedMessage;
+use crate::vocab::topic::{validate_filter, validate_topic};
+use crate::vocab::{
+    ConnectionSpec, ConnectionState, MessageProperties, ProtocolVersion, ReceivedMessage, Subscription,
+};
 
 /// Called after each batch is sent, so the UI wakes for it. The app passes a
 /// closure around `request_repaint_after`; tests pass a no-op.
 pub type Wake = Arc<dyn Fn() + Send + Sync>;
-
-/// Where a connection stands, in words the status bar can show.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ConnectionState {
-    Connecting,
-    Connected,
-    /// Lost or not reachable; trying again at `retry_at`.
-    Reconnecting {
-        retry_at: Instant,
-        attempt: u32,
-        reason: String,
-    },
-    /// Refused in a way retrying will not fix (bad credentials, not authorised).
-    Failed {
-        reason: String,
-    },
-    Closed,
-    /// Not a broker: a recording replayed; `note` says how far it got.
-    Offline {
-        note: String,
-    },
-}
-
-impl ConnectionState {
-    pub fn label(&self) -> &'static str {
-        match self {
-            ConnectionState::Connecting => "connecting",
-            ConnectionState::Connected => "connected",
-            ConnectionState::Reconnecting { .. } => "reconnecting",
-            ConnectionState::Failed { .. } => "error",
-            ConnectionState::Closed => "closed",
-            ConnectionState::Offline { .. } => "offline",
-        }
-    }
-
-    pub fn error(&self) -> Option<&str> {
-        match self {
-            ConnectionState::Reconnecting { reason, .. } | ConnectionState::Failed { reason } => Some(reason),
-            _ => None,
-        }
-    }
-}
 
 /// What a connection reports to the UI.
 #[derive(Debug, Clone, PartialEq)]
@@ -121,7 +74,7 @@ pub enum Command {
         payload: Vec<u8>,
         qos: u8,
         retain: bool,
-        properties: PublishProperties,
+        properties: MessageProperties,
     },
     /// Subscribe (or change the QoS/options of an existing subscription).
     Subscribe(Subscription),
@@ -691,7 +644,7 @@ async fn command_loop(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::{Duration, SystemTime};
+    use std::time::{Duration, Instant, SystemTime};
 
     fn message(topic: &str, at_s: u64) -> ReceivedMessage {
         ReceivedMessage {

@@ -14,8 +14,8 @@ use rustls::sign::CertifiedKey;
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 
 use super::legacy_certs::{CompatibleVerifier, key_matches_certificate};
-use super::options::TlsSettings;
 use super::words::decrypt_error_words;
+use crate::vocab::TlsSettings;
 
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())

@@ -11,8 +11,9 @@ use std::time::{Duration, Instant};
 use tokio::sync::{Semaphore, mpsc as tmpsc};
 
 use super::link::{Client, Link, Polled};
-use super::{ConnectionState, Control, Counters, Event, PendingSubscribe, Wake};
-use crate::model::ReceivedMessage;
+use super::{Control, Counters, Event, PendingSubscribe, Wake};
+use crate::vocab::ConnectionState;
+use crate::vocab::ReceivedMessage;
 
 /// A connection that lasted this long counts as a success: the backoff starts over.
 const STABLE_CONNECTION: Duration = Duration::from_secs(10);

@@ -9,8 +9,8 @@ use serde_json::Value;
 
 use super::mqttx_formats::{flag, number};
 use super::{Profile, SCHEMA_VERSION, migrate};
-use crate::mqtt::{LastWill, ProtocolVersion, Subscription, Transport};
 use crate::secret_store::PasswordStorage;
+use crate::vocab::{LastWill, ProtocolVersion, Subscription, Transport};
 
 /// Where the connections came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -285,7 +285,7 @@ fn subscriptions(v: &Value, said: &mut Said) -> Vec<Subscription> {
         let Some(topic) = s.as_str().map(str::to_owned).or_else(|| text(s, "topic")) else {
             continue;
         };
-        match crate::topic::validate_filter(&topic) {
+        match crate::vocab::topic::validate_filter(&topic) {
             Ok(()) => {
                 let mut sub = Subscription::new(&topic);
                 sub.qos = number(s.get("qos")).unwrap_or(0).min(2) as u8;

@@ -15,13 +15,13 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::model::ChartLayout;
-use crate::mqtt::{
-    ConnectionSpec, DEFAULT_KEEPALIVE_S, DEFAULT_MAX_INFLIGHT, DEFAULT_MAX_PACKET_BYTES, DEFAULT_PORT, LastWill,
-    ProtocolVersion, Subscription, TlsSettings, Transport,
-};
 use crate::publish::PublishTemplate;
 use crate::secret::Secret;
 use crate::secret_store::PasswordStorage;
+use crate::vocab::{
+    ConnectionSpec, DEFAULT_KEEPALIVE_S, DEFAULT_MAX_INFLIGHT, DEFAULT_MAX_PACKET_BYTES, DEFAULT_PORT, LastWill,
+    ProtocolVersion, Subscription, TlsSettings, Transport,
+};
 
 mod extras;
 mod import;
@@ -179,10 +179,11 @@ impl Profile {
             return Err("The port must be between 1 and 65535.".into());
         }
         for sub in &self.subscriptions {
-            crate::mqtt::validate_filter(&sub.filter).map_err(|e| format!("Subscription '{}': {e}", sub.filter))?;
+            crate::vocab::topic::validate_filter(&sub.filter)
+                .map_err(|e| format!("Subscription '{}': {e}", sub.filter))?;
         }
         if let Some(will) = &self.will {
-            crate::mqtt::validate_topic(&will.topic).map_err(|e| format!("Last Will topic: {e}"))?;
+            crate::vocab::topic::validate_topic(&will.topic).map_err(|e| format!("Last Will topic: {e}"))?;
         }
         if self.tls.client_cert.is_some() != self.tls.client_key.is_some() {
             return Err("A client certificate and its key go together: give both files, or neither.".into());

@@ -145,8 +145,8 @@ pub fn number(v: Option<&Value>) -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
-    use crate::mqtt::{ProtocolVersion, Transport};
     use crate::profiles::{ImportSource, import};
+    use crate::vocab::{ProtocolVersion, Transport};
 
     // One MQTTX connection (a WSS MQTT 5 dashboard with a will and a
     // subscription with options) in each of MQTTX's four export formats,

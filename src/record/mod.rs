@@ -12,8 +12,8 @@ use std::sync::{Arc, Mutex};
 use base64::Engine as _;
 use serde::Serialize;
 
-use crate::model::ReceivedMessage;
 use crate::mqtt::ReplayFeed;
+use crate::vocab::ReceivedMessage;
 
 mod read;
 pub use read::{Format, PROBLEMS_SHOWN, Progress, RecordingReader, read_all};
@@ -475,7 +475,7 @@ mod tests {
             .unwrap();
         let replay = |feed: ReplayFeed, speed| {
             crate::mqtt::ConnectionHandle::replay(
-                crate::mqtt::ConnectionSpec::new("recording", 0),
+                crate::vocab::ConnectionSpec::new("recording", 0),
                 feed,
                 speed,
                 rt.handle(),

@@ -25,7 +25,7 @@ use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
 
-use crate::model::ReceivedMessage;
+use crate::vocab::ReceivedMessage;
 
 /// Lines longer than this are not messages (MQTT's largest payload is 256 MiB).
 const MAX_LINE_BYTES: usize = 260 * 1024 * 1024;
@@ -310,13 +310,13 @@ fn mosquitto_json_line(line: &[u8]) -> Result<ReceivedMessage, String> {
     // they are: escape them so the line parses, and turn them back afterwards.
     let (text, escaped): (std::borrow::Cow<'_, str>, bool) = match std::str::from_utf8(line) {
         Ok(text) => (text.into(), false),
-        Err(_) => (crate::topic::from_wire(line).into(), true),
+        Err(_) => (crate::vocab::topic::from_wire(line).into(), true),
     };
     let l: In = serde_json::from_str(&text).map_err(|e| e.to_string())?;
     // Only a line that was not UTF-8 carries escapes to turn back into bytes.
     let unescape = |s: &str| {
         if escaped {
-            crate::topic::to_wire(s)
+            crate::vocab::topic::to_wire(s)
         } else {
             s.as_bytes().to_vec()
         }
@@ -345,7 +345,7 @@ fn mosquitto_json_line(line: &[u8]) -> Result<ReceivedMessage, String> {
         _ => false,
     };
     let topic = if escaped {
-        crate::topic::from_wire(&unescape(&l.topic))
+        crate::vocab::topic::from_wire(&unescape(&l.topic))
     } else {
         l.topic
     };
@@ -369,7 +369,7 @@ fn verbose_line(line: &[u8], at: SystemTime) -> ReceivedMessage {
     };
     // An empty payload prints as "(null)" (mosquitto 2.0's print_message).
     let payload = if payload == b"(null)" { &b""[..] } else { payload };
-    let mut m = ReceivedMessage::new(crate::topic::from_wire(topic), payload, 0, false);
+    let mut m = ReceivedMessage::new(crate::vocab::topic::from_wire(topic), payload, 0, false);
     m.received_at = at;
     m
 }
@@ -385,7 +385,7 @@ fn mqttx_record(record: &csv::ByteRecord, columns: CsvColumns) -> Result<Receive
     let qos = text(columns.qos).and_then(|q| q.trim().parse::<u8>().ok()).unwrap_or(0);
     let retain = text(columns.retain).is_some_and(|r| r.trim() == "true");
     let mut m = ReceivedMessage::new(
-        crate::topic::from_wire(topic),
+        crate::vocab::topic::from_wire(topic),
         field(columns.payload),
         qos.min(2),
         retain,

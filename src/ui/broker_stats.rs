@@ -9,8 +9,8 @@ use egui_plot::{Legend, Line, Plot, PlotPoints};
 use super::{Action, style};
 use crate::model::Model;
 use crate::model::sys::{BrokerStats, Rate, has_sys, sys_topics};
-use crate::mqtt::Subscription;
 use crate::payload::human_size;
+use crate::vocab::Subscription;
 
 /// `$SYS` topics listed at most.
 const LIST_LIMIT: usize = 500;
@@ -191,7 +191,7 @@ mod tests {
 
     #[test]
     fn the_window_reads_the_model_again_only_when_sys_news_arrives() {
-        use crate::model::ReceivedMessage;
+        use crate::vocab::ReceivedMessage;
         let mut model = Model::default();
         let now = std::time::Instant::now();
         let sys = |t: &str, v: &str| ReceivedMessage::new(t, v.as_bytes(), 0, true);

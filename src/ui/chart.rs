@@ -297,7 +297,7 @@ impl ChartPanel {
                 let enter = (topic.lost_focus() || path.lost_focus()) && ui.input(|i| i.key_pressed(egui::Key::Enter));
                 if ui.button("Add").clicked() || enter {
                     let filter = form.filter.trim();
-                    match crate::topic::validate_filter(filter) {
+                    match crate::vocab::topic::validate_filter(filter) {
                         Ok(()) => {
                             *action = Some(Action::EditCharts(ChartEdit::AddSeries {
                                 chart: self.current,

@@ -109,14 +109,14 @@ impl InspectorPanel {
         let history = model.history.messages(node);
         let mut action = None;
         ui.horizontal(|ui| {
-            let shown = crate::topic::display(&topic);
+            let shown = crate::vocab::topic::display(&topic);
             ui.heading(RichText::new(shown.as_ref()).monospace());
             if ui.small_button("Copy topic").clicked() {
                 ui.ctx().copy_text(shown.into_owned());
             }
         });
-        if crate::topic::has_invalid_bytes(&topic) {
-            let bytes = crate::topic::to_wire(&topic);
+        if crate::vocab::topic::has_invalid_bytes(&topic) {
+            let bytes = crate::vocab::topic::to_wire(&topic);
             ui.colored_label(
                 style::ERROR,
                 format!(
@@ -574,7 +574,7 @@ fn truncate_at_char(text: &str, max: usize) -> &str {
 }
 
 /// The MQTT 5 properties of a message, one per line, as sent.
-fn properties_ui(ui: &mut egui::Ui, props: &crate::model::MessageProperties) {
+fn properties_ui(ui: &mut egui::Ui, props: &crate::vocab::MessageProperties) {
     egui::CollapsingHeader::new("MQTT 5 properties")
         .id_salt("mqtt5_properties")
         .default_open(true)

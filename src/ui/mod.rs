@@ -75,7 +75,7 @@ pub enum Action {
         path: std::path::PathBuf,
         with_passwords: bool,
     },
-    Subscribe(crate::mqtt::Subscription),
+    Subscribe(crate::vocab::Subscription),
     Unsubscribe(String),
     /// Show this open connection (its index in the tabs).
     SelectConnection(usize),

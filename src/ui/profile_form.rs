@@ -8,10 +8,10 @@ use std::path::PathBuf;
 use egui::RichText;
 
 use super::{Action, style};
-use crate::mqtt::{LastWill, ProtocolVersion, Subscription, Transport};
 use crate::profiles::Profile;
 use crate::secret::Secret;
 use crate::secret_store::{Credentials, PasswordStorage, StoreStatus};
+use crate::vocab::{LastWill, ProtocolVersion, Subscription, Transport};
 
 #[derive(Debug)]
 pub struct ProfileForm {
@@ -376,7 +376,7 @@ impl ProfileForm {
                 .filter(|n| *n > 0)
                 .ok_or("Max in flight is between 1 and 65535.")?;
             let max_packet = number(&self.max_packet, "bytes")?;
-            if max_packet != 0 && !(1_024..=crate::mqtt::DEFAULT_MAX_PACKET_BYTES as u64).contains(&max_packet) {
+            if max_packet != 0 && !(1_024..=crate::vocab::DEFAULT_MAX_PACKET_BYTES as u64).contains(&max_packet) {
                 return Err("The max packet size is between 1024 and 268435455 bytes.".into());
             }
             profile.max_packet_bytes = max_packet as usize;

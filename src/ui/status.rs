@@ -6,8 +6,8 @@ use std::time::Instant;
 use egui::RichText;
 
 use super::style;
-use crate::mqtt::ConnectionState;
 use crate::payload::human_size;
+use crate::vocab::ConnectionState;
 
 /// The state in words, with its colour: "Reconnecting in 3 s: …".
 pub fn state_text(state: &ConnectionState, address: &str, now: Instant) -> (String, egui::Color32) {

@@ -6,7 +6,8 @@
 use egui::{Color32, RichText};
 
 use super::{Action, style};
-use crate::mqtt::{ProtocolVersion, Subscription, filter_matches, validate_filter};
+use crate::vocab::topic::{filter_matches, validate_filter};
+use crate::vocab::{ProtocolVersion, Subscription};
 
 /// What the broker said about a subscription.
 #[derive(Debug, Clone, PartialEq)]

@@ -490,14 +490,14 @@ impl TreePanel {
                 }
             }
             let raw_name = tree.name(id);
-            let shown = crate::topic::display(raw_name);
+            let shown = crate::vocab::topic::display(raw_name);
             let name = if raw_name.is_empty() { "(empty)" } else { shown.as_ref() };
             let matched = self
                 .search
                 .job
                 .as_ref()
                 .is_some_and(|job| job.matched.get(id as usize).copied().unwrap_or(false));
-            let text = if crate::topic::has_invalid_bytes(raw_name) {
+            let text = if crate::vocab::topic::has_invalid_bytes(raw_name) {
                 // Bytes that are not UTF-8, each shown as \xNN, in the error colour.
                 RichText::new(name).strong().color(style::ERROR).into()
             } else {
@@ -592,7 +592,7 @@ impl TreePanel {
         }
         self.marks
             .iter()
-            .find(|(filter, _)| crate::mqtt::filter_matches(filter, topic))
+            .find(|(filter, _)| crate::vocab::topic::filter_matches(filter, topic))
             .map(|(_, colour)| *colour)
     }
 
@@ -733,7 +733,7 @@ mod tests {
         let back: ExpandedMemory = serde_json::from_str(&json).unwrap();
         assert_eq!(back.get("broker 3"), memory.get("broker 3"));
     }
-    use crate::model::ReceivedMessage;
+    use crate::vocab::ReceivedMessage;
 
     fn model(topics: &[(&str, &str)]) -> Model {
         let mut model = Model::default();

@@ -170,10 +170,10 @@ pub fn type_into(harness: &mut Harness<'static, TestApp>, label: &str, text: &st
 /// The app connected to the broker at `url` (subscribed to `#`), after a
 /// moment for the SUBACK.
 pub fn connected_to(url: &str) -> Harness<'static, TestApp> {
-    let spec = mqscope::mqtt::parse_broker_url(url).expect("a test URL");
+    let spec = mqscope::vocab::parse_broker_url(url).expect("a test URL");
     let mut harness = harness(Startup::Connect(Box::new(spec)));
     step_until(&mut harness, "the connection", |h| {
-        h.state().app.connection_state() == Some(&mqscope::mqtt::ConnectionState::Connected)
+        h.state().app.connection_state() == Some(&mqscope::vocab::ConnectionState::Connected)
     });
     // The broker's SUBACK, as the subscriptions panel shows it (not a fixed sleep).
     step_until(&mut harness, "the subscription granted", |h| has_text(h, "granted QoS"));

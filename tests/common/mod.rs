@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 
 use mqscope::demo::free_port;
 use mqscope::model::Model;
-use mqscope::mqtt::{ConnectionHandle, ConnectionState, Event, Wake};
+use mqscope::mqtt::{ConnectionHandle, Event, Wake};
+use mqscope::vocab::ConnectionState;
 use rumqttc::{AsyncClient, MqttOptions, QoS};
 
 pub fn runtime() -> tokio::runtime::Runtime {
@@ -463,13 +464,13 @@ pub fn is_connected(states: &[ConnectionState]) -> bool {
 /// The app's connection to `url`, connected and (after a moment for the
 /// SUBACK) subscribed to `#`, with the Model and states it has seen so far.
 pub fn connect_subscribed(rt: &tokio::runtime::Runtime, url: &str) -> (ConnectionHandle, Model, Vec<ConnectionState>) {
-    connect_with(rt, mqscope::mqtt::parse_broker_url(url).expect("a test URL"))
+    connect_with(rt, mqscope::vocab::parse_broker_url(url).expect("a test URL"))
 }
 
 /// As [`connect_subscribed`], for a connection with its own settings.
 pub fn connect_with(
     rt: &tokio::runtime::Runtime,
-    spec: mqscope::mqtt::ConnectionSpec,
+    spec: mqscope::vocab::ConnectionSpec,
 ) -> (ConnectionHandle, Model, Vec<ConnectionState>) {
     connect_with_limits(rt, spec, mqscope::mqtt::QueueLimits::default())
 }
@@ -479,7 +480,7 @@ pub fn connect_with(
 /// seen, not a fixed sleep); a refused one fails the test.
 pub fn connect_with_limits(
     rt: &tokio::runtime::Runtime,
-    spec: mqscope::mqtt::ConnectionSpec,
+    spec: mqscope::vocab::ConnectionSpec,
     limits: mqscope::mqtt::QueueLimits,
 ) -> (ConnectionHandle, Model, Vec<ConnectionState>) {
     let url = spec.address();

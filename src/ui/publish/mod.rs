@@ -15,10 +15,12 @@ mod sections;
 use sections::PropertiesForm;
 
 use super::{Action, style};
-use crate::model::{MessageProperties, Model};
-use crate::mqtt::{ProtocolVersion, validate_topic};
+use crate::model::Model;
 use crate::payload::{PLACEHOLDERS, PayloadFormat, SendContext, Template, encode, format_json, human_size};
 use crate::publish::{PublishRequest, PublishRequestForm, PublishTemplate, PublishedEntry, Repeat};
+use crate::vocab::MessageProperties;
+use crate::vocab::ProtocolVersion;
+use crate::vocab::topic::validate_topic;
 
 /// Topics offered under the topic field while typing.
 const SUGGESTIONS: usize = 8;
@@ -318,7 +320,7 @@ impl PublishPanel {
         if selected_topic != self.last_selected.as_deref() {
             self.last_selected = selected_topic.map(str::to_owned);
             // A topic that is not UTF-8 cannot be published to: the field keeps its text.
-            if let Some(selected) = selected_topic.filter(|t| !crate::topic::has_invalid_bytes(t)) {
+            if let Some(selected) = selected_topic.filter(|t| !crate::vocab::topic::has_invalid_bytes(t)) {
                 self.topic = selected.to_owned();
                 self.topic_error = None;
                 self.confirm_clear = false;

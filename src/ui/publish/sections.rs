@@ -6,11 +6,12 @@ use std::time::Instant;
 use egui::RichText;
 
 use super::{PublishPanel, Source};
-use crate::model::MessageProperties;
-use crate::mqtt::{ProtocolVersion, validate_topic};
 use crate::payload::human_size;
 use crate::publish::{PublishTemplate, Rate, Repeat};
 use crate::ui::{Action, style};
+use crate::vocab::MessageProperties;
+use crate::vocab::ProtocolVersion;
+use crate::vocab::topic::validate_topic;
 
 #[derive(Debug, Default)]
 pub(super) struct PropertiesForm {
