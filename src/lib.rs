@@ -5,6 +5,7 @@
 pub mod app;
 pub mod cli;
 pub mod demo;
+pub mod export;
 pub mod files;
 pub mod icon;
 pub mod jobs;

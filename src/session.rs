@@ -141,7 +141,7 @@ impl Session {
                 return Some(Action::ChartsChanged);
             }
             Action::ExportCsv { chart, path } => {
-                return Some(match crate::ui::chart_export::chart_csv(&self.model, chart) {
+                return Some(match crate::export::chart_csv(&self.model, chart) {
                     Some((bytes, rows)) => Action::SaveFile {
                         path,
                         bytes,
@@ -181,7 +181,7 @@ impl Session {
                 }
             }
             Action::ExportMessages { node, path, csv } => {
-                let (bytes, n) = crate::record::export_messages(&self.model, node, csv);
+                let (bytes, n) = crate::export::export_messages(&self.model, node, csv);
                 return Some(Action::SaveFile {
                     path,
                     bytes,

@@ -18,16 +18,17 @@ use crate::vocab::ReceivedMessage;
 mod read;
 pub use read::{Format, PROBLEMS_SHOWN, Progress, RecordingReader, read_all};
 
+/// One message in the recording format: its text payload, or base64 when it is not UTF-8.
 #[derive(Serialize)]
-struct Line<'a> {
-    time: String,
-    topic: &'a str,
-    qos: u8,
-    retain: bool,
+pub(crate) struct Line<'a> {
+    pub(crate) time: String,
+    pub(crate) topic: &'a str,
+    pub(crate) qos: u8,
+    pub(crate) retain: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    payload: Option<&'a str>,
+    pub(crate) payload: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    payload_b64: Option<String>,
+    pub(crate) payload_b64: Option<String>,
 }
 
 /// Appends received messages to a file. The lines are made on the caller's
@@ -203,50 +204,8 @@ fn write_loop(mut out: BufWriter<File>, shared: &RecorderShared) {
     }
 }
 
-/// The stored messages at and below `node`, oldest first, as NDJSON (the
-/// recording format) or CSV (`time,topic,qos,retain,payload,payload_b64`).
-/// Returns the bytes and the number of messages.
-pub fn export_messages(model: &crate::model::Model, node: crate::model::NodeId, csv: bool) -> (Vec<u8>, usize) {
-    let tree = &model.tree;
-    let mut messages: Vec<ReceivedMessage> = Vec::new();
-    let mut stack = vec![node];
-    while let Some(id) = stack.pop() {
-        let topic = tree.topic(id);
-        for m in model.history.messages(id) {
-            let mut r = ReceivedMessage::new(topic.clone(), m.payload.clone(), m.qos, m.retain);
-            r.received_at = m.received_at();
-            messages.push(r);
-        }
-        stack.extend(tree.node(id).children.iter().copied());
-    }
-    messages.sort_by_key(|m| m.received_at);
-    let n = messages.len();
-    if !csv {
-        let mut out = Vec::new();
-        for m in &messages {
-            let _ = serde_json::to_writer(&mut out, &line(m));
-            out.push(b'\n');
-        }
-        return (out, n);
-    }
-    let field = crate::files::csv_field;
-    let mut out = String::from("time,topic,qos,retain,payload,payload_b64\n");
-    for m in &messages {
-        let l = line(m);
-        out.push_str(&format!(
-            "{},{},{},{},{},{}\n",
-            l.time,
-            field(l.topic),
-            l.qos,
-            l.retain,
-            field(l.payload.unwrap_or_default()),
-            l.payload_b64.unwrap_or_default()
-        ));
-    }
-    (out.into_bytes(), n)
-}
-
-fn line(m: &ReceivedMessage) -> Line<'_> {
+/// One message as a line of the recording format (NDJSON).
+pub(crate) fn line(m: &ReceivedMessage) -> Line<'_> {
     let text = std::str::from_utf8(&m.payload).ok();
     Line {
         time: chrono::DateTime::<chrono::Local>::from(m.received_at)

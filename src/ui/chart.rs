@@ -10,8 +10,8 @@ use egui::RichText;
 use egui_plot::{HLine, HoverPosition, Legend, Line, LineStyle, Plot, PlotPoints};
 
 use super::alerts::{RuleForm, alerts_ui};
-use super::chart_export::{default_export_path, encode_png};
 use super::{Action, ChartEdit, style};
+use crate::export::{default_export_path, encode_png};
 use crate::model::{AlertState, Chart, Model, SeriesSpec, Stats, Threshold, alert_word, number, unix_seconds};
 
 /// The shortest time axis shown while following (seconds).

@@ -6,7 +6,6 @@
 pub mod alerts;
 pub mod broker_stats;
 pub mod chart;
-pub mod chart_export;
 pub mod clear_retained;
 pub mod inspector;
 pub mod json_tree;

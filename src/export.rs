@@ -1,7 +1,11 @@
-//! Getting a chart out of the window: its points as CSV and its picture as PNG.
+//! The file formats things leave mqscope in: a chart's points as CSV and its
+//! picture as PNG, and a subtree's stored messages as NDJSON (the recording
+//! format, so it reopens) or CSV. Bytes only: the background writer saves
+//! them; nothing here draws or touches a window.
 
 use crate::files::csv_field;
 use crate::model::Model;
+use crate::vocab::ReceivedMessage;
 
 pub fn default_export_path(chart: &str, extension: &str) -> String {
     let stem: String = chart
@@ -69,6 +73,49 @@ pub fn chart_csv(model: &Model, chart: usize) -> Option<(Vec<u8>, usize)> {
         }
     }
     Some((out.into_bytes(), rows))
+}
+
+/// The stored messages at and below `node`, oldest first, as NDJSON (the
+/// recording format) or CSV (`time,topic,qos,retain,payload,payload_b64`).
+/// Returns the bytes and the number of messages.
+pub fn export_messages(model: &crate::model::Model, node: crate::model::NodeId, csv: bool) -> (Vec<u8>, usize) {
+    let tree = &model.tree;
+    let mut messages: Vec<ReceivedMessage> = Vec::new();
+    let mut stack = vec![node];
+    while let Some(id) = stack.pop() {
+        let topic = tree.topic(id);
+        for m in model.history.messages(id) {
+            let mut r = ReceivedMessage::new(topic.clone(), m.payload.clone(), m.qos, m.retain);
+            r.received_at = m.received_at();
+            messages.push(r);
+        }
+        stack.extend(tree.node(id).children.iter().copied());
+    }
+    messages.sort_by_key(|m| m.received_at);
+    let n = messages.len();
+    if !csv {
+        let mut out = Vec::new();
+        for m in &messages {
+            let _ = serde_json::to_writer(&mut out, &crate::record::line(m));
+            out.push(b'\n');
+        }
+        return (out, n);
+    }
+    let field = crate::files::csv_field;
+    let mut out = String::from("time,topic,qos,retain,payload,payload_b64\n");
+    for m in &messages {
+        let l = crate::record::line(m);
+        out.push_str(&format!(
+            "{},{},{},{},{},{}\n",
+            l.time,
+            field(l.topic),
+            l.qos,
+            l.retain,
+            field(l.payload.unwrap_or_default()),
+            l.payload_b64.unwrap_or_default()
+        ));
+    }
+    (out.into_bytes(), n)
 }
 
 #[cfg(test)]
