@@ -8,12 +8,13 @@ use std::time::{Duration, Instant};
 
 use egui::RichText;
 
+use crate::accounts::{Accounts, Next};
 use crate::demo::{DemoBroker, run_sensors};
 use crate::model::Model;
 use crate::mqtt::{ConnectionHandle, Wake};
-use crate::profiles::{ExtrasStore, Profile, ProfileStore};
+use crate::profiles::{ExtrasStore, ProfileStore};
 use crate::record::Recorder;
-use crate::secret_store::{Credentials, Outcome, PasswordStorage, SecretKind, SecretStore, StoreStatus};
+use crate::secret_store::{Credentials, SecretStore, StoreStatus};
 use crate::session::Session;
 use crate::settings::Settings;
 use crate::settings::Theme;
@@ -84,19 +85,13 @@ pub struct MqscopeApp {
     /// Index of the tab on screen.
     active: usize,
     demo: Option<DemoBroker>,
-    profiles: ProfileStore,
+    /// Saved connections and their secrets (the keyring's thread), window-free.
+    accounts: Accounts,
     /// Sent messages of every connection; charts and templates of those without a profile.
     extras: ExtrasStore,
     notices: Notices,
     profile_form: Option<ProfileForm>,
     password_prompt: Option<PasswordPrompt>,
-    /// The system keyring (its own thread), and the profiles waiting for a password from it.
-    secrets: SecretStore,
-    awaiting_password: Vec<(String, Credentials)>,
-    /// Profiles whose secrets move from the keyring into the profile file: (keyring name, profile name).
-    moving_to_file: Vec<(String, String)>,
-    /// How many key passphrases of an earlier mqscope the start-up check moved (once it ran).
-    passphrases_moved: Option<usize>,
     confirm_clear: Option<ClearRetainedPrompt>,
     settings: Settings,
     settings_window: Option<SettingsWindow>,
@@ -177,22 +172,21 @@ impl MqscopeApp {
             sessions: Vec::new(),
             active: 0,
             demo: None,
-            profiles,
+            accounts: Accounts::new(
+                profiles,
+                match &options.keyring {
+                    Some(service) => {
+                        let store = SecretStore::os(service);
+                        store.move_legacy_passphrases(names);
+                        store
+                    }
+                    None => SecretStore::unavailable("the keyring is turned off (--no-keyring)"),
+                },
+            ),
             extras,
             notices,
             profile_form: None,
             password_prompt: None,
-            secrets: match &options.keyring {
-                Some(service) => {
-                    let store = SecretStore::os(service);
-                    store.move_legacy_passphrases(names.clone());
-                    store
-                }
-                None => SecretStore::unavailable("the keyring is turned off (--no-keyring)"),
-            },
-            awaiting_password: Vec::new(),
-            moving_to_file: Vec::new(),
-            passphrases_moved: None,
             confirm_clear: None,
             settings,
             settings_window: None,
@@ -280,13 +274,13 @@ impl MqscopeApp {
 
     /// Whether the system keyring can be used (it is checked in the background at start).
     pub fn keyring_status(&self) -> &StoreStatus {
-        self.secrets.status()
+        self.accounts.keyring_status()
     }
 
     /// How many key passphrases the start-up check moved to their own keyring
     /// service; `None` until it has run (or with no keyring).
     pub fn passphrases_moved(&self) -> Option<usize> {
-        self.passphrases_moved
+        self.accounts.passphrases_moved()
     }
 
     /// How long one frame may spend applying connection events (8 ms); what
@@ -298,7 +292,12 @@ impl MqscopeApp {
     /// Messages shown to the user in the notice strip.
     /// The saved profiles' names, in list order.
     pub fn profile_names(&self) -> Vec<&str> {
-        self.profiles.profiles().iter().map(|p| p.name.as_str()).collect()
+        self.accounts
+            .profiles
+            .profiles()
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect()
     }
 
     /// Wait until every file this window asked to write is on disk.
@@ -322,10 +321,9 @@ impl MqscopeApp {
                 self.start(startup);
             }
         }
-        self.secrets.wake(ctx);
-        while let Some(outcome) = self.secrets.try_outcome() {
-            self.secret_outcome(outcome);
-        }
+        self.accounts.wake(ctx);
+        let steps = self.accounts.poll();
+        self.follow(steps);
         self.drain(ctx, start + self.drain_budget);
         // Repeat jobs of the publish forms: send what is due, wake for the next.
         let now = Instant::now();
@@ -441,7 +439,7 @@ impl MqscopeApp {
         model.set_ha_prefix(&self.settings.ha_prefix);
         // The charts this connection had last time (its profile's, or connections.json's).
         let name = handle.name();
-        match self.profiles.get(name).filter(|p| !p.charts.is_empty()) {
+        match self.accounts.profiles.get(name).filter(|p| !p.charts.is_empty()) {
             Some(profile) => model.restore_charts(&profile.charts),
             None => model.restore_charts(&self.extras.get(name).charts),
         }
@@ -462,7 +460,7 @@ impl MqscopeApp {
             session.tree.restore_expanded(topics.clone());
         }
         let extras = self.extras.get(session.name());
-        session.publish.templates = match self.profiles.get(session.name()) {
+        session.publish.templates = match self.accounts.profiles.get(session.name()) {
             Some(profile) if !profile.templates.is_empty() => profile.templates.clone(),
             _ => extras.templates,
         };
@@ -479,7 +477,7 @@ impl MqscopeApp {
         };
         let name = session.name().to_owned();
         let layouts = session.model.charts.layouts();
-        let saved = match self.profiles.set_charts(&name, layouts.clone()) {
+        let saved = match self.accounts.profiles.set_charts(&name, layouts.clone()) {
             Ok(true) => Ok(()),
             Ok(false) => self.extras.update(&name, |e| e.charts = layouts),
             Err(e) => Err(std::io::Error::other(e.to_string())),
@@ -627,204 +625,31 @@ impl MqscopeApp {
         Ok(())
     }
 
-    /// Connect with a saved profile once it has the secrets it needs: those
-    /// given (typed in the prompt), those in the profile file, the keyring's
-    /// (asked once: `keyring` is its answer), else the prompt asks.
-    fn connect_profile(&mut self, name: String, given: Credentials, keyring: Option<Result<(), String>>) {
-        let Some(profile) = self.profiles.get(&name).cloned() else {
-            self.notices
-                .warn(format!("There is no saved connection named '{name}'."));
-            return;
-        };
-        let password = given.password.or_else(|| profile.password.clone());
-        let passphrase = given.passphrase.or_else(|| profile.key_passphrase.clone());
-        let need_password = !profile.username.is_empty() && password.is_none();
-        let need_passphrase = profile.transport.uses_tls()
-            && passphrase.is_none()
-            && profile
-                .tls
-                .client_key
-                .as_deref()
-                .is_some_and(crate::mqtt::key_is_encrypted);
-        let in_keyring = profile.password_storage == PasswordStorage::Keyring;
-        if need_password || need_passphrase {
-            let known = Credentials { password, passphrase };
-            if in_keyring && keyring.is_none() && !matches!(self.secrets.status(), StoreStatus::Unavailable(_)) {
-                // Connect when the keyring answers (`secret_outcome`).
-                if !self.awaiting_password.iter().any(|(p, _)| *p == name) {
-                    self.secrets.read(&name);
-                    self.awaiting_password.push((name, known));
+    /// Carry out what the profile workflow decided.
+    fn follow(&mut self, steps: Vec<Next>) {
+        for step in steps {
+            match step {
+                Next::Connect { profile, spec } => {
+                    self.password_prompt = None;
+                    self.last_profile = Some(profile);
+                    self.connect(*spec);
                 }
-                return;
-            }
-            let mut prompt = PasswordPrompt::new(name.clone(), need_password, need_passphrase, known);
-            if in_keyring {
-                let what = match (need_password, need_passphrase) {
-                    (true, true) => "password or key passphrase",
-                    (true, false) => "password",
-                    _ => "key passphrase",
-                };
-                prompt.note(match keyring {
-                    Some(Ok(())) => format!(
-                        "No {what} for '{name}' is in the system keyring. It will be kept there once you connect."
-                    ),
-                    Some(Err(e)) => format!("The system keyring could not be read: {e}."),
-                    None => format!("The system keyring cannot be used: {}.", self.keyring_reason()),
-                });
-            }
-            self.password_prompt = Some(prompt);
-            return;
-        }
-        if let Some(prompt) = self.password_prompt.take_if(|p| p.profile == name)
-            && in_keyring
-            && self.secrets.available()
-        {
-            // Typed because the keyring had none (or could not be read): keep them there now.
-            if let (true, Some(secret)) = (prompt.asks_password, &password) {
-                self.secrets.save(&name, SecretKind::Password, secret.clone());
-            }
-            if let (true, Some(secret)) = (prompt.asks_passphrase, &passphrase) {
-                self.secrets.save(&name, SecretKind::KeyPassphrase, secret.clone());
-            }
-        }
-        self.password_prompt = None;
-        self.last_profile = Some(name);
-        self.connect(profile.to_spec(password, passphrase));
-    }
-
-    /// Why the keyring cannot be used, in words for a sentence.
-    fn keyring_reason(&self) -> String {
-        match self.secrets.status() {
-            StoreStatus::Unavailable(why) => why.clone(),
-            StoreStatus::Checking => "it has not answered yet".to_owned(),
-            StoreStatus::Available => "it is available".to_owned(),
-        }
-    }
-
-    /// After a profile was saved: put a typed password in the keyring, follow
-    /// a rename, or take it out when the profile no longer keeps it there.
-    fn file_password(
-        &mut self,
-        previous: Option<&str>,
-        before: Option<PasswordStorage>,
-        profile: &Profile,
-        typed: &Credentials,
-    ) {
-        let old_name = previous.unwrap_or(&profile.name);
-        let was_keyring = before == Some(PasswordStorage::Keyring);
-        let renamed = old_name != profile.name;
-        if profile.password_storage == PasswordStorage::Keyring {
-            // What was there follows a rename; what was typed replaces it.
-            if was_keyring && renamed {
-                self.secrets.rename(old_name, &profile.name);
-            }
-            for (kind, secret) in [
-                (SecretKind::Password, &typed.password),
-                (SecretKind::KeyPassphrase, &typed.passphrase),
-            ] {
-                if let Some(secret) = secret {
-                    self.secrets.save(&profile.name, kind, secret.clone());
-                }
-            }
-        } else if was_keyring && profile.password_storage == PasswordStorage::File {
-            // Nothing lost: what is not retyped is read from the keyring into the file,
-            // then the keyring entries go (`secret_outcome`).
-            self.secrets.read(old_name);
-            self.moving_to_file.push((old_name.to_owned(), profile.name.clone()));
-        } else if was_keyring {
-            self.secrets.delete(old_name);
-        }
-    }
-
-    /// The keyring's secrets of `from`, written into the profile `to` (which now
-    /// keeps them in the file) where it has none; then the keyring entries go.
-    fn move_to_file(&mut self, from: &str, to: &str, found: Result<Credentials, String>) {
-        let found = match found {
-            Ok(found) => found,
-            Err(e) => {
-                self.notices.warn(format!(
-                    "The secrets of '{to}' could not be read from the system keyring ({e}); they stay there. Type them in the form to keep them in the file."
-                ));
-                return;
-            }
-        };
-        let Some(mut profile) = self.profiles.get(to).cloned() else {
-            return;
-        };
-        profile.password = profile.password.or(found.password);
-        profile.key_passphrase = profile.key_passphrase.or(found.passphrase);
-        match self.profiles.upsert(Some(to), profile) {
-            Ok(()) => {
-                self.secrets.delete(from);
-                self.notices.info(format!(
-                    "The secrets of '{to}' moved from the system keyring to the profile file."
-                ));
-            }
-            Err(e) => self.notices.warn(format!(
-                "The secrets of '{to}' stay in the system keyring: the profile file could not be written ({e})."
-            )),
-        }
-    }
-
-    /// What the keyring thread did.
-    fn secret_outcome(&mut self, outcome: Outcome) {
-        match outcome {
-            Outcome::Status(_) => {}
-            Outcome::MovedLegacy(moved) => {
-                self.passphrases_moved = Some(moved);
-                if moved > 0 {
-                    self.notices.info(format!(
-                        "{moved} key passphrase{} saved by an earlier mqscope moved to {} own keyring entr{}.",
-                        if moved == 1 { "" } else { "s" },
-                        if moved == 1 { "its" } else { "their" },
-                        if moved == 1 { "y" } else { "ies" },
-                    ));
-                }
-            }
-            Outcome::Read { profile, result } => {
-                if let Some(i) = self.moving_to_file.iter().position(|(from, _)| *from == profile) {
-                    let (from, to) = self.moving_to_file.remove(i);
-                    self.move_to_file(&from, &to, result);
-                    return;
-                }
-                let Some(i) = self.awaiting_password.iter().position(|(p, _)| *p == profile) else {
-                    return;
-                };
-                let (_, given) = self.awaiting_password.remove(i);
-                match result {
-                    Ok(found) => {
-                        let merged = Credentials {
-                            password: given.password.or(found.password),
-                            passphrase: given.passphrase.or(found.passphrase),
-                        };
-                        self.connect_profile(profile, merged, Some(Ok(())));
+                Next::Ask(request) => {
+                    let mut prompt =
+                        PasswordPrompt::new(request.profile, request.password, request.passphrase, request.known);
+                    if let Some(note) = request.note {
+                        prompt.note(note);
                     }
-                    Err(e) => self.connect_profile(profile, given, Some(Err(e))),
+                    self.password_prompt = Some(prompt);
                 }
-            }
-            Outcome::Saved { profile, kind, result } => match result {
-                Ok(()) => self.notices.info(format!(
-                    "The {} of '{profile}' is saved in the system keyring.",
-                    kind.words()
-                )),
-                Err(e) => self.notices.warn(format!(
-                    "The {} of '{profile}' could not be saved in the system keyring: {e}. mqscope will ask for it at connect.",
-                    kind.words()
-                )),
-            },
-            Outcome::Renamed { from, to, result } => {
-                if let Err(e) = result {
-                    self.notices.warn(format!(
-                        "The keyring entry of '{from}' could not be moved to '{to}': {e}. mqscope will ask for the password at connect."
-                    ));
+                Next::Info(words) => self.notices.info(words),
+                Next::Warn(words) => self.notices.warn(words),
+                Next::FormError(error) => {
+                    if let Some(form) = &mut self.profile_form {
+                        form.set_error(error);
+                    }
                 }
-            }
-            Outcome::Deleted { profile, result } => {
-                if let Err(e) = result {
-                    self.notices.warn(format!(
-                        "The password of '{profile}' could not be removed from the system keyring: {e}."
-                    ));
-                }
+                Next::FormDone => self.profile_form = None,
             }
         }
     }
@@ -835,7 +660,7 @@ impl MqscopeApp {
         /// The largest connections file read: MQTT Explorer's settings with
         /// embedded certificates run to a few MiB.
         const MAX_IMPORT_BYTES: u64 = 64 * 1024 * 1024;
-        let certificates = self.profiles.dir().join("certificates");
+        let certificates = self.accounts.profiles.dir().join("certificates");
         let wake = self.wake.clone();
         if let Some(window) = &mut self.transfer {
             window.set_busy(format!("Reading {}…", path.display()));
@@ -881,6 +706,7 @@ impl MqscopeApp {
             let n = read.profiles.len();
             let mut notes = read.notes;
             let renamed = self
+                .accounts
                 .profiles
                 .add_all(read.profiles)
                 .map_err(|e| format!("Not imported: {e}."))?;
@@ -910,7 +736,7 @@ impl MqscopeApp {
             return;
         };
         let name = session.name().to_owned();
-        let saved = match self.profiles.set_templates(&name, templates.clone()) {
+        let saved = match self.accounts.profiles.set_templates(&name, templates.clone()) {
             Ok(true) => Ok(()),
             Ok(false) => self.extras.update(&name, |e| e.templates = templates),
             Err(e) => Err(std::io::Error::other(e.to_string())),
@@ -1034,15 +860,11 @@ impl MqscopeApp {
             Action::CloseConnection(index) => self.close_session(index),
             Action::StartDemo => self.start_demo(),
             Action::NewProfile => {
-                let storage = if self.secrets.available() {
-                    PasswordStorage::Keyring
-                } else {
-                    PasswordStorage::Ask
-                };
-                self.profile_form = Some(ProfileForm::new_profile(self.profiles.profiles(), storage));
+                let storage = self.accounts.default_storage();
+                self.profile_form = Some(ProfileForm::new_profile(self.accounts.profiles.profiles(), storage));
             }
             Action::EditProfile(name) => {
-                if let Some(profile) = self.profiles.get(&name) {
+                if let Some(profile) = self.accounts.profiles.get(&name) {
                     self.profile_form = Some(ProfileForm::edit(Some(name), profile.clone()));
                 }
             }
@@ -1050,68 +872,26 @@ impl MqscopeApp {
                 name,
                 password,
                 passphrase,
-            } => self.connect_profile(name, Credentials { password, passphrase }, None),
+            } => {
+                let steps = self.accounts.connect(name, Credentials { password, passphrase }, None);
+                self.follow(steps);
+            }
             Action::SaveProfile {
                 previous,
-                mut profile,
+                profile,
                 connect,
                 password,
                 passphrase,
             } => {
-                // Charts and templates may have changed while the form was open: keep the saved ones.
-                if let Some(saved) = previous.as_deref().and_then(|name| self.profiles.get(name)) {
-                    profile.charts = saved.charts.clone();
-                    profile.templates = saved.templates.clone();
-                }
-                let before = previous
-                    .as_deref()
-                    .and_then(|name| self.profiles.get(name))
-                    .map(|p| p.password_storage);
-                if profile.password_storage == PasswordStorage::Keyring
-                    && before != Some(PasswordStorage::Keyring)
-                    && !self.secrets.available()
-                {
-                    let reason = self.keyring_reason();
-                    if let Some(form) = &mut self.profile_form {
-                        form.set_error(format!(
-                            "Not saved: the system keyring cannot be used ({reason}). Keep the password in the profile file or ask at each connect."
-                        ));
-                    }
-                    return;
-                }
-                match self.profiles.upsert(previous.as_deref(), (*profile).clone()) {
-                    Ok(()) => {
-                        self.profile_form = None;
-                        let typed = Credentials { password, passphrase };
-                        self.file_password(previous.as_deref(), before, &profile, &typed);
-                        if connect {
-                            // What was not typed comes from the file, the keyring (read after
-                            // the save above) or the prompt, as for any connect.
-                            self.connect_profile(profile.name.clone(), typed, None);
-                        }
-                    }
-                    Err(e) => {
-                        if let Some(form) = &mut self.profile_form {
-                            form.set_error(format!("Not saved: {e}"));
-                        }
-                    }
-                }
+                let steps = self
+                    .accounts
+                    .save(previous, *profile, Credentials { password, passphrase }, connect);
+                self.follow(steps);
             }
             Action::DeleteProfile(name) => {
                 self.profile_form = None;
-                let keyring = self
-                    .profiles
-                    .get(&name)
-                    .is_some_and(|p| p.password_storage == PasswordStorage::Keyring);
-                match self.profiles.delete(&name) {
-                    Ok(()) => {
-                        if keyring {
-                            self.secrets.delete(&name);
-                        }
-                        self.notices.info(format!("Deleted the connection '{name}'."));
-                    }
-                    Err(e) => self.notices.warn(format!("Not deleted: {e}")),
-                }
+                let steps = self.accounts.delete(&name);
+                self.follow(steps);
             }
             Action::AskClearRetained(node) => {
                 let Some(model) = self.model() else { return };
@@ -1158,14 +938,14 @@ impl MqscopeApp {
             Action::ChartsChanged => self.save_chart_layouts(),
             Action::OpenTransfer(mode) => self.transfer = Some(TransferWindow::new(mode)),
             Action::MoveProfile { name, by } => {
-                if let Err(e) = self.profiles.shift(&name, by) {
+                if let Err(e) = self.accounts.profiles.shift(&name, by) {
                     self.notices.warn(format!("Not moved: {e}"));
                 }
             }
             Action::DuplicateProfile(name) => {
-                if let Some(original) = self.profiles.get(&name) {
+                if let Some(original) = self.accounts.profiles.get(&name) {
                     let mut copy = original.clone();
-                    copy.name = crate::profiles::unique_name(&name, |n| self.profiles.get(n).is_some());
+                    copy.name = crate::profiles::unique_name(&name, |n| self.accounts.profiles.get(n).is_some());
                     self.profile_form = Some(ProfileForm::edit(None, copy));
                 }
             }
@@ -1181,8 +961,8 @@ impl MqscopeApp {
             },
             Action::ImportProfiles(path) => self.start_import(path),
             Action::ExportProfiles { path, with_passwords } => {
-                let bytes = crate::profiles::export(self.profiles.profiles(), with_passwords);
-                let n = self.profiles.profiles().len();
+                let bytes = crate::profiles::export(self.accounts.profiles.profiles(), with_passwords);
+                let n = self.accounts.profiles.profiles().len();
                 let passwords = if with_passwords {
                     "with their saved passwords (the file is readable by you only)"
                 } else {
@@ -1319,13 +1099,17 @@ impl MqscopeApp {
             session.panels_ui(ui, &mut actions);
         } else {
             egui::CentralPanel::default().show(ui, |ui| {
-                actions.extend(welcome_ui(ui, self.profiles.profiles(), self.last_profile.as_deref()))
+                actions.extend(welcome_ui(
+                    ui,
+                    self.accounts.profiles.profiles(),
+                    self.last_profile.as_deref(),
+                ))
             });
         }
         let ctx = ui.ctx().clone();
         if let Some(form) = &mut self.profile_form {
             let mut open = true;
-            actions.extend(form.ui(&ctx, &mut open, self.secrets.status()));
+            actions.extend(form.ui(&ctx, &mut open, self.accounts.keyring_status()));
             if !open {
                 self.profile_form = None;
             }
@@ -1335,6 +1119,7 @@ impl MqscopeApp {
             actions.extend(prompt.ui(&ctx, &mut open));
             if !open {
                 self.password_prompt = None;
+                self.accounts.prompt_closed();
             }
         }
         if let Some(prompt) = &mut self.confirm_clear {
@@ -1394,7 +1179,7 @@ impl MqscopeApp {
             {
                 actions.push(Action::OpenTransfer(TransferMode::Recording));
             }
-            if !self.profiles.profiles().is_empty() && ui.button("Export connections…").clicked() {
+            if !self.accounts.profiles.profiles().is_empty() && ui.button("Export connections…").clicked() {
                 actions.push(Action::OpenTransfer(TransferMode::Export));
             }
             if self.session().is_some_and(|s| s.state != ConnectionState::Closed) && ui.button("Disconnect").clicked() {
@@ -1403,7 +1188,7 @@ impl MqscopeApp {
             if !self.sessions.is_empty() && ui.button("Close tab").clicked() {
                 actions.push(Action::CloseConnection(self.active));
             }
-            if !self.profiles.profiles().is_empty() {
+            if !self.accounts.profiles.profiles().is_empty() {
                 ui.separator();
                 let profile_row = |ui: &mut egui::Ui, profile: &crate::profiles::Profile, actions: &mut Vec<Action>| {
                     ui.horizontal(|ui| {
@@ -1440,7 +1225,7 @@ impl MqscopeApp {
                         }
                     });
                 };
-                for (folder, profiles) in self.profiles.by_folder() {
+                for (folder, profiles) in self.accounts.profiles.by_folder() {
                     if folder.is_empty() {
                         for profile in profiles {
                             profile_row(ui, profile, actions);

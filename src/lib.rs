@@ -2,6 +2,7 @@
 //! the map: `model/` and `payload/` are plain data, `mqtt/` holds the
 //! connections, `ui/` draws, and `app` ties them together.
 
+pub mod accounts;
 pub mod app;
 pub mod cli;
 pub mod demo;

@@ -1,0 +1,470 @@
+//! Saved connections and their secrets, without a window: connecting with a
+//! profile once it has the password and key passphrase it needs (from the
+//! prompt, the profile file or the system keyring), saving and deleting
+//! profiles with their keyring entries following, and what the keyring thread
+//! reports. Nothing here draws: each step returns what the app is to do next
+//! ([`Next`]) — connect, ask for a secret, say something, close or fault the
+//! form — so the whole workflow can be tested without egui.
+
+use crate::profiles::{Profile, ProfileStore};
+use crate::secret_store::{Credentials, Outcome, PasswordStorage, SecretKind, SecretStore, StoreStatus};
+use crate::vocab::ConnectionSpec;
+
+/// What the app is to do after a step of the workflow.
+#[derive(Debug)]
+pub enum Next {
+    /// Connect to this spec, made from the saved profile.
+    Connect {
+        profile: String,
+        spec: Box<ConnectionSpec>,
+    },
+    /// Ask for the secrets that are missing.
+    Ask(PasswordRequest),
+    Info(String),
+    Warn(String),
+    /// The profile form stays open with this error beside its Save button.
+    FormError(String),
+    /// The profile was saved: the form closes.
+    FormDone,
+}
+
+/// What the password prompt is to ask for, and why.
+#[derive(Debug)]
+pub struct PasswordRequest {
+    pub profile: String,
+    pub password: bool,
+    pub passphrase: bool,
+    /// Secrets found already (the file's, the keyring's), sent along with the typed ones.
+    pub known: Credentials,
+    /// Why it asks, when that is not the usual reason (a keyring without the entry, say).
+    pub note: Option<String>,
+}
+
+/// The profiles on disk and the keyring thread, with what is waiting on either.
+pub struct Accounts {
+    pub profiles: ProfileStore,
+    secrets: SecretStore,
+    /// Profiles waiting for the keyring's answer before they connect (with what was given).
+    awaiting_password: Vec<(String, Credentials)>,
+    /// Profiles whose secrets move from the keyring into the profile file: (keyring name, profile name).
+    moving_to_file: Vec<(String, String)>,
+    /// How many key passphrases of an earlier mqscope the start-up check moved (once it ran).
+    passphrases_moved: Option<usize>,
+    /// The prompt open now: (profile, asks for the password, asks for the passphrase).
+    asking: Option<(String, bool, bool)>,
+}
+
+impl Accounts {
+    /// `secrets` is the system keyring's thread (or a store that says why there is none).
+    pub fn new(profiles: ProfileStore, secrets: SecretStore) -> Self {
+        Self {
+            profiles,
+            secrets,
+            awaiting_password: Vec::new(),
+            moving_to_file: Vec::new(),
+            passphrases_moved: None,
+            asking: None,
+        }
+    }
+
+    pub fn keyring_status(&self) -> &StoreStatus {
+        self.secrets.status()
+    }
+
+    /// How many key passphrases the start-up check moved to their own keyring
+    /// service; `None` until it has run (or with no keyring).
+    pub fn passphrases_moved(&self) -> Option<usize> {
+        self.passphrases_moved
+    }
+
+    /// Where a new profile keeps its password unless the user says otherwise.
+    pub fn default_storage(&self) -> PasswordStorage {
+        if self.secrets.available() {
+            PasswordStorage::Keyring
+        } else {
+            PasswordStorage::Ask
+        }
+    }
+
+    /// Let the keyring thread wake the window when it answers.
+    pub fn wake(&self, ctx: &egui::Context) {
+        self.secrets.wake(ctx);
+    }
+
+    /// Everything the keyring thread answered since the last call, as steps.
+    pub fn poll(&mut self) -> Vec<Next> {
+        let mut next = Vec::new();
+        while let Some(outcome) = self.secrets.try_outcome() {
+            next.extend(self.outcome(outcome));
+        }
+        next
+    }
+
+    /// The prompt was closed without connecting.
+    pub fn prompt_closed(&mut self) {
+        self.asking = None;
+    }
+
+    /// Connect with a saved profile once it has the secrets it needs: those
+    /// given (typed in the prompt), those in the profile file, the keyring's
+    /// (asked once: `keyring` is its answer), else the prompt asks.
+    pub fn connect(&mut self, name: String, given: Credentials, keyring: Option<Result<(), String>>) -> Vec<Next> {
+        let Some(profile) = self.profiles.get(&name).cloned() else {
+            return vec![Next::Warn(format!("There is no saved connection named '{name}'."))];
+        };
+        let password = given.password.or_else(|| profile.password.clone());
+        let passphrase = given.passphrase.or_else(|| profile.key_passphrase.clone());
+        let need_password = !profile.username.is_empty() && password.is_none();
+        let need_passphrase = profile.transport.uses_tls()
+            && passphrase.is_none()
+            && profile
+                .tls
+                .client_key
+                .as_deref()
+                .is_some_and(crate::mqtt::key_is_encrypted);
+        let in_keyring = profile.password_storage == PasswordStorage::Keyring;
+        if need_password || need_passphrase {
+            let known = Credentials { password, passphrase };
+            if in_keyring && keyring.is_none() && !matches!(self.secrets.status(), StoreStatus::Unavailable(_)) {
+                // Connect when the keyring answers (`outcome`).
+                if !self.awaiting_password.iter().any(|(p, _)| *p == name) {
+                    self.secrets.read(&name);
+                    self.awaiting_password.push((name, known));
+                }
+                return Vec::new();
+            }
+            let note = in_keyring.then(|| {
+                let what = match (need_password, need_passphrase) {
+                    (true, true) => "password or key passphrase",
+                    (true, false) => "password",
+                    _ => "key passphrase",
+                };
+                match keyring {
+                    Some(Ok(())) => format!(
+                        "No {what} for '{name}' is in the system keyring. It will be kept there once you connect."
+                    ),
+                    Some(Err(e)) => format!("The system keyring could not be read: {e}."),
+                    None => format!("The system keyring cannot be used: {}.", self.keyring_reason()),
+                }
+            });
+            self.asking = Some((name.clone(), need_password, need_passphrase));
+            return vec![Next::Ask(PasswordRequest {
+                profile: name,
+                password: need_password,
+                passphrase: need_passphrase,
+                known,
+                note,
+            })];
+        }
+        if let Some((_, asked_password, asked_passphrase)) = self.asking.take_if(|(p, _, _)| *p == name)
+            && in_keyring
+            && self.secrets.available()
+        {
+            // Typed because the keyring had none (or could not be read): keep them there now.
+            if let (true, Some(secret)) = (asked_password, &password) {
+                self.secrets.save(&name, SecretKind::Password, secret.clone());
+            }
+            if let (true, Some(secret)) = (asked_passphrase, &passphrase) {
+                self.secrets.save(&name, SecretKind::KeyPassphrase, secret.clone());
+            }
+        }
+        self.asking = None;
+        vec![Next::Connect {
+            spec: Box::new(profile.to_spec(password, passphrase)),
+            profile: name,
+        }]
+    }
+
+    /// Save a profile from the form (`previous`: its name before, when edited),
+    /// with the secrets typed there; connect after, when asked.
+    pub fn save(
+        &mut self,
+        previous: Option<String>,
+        mut profile: Profile,
+        typed: Credentials,
+        connect: bool,
+    ) -> Vec<Next> {
+        // Charts and templates may have changed while the form was open: keep the saved ones.
+        if let Some(saved) = previous.as_deref().and_then(|name| self.profiles.get(name)) {
+            profile.charts = saved.charts.clone();
+            profile.templates = saved.templates.clone();
+        }
+        let before = previous
+            .as_deref()
+            .and_then(|name| self.profiles.get(name))
+            .map(|p| p.password_storage);
+        if profile.password_storage == PasswordStorage::Keyring
+            && before != Some(PasswordStorage::Keyring)
+            && !self.secrets.available()
+        {
+            return vec![Next::FormError(format!(
+                "Not saved: the system keyring cannot be used ({}). Keep the password in the profile file or ask at each connect.",
+                self.keyring_reason()
+            ))];
+        }
+        if let Err(e) = self.profiles.upsert(previous.as_deref(), profile.clone()) {
+            return vec![Next::FormError(format!("Not saved: {e}"))];
+        }
+        self.file_password(previous.as_deref(), before, &profile, &typed);
+        let mut next = vec![Next::FormDone];
+        if connect {
+            // What was not typed comes from the file, the keyring (read after
+            // the save above) or the prompt, as for any connect.
+            next.extend(self.connect(profile.name.clone(), typed, None));
+        }
+        next
+    }
+
+    /// Delete a saved profile, and its keyring entries with it.
+    pub fn delete(&mut self, name: &str) -> Vec<Next> {
+        let keyring = self
+            .profiles
+            .get(name)
+            .is_some_and(|p| p.password_storage == PasswordStorage::Keyring);
+        match self.profiles.delete(name) {
+            Ok(()) => {
+                if keyring {
+                    self.secrets.delete(name);
+                }
+                vec![Next::Info(format!("Deleted the connection '{name}'."))]
+            }
+            Err(e) => vec![Next::Warn(format!("Not deleted: {e}"))],
+        }
+    }
+
+    /// Why the keyring cannot be used, in words for a sentence.
+    fn keyring_reason(&self) -> String {
+        match self.secrets.status() {
+            StoreStatus::Unavailable(why) => why.clone(),
+            StoreStatus::Checking => "it has not answered yet".to_owned(),
+            StoreStatus::Available => "it is available".to_owned(),
+        }
+    }
+
+    /// After a profile was saved: put a typed password in the keyring, follow
+    /// a rename, or take it out when the profile no longer keeps it there.
+    fn file_password(
+        &mut self,
+        previous: Option<&str>,
+        before: Option<PasswordStorage>,
+        profile: &Profile,
+        typed: &Credentials,
+    ) {
+        let old_name = previous.unwrap_or(&profile.name);
+        let was_keyring = before == Some(PasswordStorage::Keyring);
+        let renamed = old_name != profile.name;
+        if profile.password_storage == PasswordStorage::Keyring {
+            // What was there follows a rename; what was typed replaces it.
+            if was_keyring && renamed {
+                self.secrets.rename(old_name, &profile.name);
+            }
+            for (kind, secret) in [
+                (SecretKind::Password, &typed.password),
+                (SecretKind::KeyPassphrase, &typed.passphrase),
+            ] {
+                if let Some(secret) = secret {
+                    self.secrets.save(&profile.name, kind, secret.clone());
+                }
+            }
+        } else if was_keyring && profile.password_storage == PasswordStorage::File {
+            // Nothing lost: what is not retyped is read from the keyring into the file,
+            // then the keyring entries go (`outcome`).
+            self.secrets.read(old_name);
+            self.moving_to_file.push((old_name.to_owned(), profile.name.clone()));
+        } else if was_keyring {
+            self.secrets.delete(old_name);
+        }
+    }
+
+    /// The keyring's secrets of `from`, written into the profile `to` (which now
+    /// keeps them in the file) where it has none; then the keyring entries go.
+    fn move_to_file(&mut self, from: &str, to: &str, found: Result<Credentials, String>) -> Vec<Next> {
+        let found = match found {
+            Ok(found) => found,
+            Err(e) => {
+                return vec![Next::Warn(format!(
+                    "The secrets of '{to}' could not be read from the system keyring ({e}); they stay there. Type them in the form to keep them in the file."
+                ))];
+            }
+        };
+        let Some(mut profile) = self.profiles.get(to).cloned() else {
+            return Vec::new();
+        };
+        profile.password = profile.password.or(found.password);
+        profile.key_passphrase = profile.key_passphrase.or(found.passphrase);
+        match self.profiles.upsert(Some(to), profile) {
+            Ok(()) => {
+                self.secrets.delete(from);
+                vec![Next::Info(format!(
+                    "The secrets of '{to}' moved from the system keyring to the profile file."
+                ))]
+            }
+            Err(e) => vec![Next::Warn(format!(
+                "The secrets of '{to}' stay in the system keyring: the profile file could not be written ({e})."
+            ))],
+        }
+    }
+
+    /// What the keyring thread did.
+    fn outcome(&mut self, outcome: Outcome) -> Vec<Next> {
+        match outcome {
+            Outcome::Status(_) => Vec::new(),
+            Outcome::MovedLegacy(moved) => {
+                self.passphrases_moved = Some(moved);
+                if moved == 0 {
+                    return Vec::new();
+                }
+                vec![Next::Info(format!(
+                    "{moved} key passphrase{} saved by an earlier mqscope moved to {} own keyring entr{}.",
+                    if moved == 1 { "" } else { "s" },
+                    if moved == 1 { "its" } else { "their" },
+                    if moved == 1 { "y" } else { "ies" },
+                ))]
+            }
+            Outcome::Read { profile, result } => {
+                if let Some(i) = self.moving_to_file.iter().position(|(from, _)| *from == profile) {
+                    let (from, to) = self.moving_to_file.remove(i);
+                    return self.move_to_file(&from, &to, result);
+                }
+                let Some(i) = self.awaiting_password.iter().position(|(p, _)| *p == profile) else {
+                    return Vec::new();
+                };
+                let (_, given) = self.awaiting_password.remove(i);
+                match result {
+                    Ok(found) => {
+                        let merged = Credentials {
+                            password: given.password.or(found.password),
+                            passphrase: given.passphrase.or(found.passphrase),
+                        };
+                        self.connect(profile, merged, Some(Ok(())))
+                    }
+                    Err(e) => self.connect(profile, given, Some(Err(e))),
+                }
+            }
+            Outcome::Saved { profile, kind, result } => vec![match result {
+                Ok(()) => Next::Info(format!(
+                    "The {} of '{profile}' is saved in the system keyring.",
+                    kind.words()
+                )),
+                Err(e) => Next::Warn(format!(
+                    "The {} of '{profile}' could not be saved in the system keyring: {e}. mqscope will ask for it at connect.",
+                    kind.words()
+                )),
+            }],
+            Outcome::Renamed { from, to, result } => match result {
+                Err(e) => vec![Next::Warn(format!(
+                    "The keyring entry of '{from}' could not be moved to '{to}': {e}. mqscope will ask for the password at connect."
+                ))],
+                Ok(_) => Vec::new(),
+            },
+            Outcome::Deleted { profile, result } => match result {
+                Err(e) => vec![Next::Warn(format!(
+                    "The password of '{profile}' could not be removed from the system keyring: {e}."
+                ))],
+                Ok(()) => Vec::new(),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::Secret;
+
+    fn accounts(profiles: &[Profile]) -> (Accounts, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut store, _) = ProfileStore::load(dir.path());
+        for p in profiles {
+            store.upsert(None, p.clone()).unwrap();
+        }
+        let keyring = SecretStore::unavailable("no keyring in this test");
+        (Accounts::new(store, keyring), dir)
+    }
+
+    #[test]
+    fn a_profile_with_a_user_and_no_password_asks_and_then_connects_with_what_was_typed() {
+        let profile = Profile {
+            name: "plant".into(),
+            host: "10.0.0.7".into(),
+            username: "alice".into(),
+            password_storage: PasswordStorage::Ask,
+            ..Profile::default()
+        };
+        let (mut accounts, _dir) = accounts(&[profile]);
+        let next = accounts.connect("plant".into(), Credentials::default(), None);
+        let [Next::Ask(request)] = &next[..] else {
+            panic!("asks for the password: {next:?}");
+        };
+        assert!(request.password && !request.passphrase);
+        assert_eq!(request.note, None, "no keyring involved, nothing more to say");
+        let typed = Credentials {
+            password: Some(Secret::new("s3cret")),
+            passphrase: None,
+        };
+        let next = accounts.connect("plant".into(), typed, None);
+        let [Next::Connect { profile, spec }] = &next[..] else {
+            panic!("connects: {next:?}");
+        };
+        assert_eq!(profile, "plant");
+        assert_eq!(spec.host, "10.0.0.7");
+        assert_eq!(spec.password.as_ref().map(Secret::expose), Some("s3cret"));
+    }
+
+    #[test]
+    fn a_keyring_profile_without_a_keyring_says_why_it_asks_and_cannot_be_saved_as_new() {
+        let profile = Profile {
+            name: "lab".into(),
+            username: "bob".into(),
+            password_storage: PasswordStorage::Keyring,
+            ..Profile::default()
+        };
+        let (mut accounts, _dir) = accounts(std::slice::from_ref(&profile));
+        let next = accounts.connect("lab".into(), Credentials::default(), None);
+        let [Next::Ask(request)] = &next[..] else {
+            panic!("asks: {next:?}");
+        };
+        assert_eq!(
+            request.note.as_deref(),
+            Some("The system keyring cannot be used: no keyring in this test.")
+        );
+        let new = Profile {
+            name: "lab 2".into(),
+            ..profile
+        };
+        let next = accounts.save(None, new, Credentials::default(), false);
+        let [Next::FormError(error)] = &next[..] else {
+            panic!("refused: {next:?}");
+        };
+        assert!(
+            error.contains("the system keyring cannot be used (no keyring in this test)"),
+            "{error}"
+        );
+        assert!(accounts.profiles.get("lab 2").is_none(), "nothing saved");
+    }
+
+    #[test]
+    fn save_then_connect_and_delete_say_what_happened() {
+        let (mut accounts, _dir) = accounts(&[]);
+        let profile = Profile {
+            name: "open".into(),
+            host: "127.0.0.1".into(),
+            ..Profile::default()
+        };
+        let next = accounts.save(None, profile, Credentials::default(), true);
+        assert!(
+            matches!(&next[..], [Next::FormDone, Next::Connect { profile, .. }] if profile == "open"),
+            "{next:?}"
+        );
+        let next = accounts.delete("open");
+        assert!(
+            matches!(&next[..], [Next::Info(words)] if words == "Deleted the connection 'open'."),
+            "{next:?}"
+        );
+        let next = accounts.connect("open".into(), Credentials::default(), None);
+        assert!(
+            matches!(&next[..], [Next::Warn(words)] if words.contains("no saved connection named 'open'")),
+            "{next:?}"
+        );
+    }
+}
