@@ -6,8 +6,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use egui::RichText;
-
 use crate::accounts::{Accounts, Next};
 use crate::demo::{DemoBroker, run_sensors};
 use crate::model::Model;
@@ -19,15 +17,15 @@ use crate::session::Session;
 use crate::settings::Settings;
 use crate::settings::Theme;
 use crate::stats::{ConnectionStats, FrameTimes, StatsFile, StatsSnapshot, rss_bytes};
+use crate::ui::Action;
 use crate::ui::clear_retained::ClearRetainedPrompt;
 use crate::ui::notices::Notices;
 use crate::ui::profile_form::{PasswordPrompt, ProfileForm};
 use crate::ui::settings::SettingsWindow;
-use crate::ui::status::{StatusLine, state_color, state_dot_ui, state_text, status_bar_ui};
-use crate::ui::transfer::{TransferMode, TransferWindow};
+use crate::ui::status::{StatusLine, status_bar_ui};
+use crate::ui::transfer::TransferWindow;
 use crate::ui::welcome::welcome_ui;
-use crate::ui::{Action, style};
-use crate::vocab::{ConnectionSpec, ConnectionState, ProtocolVersion};
+use crate::vocab::{ConnectionSpec, ConnectionState};
 
 /// Longest a frame spends applying messages before it draws and comes back.
 const DRAIN_BUDGET: Duration = Duration::from_millis(8);
@@ -1014,61 +1012,22 @@ impl MqscopeApp {
         let mut actions: Vec<Action> = Vec::new();
         self.apply_look(ui.ctx());
         self.shortcuts(ui.ctx(), &mut actions);
+        let on_screen = self.session().map(Session::on_screen);
         egui::Panel::top("top_bar").show(ui, |ui| {
-            ui.horizontal(|ui| {
-                ui.label(RichText::new("mqscope").strong().size(16.0));
-                ui.separator();
-                self.connection_menu_ui(ui, &mut actions);
-                if ui.button("Settings").clicked() {
-                    actions.push(Action::OpenSettings);
-                }
-                if let Some(session) = self.session()
-                    && ui
-                        .selectable_label(session.sys_open, "Broker $SYS")
-                        .on_hover_text("What the broker says about itself: version, uptime, clients, rates")
-                        .clicked()
-                {
-                    actions.push(Action::ToggleBrokerStats);
-                }
-                if let Some(session) = self.session() {
-                    match &session.recorder {
-                        None => {
-                            if ui
-                                .button("⏺ Record")
-                                .on_hover_text("Record this connection's messages to a file")
-                                .clicked()
-                            {
-                                actions.push(Action::OpenTransfer(TransferMode::Record));
-                            }
-                        }
-                        Some(r) => {
-                            let mut text = format!(
-                                "⏹ Stop recording ({} · {} msgs",
-                                crate::payload::human_size(r.size() as usize),
-                                r.messages()
-                            );
-                            if r.not_recorded() > 0 {
-                                // The disk fell behind: said, never silent.
-                                text.push_str(&format!(" · {} not recorded: the disk is too slow", r.not_recorded()));
-                            }
-                            text.push(')');
-                            if ui
-                                .button(RichText::new(text).color(style::ERROR))
-                                .on_hover_text(r.path().display().to_string())
-                                .clicked()
-                            {
-                                actions.push(Action::StopRecording);
-                            }
-                        }
-                    }
-                }
-                if let Some(session) = self.session() {
-                    connection_badge_ui(ui, session, &mut actions);
-                }
-            });
+            crate::ui::chrome::top_bar_ui(
+                ui,
+                on_screen.as_ref(),
+                &self.accounts.profiles,
+                !self.sessions.is_empty(),
+                self.active,
+                &mut actions,
+            );
         });
         if !self.sessions.is_empty() {
-            egui::Panel::top("connection_tabs").show(ui, |ui| self.tabs_ui(ui, &mut actions));
+            let tabs: Vec<_> = self.sessions.iter().map(Session::tab).collect();
+            egui::Panel::top("connection_tabs").show(ui, |ui| {
+                crate::ui::chrome::tabs_ui(ui, &tabs, self.active, &mut actions)
+            });
         }
         self.notices.ui(ui);
         let activity = match self.sessions.get_mut(self.active) {
@@ -1155,165 +1114,6 @@ impl MqscopeApp {
             self.first_frame = Some(self.started.elapsed());
             tracing::info!(ms = self.started.elapsed().as_millis(), "first frame");
         }
-    }
-
-    fn connection_menu_ui(&self, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
-        ui.menu_button("Connection", |ui| {
-            if ui.button("New connection…").clicked() {
-                actions.push(Action::NewProfile);
-            }
-            if ui.button("Start demo").clicked() {
-                actions.push(Action::StartDemo);
-            }
-            if ui
-                .button("Import connections…")
-                .on_hover_text("From MQTT Explorer, MQTTX or another mqscope")
-                .clicked()
-            {
-                actions.push(Action::OpenTransfer(TransferMode::Import));
-            }
-            if ui
-                .button("Open recording…")
-                .on_hover_text("A --record file or mosquitto_sub -v output, as an offline connection")
-                .clicked()
-            {
-                actions.push(Action::OpenTransfer(TransferMode::Recording));
-            }
-            if !self.accounts.profiles.profiles().is_empty() && ui.button("Export connections…").clicked() {
-                actions.push(Action::OpenTransfer(TransferMode::Export));
-            }
-            if self.session().is_some_and(|s| s.state != ConnectionState::Closed) && ui.button("Disconnect").clicked() {
-                actions.push(Action::Disconnect);
-            }
-            if !self.sessions.is_empty() && ui.button("Close tab").clicked() {
-                actions.push(Action::CloseConnection(self.active));
-            }
-            if !self.accounts.profiles.profiles().is_empty() {
-                ui.separator();
-                let profile_row = |ui: &mut egui::Ui, profile: &crate::profiles::Profile, actions: &mut Vec<Action>| {
-                    ui.horizontal(|ui| {
-                        if ui.button(format!("Connect to {}", profile.name)).clicked() {
-                            actions.push(Action::ConnectProfile {
-                                name: profile.name.clone(),
-                                password: None,
-                                passphrase: None,
-                            });
-                        }
-                        let edit = ui.small_button("Edit");
-                        let name = format!("Edit {}", profile.name);
-                        edit.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &name));
-                        if edit.clicked() {
-                            actions.push(Action::EditProfile(profile.name.clone()));
-                        }
-                        if ui
-                            .small_button("Duplicate")
-                            .on_hover_text("A copy of this profile, opened for editing")
-                            .clicked()
-                        {
-                            actions.push(Action::DuplicateProfile(profile.name.clone()));
-                        }
-                        for (arrow, by, tip) in [("⏶", -1, "Move up"), ("⏷", 1, "Move down")] {
-                            let button = ui.small_button(arrow).on_hover_text(tip);
-                            let name = format!("{tip}: {}", profile.name);
-                            button.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &name));
-                            if button.clicked() {
-                                actions.push(Action::MoveProfile {
-                                    name: profile.name.clone(),
-                                    by,
-                                });
-                            }
-                        }
-                    });
-                };
-                for (folder, profiles) in self.accounts.profiles.by_folder() {
-                    if folder.is_empty() {
-                        for profile in profiles {
-                            profile_row(ui, profile, actions);
-                        }
-                    } else {
-                        ui.menu_button(format!("📁 {folder}"), |ui| {
-                            for profile in profiles {
-                                profile_row(ui, profile, actions);
-                            }
-                        });
-                    }
-                }
-            }
-        });
-    }
-}
-
-impl MqscopeApp {
-    /// One tab per open connection: its state's dot, its name, a close button.
-    fn tabs_ui(&self, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
-        ui.horizontal_wrapped(|ui| {
-            for (i, session) in self.sessions.iter().enumerate() {
-                let active = i == self.active;
-                let frame = egui::Frame::new()
-                    .fill(if active {
-                        style::TAB_ACTIVE_BG
-                    } else {
-                        egui::Color32::TRANSPARENT
-                    })
-                    .corner_radius(4.0)
-                    .inner_margin(egui::Margin::symmetric(6, 2));
-                frame.show(ui, |ui| {
-                    ui.horizontal(|ui| {
-                        state_dot_ui(ui, state_color(&session.state));
-                        let label = RichText::new(session.name());
-                        let label = if active { label.strong() } else { label };
-                        if ui
-                            .selectable_label(active, label)
-                            .on_hover_text(session.handle.spec.url())
-                            .clicked()
-                        {
-                            actions.push(Action::SelectConnection(i));
-                        }
-                        let name = format!("Disconnect and close {}", session.name());
-                        let close = ui.small_button("✖").on_hover_text(&name);
-                        close.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &name));
-                        if close.clicked() {
-                            actions.push(Action::CloseConnection(i));
-                        }
-                    });
-                });
-            }
-            if ui
-                .button("+")
-                .on_hover_text("Open another connection (each has its own tree)")
-                .clicked()
-            {
-                actions.push(Action::NewProfile);
-            }
-        });
-    }
-}
-
-/// The state of the connection on screen, its protocol, and a warning while
-/// TLS verification is off.
-fn connection_badge_ui(ui: &mut egui::Ui, session: &Session, actions: &mut Vec<Action>) {
-    let spec = &session.handle.spec;
-    let (text, color) = state_text(&session.state, &spec.url(), Instant::now());
-    state_dot_ui(ui, color);
-    ui.label(RichText::new(session.name()).strong());
-    ui.label(RichText::new(text).color(color));
-    if spec.protocol == ProtocolVersion::V5 {
-        ui.label(RichText::new("MQTT 5").small().color(style::COUNTS));
-    }
-    if spec.transport.uses_tls() && spec.tls.insecure {
-        ui.label(
-            RichText::new("⚠ TLS NOT VERIFIED (insecure)")
-                .strong()
-                .color(style::INSECURE),
-        )
-        .on_hover_text("The broker's certificate is not checked: anyone in between could pose as the broker.");
-    }
-    if matches!(
-        session.state,
-        ConnectionState::Failed { .. } | ConnectionState::Reconnecting { .. }
-    ) && ui.button("Retry now").clicked()
-    {
-        actions.push(Action::Retry);
     }
 }
 

@@ -65,6 +65,34 @@ impl Session {
         }
     }
 
+    /// What the top bar shows of this connection.
+    pub fn on_screen(&self) -> crate::ui::chrome::OnScreen<'_> {
+        let spec = &self.handle.spec;
+        crate::ui::chrome::OnScreen {
+            name: self.name(),
+            url: spec.url(),
+            state: &self.state,
+            protocol: spec.protocol,
+            insecure: spec.transport.uses_tls() && spec.tls.insecure,
+            sys_open: self.sys_open,
+            recording: self.recorder.as_ref().map(|r| crate::ui::chrome::Recording {
+                bytes: r.size(),
+                messages: r.messages(),
+                not_recorded: r.not_recorded(),
+                path: r.path().display().to_string(),
+            }),
+        }
+    }
+
+    /// Its tab in the row of connections.
+    pub fn tab(&self) -> crate::ui::chrome::Tab<'_> {
+        crate::ui::chrome::Tab {
+            name: self.name(),
+            url: self.handle.spec.url(),
+            state: &self.state,
+        }
+    }
+
     pub fn name(&self) -> &str {
         self.handle.name()
     }

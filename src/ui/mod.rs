@@ -6,6 +6,7 @@
 pub mod alerts;
 pub mod broker_stats;
 pub mod chart;
+pub mod chrome;
 pub mod clear_retained;
 pub mod inspector;
 pub mod json_tree;

@@ -1,0 +1,264 @@
+//! The window's chrome: the top bar (the Connection menu with the saved
+//! profiles, Settings, Broker $SYS, Record, the badge of the connection on
+//! screen) and the row of connection tabs. It is drawn from a plain view of
+//! the connections ([`OnScreen`], [`Tab`]) and says what was asked as Actions.
+
+use std::time::Instant;
+
+use egui::RichText;
+
+use super::status::{state_color, state_dot_ui, state_text};
+use super::transfer::TransferMode;
+use super::{Action, style};
+use crate::profiles::{Profile, ProfileStore};
+use crate::vocab::{ConnectionState, ProtocolVersion};
+
+/// A recording in progress, as the Stop button tells it.
+pub struct Recording {
+    pub bytes: u64,
+    pub messages: u64,
+    /// Batches the disk could not keep up with.
+    pub not_recorded: u64,
+    pub path: String,
+}
+
+/// The connection on screen, as the top bar shows it.
+pub struct OnScreen<'a> {
+    pub name: &'a str,
+    pub url: String,
+    pub state: &'a ConnectionState,
+    pub protocol: ProtocolVersion,
+    /// TLS with verification turned off.
+    pub insecure: bool,
+    pub sys_open: bool,
+    pub recording: Option<Recording>,
+}
+
+/// One tab of the connection row.
+pub struct Tab<'a> {
+    pub name: &'a str,
+    pub url: String,
+    pub state: &'a ConnectionState,
+}
+
+/// The top bar. `tabs`: whether any connection is open; `active`: the tab on screen.
+pub fn top_bar_ui(
+    ui: &mut egui::Ui,
+    on_screen: Option<&OnScreen>,
+    profiles: &ProfileStore,
+    tabs: bool,
+    active: usize,
+    actions: &mut Vec<Action>,
+) {
+    ui.horizontal(|ui| {
+        ui.label(RichText::new("mqscope").strong().size(16.0));
+        ui.separator();
+        connection_menu_ui(ui, on_screen, profiles, tabs, active, actions);
+        if ui.button("Settings").clicked() {
+            actions.push(Action::OpenSettings);
+        }
+        let Some(on_screen) = on_screen else {
+            return;
+        };
+        if ui
+            .selectable_label(on_screen.sys_open, "Broker $SYS")
+            .on_hover_text("What the broker says about itself: version, uptime, clients, rates")
+            .clicked()
+        {
+            actions.push(Action::ToggleBrokerStats);
+        }
+        match &on_screen.recording {
+            None => {
+                if ui
+                    .button("⏺ Record")
+                    .on_hover_text("Record this connection's messages to a file")
+                    .clicked()
+                {
+                    actions.push(Action::OpenTransfer(TransferMode::Record));
+                }
+            }
+            Some(r) => {
+                let mut text = format!(
+                    "⏹ Stop recording ({} · {} msgs",
+                    crate::payload::human_size(r.bytes as usize),
+                    r.messages
+                );
+                if r.not_recorded > 0 {
+                    // The disk fell behind: said, never silent.
+                    text.push_str(&format!(" · {} not recorded: the disk is too slow", r.not_recorded));
+                }
+                text.push(')');
+                if ui
+                    .button(RichText::new(text).color(style::ERROR))
+                    .on_hover_text(&r.path)
+                    .clicked()
+                {
+                    actions.push(Action::StopRecording);
+                }
+            }
+        }
+        connection_badge_ui(ui, on_screen, actions);
+    });
+}
+
+fn connection_menu_ui(
+    ui: &mut egui::Ui,
+    on_screen: Option<&OnScreen>,
+    profiles: &ProfileStore,
+    tabs: bool,
+    active: usize,
+    actions: &mut Vec<Action>,
+) {
+    ui.menu_button("Connection", |ui| {
+        if ui.button("New connection…").clicked() {
+            actions.push(Action::NewProfile);
+        }
+        if ui.button("Start demo").clicked() {
+            actions.push(Action::StartDemo);
+        }
+        if ui
+            .button("Import connections…")
+            .on_hover_text("From MQTT Explorer, MQTTX or another mqscope")
+            .clicked()
+        {
+            actions.push(Action::OpenTransfer(TransferMode::Import));
+        }
+        if ui
+            .button("Open recording…")
+            .on_hover_text("A --record file or mosquitto_sub -v output, as an offline connection")
+            .clicked()
+        {
+            actions.push(Action::OpenTransfer(TransferMode::Recording));
+        }
+        if !profiles.profiles().is_empty() && ui.button("Export connections…").clicked() {
+            actions.push(Action::OpenTransfer(TransferMode::Export));
+        }
+        if on_screen.is_some_and(|s| *s.state != ConnectionState::Closed) && ui.button("Disconnect").clicked() {
+            actions.push(Action::Disconnect);
+        }
+        if tabs && ui.button("Close tab").clicked() {
+            actions.push(Action::CloseConnection(active));
+        }
+        if profiles.profiles().is_empty() {
+            return;
+        }
+        ui.separator();
+        for (folder, in_folder) in profiles.by_folder() {
+            if folder.is_empty() {
+                for profile in in_folder {
+                    profile_row(ui, profile, actions);
+                }
+            } else {
+                ui.menu_button(format!("📁 {folder}"), |ui| {
+                    for profile in in_folder {
+                        profile_row(ui, profile, actions);
+                    }
+                });
+            }
+        }
+    });
+}
+
+/// A saved profile in the Connection menu: connect, edit, duplicate, move.
+fn profile_row(ui: &mut egui::Ui, profile: &Profile, actions: &mut Vec<Action>) {
+    ui.horizontal(|ui| {
+        if ui.button(format!("Connect to {}", profile.name)).clicked() {
+            actions.push(Action::ConnectProfile {
+                name: profile.name.clone(),
+                password: None,
+                passphrase: None,
+            });
+        }
+        let edit = ui.small_button("Edit");
+        let name = format!("Edit {}", profile.name);
+        edit.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &name));
+        if edit.clicked() {
+            actions.push(Action::EditProfile(profile.name.clone()));
+        }
+        if ui
+            .small_button("Duplicate")
+            .on_hover_text("A copy of this profile, opened for editing")
+            .clicked()
+        {
+            actions.push(Action::DuplicateProfile(profile.name.clone()));
+        }
+        for (arrow, by, tip) in [("⏶", -1, "Move up"), ("⏷", 1, "Move down")] {
+            let button = ui.small_button(arrow).on_hover_text(tip);
+            let name = format!("{tip}: {}", profile.name);
+            button.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &name));
+            if button.clicked() {
+                actions.push(Action::MoveProfile {
+                    name: profile.name.clone(),
+                    by,
+                });
+            }
+        }
+    });
+}
+
+/// One tab per open connection: its state's dot, its name, a close button.
+pub fn tabs_ui(ui: &mut egui::Ui, tabs: &[Tab], active: usize, actions: &mut Vec<Action>) {
+    ui.horizontal_wrapped(|ui| {
+        for (i, tab) in tabs.iter().enumerate() {
+            let on_screen = i == active;
+            let frame = egui::Frame::new()
+                .fill(if on_screen {
+                    style::TAB_ACTIVE_BG
+                } else {
+                    egui::Color32::TRANSPARENT
+                })
+                .corner_radius(4.0)
+                .inner_margin(egui::Margin::symmetric(6, 2));
+            frame.show(ui, |ui| {
+                ui.horizontal(|ui| {
+                    state_dot_ui(ui, state_color(tab.state));
+                    let label = RichText::new(tab.name);
+                    let label = if on_screen { label.strong() } else { label };
+                    if ui.selectable_label(on_screen, label).on_hover_text(&tab.url).clicked() {
+                        actions.push(Action::SelectConnection(i));
+                    }
+                    let name = format!("Disconnect and close {}", tab.name);
+                    let close = ui.small_button("✖").on_hover_text(&name);
+                    close.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &name));
+                    if close.clicked() {
+                        actions.push(Action::CloseConnection(i));
+                    }
+                });
+            });
+        }
+        if ui
+            .button("+")
+            .on_hover_text("Open another connection (each has its own tree)")
+            .clicked()
+        {
+            actions.push(Action::NewProfile);
+        }
+    });
+}
+
+/// The state of the connection on screen, its protocol, and a warning while
+/// TLS verification is off.
+fn connection_badge_ui(ui: &mut egui::Ui, on_screen: &OnScreen, actions: &mut Vec<Action>) {
+    let (text, color) = state_text(on_screen.state, &on_screen.url, Instant::now());
+    state_dot_ui(ui, color);
+    ui.label(RichText::new(on_screen.name).strong());
+    ui.label(RichText::new(text).color(color));
+    if on_screen.protocol == ProtocolVersion::V5 {
+        ui.label(RichText::new("MQTT 5").small().color(style::COUNTS));
+    }
+    if on_screen.insecure {
+        ui.label(
+            RichText::new("⚠ TLS NOT VERIFIED (insecure)")
+                .strong()
+                .color(style::INSECURE),
+        )
+        .on_hover_text("The broker's certificate is not checked: anyone in between could pose as the broker.");
+    }
+    if matches!(
+        on_screen.state,
+        ConnectionState::Failed { .. } | ConnectionState::Reconnecting { .. }
+    ) && ui.button("Retry now").clicked()
+    {
+        actions.push(Action::Retry);
+    }
+}
