@@ -40,6 +40,19 @@ pub struct PasswordRequest {
     pub note: Option<String>,
 }
 
+/// A connections file read and parsed, its certificates saved as files.
+struct ImportRead {
+    profiles: Vec<Profile>,
+    notes: Vec<String>,
+    source: &'static str,
+}
+
+/// What reading a connections file gave: its connections, or why not.
+type ImportResult = Result<ImportRead, String>;
+
+/// Called when a background job has a result for the window.
+pub type Wake = std::sync::Arc<dyn Fn() + Send + Sync>;
+
 /// The profiles on disk and the keyring thread, with what is waiting on either.
 pub struct Accounts {
     pub profiles: ProfileStore,
@@ -52,6 +65,12 @@ pub struct Accounts {
     passphrases_moved: Option<usize>,
     /// The prompt open now: (profile, asks for the password, asks for the passphrase).
     asking: Option<(String, bool, bool)>,
+    /// Connections files being read, in the order asked, and what they gave.
+    imports: crate::jobs::InOrder,
+    imports_done: (
+        std::sync::mpsc::Sender<ImportResult>,
+        std::sync::mpsc::Receiver<ImportResult>,
+    ),
 }
 
 impl Accounts {
@@ -64,7 +83,72 @@ impl Accounts {
             moving_to_file: Vec::new(),
             passphrases_moved: None,
             asking: None,
+            imports: crate::jobs::InOrder::new("import"),
+            imports_done: std::sync::mpsc::channel(),
         }
+    }
+
+    /// Read a file of connections (MQTT Explorer, MQTTX, mqscope) on a
+    /// background thread, with the certificates it holds written as files;
+    /// `finished_imports` adds them. `wake` is called when one is read.
+    pub fn start_import(&mut self, path: std::path::PathBuf, wake: Option<Wake>) {
+        /// The largest connections file read: MQTT Explorer's settings with
+        /// embedded certificates run to a few MiB.
+        const MAX_IMPORT_BYTES: u64 = 64 * 1024 * 1024;
+        let certificates = self.profiles.dir().join("certificates");
+        let job = move || -> ImportResult {
+            let bytes = crate::files::read_limited(&path, "file", MAX_IMPORT_BYTES)?;
+            let text = String::from_utf8(bytes)
+                .map_err(|_| format!("{} is not a text file (UTF-8): not a connections file.", path.display()))?;
+            let report = crate::profiles::import(&text)?;
+            let mut notes = report.notes;
+            let mut profiles = Vec::with_capacity(report.profiles.len());
+            for (mut profile, files) in report.profiles.into_iter().zip(report.files) {
+                // Certificates kept inside the other tool's settings become files of ours.
+                notes.extend(crate::profiles::save_embedded(&mut profile, &files, &certificates));
+                profiles.push(profile);
+            }
+            Ok(ImportRead {
+                profiles,
+                notes,
+                source: report.source.label(),
+            })
+        };
+        let done = self.imports_done.0.clone();
+        self.imports.run(move || {
+            let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job))
+                .unwrap_or_else(|_| Err("The file could not be read: the import stopped unexpectedly (a bug).".into()));
+            let _ = done.send(read);
+            if let Some(wake) = &wake {
+                wake();
+            }
+        });
+    }
+
+    /// The imports read since the last call, added to the profiles (renamed
+    /// where a name is taken, saved once): a summary and notes each, or why not.
+    pub fn finished_imports(&mut self) -> Vec<Result<(String, Vec<String>), String>> {
+        let mut outcomes = Vec::new();
+        while let Ok(read) = self.imports_done.1.try_recv() {
+            outcomes.push(read.and_then(|read| {
+                let n = read.profiles.len();
+                let mut notes = read.notes;
+                let renamed = self
+                    .profiles
+                    .add_all(read.profiles)
+                    .map_err(|e| format!("Not imported: {e}."))?;
+                notes.extend(renamed);
+                Ok((
+                    format!(
+                        "Imported {n} connection{} from {}.",
+                        if n == 1 { "" } else { "s" },
+                        read.source
+                    ),
+                    notes,
+                ))
+            }));
+        }
+        outcomes
     }
 
     pub fn keyring_status(&self) -> &StoreStatus {

@@ -16,7 +16,7 @@ use crate::secret_store::{Credentials, SecretStore, StoreStatus};
 use crate::session::Session;
 use crate::settings::Settings;
 use crate::settings::Theme;
-use crate::stats::{ConnectionStats, FrameTimes, StatsFile, StatsSnapshot, rss_bytes};
+use crate::stats::{FrameTimes, StatsFile, StatsSnapshot};
 use crate::ui::Action;
 use crate::ui::clear_retained::ClearRetainedPrompt;
 use crate::ui::notices::Notices;
@@ -64,16 +64,6 @@ pub struct AppOptions {
     pub keyring: Option<String>,
 }
 
-/// What reading a connections file gave: its connections, or why not.
-type ImportResult = Result<ImportRead, String>;
-
-/// A connections file read and parsed, its certificates saved as files.
-struct ImportRead {
-    profiles: Vec<crate::profiles::Profile>,
-    notes: Vec<String>,
-    source: &'static str,
-}
-
 pub struct MqscopeApp {
     runtime: tokio::runtime::Handle,
     wake: Option<Wake>,
@@ -110,11 +100,6 @@ pub struct MqscopeApp {
     demo_starting: Option<u64>,
     /// Connection files are read and parsed here, off the frame, each in
     /// turn; their results come back on the channel.
-    imports: crate::jobs::InOrder,
-    imports_done: (
-        std::sync::mpsc::Sender<ImportResult>,
-        std::sync::mpsc::Receiver<ImportResult>,
-    ),
     /// Every file this window writes goes through here, off the UI thread.
     writer: crate::files::BackgroundWriter,
     /// Held while running: a second instance does not overwrite our files.
@@ -197,8 +182,6 @@ impl MqscopeApp {
             config_dir: options.config_dir.clone(),
             demo_start: crate::jobs::Latest::new("demo-start"),
             demo_starting: None,
-            imports: crate::jobs::InOrder::new("import"),
-            imports_done: std::sync::mpsc::channel(),
             writer,
             _folder_lock: folder_lock,
             stats: options.stats_json.map(StatsFile::new),
@@ -332,7 +315,7 @@ impl MqscopeApp {
         if let Some(stats) = &self.stats
             && stats.due(now)
         {
-            let snapshot = self.snapshot(now);
+            let snapshot = StatsSnapshot::of(&self.sessions, &self.frames, self.started, self.first_frame, now);
             if let Some(stats) = &mut self.stats {
                 stats.write(now, &snapshot, &self.writer);
             }
@@ -368,43 +351,6 @@ impl MqscopeApp {
         }
         for session in &mut self.sessions {
             session.show_alerts(&mut self.notices);
-        }
-    }
-
-    fn snapshot(&self, now: Instant) -> StatsSnapshot {
-        let (p50, p99) = self.frames.percentiles();
-        let models = || self.sessions.iter().map(|s| &s.model);
-        StatsSnapshot {
-            received: self.received(),
-            applied: self.applied(),
-            // The pipeline from worker to Model never discards; history eviction is
-            // `evicted`. What is dropped is a message on a new topic once the
-            // tree alone fills the budget.
-            // and a message over the size limit on MQTT 3.1.1 (read, said, not kept).
-            dropped: models().map(Model::refused_topics).sum::<u64>()
-                + self.sessions.iter().map(|s| s.too_large).sum::<u64>(),
-            topics: models().map(|m| m.tree.topic_count()).sum(),
-            stored_messages: models().map(|m| m.history.stored_messages()).sum(),
-            store_bytes: models().map(Model::budget_bytes).sum(),
-            tree_bytes: models().map(|m| m.tree.heap_bytes()).sum(),
-            evicted: models().map(|m| m.history.evicted()).sum(),
-            frames: self.frames.frames(),
-            frame_ms_p50: p50,
-            frame_ms_p99: p99,
-            rss_bytes: rss_bytes(),
-            uptime_s: now.duration_since(self.started).as_secs_f64(),
-            first_frame_ms: self.first_frame.map(|d| d.as_secs_f64() * 1000.0),
-            connections: self
-                .sessions
-                .iter()
-                .map(|s| ConnectionStats {
-                    name: s.handle.name().to_owned(),
-                    state: s.state.label().to_owned(),
-                    error: s.state.error().map(str::to_owned),
-                    received: s.handle.received(),
-                    tree_rows: s.tree.rows().len(),
-                })
-                .collect(),
         }
     }
 
@@ -553,51 +499,6 @@ impl MqscopeApp {
         }
     }
 
-    /// Keyboard shortcuts of the whole window (F1 lists them).
-    fn shortcuts(&mut self, ctx: &egui::Context, actions: &mut Vec<Action>) {
-        use egui::{Key, Modifiers};
-        let (help, new, disconnect, retry, close, next, previous, settings) = ctx.input_mut(|i| {
-            (
-                i.consume_key(Modifiers::NONE, Key::F1),
-                i.consume_key(Modifiers::COMMAND, Key::N),
-                i.consume_key(Modifiers::COMMAND, Key::D),
-                i.consume_key(Modifiers::COMMAND, Key::R),
-                i.consume_key(Modifiers::COMMAND, Key::W),
-                i.consume_key(Modifiers::COMMAND, Key::PageDown),
-                i.consume_key(Modifiers::COMMAND, Key::PageUp),
-                i.consume_key(Modifiers::COMMAND, Key::Comma),
-            )
-        });
-        if help {
-            self.shortcut_sheet = !self.shortcut_sheet;
-        }
-        if new {
-            actions.push(Action::NewProfile);
-        }
-        if settings {
-            actions.push(Action::OpenSettings);
-        }
-        if self.sessions.is_empty() {
-            return;
-        }
-        if disconnect {
-            actions.push(Action::Disconnect);
-        }
-        if retry {
-            actions.push(Action::Retry);
-        }
-        if close {
-            actions.push(Action::CloseConnection(self.active));
-        }
-        let n = self.sessions.len();
-        if next {
-            actions.push(Action::SelectConnection((self.active + 1) % n));
-        }
-        if previous {
-            actions.push(Action::SelectConnection((self.active + n - 1) % n));
-        }
-    }
-
     /// Open a recording in its own tab, replayed into a fresh Model. The file
     /// is read on a thread of its own as the replay goes; the tab says how far
     /// it got, what it could not read, or why it could not read at all.
@@ -652,78 +553,24 @@ impl MqscopeApp {
         }
     }
 
-    /// Read a file of connections on a background thread (with the
-    /// certificates it holds written as files); `finish_import` adds them.
+    /// Read a file of connections on a background thread; `finish_import` adds them.
     fn start_import(&mut self, path: std::path::PathBuf) {
-        /// The largest connections file read: MQTT Explorer's settings with
-        /// embedded certificates run to a few MiB.
-        const MAX_IMPORT_BYTES: u64 = 64 * 1024 * 1024;
-        let certificates = self.accounts.profiles.dir().join("certificates");
-        let wake = self.wake.clone();
         if let Some(window) = &mut self.transfer {
             window.set_busy(format!("Reading {}…", path.display()));
         }
-        let job = move || -> Result<ImportRead, String> {
-            let bytes = crate::files::read_limited(&path, "file", MAX_IMPORT_BYTES)?;
-            let text = String::from_utf8(bytes)
-                .map_err(|_| format!("{} is not a text file (UTF-8): not a connections file.", path.display()))?;
-            let report = crate::profiles::import(&text)?;
-            let mut notes = report.notes;
-            let mut profiles = Vec::with_capacity(report.profiles.len());
-            for (mut profile, files) in report.profiles.into_iter().zip(report.files) {
-                // Certificates kept inside the other tool's settings become files of ours.
-                notes.extend(crate::profiles::save_embedded(&mut profile, &files, &certificates));
-                profiles.push(profile);
-            }
-            Ok(ImportRead {
-                profiles,
-                notes,
-                source: report.source.label(),
-            })
-        };
-        let done = self.imports_done.0.clone();
-        self.imports.run(move || {
-            let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job))
-                .unwrap_or_else(|_| Err("The file could not be read: the import stopped unexpectedly (a bug).".into()));
-            let _ = done.send(read);
-            if let Some(wake) = &wake {
-                wake();
-            }
-        });
+        self.accounts.start_import(path, self.wake.clone());
     }
 
-    /// Add what `start_import` read: renamed where a name is taken, saved once.
+    /// Say what the imports finished since the last frame added.
     fn finish_import(&mut self) {
-        while let Ok(read) = self.imports_done.1.try_recv() {
-            self.add_imported(read);
-        }
-    }
-
-    fn add_imported(&mut self, read: Result<ImportRead, String>) {
-        let outcome = read.and_then(|read| {
-            let n = read.profiles.len();
-            let mut notes = read.notes;
-            let renamed = self
-                .accounts
-                .profiles
-                .add_all(read.profiles)
-                .map_err(|e| format!("Not imported: {e}."))?;
-            notes.extend(renamed);
-            Ok((
-                format!(
-                    "Imported {n} connection{} from {}.",
-                    if n == 1 { "" } else { "s" },
-                    read.source
-                ),
-                notes,
-            ))
-        });
-        match &mut self.transfer {
-            Some(window) => window.set_outcome(outcome),
-            None => match outcome {
-                Ok((summary, _)) => self.notices.info(summary),
-                Err(e) => self.notices.warn(e),
-            },
+        for outcome in self.accounts.finished_imports() {
+            match &mut self.transfer {
+                Some(window) => window.set_outcome(outcome),
+                None => match outcome {
+                    Ok((summary, _)) => self.notices.info(summary),
+                    Err(e) => self.notices.warn(e),
+                },
+            }
         }
     }
 
@@ -1011,7 +858,12 @@ impl MqscopeApp {
         let start = Instant::now();
         let mut actions: Vec<Action> = Vec::new();
         self.apply_look(ui.ctx());
-        self.shortcuts(ui.ctx(), &mut actions);
+        actions.extend(crate::ui::shortcuts::window_keys(
+            ui.ctx(),
+            self.sessions.len(),
+            self.active,
+            &mut self.shortcut_sheet,
+        ));
         let on_screen = self.session().map(Session::on_screen);
         egui::Panel::top("top_bar").show(ui, |ui| {
             crate::ui::chrome::top_bar_ui(

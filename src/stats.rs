@@ -43,6 +43,52 @@ pub struct StatsSnapshot {
     pub connections: Vec<ConnectionStats>,
 }
 
+impl StatsSnapshot {
+    /// The numbers of every open connection now; `started`: when the process
+    /// started; `first_frame`: how long after that the first frame was drawn.
+    pub fn of(
+        sessions: &[crate::session::Session],
+        frames: &FrameTimes,
+        started: Instant,
+        first_frame: Option<Duration>,
+        now: Instant,
+    ) -> Self {
+        let (p50, p99) = frames.percentiles();
+        let models = || sessions.iter().map(|s| &s.model);
+        Self {
+            received: sessions.iter().map(|s| s.handle.received()).sum(),
+            applied: models().map(crate::model::Model::applied).sum(),
+            // The pipeline from worker to Model never discards; history eviction is
+            // `evicted`. What is dropped is a message on a new topic once the tree
+            // alone fills the budget, and a message over the size limit on MQTT
+            // 3.1.1 (read, said, not kept).
+            dropped: models().map(crate::model::Model::refused_topics).sum::<u64>()
+                + sessions.iter().map(|s| s.too_large).sum::<u64>(),
+            topics: models().map(|m| m.tree.topic_count()).sum(),
+            stored_messages: models().map(|m| m.history.stored_messages()).sum(),
+            store_bytes: models().map(crate::model::Model::budget_bytes).sum(),
+            tree_bytes: models().map(|m| m.tree.heap_bytes()).sum(),
+            evicted: models().map(|m| m.history.evicted()).sum(),
+            frames: frames.frames(),
+            frame_ms_p50: p50,
+            frame_ms_p99: p99,
+            rss_bytes: rss_bytes(),
+            uptime_s: now.duration_since(started).as_secs_f64(),
+            first_frame_ms: first_frame.map(|d| d.as_secs_f64() * 1000.0),
+            connections: sessions
+                .iter()
+                .map(|s| ConnectionStats {
+                    name: s.handle.name().to_owned(),
+                    state: s.state.label().to_owned(),
+                    error: s.state.error().map(str::to_owned),
+                    received: s.handle.received(),
+                    tree_rows: s.tree.rows().len(),
+                })
+                .collect(),
+        }
+    }
+}
+
 /// Frame work times over a sliding window.
 #[derive(Debug, Default)]
 pub struct FrameTimes {

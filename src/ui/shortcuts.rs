@@ -39,3 +39,52 @@ pub fn sheet(ctx: &egui::Context, open: &mut bool) {
             ui.weak("Ctrl is ⌘ on macOS. Keys act when no text field has the focus, except the Ctrl ones.");
         });
 }
+
+/// The keyboard shortcuts of the whole window (the sheet lists them), as
+/// Actions; F1 opens and closes the sheet. `tabs`: connections open;
+/// `active`: the one on screen.
+pub fn window_keys(ctx: &egui::Context, tabs: usize, active: usize, sheet: &mut bool) -> Vec<super::Action> {
+    use super::Action;
+    use egui::{Key, Modifiers};
+    let (help, new, disconnect, retry, close, next, previous, settings) = ctx.input_mut(|i| {
+        (
+            i.consume_key(Modifiers::NONE, Key::F1),
+            i.consume_key(Modifiers::COMMAND, Key::N),
+            i.consume_key(Modifiers::COMMAND, Key::D),
+            i.consume_key(Modifiers::COMMAND, Key::R),
+            i.consume_key(Modifiers::COMMAND, Key::W),
+            i.consume_key(Modifiers::COMMAND, Key::PageDown),
+            i.consume_key(Modifiers::COMMAND, Key::PageUp),
+            i.consume_key(Modifiers::COMMAND, Key::Comma),
+        )
+    });
+    let mut actions = Vec::new();
+    if help {
+        *sheet = !*sheet;
+    }
+    if new {
+        actions.push(Action::NewProfile);
+    }
+    if settings {
+        actions.push(Action::OpenSettings);
+    }
+    if tabs == 0 {
+        return actions;
+    }
+    if disconnect {
+        actions.push(Action::Disconnect);
+    }
+    if retry {
+        actions.push(Action::Retry);
+    }
+    if close {
+        actions.push(Action::CloseConnection(active));
+    }
+    if next {
+        actions.push(Action::SelectConnection((active + 1) % tabs));
+    }
+    if previous {
+        actions.push(Action::SelectConnection((active + tabs - 1) % tabs));
+    }
+    actions
+}
