@@ -6,7 +6,7 @@
 //! ([`Next`]) — connect, ask for a secret, say something, close or fault the
 //! form — so the whole workflow can be tested without egui.
 
-use crate::profiles::{Profile, ProfileStore};
+use crate::profiles::{ConnectionExtras, ExtrasStore, Profile, ProfileStore};
 use crate::secret_store::{Credentials, Outcome, PasswordStorage, SecretKind, SecretStore, StoreStatus};
 use crate::vocab::ConnectionSpec;
 
@@ -56,6 +56,9 @@ pub type Wake = std::sync::Arc<dyn Fn() + Send + Sync>;
 /// The profiles on disk and the keyring thread, with what is waiting on either.
 pub struct Accounts {
     pub profiles: ProfileStore,
+    /// What a connection keeps beside its profile (or without one): sent
+    /// messages of every connection; charts and templates of those without a profile.
+    extras: ExtrasStore,
     secrets: SecretStore,
     /// Profiles waiting for the keyring's answer before they connect (with what was given).
     awaiting_password: Vec<(String, Credentials)>,
@@ -75,9 +78,10 @@ pub struct Accounts {
 
 impl Accounts {
     /// `secrets` is the system keyring's thread (or a store that says why there is none).
-    pub fn new(profiles: ProfileStore, secrets: SecretStore) -> Self {
+    pub fn new(profiles: ProfileStore, extras: ExtrasStore, secrets: SecretStore) -> Self {
         Self {
             profiles,
+            extras,
             secrets,
             awaiting_password: Vec::new(),
             moving_to_file: Vec::new(),
@@ -86,6 +90,59 @@ impl Accounts {
             imports: crate::jobs::InOrder::new("import"),
             imports_done: std::sync::mpsc::channel(),
         }
+    }
+
+    /// What the connection `name` kept last time: its profile's charts and
+    /// templates where it has them, else those of connections.json, and its
+    /// sent messages.
+    pub fn kept(&self, name: &str) -> ConnectionExtras {
+        let mut kept = self.extras.get(name);
+        if let Some(profile) = self.profiles.get(name) {
+            if !profile.charts.is_empty() {
+                kept.charts = profile.charts.clone();
+            }
+            if !profile.templates.is_empty() {
+                kept.templates = profile.templates.clone();
+            }
+        }
+        kept
+    }
+
+    /// Keep the chart layouts of the connection `name`: in its profile when it
+    /// has one, else in connections.json. A failure is said in words.
+    pub fn keep_charts(&mut self, name: &str, layouts: Vec<crate::model::ChartLayout>) -> Option<Next> {
+        let saved = match self.profiles.set_charts(name, layouts.clone()) {
+            Ok(true) => Ok(()),
+            Ok(false) => self.extras.update(name, |e| e.charts = layouts),
+            Err(e) => Err(std::io::Error::other(e.to_string())),
+        };
+        saved
+            .err()
+            .map(|e| Next::Warn(format!("The chart layout of {name} could not be saved: {e}")))
+    }
+
+    /// Keep the publish templates of the connection `name`, as its charts are kept.
+    pub fn keep_templates(&mut self, name: &str, templates: Vec<crate::publish::PublishTemplate>) -> Option<Next> {
+        let saved = match self.profiles.set_templates(name, templates.clone()) {
+            Ok(true) => Ok(()),
+            Ok(false) => self.extras.update(name, |e| e.templates = templates),
+            Err(e) => Err(std::io::Error::other(e.to_string())),
+        };
+        saved
+            .err()
+            .map(|e| Next::Warn(format!("The publish templates of {name} could not be saved: {e}")))
+    }
+
+    /// Keep the sent history of the connection `name` (connections.json).
+    pub fn keep_sent(
+        &mut self,
+        name: &str,
+        published: std::collections::VecDeque<crate::publish::PublishedEntry>,
+    ) -> Option<Next> {
+        self.extras
+            .update(name, |e| e.published = published)
+            .err()
+            .map(|e| Next::Warn(format!("The sent messages of {name} could not be saved: {e}")))
     }
 
     /// Read a file of connections (MQTT Explorer, MQTTX, mqscope) on a
@@ -463,7 +520,8 @@ mod tests {
             store.upsert(None, p.clone()).unwrap();
         }
         let keyring = SecretStore::unavailable("no keyring in this test");
-        (Accounts::new(store, keyring), dir)
+        let (extras, _) = ExtrasStore::load_with(dir.path(), crate::files::BackgroundWriter::new());
+        (Accounts::new(store, extras, keyring), dir)
     }
 
     #[test]

@@ -75,8 +75,6 @@ pub struct MqscopeApp {
     demo: Option<DemoBroker>,
     /// Saved connections and their secrets (the keyring's thread), window-free.
     accounts: Accounts,
-    /// Sent messages of every connection; charts and templates of those without a profile.
-    extras: ExtrasStore,
     notices: Notices,
     profile_form: Option<ProfileForm>,
     password_prompt: Option<PasswordPrompt>,
@@ -157,6 +155,7 @@ impl MqscopeApp {
             demo: None,
             accounts: Accounts::new(
                 profiles,
+                extras,
                 match &options.keyring {
                     Some(service) => {
                         let store = SecretStore::os(service);
@@ -166,7 +165,6 @@ impl MqscopeApp {
                     None => SecretStore::unavailable("the keyring is turned off (--no-keyring)"),
                 },
             ),
-            extras,
             notices,
             profile_form: None,
             password_prompt: None,
@@ -381,12 +379,10 @@ impl MqscopeApp {
         let handle = ConnectionHandle::spawn(spec, &self.runtime, wake);
         let mut model = Model::new(self.settings.history_limits(), self.settings.chart_points());
         model.set_ha_prefix(&self.settings.ha_prefix);
-        // The charts this connection had last time (its profile's, or connections.json's).
+        // What this connection kept last time: charts, templates, sent messages.
         let name = handle.name();
-        match self.accounts.profiles.get(name).filter(|p| !p.charts.is_empty()) {
-            Some(profile) => model.restore_charts(&profile.charts),
-            None => model.restore_charts(&self.extras.get(name).charts),
-        }
+        let kept = self.accounts.kept(name);
+        model.restore_charts(&kept.charts);
         if name == DEMO_NAME && model.charts.charts().is_empty() {
             model.restore_charts(&crate::demo::default_charts());
         }
@@ -403,32 +399,19 @@ impl MqscopeApp {
         if let Some(topics) = self.expanded_memory.get(session.name()) {
             session.tree.restore_expanded(topics.clone());
         }
-        let extras = self.extras.get(session.name());
-        session.publish.templates = match self.accounts.profiles.get(session.name()) {
-            Some(profile) if !profile.templates.is_empty() => profile.templates.clone(),
-            _ => extras.templates,
-        };
-        session.publish.history = extras.published;
+        session.publish.templates = kept.templates;
+        session.publish.history = kept.published;
         self.sessions.push(session);
         self.active = self.sessions.len() - 1;
     }
 
-    /// Save the chart layouts of the connection on screen: in its profile when
-    /// it has one, else in connections.json under its name.
+    /// Keep the chart layouts of the connection on screen.
     fn save_chart_layouts(&mut self) {
-        let Some(session) = self.sessions.get(self.active) else {
-            return;
-        };
-        let name = session.name().to_owned();
-        let layouts = session.model.charts.layouts();
-        let saved = match self.accounts.profiles.set_charts(&name, layouts.clone()) {
-            Ok(true) => Ok(()),
-            Ok(false) => self.extras.update(&name, |e| e.charts = layouts),
-            Err(e) => Err(std::io::Error::other(e.to_string())),
-        };
-        if let Err(e) = saved {
-            self.notices
-                .warn(format!("The chart layout of {name} could not be saved: {e}"));
+        if let Some(session) = self.sessions.get(self.active) {
+            let step = self
+                .accounts
+                .keep_charts(session.name(), session.model.charts.layouts());
+            self.follow(step.into_iter().collect());
         }
     }
 
@@ -574,34 +557,19 @@ impl MqscopeApp {
         }
     }
 
-    /// Save the publish templates of the connection on screen: in its profile
-    /// when it has one, else in connections.json.
+    /// Keep the publish templates of the connection on screen.
     fn save_templates(&mut self, templates: Vec<crate::publish::PublishTemplate>) {
-        let Some(session) = self.sessions.get(self.active) else {
-            return;
-        };
-        let name = session.name().to_owned();
-        let saved = match self.accounts.profiles.set_templates(&name, templates.clone()) {
-            Ok(true) => Ok(()),
-            Ok(false) => self.extras.update(&name, |e| e.templates = templates),
-            Err(e) => Err(std::io::Error::other(e.to_string())),
-        };
-        if let Err(e) = saved {
-            self.notices
-                .warn(format!("The publish templates of {name} could not be saved: {e}"));
+        if let Some(session) = self.sessions.get(self.active) {
+            let step = self.accounts.keep_templates(session.name(), templates);
+            self.follow(step.into_iter().collect());
         }
     }
 
-    /// Save the sent history of the connection on screen (connections.json).
+    /// Keep the sent history of the connection on screen (connections.json).
     fn save_sent(&mut self) {
-        let Some(session) = self.sessions.get(self.active) else {
-            return;
-        };
-        let name = session.name().to_owned();
-        let published = session.publish.history.clone();
-        if let Err(e) = self.extras.update(&name, |e| e.published = published) {
-            self.notices
-                .warn(format!("The sent messages of {name} could not be saved: {e}"));
+        if let Some(session) = self.sessions.get(self.active) {
+            let step = self.accounts.keep_sent(session.name(), session.publish.history.clone());
+            self.follow(step.into_iter().collect());
         }
     }
 
