@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::accounts::{Accounts, Next};
-use crate::demo::{DemoBroker, run_sensors};
+use crate::demo::{DEMO_NAME, DemoStart};
 use crate::model::Model;
 use crate::mqtt::{ConnectionHandle, Wake};
 use crate::profiles::{ExtrasStore, ProfileStore};
@@ -31,11 +31,6 @@ use crate::vocab::{ConnectionSpec, ConnectionState};
 const DRAIN_BUDGET: Duration = Duration::from_millis(8);
 /// How soon a batch from the network asks for a frame: a burst costs one repaint.
 const BATCH_REPAINT_DELAY: Duration = Duration::from_millis(30);
-
-const DEMO_NAME: &str = "Demo broker";
-
-/// Longest the demo waits for its sensors' first (retained) message.
-const DEMO_READY_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// What to do once the window exists.
 #[derive(Debug, Clone, PartialEq)]
@@ -72,7 +67,7 @@ pub struct MqscopeApp {
     sessions: Vec<Session>,
     /// Index of the tab on screen.
     active: usize,
-    demo: Option<DemoBroker>,
+    demo: DemoStart,
     /// Saved connections and their secrets (the keyring's thread), window-free.
     accounts: Accounts,
     notices: Notices,
@@ -93,9 +88,6 @@ pub struct MqscopeApp {
     /// Expanded tree topics by connection name (kept across runs by eframe's storage).
     expanded_memory: crate::ui::tree::ExpandedMemory,
     config_dir: PathBuf,
-    /// The demo broker starts here (it can take seconds), and its ticket while it does.
-    demo_start: crate::jobs::Latest<Result<DemoBroker, String>>,
-    demo_starting: Option<u64>,
     /// Connection files are read and parsed here, off the frame, each in
     /// turn; their results come back on the channel.
     /// Every file this window writes goes through here, off the UI thread.
@@ -152,7 +144,7 @@ impl MqscopeApp {
             pending: Some(options.startup),
             sessions: Vec::new(),
             active: 0,
-            demo: None,
+            demo: DemoStart::default(),
             accounts: Accounts::new(
                 profiles,
                 extras,
@@ -178,8 +170,6 @@ impl MqscopeApp {
             last_profile: None,
             expanded_memory: Default::default(),
             config_dir: options.config_dir.clone(),
-            demo_start: crate::jobs::Latest::new("demo-start"),
-            demo_starting: None,
             writer,
             _folder_lock: folder_lock,
             stats: options.stats_json.map(StatsFile::new),
@@ -248,7 +238,7 @@ impl MqscopeApp {
 
     /// The embedded broker's port, when the demo runs.
     pub fn demo_port(&self) -> Option<u16> {
-        self.demo.as_ref().map(|d| d.port)
+        self.demo.port()
     }
 
     /// Whether the system keyring can be used (it is checked in the background at start).
@@ -589,53 +579,24 @@ impl MqscopeApp {
     /// Start the built-in broker and sensors on a background thread (it can
     /// take seconds); `finish_demo_start` opens its tab when it is up.
     fn start_demo(&mut self) {
-        if self.demo.is_some() {
+        if self.demo.port().is_some() {
             self.open_demo_tab();
             return;
         }
-        if self.demo_starting.is_some() {
-            return; // already on its way
+        if !self.demo.is_starting() {
+            self.notices
+                .set("demo", false, "Starting the demo broker and its sensors…");
+            self.demo.start(&self.runtime, self.wake.clone());
         }
-        let runtime = self.runtime.clone();
-        let wake = self.wake.clone();
-        self.notices
-            .set("demo", false, "Starting the demo broker and its sensors…");
-        let job = move || -> Result<DemoBroker, String> {
-            let broker = DemoBroker::start().map_err(|e| format!("The demo could not start: {e:#}"))?;
-            let (stored_tx, stored_rx) = std::sync::mpsc::channel();
-            runtime.spawn(run_sensors(
-                "127.0.0.1".to_owned(),
-                broker.port,
-                fastrand::u64(..),
-                Some(stored_tx),
-                None,
-            ));
-            // Subscribe only once the retained status is stored, so it shows as retained.
-            if stored_rx.recv_timeout(DEMO_READY_TIMEOUT).is_err() {
-                tracing::warn!("the demo sensors were slow to start");
-            }
-            Ok(broker)
-        };
-        self.demo_starting = Some(self.demo_start.submit(job, move || {
-            if let Some(wake) = &wake {
-                wake();
-            }
-        }));
     }
 
     fn finish_demo_start(&mut self) {
-        let Some(ticket) = self.demo_starting else { return };
-        let Some(started) = self.demo_start.take(ticket) else {
+        let Some(started) = self.demo.finished() else {
             return;
         };
-        let started = started.and_then(|started| started);
-        self.demo_starting = None;
         self.notices.remove("demo");
         match started {
-            Ok(broker) => {
-                self.demo = Some(broker);
-                self.open_demo_tab();
-            }
+            Ok(_) => self.open_demo_tab(),
             Err(e) => self.notices.warn(e),
         }
     }

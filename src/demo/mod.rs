@@ -4,8 +4,10 @@
 //! before they have a broker of their own.
 
 mod sensors;
+mod start;
 
 pub use sensors::{SensorSimulator, run_sensors};
+pub use start::{DEMO_NAME, DemoStart};
 
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
