@@ -13,7 +13,7 @@ use crate::mqtt::{ConnectionHandle, Wake};
 use crate::profiles::{ExtrasStore, ProfileStore};
 use crate::record::Recorder;
 use crate::secret_store::{Credentials, SecretStore, StoreStatus};
-use crate::session::Session;
+use crate::session::{Effect, Session};
 use crate::settings::Settings;
 use crate::settings::Theme;
 use crate::stats::{FrameTimes, StatsFile, StatsSnapshot};
@@ -25,6 +25,7 @@ use crate::ui::settings::SettingsWindow;
 use crate::ui::status::{StatusLine, status_bar_ui};
 use crate::ui::transfer::TransferWindow;
 use crate::ui::welcome::welcome_ui;
+use crate::ui::{ConnectionAction, WindowAction};
 use crate::vocab::{ConnectionSpec, ConnectionState};
 
 /// Longest a frame spends applying messages before it draws and comes back.
@@ -345,14 +346,14 @@ impl MqscopeApp {
     fn start(&mut self, startup: Startup) {
         match startup {
             Startup::Welcome => {}
-            Startup::Demo => self.handle(Action::StartDemo),
+            Startup::Demo => self.handle(Action::Window(WindowAction::StartDemo)),
             Startup::Connect(spec) => self.connect(*spec),
-            Startup::Profile(name) => self.handle(Action::ConnectProfile {
+            Startup::Profile(name) => self.handle(Action::Window(WindowAction::ConnectProfile {
                 name,
                 password: None,
                 passphrase: None,
-            }),
-            Startup::Open(path) => self.handle(Action::OpenRecording { path, speed: None }),
+            })),
+            Startup::Open(path) => self.handle(Action::Window(WindowAction::OpenRecording { path, speed: None })),
         }
     }
 
@@ -614,35 +615,69 @@ impl MqscopeApp {
         }
     }
 
+    /// Route an action to who carries it out: the connection on screen, or the window.
     fn handle(&mut self, action: Action) {
-        if matches!(action, Action::StartRecording(_) | Action::ExportMessages { .. }) {
-            // Its window is done; the session takes it from here.
-            self.transfer = None;
-        }
-        // What concerns one connection goes to the one on screen.
-        let action = match self.sessions.get_mut(self.active) {
-            Some(session) => match session.handle(action) {
-                Some(action) => action,
-                None => return,
-            },
-            None => action,
-        };
         match action {
-            Action::SelectConnection(index) => {
+            Action::Connection(action) => {
+                if matches!(
+                    action,
+                    ConnectionAction::StartRecording(_) | ConnectionAction::ExportMessages { .. }
+                ) {
+                    // Its window is done; the session takes it from here.
+                    self.transfer = None;
+                }
+                // With no connection open there is nothing to act on.
+                let Some(session) = self.sessions.get_mut(self.active) else {
+                    return;
+                };
+                if let Some(effect) = session.handle(action) {
+                    self.effect(effect);
+                }
+            }
+            Action::Window(action) => self.window(action),
+        }
+    }
+
+    /// What a connection's action asked of the window.
+    fn effect(&mut self, effect: Effect) {
+        match effect {
+            Effect::ChartsChanged => self.save_chart_layouts(),
+            Effect::SentChanged => self.save_sent(),
+            Effect::SaveFile { path, bytes, what } => self.save_file(path, bytes, what),
+            Effect::Failed(text) => self.notices.warn(text),
+            Effect::Info(text) => self.notices.info(text),
+        }
+    }
+
+    /// Saved payloads and exported messages are the user's data: private.
+    /// Written on the writer's thread; the notice comes when it is on disk.
+    fn save_file(&mut self, path: std::path::PathBuf, bytes: Vec<u8>, what: String) {
+        let saved = format!(
+            "Saved {what} ({}) to {}.",
+            crate::payload::human_size(bytes.len()),
+            path.display()
+        );
+        self.writer.write_and_say(&path, bytes, true, &what, Some(saved));
+    }
+
+    /// Carry out what concerns the window: tabs, profiles, files, settings, words.
+    fn window(&mut self, action: WindowAction) {
+        match action {
+            WindowAction::SelectConnection(index) => {
                 self.active = index.min(self.sessions.len().saturating_sub(1));
             }
-            Action::CloseConnection(index) => self.close_session(index),
-            Action::StartDemo => self.start_demo(),
-            Action::NewProfile => {
+            WindowAction::CloseConnection(index) => self.close_session(index),
+            WindowAction::StartDemo => self.start_demo(),
+            WindowAction::NewProfile => {
                 let storage = self.accounts.default_storage();
                 self.profile_form = Some(ProfileForm::new_profile(self.accounts.profiles.profiles(), storage));
             }
-            Action::EditProfile(name) => {
+            WindowAction::EditProfile(name) => {
                 if let Some(profile) = self.accounts.profiles.get(&name) {
                     self.profile_form = Some(ProfileForm::edit(Some(name), profile.clone()));
                 }
             }
-            Action::ConnectProfile {
+            WindowAction::ConnectProfile {
                 name,
                 password,
                 passphrase,
@@ -650,7 +685,7 @@ impl MqscopeApp {
                 let steps = self.accounts.connect(name, Credentials { password, passphrase }, None);
                 self.follow(steps);
             }
-            Action::SaveProfile {
+            WindowAction::SaveProfile {
                 previous,
                 profile,
                 connect,
@@ -662,12 +697,12 @@ impl MqscopeApp {
                     .save(previous, *profile, Credentials { password, passphrase }, connect);
                 self.follow(steps);
             }
-            Action::DeleteProfile(name) => {
+            WindowAction::DeleteProfile(name) => {
                 self.profile_form = None;
                 let steps = self.accounts.delete(&name);
                 self.follow(steps);
             }
-            Action::AskClearRetained(node) => {
+            WindowAction::AskClearRetained(node) => {
                 let Some(model) = self.model() else { return };
                 let mut topics = model.tree.retained_at_or_below(node);
                 let root = model.tree.topic(node);
@@ -697,35 +732,23 @@ impl MqscopeApp {
                     self.confirm_clear = Some(ClearRetainedPrompt::new(root, topics));
                 }
             }
-            // Saved payloads and exported messages are the user's data: private.
-            // Written on the writer's thread; the notice comes when it is on disk.
-            Action::SaveFile { path, bytes, what } => {
-                let saved = format!(
-                    "Saved {what} ({}) to {}.",
-                    crate::payload::human_size(bytes.len()),
-                    path.display()
-                );
-                self.writer.write_and_say(&path, bytes, true, &what, Some(saved));
-            }
-            Action::Failed(text) => self.notices.warn(text),
-            Action::Info(text) => self.notices.info(text),
-            Action::ChartsChanged => self.save_chart_layouts(),
-            Action::OpenTransfer(mode) => self.transfer = Some(TransferWindow::new(mode)),
-            Action::MoveProfile { name, by } => {
+            WindowAction::SaveFile { path, bytes, what } => self.save_file(path, bytes, what),
+            WindowAction::Failed(text) => self.notices.warn(text),
+            WindowAction::Info(text) => self.notices.info(text),
+            WindowAction::OpenTransfer(mode) => self.transfer = Some(TransferWindow::new(mode)),
+            WindowAction::MoveProfile { name, by } => {
                 if let Err(e) = self.accounts.profiles.shift(&name, by) {
                     self.notices.warn(format!("Not moved: {e}"));
                 }
             }
-            Action::DuplicateProfile(name) => {
+            WindowAction::DuplicateProfile(name) => {
                 if let Some(original) = self.accounts.profiles.get(&name) {
                     let mut copy = original.clone();
                     copy.name = crate::profiles::unique_name(&name, |n| self.accounts.profiles.get(n).is_some());
                     self.profile_form = Some(ProfileForm::edit(None, copy));
                 }
             }
-            // Handled by the session; here only when there is none.
-            Action::StartRecording(_) | Action::StopRecording | Action::ExportMessages { .. } => {}
-            Action::OpenRecording { path, speed } => match self.open_recording(&path, speed) {
+            WindowAction::OpenRecording { path, speed } => match self.open_recording(&path, speed) {
                 Ok(()) => self.transfer = None,
                 Err(e) => {
                     if let Some(window) = &mut self.transfer {
@@ -733,8 +756,8 @@ impl MqscopeApp {
                     }
                 }
             },
-            Action::ImportProfiles(path) => self.start_import(path),
-            Action::ExportProfiles { path, with_passwords } => {
+            WindowAction::ImportProfiles(path) => self.start_import(path),
+            WindowAction::ExportProfiles { path, with_passwords } => {
                 let bytes = crate::profiles::export(self.accounts.profiles.profiles(), with_passwords);
                 let n = self.accounts.profiles.profiles().len();
                 let passwords = if with_passwords {
@@ -760,10 +783,9 @@ impl MqscopeApp {
                     )));
                 }
             }
-            Action::TemplatesChanged(templates) => self.save_templates(templates),
-            Action::SentChanged => self.save_sent(),
-            Action::OpenSettings => self.settings_window = Some(SettingsWindow::new(self.settings.clone())),
-            Action::ApplySettings(settings) => {
+            WindowAction::TemplatesChanged(templates) => self.save_templates(templates),
+            WindowAction::OpenSettings => self.settings_window = Some(SettingsWindow::new(self.settings.clone())),
+            WindowAction::ApplySettings(settings) => {
                 self.settings = settings.clone();
                 for session in &mut self.sessions {
                     session.model.set_history_limits(settings.history_limits());
@@ -777,8 +799,6 @@ impl MqscopeApp {
                     ));
                 }
             }
-            // Connection actions with no connection open: nothing to act on.
-            _ => {}
         }
     }
 

@@ -19,7 +19,24 @@ use crate::vocab::{ConnectionState, MessageProperties};
 /// Publishes a repeat job may have waiting for the connection: past this it
 /// holds back instead of growing the queue (a broker slower than the job).
 const MAX_PUBLISHES_WAITING: usize = 1_000;
-use crate::ui::{Action, ChartEdit, style};
+use crate::ui::{Action, ChartEdit, ConnectionAction, style};
+
+/// What carrying out a connection's action asks of the window.
+#[derive(Debug)]
+pub enum Effect {
+    /// The chart layouts changed: keep them.
+    ChartsChanged,
+    /// The sent history changed: keep it.
+    SentChanged,
+    /// Write these bytes (privately) and say so; `what` names them ("12 messages").
+    SaveFile {
+        path: std::path::PathBuf,
+        bytes: Vec<u8>,
+        what: String,
+    },
+    Failed(String),
+    Info(String),
+}
 
 pub struct Session {
     /// Stable for the life of the app, unlike the tab index.
@@ -156,51 +173,53 @@ impl Session {
 
     /// Handle an action that concerns this connection only. Returns the
     /// action back when it is not one of those.
-    pub fn handle(&mut self, action: Action) -> Option<Action> {
+    /// Carry out an action on this connection; what the window must do after
+    /// it (keep a layout, write a file, say something) comes back typed.
+    pub fn handle(&mut self, action: ConnectionAction) -> Option<Effect> {
         match action {
-            Action::SelectTopic(node) => self.inspector.select(node),
-            Action::Chart { topic, path } => {
+            ConnectionAction::SelectTopic(node) => self.inspector.select(node),
+            ConnectionAction::Chart { topic, path } => {
                 let chart = self.chart.current().min(self.model.charts.charts().len());
                 self.model.add_source(chart, SeriesSpec::new(&topic, &path));
-                return Some(Action::ChartsChanged);
+                return Some(Effect::ChartsChanged);
             }
-            Action::EditCharts(edit) => {
+            ConnectionAction::EditCharts(edit) => {
                 self.edit_charts(edit);
-                return Some(Action::ChartsChanged);
+                return Some(Effect::ChartsChanged);
             }
-            Action::ExportCsv { chart, path } => {
+            ConnectionAction::ExportCsv { chart, path } => {
                 return Some(match crate::export::chart_csv(&self.model, chart) {
-                    Some((bytes, rows)) => Action::SaveFile {
+                    Some((bytes, rows)) => Effect::SaveFile {
                         path,
                         bytes,
                         what: format!("{rows} chart points as CSV"),
                     },
-                    None => Action::Failed("There is no chart to export.".into()),
+                    None => Effect::Failed("There is no chart to export.".into()),
                 });
             }
-            Action::Publish(request) => {
+            ConnectionAction::Publish(request) => {
                 crate::publish::remember(
                     &mut self.publish.history,
                     crate::publish::PublishedEntry::new(&request, SystemTime::now()),
                 );
                 self.send(*request);
-                return Some(Action::SentChanged);
+                return Some(Effect::SentChanged);
             }
-            Action::Subscribe(sub) => self.handle.send(Command::Subscribe(sub)),
-            Action::Unsubscribe(filter) => self.handle.send(Command::Unsubscribe { filter }),
-            Action::Disconnect => self.handle.close(),
-            Action::ToggleBrokerStats => self.sys_open = !self.sys_open,
-            Action::StartRecording(path) => match crate::record::Recorder::open(&path) {
+            ConnectionAction::Subscribe(sub) => self.handle.send(Command::Subscribe(sub)),
+            ConnectionAction::Unsubscribe(filter) => self.handle.send(Command::Unsubscribe { filter }),
+            ConnectionAction::Disconnect => self.handle.close(),
+            ConnectionAction::ToggleBrokerStats => self.sys_open = !self.sys_open,
+            ConnectionAction::StartRecording(path) => match crate::record::Recorder::open(&path) {
                 Ok(recorder) => self.recorder = Some(recorder),
-                Err(e) => return Some(Action::Failed(format!("Cannot record to {}: {e}", path.display()))),
+                Err(e) => return Some(Effect::Failed(format!("Cannot record to {}: {e}", path.display()))),
             },
-            Action::StopRecording => {
+            ConnectionAction::StopRecording => {
                 if let Some(r) = self.recorder.take() {
                     let lost = match r.not_recorded() {
                         0 => String::new(),
                         n => format!(" {n} messages were not recorded: the disk fell behind."),
                     };
-                    return Some(Action::Info(format!(
+                    return Some(Effect::Info(format!(
                         "Recorded {} messages to {} ({}).{lost}",
                         r.messages(),
                         r.path().display(),
@@ -208,16 +227,16 @@ impl Session {
                     )));
                 }
             }
-            Action::ExportMessages { node, path, csv } => {
+            ConnectionAction::ExportMessages { node, path, csv } => {
                 let (bytes, n) = crate::export::export_messages(&self.model, node, csv);
-                return Some(Action::SaveFile {
+                return Some(Effect::SaveFile {
                     path,
                     bytes,
                     what: format!("{n} messages"),
                 });
             }
-            Action::Retry => self.handle.send(Command::Reconnect),
-            Action::ClearRetained(topics) => {
+            ConnectionAction::Retry => self.handle.send(Command::Reconnect),
+            ConnectionAction::ClearRetained(topics) => {
                 for topic in &topics {
                     // QoS 1: each clear is acknowledged, and the broker echoes the
                     // empty message to our subscription, which unmarks the topic.
@@ -231,7 +250,6 @@ impl Session {
                 }
                 self.clearing = Some(topics);
             }
-            other => return Some(other),
         }
         None
     }

@@ -10,6 +10,7 @@ use super::{Action, style};
 use crate::model::Model;
 use crate::model::sys::{BrokerStats, Rate, has_sys, sys_topics};
 use crate::payload::human_size;
+use crate::ui::ConnectionAction;
 use crate::vocab::Subscription;
 
 /// `$SYS` topics listed at most.
@@ -65,7 +66,9 @@ pub fn broker_window(
                     .on_hover_text("Brokers publish their statistics there (Mosquitto every sys_interval seconds)")
                     .clicked()
                 {
-                    action = Some(Action::Subscribe(Subscription::new("$SYS/#")));
+                    action = Some(Action::Connection(ConnectionAction::Subscribe(Subscription::new(
+                        "$SYS/#",
+                    ))));
                 }
                 return;
             }

@@ -13,6 +13,7 @@ use super::alerts::{RuleForm, alerts_ui};
 use super::{Action, ChartEdit, style};
 use crate::export::{default_export_path, encode_png};
 use crate::model::{AlertState, Chart, Model, SeriesSpec, Stats, Threshold, alert_word, number, unix_seconds};
+use crate::ui::{ConnectionAction, WindowAction};
 
 /// The shortest time axis shown while following (seconds).
 const MIN_SPAN_S: f64 = 30.0;
@@ -215,14 +216,16 @@ impl ChartPanel {
                         }
                         if ui.button("Remove chart").clicked() {
                             self.rule = None;
-                            *action = Some(Action::EditCharts(ChartEdit::RemoveChart(i)));
+                            *action = Some(Action::Connection(ConnectionAction::EditCharts(
+                                ChartEdit::RemoveChart(i),
+                            )));
                             ui.close();
                         }
                     });
                 }
             }
             if ui.small_button("➕ Chart").on_hover_text("Add a chart tab").clicked() {
-                *action = Some(Action::EditCharts(ChartEdit::AddChart));
+                *action = Some(Action::Connection(ConnectionAction::EditCharts(ChartEdit::AddChart)));
                 self.current = charts.len().max(1);
             }
             ui.separator();
@@ -299,10 +302,10 @@ impl ChartPanel {
                     let filter = form.filter.trim();
                     match crate::vocab::topic::validate_filter(filter) {
                         Ok(()) => {
-                            *action = Some(Action::EditCharts(ChartEdit::AddSeries {
+                            *action = Some(Action::Connection(ConnectionAction::EditCharts(ChartEdit::AddSeries {
                                 chart: self.current,
                                 spec: SeriesSpec::new(filter, form.path.trim()),
-                            }));
+                            })));
                             close = true;
                         }
                         Err(e) => form.error = Some(e),
@@ -336,22 +339,26 @@ impl ChartPanel {
                 if ui.button("Set rule").clicked() {
                     match form.parse() {
                         Ok(threshold) => {
-                            *action = Some(Action::EditCharts(ChartEdit::SetThreshold {
-                                chart: form.chart,
-                                source: form.source,
-                                threshold,
-                            }));
+                            *action = Some(Action::Connection(ConnectionAction::EditCharts(
+                                ChartEdit::SetThreshold {
+                                    chart: form.chart,
+                                    source: form.source,
+                                    threshold,
+                                },
+                            )));
                             close = true;
                         }
                         Err(e) => form.error = Some(e),
                     }
                 }
                 if ui.button("Remove rule").clicked() {
-                    *action = Some(Action::EditCharts(ChartEdit::SetThreshold {
-                        chart: form.chart,
-                        source: form.source,
-                        threshold: Threshold::default(),
-                    }));
+                    *action = Some(Action::Connection(ConnectionAction::EditCharts(
+                        ChartEdit::SetThreshold {
+                            chart: form.chart,
+                            source: form.source,
+                            threshold: Threshold::default(),
+                        },
+                    )));
                     close = true;
                 }
                 if ui.button("Cancel").clicked() {
@@ -372,9 +379,8 @@ impl ChartPanel {
                 ui.add(egui::TextEdit::singleline(name).desired_width(160.0))
                     .labelled_by(label.id);
                 if ui.button("Rename").clicked() && !name.trim().is_empty() {
-                    *action = Some(Action::EditCharts(ChartEdit::RenameChart(
-                        *chart,
-                        name.trim().to_owned(),
+                    *action = Some(Action::Connection(ConnectionAction::EditCharts(
+                        ChartEdit::RenameChart(*chart, name.trim().to_owned()),
                     )));
                     close = true;
                 }
@@ -399,10 +405,10 @@ impl ChartPanel {
                     let path = PathBuf::from(path.trim());
                     match kind {
                         ExportKind::Csv => {
-                            *action = Some(Action::ExportCsv {
+                            *action = Some(Action::Connection(ConnectionAction::ExportCsv {
                                 chart: self.current,
                                 path,
-                            })
+                            }))
                         }
                         ExportKind::Png => {
                             self.png_pending = Some(path);
@@ -474,11 +480,11 @@ impl ChartPanel {
                 let check = ui.checkbox(&mut shown, "").on_hover_text("Show or hide this series");
                 check.widget_info(|| egui::WidgetInfo::selected(egui::Role::CheckBox, true, shown, &name));
                 if check.changed() {
-                    action = Some(Action::EditCharts(ChartEdit::SetHidden {
+                    action = Some(Action::Connection(ConnectionAction::EditCharts(ChartEdit::SetHidden {
                         chart: self.current,
                         source: i,
                         hidden: !shown,
-                    }));
+                    })));
                 }
                 let remove = format!("Remove {}", spec.label());
                 let button = ui.small_button("✖").on_hover_text("Remove this series");
@@ -486,10 +492,12 @@ impl ChartPanel {
                 if button.clicked() {
                     // An open rule form points at sources by position: it would now point elsewhere.
                     self.rule = None;
-                    action = Some(Action::EditCharts(ChartEdit::RemoveSeries {
-                        chart: self.current,
-                        source: i,
-                    }));
+                    action = Some(Action::Connection(ConnectionAction::EditCharts(
+                        ChartEdit::RemoveSeries {
+                            chart: self.current,
+                            source: i,
+                        },
+                    )));
                 }
                 let rule = if spec.threshold.is_set() {
                     RichText::new(format!("⚠ {}", spec.threshold.describe())).color(style::THRESHOLD)
@@ -608,12 +616,12 @@ impl ChartPanel {
         let rect = self.plot_rect.unwrap_or(egui::Rect::EVERYTHING);
         let ppp = ui.ctx().pixels_per_point();
         Some(match encode_png(&image, rect, ppp) {
-            Ok(bytes) => Action::SaveFile {
+            Ok(bytes) => Action::Window(WindowAction::SaveFile {
                 path,
                 bytes,
                 what: "the chart (PNG)".into(),
-            },
-            Err(e) => Action::Failed(format!("Could not make the PNG: {e}")),
+            }),
+            Err(e) => Action::Window(WindowAction::Failed(format!("Could not make the PNG: {e}"))),
         })
     }
 }

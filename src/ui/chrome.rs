@@ -11,6 +11,7 @@ use super::status::{state_color, state_dot_ui, state_text};
 use super::transfer::TransferMode;
 use super::{Action, style};
 use crate::profiles::{Profile, ProfileStore};
+use crate::ui::{ConnectionAction, WindowAction};
 use crate::vocab::{ConnectionState, ProtocolVersion};
 
 /// A recording in progress, as the Stop button tells it.
@@ -55,7 +56,7 @@ pub fn top_bar_ui(
         ui.separator();
         connection_menu_ui(ui, on_screen, profiles, tabs, active, actions);
         if ui.button("Settings").clicked() {
-            actions.push(Action::OpenSettings);
+            actions.push(Action::Window(WindowAction::OpenSettings));
         }
         let Some(on_screen) = on_screen else {
             return;
@@ -65,7 +66,7 @@ pub fn top_bar_ui(
             .on_hover_text("What the broker says about itself: version, uptime, clients, rates")
             .clicked()
         {
-            actions.push(Action::ToggleBrokerStats);
+            actions.push(Action::Connection(ConnectionAction::ToggleBrokerStats));
         }
         match &on_screen.recording {
             None => {
@@ -74,7 +75,7 @@ pub fn top_bar_ui(
                     .on_hover_text("Record this connection's messages to a file")
                     .clicked()
                 {
-                    actions.push(Action::OpenTransfer(TransferMode::Record));
+                    actions.push(Action::Window(WindowAction::OpenTransfer(TransferMode::Record)));
                 }
             }
             Some(r) => {
@@ -93,7 +94,7 @@ pub fn top_bar_ui(
                     .on_hover_text(&r.path)
                     .clicked()
                 {
-                    actions.push(Action::StopRecording);
+                    actions.push(Action::Connection(ConnectionAction::StopRecording));
                 }
             }
         }
@@ -111,33 +112,33 @@ fn connection_menu_ui(
 ) {
     ui.menu_button("Connection", |ui| {
         if ui.button("New connection…").clicked() {
-            actions.push(Action::NewProfile);
+            actions.push(Action::Window(WindowAction::NewProfile));
         }
         if ui.button("Start demo").clicked() {
-            actions.push(Action::StartDemo);
+            actions.push(Action::Window(WindowAction::StartDemo));
         }
         if ui
             .button("Import connections…")
             .on_hover_text("From MQTT Explorer, MQTTX or another mqscope")
             .clicked()
         {
-            actions.push(Action::OpenTransfer(TransferMode::Import));
+            actions.push(Action::Window(WindowAction::OpenTransfer(TransferMode::Import)));
         }
         if ui
             .button("Open recording…")
             .on_hover_text("A --record file or mosquitto_sub -v output, as an offline connection")
             .clicked()
         {
-            actions.push(Action::OpenTransfer(TransferMode::Recording));
+            actions.push(Action::Window(WindowAction::OpenTransfer(TransferMode::Recording)));
         }
         if !profiles.profiles().is_empty() && ui.button("Export connections…").clicked() {
-            actions.push(Action::OpenTransfer(TransferMode::Export));
+            actions.push(Action::Window(WindowAction::OpenTransfer(TransferMode::Export)));
         }
         if on_screen.is_some_and(|s| *s.state != ConnectionState::Closed) && ui.button("Disconnect").clicked() {
-            actions.push(Action::Disconnect);
+            actions.push(Action::Connection(ConnectionAction::Disconnect));
         }
         if tabs && ui.button("Close tab").clicked() {
-            actions.push(Action::CloseConnection(active));
+            actions.push(Action::Window(WindowAction::CloseConnection(active)));
         }
         if profiles.profiles().is_empty() {
             return;
@@ -163,34 +164,34 @@ fn connection_menu_ui(
 fn profile_row(ui: &mut egui::Ui, profile: &Profile, actions: &mut Vec<Action>) {
     ui.horizontal(|ui| {
         if ui.button(format!("Connect to {}", profile.name)).clicked() {
-            actions.push(Action::ConnectProfile {
+            actions.push(Action::Window(WindowAction::ConnectProfile {
                 name: profile.name.clone(),
                 password: None,
                 passphrase: None,
-            });
+            }));
         }
         let edit = ui.small_button("Edit");
         let name = format!("Edit {}", profile.name);
         edit.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &name));
         if edit.clicked() {
-            actions.push(Action::EditProfile(profile.name.clone()));
+            actions.push(Action::Window(WindowAction::EditProfile(profile.name.clone())));
         }
         if ui
             .small_button("Duplicate")
             .on_hover_text("A copy of this profile, opened for editing")
             .clicked()
         {
-            actions.push(Action::DuplicateProfile(profile.name.clone()));
+            actions.push(Action::Window(WindowAction::DuplicateProfile(profile.name.clone())));
         }
         for (arrow, by, tip) in [("⏶", -1, "Move up"), ("⏷", 1, "Move down")] {
             let button = ui.small_button(arrow).on_hover_text(tip);
             let name = format!("{tip}: {}", profile.name);
             button.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &name));
             if button.clicked() {
-                actions.push(Action::MoveProfile {
+                actions.push(Action::Window(WindowAction::MoveProfile {
                     name: profile.name.clone(),
                     by,
-                });
+                }));
             }
         }
     });
@@ -215,13 +216,13 @@ pub fn tabs_ui(ui: &mut egui::Ui, tabs: &[Tab], active: usize, actions: &mut Vec
                     let label = RichText::new(tab.name);
                     let label = if on_screen { label.strong() } else { label };
                     if ui.selectable_label(on_screen, label).on_hover_text(&tab.url).clicked() {
-                        actions.push(Action::SelectConnection(i));
+                        actions.push(Action::Window(WindowAction::SelectConnection(i)));
                     }
                     let name = format!("Disconnect and close {}", tab.name);
                     let close = ui.small_button("✖").on_hover_text(&name);
                     close.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &name));
                     if close.clicked() {
-                        actions.push(Action::CloseConnection(i));
+                        actions.push(Action::Window(WindowAction::CloseConnection(i)));
                     }
                 });
             });
@@ -231,7 +232,7 @@ pub fn tabs_ui(ui: &mut egui::Ui, tabs: &[Tab], active: usize, actions: &mut Vec
             .on_hover_text("Open another connection (each has its own tree)")
             .clicked()
         {
-            actions.push(Action::NewProfile);
+            actions.push(Action::Window(WindowAction::NewProfile));
         }
     });
 }
@@ -259,6 +260,6 @@ fn connection_badge_ui(ui: &mut egui::Ui, on_screen: &OnScreen, actions: &mut Ve
         ConnectionState::Failed { .. } | ConnectionState::Reconnecting { .. }
     ) && ui.button("Retry now").clicked()
     {
-        actions.push(Action::Retry);
+        actions.push(Action::Connection(ConnectionAction::Retry));
     }
 }

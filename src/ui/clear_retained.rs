@@ -2,6 +2,7 @@
 //! first few of them, and what clearing does.
 
 use super::Action;
+use crate::ui::ConnectionAction;
 
 #[derive(Debug)]
 pub struct ClearRetainedPrompt {
@@ -39,7 +40,9 @@ impl ClearRetainedPrompt {
                 }
                 ui.horizontal(|ui| {
                     if ui.button(format!("Clear {n} retained")).clicked() {
-                        action = Some(Action::ClearRetained(std::mem::take(&mut self.topics)));
+                        action = Some(Action::Connection(ConnectionAction::ClearRetained(std::mem::take(
+                            &mut self.topics,
+                        ))));
                         open = false;
                     }
                     if ui.button("Cancel").clicked() {

@@ -8,6 +8,7 @@ use egui::{RichText, TextStyle};
 
 use super::{Action, clock, style};
 use crate::model::{Model, NodeId};
+use crate::ui::{ConnectionAction, WindowAction};
 use std::collections::HashMap;
 
 use base64::Engine as _;
@@ -300,10 +301,10 @@ impl InspectorPanel {
                         .on_hover_text(format!("Chart {name} (now {value}) live"))
                         .clicked()
                     {
-                        action = Some(Action::Chart {
+                        action = Some(Action::Connection(ConnectionAction::Chart {
                             topic: topic.clone(),
                             path: path.clone(),
-                        });
+                        }));
                     }
                 }
             });
@@ -366,11 +367,11 @@ impl InspectorPanel {
                 ui.add(egui::TextEdit::singleline(path).desired_width(320.0))
                     .labelled_by(label.id);
                 if ui.button("Save").clicked() && !path.trim().is_empty() {
-                    action = Some(Action::SaveFile {
+                    action = Some(Action::Window(WindowAction::SaveFile {
                         path: std::path::PathBuf::from(path.trim()),
                         bytes: message.payload.to_vec(),
                         what: "the payload".into(),
-                    });
+                    }));
                     close = true;
                 }
                 if ui.button("Cancel").clicked() {

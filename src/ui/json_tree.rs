@@ -7,6 +7,7 @@ use egui::RichText;
 use serde_json::Value;
 
 use super::{Action, style};
+use crate::ui::ConnectionAction;
 
 /// Rows drawn at most per frame, so a huge document cannot stall the window.
 const MAX_ROWS: usize = 2_000;
@@ -179,10 +180,10 @@ impl Walk<'_> {
                 let button = ui.small_button("📈").on_hover_text(format!("{name} live"));
                 button.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &name));
                 if button.clicked() {
-                    self.action = Some(Action::Chart {
+                    self.action = Some(Action::Connection(ConnectionAction::Chart {
                         topic: self.topic.to_owned(),
                         path: chart_path.clone(),
-                    });
+                    }));
                 }
             }
         });

@@ -27,9 +27,18 @@ use crate::model::NodeId;
 use crate::profiles::Profile;
 use crate::secret::Secret;
 
-/// What the user asked for, from any panel.
+/// What the user asked for, typed by who carries it out: the connection on
+/// screen, or the window. Panels push Actions; the app routes each to its
+/// handler, which matches it whole (no "anything else" arm).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
+    Connection(ConnectionAction),
+    Window(WindowAction),
+}
+
+/// What the connection on screen does (`Session::handle`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConnectionAction {
     SelectTopic(NodeId),
     Chart {
         topic: String,
@@ -37,8 +46,6 @@ pub enum Action {
     },
     /// Change the charts of the connection on screen.
     EditCharts(ChartEdit),
-    /// The chart layouts changed: save them with the profile.
-    ChartsChanged,
     /// Write a chart's series to a CSV file.
     ExportCsv {
         chart: usize,
@@ -46,21 +53,8 @@ pub enum Action {
     },
     /// Send one message (the publish form, or one from the sent history).
     Publish(Box<crate::publish::PublishRequest>),
-    /// The publish templates changed: save them with the profile.
-    TemplatesChanged(Vec<crate::publish::PublishTemplate>),
-    /// The sent history changed: save it.
-    SentChanged,
     /// Show or hide the broker's `$SYS` dashboard of the connection on screen.
     ToggleBrokerStats,
-    /// Open the import or export window.
-    OpenTransfer(transfer::TransferMode),
-    /// Import the connections in this file (MQTT Explorer, MQTTX, mqscope).
-    ImportProfiles(std::path::PathBuf),
-    /// Open a recording (NDJSON or `mosquitto_sub -v` text) as an offline connection.
-    OpenRecording {
-        path: std::path::PathBuf,
-        speed: Option<f64>,
-    },
     /// Record the connection on screen to this file (NDJSON, appended).
     StartRecording(std::path::PathBuf),
     StopRecording,
@@ -70,13 +64,33 @@ pub enum Action {
         path: std::path::PathBuf,
         csv: bool,
     },
+    Subscribe(crate::vocab::Subscription),
+    Unsubscribe(String),
+    Disconnect,
+    Retry,
+    /// Publish an empty retained message to each of these topics.
+    ClearRetained(Vec<String>),
+}
+
+/// What the window does (`MqscopeApp`): tabs, profiles, files, settings, words.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WindowAction {
+    /// The publish templates changed: save them with the profile.
+    TemplatesChanged(Vec<crate::publish::PublishTemplate>),
+    /// Open the import or export window.
+    OpenTransfer(transfer::TransferMode),
+    /// Import the connections in this file (MQTT Explorer, MQTTX, mqscope).
+    ImportProfiles(std::path::PathBuf),
+    /// Open a recording (NDJSON or `mosquitto_sub -v` text) as an offline connection.
+    OpenRecording {
+        path: std::path::PathBuf,
+        speed: Option<f64>,
+    },
     /// Write every profile to this file.
     ExportProfiles {
         path: std::path::PathBuf,
         with_passwords: bool,
     },
-    Subscribe(crate::vocab::Subscription),
-    Unsubscribe(String),
     /// Show this open connection (its index in the tabs).
     SelectConnection(usize),
     /// Disconnect and close this open connection's tab.
@@ -107,12 +121,8 @@ pub enum Action {
         name: String,
         by: isize,
     },
-    Disconnect,
-    Retry,
     /// Ask before clearing the retained messages of a topic and everything below it.
     AskClearRetained(NodeId),
-    /// Publish an empty retained message to each of these topics.
-    ClearRetained(Vec<String>),
     /// Write these bytes to a file; `what` names them in the message ("the payload").
     SaveFile {
         path: std::path::PathBuf,

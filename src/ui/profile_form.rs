@@ -11,6 +11,7 @@ use super::{Action, style};
 use crate::profiles::Profile;
 use crate::secret::Secret;
 use crate::secret_store::{Credentials, PasswordStorage, StoreStatus};
+use crate::ui::WindowAction;
 use crate::vocab::{LastWill, ProtocolVersion, Subscription, Transport};
 
 #[derive(Debug)]
@@ -262,18 +263,18 @@ impl ProfileForm {
                     if (save || connect)
                         && let Some(profile) = self.build()
                     {
-                        action = Some(Action::SaveProfile {
+                        action = Some(Action::Window(WindowAction::SaveProfile {
                             previous: self.previous.clone(),
                             profile: Box::new(profile),
                             connect,
                             password: secret(&self.password),
                             passphrase: secret(&self.passphrase),
-                        });
+                        }));
                     }
                     if let Some(name) = &self.previous
                         && ui.button("Delete").clicked()
                     {
-                        action = Some(Action::DeleteProfile(name.clone()));
+                        action = Some(Action::Window(WindowAction::DeleteProfile(name.clone())));
                     }
                 });
             });
@@ -507,11 +508,11 @@ impl PasswordPrompt {
                             known.clone()
                         }
                     };
-                    action = Some(Action::ConnectProfile {
+                    action = Some(Action::Window(WindowAction::ConnectProfile {
                         name: self.profile.clone(),
                         password: typed(self.asks_password, &mut self.password, &self.known.password),
                         passphrase: typed(self.asks_passphrase, &mut self.passphrase, &self.known.passphrase),
-                    });
+                    }));
                 }
             });
         action

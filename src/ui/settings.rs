@@ -2,7 +2,7 @@
 //! memory all history may use, with what is held now; and how many points
 //! each chart series keeps.
 
-use super::Action;
+use super::{Action, WindowAction};
 use crate::model::Model;
 use crate::payload::human_size;
 use crate::settings::{
@@ -81,7 +81,7 @@ impl SettingsWindow {
                 }
                 ui.horizontal(|ui| {
                     if ui.button("Apply").clicked() {
-                        action = Some(Action::ApplySettings(self.draft.clone()));
+                        action = Some(Action::Window(WindowAction::ApplySettings(self.draft.clone())));
                     }
                     if ui.button("Defaults").clicked() {
                         // What a newer build wrote is not a setting of this one: kept.

@@ -44,7 +44,7 @@ pub fn sheet(ctx: &egui::Context, open: &mut bool) {
 /// Actions; F1 opens and closes the sheet. `tabs`: connections open;
 /// `active`: the one on screen.
 pub fn window_keys(ctx: &egui::Context, tabs: usize, active: usize, sheet: &mut bool) -> Vec<super::Action> {
-    use super::Action;
+    use super::{Action, ConnectionAction, WindowAction};
     use egui::{Key, Modifiers};
     let (help, new, disconnect, retry, close, next, previous, settings) = ctx.input_mut(|i| {
         (
@@ -63,28 +63,30 @@ pub fn window_keys(ctx: &egui::Context, tabs: usize, active: usize, sheet: &mut 
         *sheet = !*sheet;
     }
     if new {
-        actions.push(Action::NewProfile);
+        actions.push(Action::Window(WindowAction::NewProfile));
     }
     if settings {
-        actions.push(Action::OpenSettings);
+        actions.push(Action::Window(WindowAction::OpenSettings));
     }
     if tabs == 0 {
         return actions;
     }
     if disconnect {
-        actions.push(Action::Disconnect);
+        actions.push(Action::Connection(ConnectionAction::Disconnect));
     }
     if retry {
-        actions.push(Action::Retry);
+        actions.push(Action::Connection(ConnectionAction::Retry));
     }
     if close {
-        actions.push(Action::CloseConnection(active));
+        actions.push(Action::Window(WindowAction::CloseConnection(active)));
     }
     if next {
-        actions.push(Action::SelectConnection((active + 1) % tabs));
+        actions.push(Action::Window(WindowAction::SelectConnection((active + 1) % tabs)));
     }
     if previous {
-        actions.push(Action::SelectConnection((active + tabs - 1) % tabs));
+        actions.push(Action::Window(WindowAction::SelectConnection(
+            (active + tabs - 1) % tabs,
+        )));
     }
     actions
 }

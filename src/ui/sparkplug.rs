@@ -6,6 +6,7 @@ use egui::RichText;
 
 use super::{Action, style};
 use crate::model::Model;
+use crate::ui::ConnectionAction;
 
 /// The edge node of a Sparkplug topic: online or not, sequence gaps, the last
 /// birth/death, and the Rebirth command (NCMD `Node Control/Rebirth`).
@@ -50,13 +51,15 @@ pub fn edge_node_ui(
             let now_ms = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_millis() as u64);
-            action = Some(Action::Publish(Box::new(crate::publish::PublishRequest {
-                topic: spb.node_command_topic(),
-                payload: crate::payload::sparkplug::rebirth_command(now_ms),
-                qos: 0,
-                retain: false,
-                properties: Default::default(),
-            })));
+            action = Some(Action::Connection(ConnectionAction::Publish(Box::new(
+                crate::publish::PublishRequest {
+                    topic: spb.node_command_topic(),
+                    payload: crate::payload::sparkplug::rebirth_command(now_ms),
+                    qos: 0,
+                    retain: false,
+                    properties: Default::default(),
+                },
+            ))));
         }
     });
     action

@@ -6,6 +6,7 @@
 use egui::{Color32, RichText};
 
 use super::{Action, style};
+use crate::ui::ConnectionAction;
 use crate::vocab::topic::{filter_matches, validate_filter};
 use crate::vocab::{ProtocolVersion, Subscription};
 
@@ -126,7 +127,7 @@ impl SubscriptionsPanel {
             retain_handling: self.retain_handling,
         };
         self.add(sub.clone());
-        Some(Action::Subscribe(sub))
+        Some(Action::Connection(ConnectionAction::Subscribe(sub)))
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui, protocol: ProtocolVersion) -> Option<Action> {
@@ -167,7 +168,7 @@ impl SubscriptionsPanel {
         }
         if let Some(i) = remove {
             let row = self.rows.remove(i);
-            action = Some(Action::Unsubscribe(row.sub.filter));
+            action = Some(Action::Connection(ConnectionAction::Unsubscribe(row.sub.filter)));
         }
         ui.horizontal(|ui| {
             let label = ui.label("New filter");
@@ -260,7 +261,9 @@ mod tests {
         assert!(panel.error.as_deref().unwrap().contains('#'));
         assert_eq!(
             panel.submit("$SYS/#"),
-            Some(Action::Subscribe(Subscription::new("$SYS/#")))
+            Some(Action::Connection(ConnectionAction::Subscribe(Subscription::new(
+                "$SYS/#"
+            ))))
         );
         assert!(panel.error.is_none());
         // `#` does not match `$SYS` topics; the new subscription gets its own colour.

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use egui::RichText;
 
 use super::{Action, style};
+use crate::ui::{ConnectionAction, WindowAction};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TransferMode {
@@ -136,18 +137,18 @@ impl TransferWindow {
                 };
                 if ui.add_enabled(!self.path.trim().is_empty(), egui::Button::new(go)).clicked() {
                     action = Some(match self.mode {
-                        TransferMode::Import => Action::ImportProfiles(path),
-                        TransferMode::Export => Action::ExportProfiles {
+                        TransferMode::Import => Action::Window(WindowAction::ImportProfiles(path)),
+                        TransferMode::Export => Action::Window(WindowAction::ExportProfiles {
                             path,
                             with_passwords: self.with_passwords,
-                        },
-                        TransferMode::Recording => Action::OpenRecording { path, speed: self.speed },
-                        TransferMode::Record => Action::StartRecording(path),
-                        TransferMode::ExportMessages(node) => Action::ExportMessages {
+                        }),
+                        TransferMode::Recording => Action::Window(WindowAction::OpenRecording { path, speed: self.speed }),
+                        TransferMode::Record => Action::Connection(ConnectionAction::StartRecording(path)),
+                        TransferMode::ExportMessages(node) => Action::Connection(ConnectionAction::ExportMessages {
                             node,
                             path,
                             csv: self.csv,
-                        },
+                        }),
                     });
                 }
                 if let Some(busy) = &self.busy {

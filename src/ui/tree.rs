@@ -12,6 +12,7 @@ use egui::{Align, Color32, Key, Layout, Modifiers, RichText, Sense, TextFormat};
 use super::{Action, style};
 use crate::model::{Model, NodeId, ROOT, TopicTree};
 use crate::payload::preview;
+use crate::ui::{ConnectionAction, WindowAction};
 
 /// Small trees open their first two levels as they appear; big ones stay folded.
 const AUTO_EXPAND_NODE_LIMIT: usize = 200;
@@ -510,7 +511,7 @@ impl TreePanel {
                 if !node.children.is_empty() && !self.is_expanded(id) {
                     self.set_expanded(id, true);
                 }
-                action = Some(Action::SelectTopic(id));
+                action = Some(Action::Connection(ConnectionAction::SelectTopic(id)));
             }
             label.context_menu(|ui| {
                 if ui.button("Copy topic").clicked() {
@@ -522,11 +523,13 @@ impl TreePanel {
                     ui.close();
                 }
                 if ui.button("Export messages…").clicked() {
-                    action = Some(Action::OpenTransfer(super::transfer::TransferMode::ExportMessages(id)));
+                    action = Some(Action::Window(WindowAction::OpenTransfer(
+                        super::transfer::TransferMode::ExportMessages(id),
+                    )));
                     ui.close();
                 }
                 if ui.button("Clear retained messages…").clicked() {
-                    action = Some(Action::AskClearRetained(id));
+                    action = Some(Action::Window(WindowAction::AskClearRetained(id)));
                     ui.close();
                 }
             });
@@ -650,7 +653,7 @@ impl TreePanel {
                         if parent != ROOT {
                             self.selected = Some(parent);
                             self.scroll_to_selected = true;
-                            return Some(Action::SelectTopic(parent));
+                            return Some(Action::Connection(ConnectionAction::SelectTopic(parent)));
                         }
                     }
                 }
@@ -660,7 +663,7 @@ impl TreePanel {
         let next = next?;
         self.selected = Some(next);
         self.scroll_to_selected = true;
-        Some(Action::SelectTopic(next))
+        Some(Action::Connection(ConnectionAction::SelectTopic(next)))
     }
 }
 

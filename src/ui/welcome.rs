@@ -5,6 +5,7 @@ use egui::RichText;
 
 use super::Action;
 use crate::profiles::Profile;
+use crate::ui::WindowAction;
 
 pub fn welcome_ui(ui: &mut egui::Ui, profiles: &[Profile], last: Option<&str>) -> Option<Action> {
     let mut action = None;
@@ -22,7 +23,7 @@ pub fn welcome_ui(ui: &mut egui::Ui, profiles: &[Profile], last: Option<&str>) -
                 .on_hover_text("A built-in broker with simulated sensors: nothing to install")
                 .clicked()
             {
-                action = Some(Action::StartDemo);
+                action = Some(Action::Window(WindowAction::StartDemo));
             }
             if ui
                 .add_sized(
@@ -31,7 +32,7 @@ pub fn welcome_ui(ui: &mut egui::Ui, profiles: &[Profile], last: Option<&str>) -
                 )
                 .clicked()
             {
-                action = Some(Action::NewProfile);
+                action = Some(Action::Window(WindowAction::NewProfile));
             }
         });
         if !profiles.is_empty() {
@@ -50,11 +51,11 @@ pub fn welcome_ui(ui: &mut egui::Ui, profiles: &[Profile], last: Option<&str>) -
                         .on_hover_text(format!("Connect to {}:{}", profile.host, profile.port))
                         .clicked()
                     {
-                        action = Some(Action::ConnectProfile {
+                        action = Some(Action::Window(WindowAction::ConnectProfile {
                             name: profile.name.clone(),
                             password: None,
                             passphrase: None,
-                        });
+                        }));
                     }
                     ui.weak(format!("{}:{}", profile.host, profile.port));
                     if Some(profile.name.as_str()) == last {
@@ -64,7 +65,7 @@ pub fn welcome_ui(ui: &mut egui::Ui, profiles: &[Profile], last: Option<&str>) -
                     let name = format!("Edit {}", profile.name);
                     edit.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &name));
                     if edit.clicked() {
-                        action = Some(Action::EditProfile(profile.name.clone()));
+                        action = Some(Action::Window(WindowAction::EditProfile(profile.name.clone())));
                     }
                 });
             }

@@ -18,6 +18,7 @@ use super::{Action, style};
 use crate::model::Model;
 use crate::payload::{PLACEHOLDERS, PayloadFormat, SendContext, Template, encode, format_json, human_size};
 use crate::publish::{PublishRequest, PublishRequestForm, PublishTemplate, PublishedEntry, Repeat};
+use crate::ui::ConnectionAction;
 use crate::vocab::MessageProperties;
 use crate::vocab::ProtocolVersion;
 use crate::vocab::topic::validate_topic;
@@ -455,7 +456,7 @@ impl PublishPanel {
                     Ok(request) => {
                         self.sends += 1;
                         self.result = Some(Ok(format!("Sending to {}…", request.topic)));
-                        action = Some(Action::Publish(Box::new(request)));
+                        action = Some(Action::Connection(ConnectionAction::Publish(Box::new(request))));
                     }
                     // A topic mistake is shown under the topic field, not twice.
                     Err(e) => self.result = self.topic_error.is_none().then_some(Err(e)),
@@ -480,7 +481,7 @@ impl PublishPanel {
             ));
             ui.horizontal(|ui| {
                 if ui.button("Clear it").clicked() {
-                    action = Some(Action::ClearRetained(vec![topic.clone()]));
+                    action = Some(Action::Connection(ConnectionAction::ClearRetained(vec![topic.clone()])));
                     self.result = Some(Ok(format!("Clearing the retained message of {topic}…")));
                     self.confirm_clear = false;
                 }

@@ -9,6 +9,7 @@ use super::{PublishPanel, Source};
 use crate::payload::human_size;
 use crate::publish::{PublishTemplate, Rate, Repeat};
 use crate::ui::{Action, style};
+use crate::ui::{ConnectionAction, WindowAction};
 use crate::vocab::MessageProperties;
 use crate::vocab::ProtocolVersion;
 use crate::vocab::topic::validate_topic;
@@ -242,7 +243,7 @@ impl PublishPanel {
                         if button.clicked()
                             && let Some(request) = request
                         {
-                            action = Some(Action::Publish(Box::new(request)));
+                            action = Some(Action::Connection(ConnectionAction::Publish(Box::new(request))));
                         }
                         ui.label(RichText::new(crate::ui::clock(entry.at())).monospace().small());
                         ui.add(egui::Label::new(&entry.topic).truncate()).on_hover_text(format!(
@@ -327,6 +328,6 @@ impl PublishPanel {
                     }
                 });
             });
-        changed.then(|| Action::TemplatesChanged(self.templates.clone()))
+        changed.then(|| Action::Window(WindowAction::TemplatesChanged(self.templates.clone())))
     }
 }
