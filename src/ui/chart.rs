@@ -143,15 +143,13 @@ impl ChartPanel {
         self.follow
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, model: &Model) -> Option<Action> {
-        let mut action = None;
+    pub fn ui(&mut self, ui: &mut egui::Ui, model: &Model) -> Vec<Action> {
+        let mut actions = Vec::new();
         let charts = model.charts.charts();
         self.current = self.current.min(charts.len().saturating_sub(1));
-        if let Some(a) = self.take_screenshot(ui) {
-            action = Some(a);
-        }
-        self.toolbar_ui(ui, model, &mut action);
-        self.forms_ui(ui, &mut action);
+        actions.extend(self.take_screenshot(ui));
+        self.toolbar_ui(ui, model, &mut actions);
+        self.forms_ui(ui, &mut actions);
         let now = unix_seconds(SystemTime::now());
         let Some(chart) = charts.get(self.current).filter(|c| !c.sources.is_empty()) else {
             if self.show_alerts {
@@ -164,7 +162,7 @@ impl ChartPanel {
             }
             ui.allocate_space(ui.available_size());
             self.drawn.clear();
-            return action;
+            return actions;
         };
         let (x_min, x_max) = self.x_range(model, chart, now);
         // One pixel column per screen pixel of the plot.
@@ -182,8 +180,8 @@ impl ChartPanel {
                     .show(ui, |ui| {
                         if self.show_alerts {
                             alerts_ui(ui, model);
-                        } else if let Some(a) = self.table_ui(ui, chart, &drawn) {
-                            action = Some(a);
+                        } else {
+                            actions.extend(self.table_ui(ui, chart, &drawn));
                         }
                     });
             });
@@ -191,10 +189,10 @@ impl ChartPanel {
             self.plot_ui(ui, chart, &drawn, (x_min, x_max), now);
         });
         self.drawn = drawn.into_iter().flatten().map(|d| (d.label, d.points)).collect();
-        action
+        actions
     }
 
-    fn toolbar_ui(&mut self, ui: &mut egui::Ui, model: &Model, action: &mut Option<Action>) {
+    fn toolbar_ui(&mut self, ui: &mut egui::Ui, model: &Model, actions: &mut Vec<Action>) {
         let charts = model.charts.charts();
         ui.horizontal_wrapped(|ui| {
             let names: Vec<String> = if charts.is_empty() {
@@ -216,7 +214,7 @@ impl ChartPanel {
                         }
                         if ui.button("Remove chart").clicked() {
                             self.rule = None;
-                            *action = Some(Action::Connection(ConnectionAction::EditCharts(
+                            actions.push(Action::Connection(ConnectionAction::EditCharts(
                                 ChartEdit::RemoveChart(i),
                             )));
                             ui.close();
@@ -225,7 +223,7 @@ impl ChartPanel {
                 }
             }
             if ui.small_button("➕ Chart").on_hover_text("Add a chart tab").clicked() {
-                *action = Some(Action::Connection(ConnectionAction::EditCharts(ChartEdit::AddChart)));
+                actions.push(Action::Connection(ConnectionAction::EditCharts(ChartEdit::AddChart)));
                 self.current = charts.len().max(1);
             }
             ui.separator();
@@ -277,7 +275,7 @@ impl ChartPanel {
         });
     }
 
-    fn forms_ui(&mut self, ui: &mut egui::Ui, action: &mut Option<Action>) {
+    fn forms_ui(&mut self, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
         if let Some(form) = &mut self.add {
             let mut close = false;
             ui.horizontal_wrapped(|ui| {
@@ -302,7 +300,7 @@ impl ChartPanel {
                     let filter = form.filter.trim();
                     match crate::vocab::topic::validate_filter(filter) {
                         Ok(()) => {
-                            *action = Some(Action::Connection(ConnectionAction::EditCharts(ChartEdit::AddSeries {
+                            actions.push(Action::Connection(ConnectionAction::EditCharts(ChartEdit::AddSeries {
                                 chart: self.current,
                                 spec: SeriesSpec::new(filter, form.path.trim()),
                             })));
@@ -339,7 +337,7 @@ impl ChartPanel {
                 if ui.button("Set rule").clicked() {
                     match form.parse() {
                         Ok(threshold) => {
-                            *action = Some(Action::Connection(ConnectionAction::EditCharts(
+                            actions.push(Action::Connection(ConnectionAction::EditCharts(
                                 ChartEdit::SetThreshold {
                                     chart: form.chart,
                                     source: form.source,
@@ -352,7 +350,7 @@ impl ChartPanel {
                     }
                 }
                 if ui.button("Remove rule").clicked() {
-                    *action = Some(Action::Connection(ConnectionAction::EditCharts(
+                    actions.push(Action::Connection(ConnectionAction::EditCharts(
                         ChartEdit::SetThreshold {
                             chart: form.chart,
                             source: form.source,
@@ -379,7 +377,7 @@ impl ChartPanel {
                 ui.add(egui::TextEdit::singleline(name).desired_width(160.0))
                     .labelled_by(label.id);
                 if ui.button("Rename").clicked() && !name.trim().is_empty() {
-                    *action = Some(Action::Connection(ConnectionAction::EditCharts(
+                    actions.push(Action::Connection(ConnectionAction::EditCharts(
                         ChartEdit::RenameChart(*chart, name.trim().to_owned()),
                     )));
                     close = true;
@@ -404,12 +402,10 @@ impl ChartPanel {
                 if ui.button("Save").clicked() && !path.trim().is_empty() {
                     let path = PathBuf::from(path.trim());
                     match kind {
-                        ExportKind::Csv => {
-                            *action = Some(Action::Connection(ConnectionAction::ExportCsv {
-                                chart: self.current,
-                                path,
-                            }))
-                        }
+                        ExportKind::Csv => actions.push(Action::Connection(ConnectionAction::ExportCsv {
+                            chart: self.current,
+                            path,
+                        })),
                         ExportKind::Png => {
                             self.png_pending = Some(path);
                             let slot = self.screenshot.clone();
@@ -458,8 +454,8 @@ impl ChartPanel {
         (start.min(now - MIN_SPAN_S), now)
     }
 
-    fn table_ui(&mut self, ui: &mut egui::Ui, chart: &Chart, drawn: &[Vec<Drawn>]) -> Option<Action> {
-        let mut action = None;
+    fn table_ui(&mut self, ui: &mut egui::Ui, chart: &Chart, drawn: &[Vec<Drawn>]) -> Vec<Action> {
+        let mut actions = Vec::new();
         let left_out: usize = chart.sources.iter().map(|s| s.left_out).sum();
         if left_out > 0 {
             ui.colored_label(
@@ -480,7 +476,7 @@ impl ChartPanel {
                 let check = ui.checkbox(&mut shown, "").on_hover_text("Show or hide this series");
                 check.widget_info(|| egui::WidgetInfo::selected(egui::Role::CheckBox, true, shown, &name));
                 if check.changed() {
-                    action = Some(Action::Connection(ConnectionAction::EditCharts(ChartEdit::SetHidden {
+                    actions.push(Action::Connection(ConnectionAction::EditCharts(ChartEdit::SetHidden {
                         chart: self.current,
                         source: i,
                         hidden: !shown,
@@ -492,7 +488,7 @@ impl ChartPanel {
                 if button.clicked() {
                     // An open rule form points at sources by position: it would now point elsewhere.
                     self.rule = None;
-                    action = Some(Action::Connection(ConnectionAction::EditCharts(
+                    actions.push(Action::Connection(ConnectionAction::EditCharts(
                         ChartEdit::RemoveSeries {
                             chart: self.current,
                             source: i,
@@ -538,7 +534,7 @@ impl ChartPanel {
             }
             ui.add_space(4.0);
         }
-        action
+        actions
     }
 
     fn plot_ui(&mut self, ui: &mut egui::Ui, chart: &Chart, drawn: &[Vec<Drawn>], x: (f64, f64), now: f64) {

@@ -91,11 +91,11 @@ impl InspectorPanel {
         }
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, model: &Model) -> Option<Action> {
+    pub fn ui(&mut self, ui: &mut egui::Ui, model: &Model) -> Vec<Action> {
         let Some(node) = self.node else {
             ui.add_space(20.0);
             ui.vertical_centered(|ui| ui.weak("Select a topic in the tree to see its messages."));
-            return None;
+            return Vec::new();
         };
         if let Some(cache) = &mut self.cache
             && let DiffState::Pending(ticket) = cache.diff
@@ -108,7 +108,7 @@ impl InspectorPanel {
         }
         let topic = model.tree.topic(node);
         let history = model.history.messages(node);
-        let mut action = None;
+        let mut actions = Vec::new();
         ui.horizontal(|ui| {
             let shown = crate::vocab::topic::display(&topic);
             ui.heading(RichText::new(shown.as_ref()).monospace());
@@ -129,7 +129,7 @@ impl InspectorPanel {
             );
         }
         if let Some(spb) = crate::model::sparkplug::SparkplugTopic::parse(&topic) {
-            action = super::sparkplug::edge_node_ui(ui, model, &spb).or(action);
+            actions.extend(super::sparkplug::edge_node_ui(ui, model, &spb));
         }
         let message = match self.pinned_seq {
             Some(seq) => history.iter().find(|m| m.seq == seq).or(history.back()),
@@ -149,7 +149,7 @@ impl InspectorPanel {
             } else {
                 ui.weak("No message on this topic itself; select one of its subtopics.");
             }
-            return None;
+            return Vec::new();
         };
         let default_view = PayloadView::default_for_topic(&topic);
         let view = self.views.get(&topic).copied().unwrap_or(default_view);
@@ -244,7 +244,7 @@ impl InspectorPanel {
             ..
         }) = &self.cache
         else {
-            return None;
+            return Vec::new();
         };
         ui.horizontal_wrapped(|ui| {
             let latest = history.back().is_some_and(|m| m.seq == message.seq);
@@ -301,7 +301,7 @@ impl InspectorPanel {
                         .on_hover_text(format!("Chart {name} (now {value}) live"))
                         .clicked()
                     {
-                        action = Some(Action::Connection(ConnectionAction::Chart {
+                        actions.push(Action::Connection(ConnectionAction::Chart {
                             topic: topic.clone(),
                             path: path.clone(),
                         }));
@@ -367,7 +367,7 @@ impl InspectorPanel {
                 ui.add(egui::TextEdit::singleline(path).desired_width(320.0))
                     .labelled_by(label.id);
                 if ui.button("Save").clicked() && !path.trim().is_empty() {
-                    action = Some(Action::Window(WindowAction::SaveFile {
+                    actions.push(Action::Window(WindowAction::SaveFile {
                         path: std::path::PathBuf::from(path.trim()),
                         bytes: message.payload.to_vec(),
                         what: "the payload".into(),
@@ -487,7 +487,7 @@ impl InspectorPanel {
                         if let Some(a) =
                             super::json_tree::json_tree_ui(ui, value, &self.tree_query, &topic, chartable, sparkplug)
                         {
-                            action = Some(a);
+                            actions.push(a);
                         }
                         return;
                     }
@@ -559,7 +559,7 @@ impl InspectorPanel {
                     }
                 }
             });
-        action
+        actions
     }
 }
 

@@ -1,7 +1,8 @@
 //! Drawing, with egui only. Each panel is a struct with
-//! `fn ui(&mut self, ui, &Model) -> Option<Action>`: it reads the Model and
-//! says what the user asked for; the app turns Actions into Commands. Nothing
-//! here talks to the network or changes the Model.
+//! `fn ui(&mut self, ui, &Model) -> Vec<Action>` (or `Option` where a frame
+//! can ask at most one thing): it reads the Model and says, in order, what the
+//! user asked for; the app routes each Action to the connection or the window.
+//! Nothing here talks to the network or changes the Model.
 
 pub mod alerts;
 pub mod broker_stats;

@@ -243,12 +243,13 @@ impl TreePanel {
         &self.rows
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, model: &Model) -> Option<Action> {
+    pub fn ui(&mut self, ui: &mut egui::Ui, model: &Model) -> Vec<Action> {
         let tree = &model.tree;
         self.auto_expand(tree);
         self.search_ui(ui, model);
         self.refresh_rows(model);
-        let mut action = self.keyboard(ui, model);
+        // Everything asked this frame, in order: none is overwritten by a later one.
+        let mut actions: Vec<Action> = self.keyboard(ui, model).into_iter().collect();
         ui.separator();
         if self.rows.is_empty() {
             if self.search.job.is_some() {
@@ -256,7 +257,7 @@ impl TreePanel {
             } else {
                 ui.weak("No messages yet. Topics appear here as they arrive.");
             }
-            return action;
+            return actions;
         }
         let row_height = style::TREE_ROW_HEIGHT;
         let spacing = ui.spacing().item_spacing.y;
@@ -306,9 +307,7 @@ impl TreePanel {
             for &id in &rows[range] {
                 let (row_action, glow) = self.row_ui(ui, model, id, now);
                 glowing |= glow;
-                if row_action.is_some() {
-                    action = row_action;
-                }
+                actions.extend(row_action);
             }
             first
         });
@@ -331,7 +330,7 @@ impl TreePanel {
         if glowing {
             ui.ctx().request_repaint_after(Duration::from_millis(50));
         }
-        action
+        actions
     }
 
     fn auto_expand(&mut self, tree: &TopicTree) {
@@ -459,10 +458,10 @@ impl TreePanel {
         }
     }
 
-    fn row_ui(&mut self, ui: &mut egui::Ui, model: &Model, id: NodeId, now: SystemTime) -> (Option<Action>, bool) {
+    fn row_ui(&mut self, ui: &mut egui::Ui, model: &Model, id: NodeId, now: SystemTime) -> (Vec<Action>, bool) {
         let tree = &model.tree;
         let node = tree.node(id);
-        let mut action = None;
+        let mut actions = Vec::new();
         let latest = model.history.latest(id);
         let age = latest.and_then(|m| now.duration_since(m.received_at()).ok());
         let glow = age
@@ -511,7 +510,7 @@ impl TreePanel {
                 if !node.children.is_empty() && !self.is_expanded(id) {
                     self.set_expanded(id, true);
                 }
-                action = Some(Action::Connection(ConnectionAction::SelectTopic(id)));
+                actions.push(Action::Connection(ConnectionAction::SelectTopic(id)));
             }
             label.context_menu(|ui| {
                 if ui.button("Copy topic").clicked() {
@@ -523,13 +522,13 @@ impl TreePanel {
                     ui.close();
                 }
                 if ui.button("Export messages…").clicked() {
-                    action = Some(Action::Window(WindowAction::OpenTransfer(
+                    actions.push(Action::Window(WindowAction::OpenTransfer(
                         super::transfer::TransferMode::ExportMessages(id),
                     )));
                     ui.close();
                 }
                 if ui.button("Clear retained messages…").clicked() {
-                    action = Some(Action::Window(WindowAction::AskClearRetained(id)));
+                    actions.push(Action::Window(WindowAction::AskClearRetained(id)));
                     ui.close();
                 }
             });
@@ -583,7 +582,7 @@ impl TreePanel {
             let fill = style::ARRIVAL_GLOW.gamma_multiply(strength);
             ui.painter().set(background, egui::Shape::rect_filled(rect, 2.0, fill));
         }
-        (action, glow.is_some())
+        (actions, glow.is_some())
     }
 
     /// The colour of the first (most specific) subscription that matches `topic`. Only rows

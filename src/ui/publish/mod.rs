@@ -237,8 +237,8 @@ impl PublishPanel {
         connected: bool,
         protocol: ProtocolVersion,
         selected_topic: Option<&str>,
-    ) -> Option<Action> {
-        let mut action = None;
+    ) -> Vec<Action> {
+        let mut actions = Vec::new();
         if let Some(ticket) = self.file_reading
             && let Some(read) = self.file_reader.take(ticket)
         {
@@ -249,17 +249,13 @@ impl PublishPanel {
             .id_salt("publish_scroll")
             .auto_shrink([false, false])
             .show(ui, |ui| {
-                action = self.form_ui(ui, model, connected, protocol, selected_topic);
+                actions.extend(self.form_ui(ui, model, connected, protocol, selected_topic));
                 ui.add_space(style::PANEL_GAP);
                 self.repeat_ui(ui, connected, protocol);
-                if let Some(a) = self.history_ui(ui, connected) {
-                    action = Some(a);
-                }
-                if let Some(a) = self.templates_ui(ui) {
-                    action = Some(a);
-                }
+                actions.extend(self.history_ui(ui, connected));
+                actions.extend(self.templates_ui(ui));
             });
-        action
+        actions
     }
 
     fn form_ui(
@@ -269,8 +265,8 @@ impl PublishPanel {
         connected: bool,
         protocol: ProtocolVersion,
         selected_topic: Option<&str>,
-    ) -> Option<Action> {
-        let mut action = None;
+    ) -> Vec<Action> {
+        let mut actions = Vec::new();
         ui.strong("Publish");
         ui.add_space(style::PANEL_GAP);
         let topic_label = ui.label("Topic");
@@ -456,7 +452,7 @@ impl PublishPanel {
                     Ok(request) => {
                         self.sends += 1;
                         self.result = Some(Ok(format!("Sending to {}…", request.topic)));
-                        action = Some(Action::Connection(ConnectionAction::Publish(Box::new(request))));
+                        actions.push(Action::Connection(ConnectionAction::Publish(Box::new(request))));
                     }
                     // A topic mistake is shown under the topic field, not twice.
                     Err(e) => self.result = self.topic_error.is_none().then_some(Err(e)),
@@ -481,7 +477,7 @@ impl PublishPanel {
             ));
             ui.horizontal(|ui| {
                 if ui.button("Clear it").clicked() {
-                    action = Some(Action::Connection(ConnectionAction::ClearRetained(vec![topic.clone()])));
+                    actions.push(Action::Connection(ConnectionAction::ClearRetained(vec![topic.clone()])));
                     self.result = Some(Ok(format!("Clearing the retained message of {topic}…")));
                     self.confirm_clear = false;
                 }
@@ -499,7 +495,7 @@ impl PublishPanel {
             }
             None => {}
         }
-        action
+        actions
     }
 
     /// Topics seen that contain what is typed, computed when the text changes.

@@ -220,8 +220,8 @@ impl PublishPanel {
         }
     }
 
-    pub(super) fn history_ui(&mut self, ui: &mut egui::Ui, connected: bool) -> Option<Action> {
-        let mut action = None;
+    pub(super) fn history_ui(&mut self, ui: &mut egui::Ui, connected: bool) -> Vec<Action> {
+        let mut actions = Vec::new();
         egui::CollapsingHeader::new(format!("Sent ({})", self.history.len()))
             .id_salt("publish_history")
             .show(ui, |ui| {
@@ -243,7 +243,7 @@ impl PublishPanel {
                         if button.clicked()
                             && let Some(request) = request
                         {
-                            action = Some(Action::Connection(ConnectionAction::Publish(Box::new(request))));
+                            actions.push(Action::Connection(ConnectionAction::Publish(Box::new(request))));
                         }
                         ui.label(RichText::new(crate::ui::clock(entry.at())).monospace().small());
                         ui.add(egui::Label::new(&entry.topic).truncate()).on_hover_text(format!(
@@ -255,7 +255,7 @@ impl PublishPanel {
                     });
                 }
             });
-        action
+        actions
     }
 
     pub(super) fn templates_ui(&mut self, ui: &mut egui::Ui) -> Option<Action> {
