@@ -101,6 +101,30 @@ impl Session {
         }
     }
 
+    /// What the status bar says of this connection at `now`.
+    pub fn status_line<'a>(
+        &'a self,
+        activity: Option<&'a str>,
+        now: std::time::Instant,
+    ) -> crate::ui::status::StatusLine<'a> {
+        let model = &self.model;
+        crate::ui::status::StatusLine {
+            activity,
+            state: Some((&self.state, self.handle.spec.name.as_str())),
+            rate: model.rate(now),
+            topics: model.tree.topic_count(),
+            received: self.handle.received(),
+            applied: model.applied(),
+            stored: model.history.stored_messages(),
+            stored_bytes: model.budget_bytes(),
+            evicted: model.history.evicted(),
+            latest_let_go: model.history.latest_let_go(),
+            refused_topics: model.refused_topics(),
+            invalid_topics: model.invalid_topics(),
+            reading: self.handle.reading_progress(),
+        }
+    }
+
     /// Its tab in the row of connections.
     pub fn tab(&self) -> crate::ui::chrome::Tab<'_> {
         crate::ui::chrome::Tab {

@@ -49,6 +49,7 @@ pub fn state_dot_ui(ui: &mut egui::Ui, color: egui::Color32) {
     ui.painter().circle_filled(rect.center(), 4.5, color);
 }
 
+#[derive(Default)]
 pub struct StatusLine<'a> {
     /// Work in progress to mention, e.g. clearing retained messages.
     pub activity: Option<&'a str>,
