@@ -7,19 +7,21 @@
 mod legacy_certs;
 mod link;
 mod options;
+mod replay;
 mod tls;
 pub use tls::key_is_encrypted;
 
 mod words;
 mod worker;
 
+pub use replay::ReplayFeed;
+use replay::replay_task;
 pub use words::{describe_connection_error, disconnect_words};
 pub use worker::ReconnectBackoff;
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
-use std::time::Duration;
 
 use rumqttc::QoS;
 use tokio::sync::{Notify, Semaphore, mpsc as tmpsc};
@@ -379,170 +381,6 @@ impl Drop for ConnectionHandle {
     fn drop(&mut self) {
         self.close();
     }
-}
-
-/// Where a replay's messages come from: batches in file order, how far the
-/// reading has got, and at the end what could not be read (or why nothing could).
-pub struct ReplayFeed {
-    pub batches: tmpsc::Receiver<Vec<ReceivedMessage>>,
-    /// (bytes read, bytes in all), for the progress shown while replaying.
-    pub progress: Option<Arc<crate::record::Progress>>,
-    /// Set by the reader when it stops: `Ok(note on skipped lines)` or `Err(why it could not read)`.
-    pub outcome: Arc<Mutex<Option<Result<String, String>>>>,
-    /// What the file is ("mosquitto_sub -v output"), once known.
-    pub kind: Arc<Mutex<String>>,
-}
-
-impl ReplayFeed {
-    /// A feed of messages already in memory.
-    pub fn from_messages(messages: Vec<ReceivedMessage>) -> Self {
-        let batches: Vec<Vec<ReceivedMessage>> = messages.chunks(1_000).map(<[_]>::to_vec).collect();
-        let (tx, rx) = tmpsc::channel(batches.len().max(1));
-        for batch in batches {
-            let _ = tx.try_send(batch);
-        }
-        Self {
-            batches: rx,
-            progress: None,
-            outcome: Arc::new(Mutex::new(Some(Ok(String::new())))),
-            kind: Arc::new(Mutex::new("recording".to_owned())),
-        }
-    }
-}
-
-async fn replay_task(
-    mut feed: ReplayFeed,
-    speed: Option<f64>,
-    out: mpsc::Sender<Event>,
-    counters: Arc<Counters>,
-    control: Arc<Control>,
-    wake: Wake,
-) {
-    const BATCH: usize = 1_000;
-    const NOTE_EVERY: Duration = Duration::from_millis(500);
-    let state = |note: String| Event::State(ConnectionState::Offline { note });
-    let _ = out.send(state("reading the recording".to_owned()));
-    wake();
-    let mut started = None;
-    let mut first = None;
-    let mut sent = 0u64;
-    let mut batch = Vec::with_capacity(BATCH);
-    let mut pending = std::collections::VecDeque::new();
-    let mut last_note = tokio::time::Instant::now();
-    loop {
-        if control.closing.load(Ordering::SeqCst) {
-            return;
-        }
-        if pending.is_empty() {
-            let more = tokio::select! {
-                more = feed.batches.recv() => more,
-                () = control.wake_worker.notified() => continue,
-            };
-            match more {
-                Some(more) => pending.extend(more),
-                None => break,
-            }
-        }
-        let started = *started.get_or_insert_with(tokio::time::Instant::now);
-        if first.is_none() {
-            first = pending.front().map(|m: &ReceivedMessage| m.received_at);
-        }
-        // Everything due by now (all of it when there is no pace), up to a batch.
-        while batch.len() < BATCH
-            && let Some(next) = pending.front()
-        {
-            if let (Some(speed), Some(first)) = (speed, first) {
-                let offset = next.received_at.duration_since(first).unwrap_or_default();
-                let due = started + offset.div_f64(speed.max(0.001));
-                if due > tokio::time::Instant::now() {
-                    if batch.is_empty() {
-                        // A wait the user would notice: say what the replay waits for.
-                        let wait = due - tokio::time::Instant::now();
-                        if wait >= Duration::from_secs(1) {
-                            let _ = out.send(state(format!(
-                                "replaying at {}×: {sent} message{} so far, the next in {}",
-                                (speed * 100.0).round() / 100.0,
-                                if sent == 1 { "" } else { "s" },
-                                crate::payload::human_duration(wait),
-                            )));
-                            wake();
-                        }
-                        // Closing the tab wakes this, so a sparse recording does not
-                        // keep its task (and the reader thread) until the next message.
-                        tokio::select! {
-                            () = tokio::time::sleep_until(due) => {}
-                            () = control.wake_worker.notified() => {}
-                        }
-                        if control.closing.load(Ordering::SeqCst) {
-                            return;
-                        }
-                        continue;
-                    }
-                    break;
-                }
-            }
-            batch.extend(pending.pop_front());
-        }
-        if batch.is_empty() {
-            continue;
-        }
-        let Ok(permit) = control.batches_in_flight.acquire().await else {
-            return;
-        };
-        permit.forget();
-        // The whole batch at once (capped at the limit), so a batch of large
-        // messages cannot wait for bytes that only its own sending gives back.
-        let Ok(bytes) = control
-            .queued_bytes
-            .acquire_many(batch_cost(&batch, control.limits.bytes))
-            .await
-        else {
-            return;
-        };
-        bytes.forget();
-        sent += batch.len() as u64;
-        counters.received.fetch_add(batch.len() as u64, Ordering::Relaxed);
-        if out.send(Event::Messages(std::mem::take(&mut batch))).is_err() {
-            return;
-        }
-        if let Some(progress) = &feed.progress
-            && last_note.elapsed() >= NOTE_EVERY
-        {
-            last_note = tokio::time::Instant::now();
-            let read = progress.bytes_read.load(Ordering::Relaxed);
-            let total = progress.total_bytes.load(Ordering::Relaxed);
-            let percent = read.saturating_mul(100).checked_div(total).unwrap_or(0);
-            let _ = out.send(state(format!(
-                "replaying: {percent}% read ({} of {}), {sent} messages",
-                crate::payload::human_size(read as usize),
-                crate::payload::human_size(total as usize)
-            )));
-        }
-        wake();
-    }
-    let kind = feed.kind.lock().map(|k| k.clone()).unwrap_or_default();
-    let outcome = feed.outcome.lock().ok().and_then(|mut o| o.take());
-    let final_state = match outcome {
-        Some(Err(why)) if sent == 0 => ConnectionState::Failed { reason: why },
-        Some(Err(why)) => ConnectionState::Offline {
-            note: format!("replayed {sent} messages, then stopped: {why}"),
-        },
-        Some(Ok(skipped)) if sent == 0 => ConnectionState::Failed {
-            reason: if skipped.is_empty() {
-                format!("no messages in this {kind}")
-            } else {
-                format!("no messages could be read from this {kind}: {skipped}")
-            },
-        },
-        Some(Ok(skipped)) if !skipped.is_empty() => ConnectionState::Offline {
-            note: format!("replayed all {sent} messages of this {kind}; {skipped}"),
-        },
-        _ => ConnectionState::Offline {
-            note: format!("replayed all {sent} messages of this {kind}"),
-        },
-    };
-    let _ = out.send(Event::State(final_state));
-    wake();
 }
 
 /// MQTT 5 has its own QoS type in rumqttc.
