@@ -4,52 +4,29 @@
 //! Search (Ctrl+F) filters by topic and optionally payload substring; it runs
 //! a slice of the tree per frame, so a million topics never stall a frame.
 
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
-use egui::text::LayoutJob;
-use egui::{Align, Color32, Key, Layout, Modifiers, RichText, Sense, TextFormat};
+use egui::{Key, RichText, Sense};
 
 use super::{Action, style};
 use crate::model::{Model, NodeId, ROOT, TopicTree};
 use crate::payload::preview;
 use crate::ui::{ConnectionAction, WindowAction};
 
+mod expanded;
+mod search;
+pub use expanded::{ExpandedMemory, REMEMBERED_CONNECTIONS};
+pub use search::SearchBox;
+use search::name_text;
+
 /// Small trees open their first two levels as they appear; big ones stay folded.
 const AUTO_EXPAND_NODE_LIMIT: usize = 200;
-/// Time a frame may spend on the search before it draws.
-const SEARCH_SLICE: Duration = Duration::from_millis(3);
 /// How long remembered expanded topics are looked for as topics arrive.
 const RESTORE_FOR: Duration = Duration::from_secs(120);
 /// Expanded topics remembered per connection, at most.
 pub const REMEMBERED_EXPANDED: usize = 2_000;
 /// How long a row glows after a message arrives.
 const HIGHLIGHT_FOR: Duration = Duration::from_millis(1000);
-
-/// Connections whose expanded topics are remembered, at most (the least recent go first).
-pub const REMEMBERED_CONNECTIONS: usize = 50;
-
-/// Expanded topics by connection name, least recently remembered first; kept in
-/// eframe's storage as JSON, never in the profile file.
-#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
-#[serde(transparent)]
-pub struct ExpandedMemory(Vec<(String, Vec<String>)>);
-
-impl ExpandedMemory {
-    pub fn get(&self, connection: &str) -> Option<&Vec<String>> {
-        self.0
-            .iter()
-            .find(|(name, _)| name == connection)
-            .map(|(_, topics)| topics)
-    }
-
-    /// Remember `topics` for `connection` as the most recent.
-    pub fn remember(&mut self, connection: &str, topics: Vec<String>) {
-        self.0.retain(|(name, _)| name != connection);
-        self.0.push((connection.to_owned(), topics));
-        let extra = self.0.len().saturating_sub(REMEMBERED_CONNECTIONS);
-        self.0.drain(..extra);
-    }
-}
 
 #[derive(Debug, Default)]
 pub struct TreePanel {
@@ -78,108 +55,6 @@ pub struct TreePanel {
     restore_until: Option<std::time::Instant>,
     /// Look for them on the next frame even if no topic was added.
     restore_now: bool,
-}
-
-#[derive(Debug, Default)]
-pub struct SearchBox {
-    pub query: String,
-    pub payloads: bool,
-    job: Option<SearchJob>,
-    version: u64,
-    focus_requested: bool,
-}
-
-/// An incremental filter over the tree's nodes.
-#[derive(Debug)]
-struct SearchJob {
-    query: String,
-    payloads: bool,
-    /// Nodes scanned so far (ids below this).
-    scanned: usize,
-    /// Indexed by node id: the node or one of its descendants matches.
-    visible: Vec<bool>,
-    /// Indexed by node id: the node itself matches.
-    matched: Vec<bool>,
-    matches: u64,
-}
-
-impl SearchJob {
-    fn new(query: &str, payloads: bool) -> Self {
-        Self {
-            query: query.to_lowercase(),
-            payloads,
-            scanned: 1,
-            visible: vec![false; 1],
-            matched: vec![false; 1],
-            matches: 0,
-        }
-    }
-
-    /// Scan nodes for `budget`; returns whether anything became visible.
-    fn run(&mut self, model: &Model, budget: Duration) -> bool {
-        let tree = &model.tree;
-        let total = tree.node_count();
-        self.visible.resize(total, false);
-        self.matched.resize(total, false);
-        let start = Instant::now();
-        let mut changed = false;
-        while self.scanned < total {
-            // Check the clock every 1,024 nodes only.
-            let end = (self.scanned + 1_024).min(total);
-            for id in self.scanned..end {
-                if self.matches_node(model, id as NodeId) {
-                    self.matched[id] = true;
-                    self.matches += 1;
-                    changed = true;
-                    let mut cursor = id as NodeId;
-                    while cursor != ROOT && !self.visible[cursor as usize] {
-                        self.visible[cursor as usize] = true;
-                        cursor = tree.node(cursor).parent;
-                    }
-                }
-            }
-            self.scanned = end;
-            if start.elapsed() >= budget {
-                break;
-            }
-        }
-        changed
-    }
-
-    fn matches_node(&self, model: &Model, id: NodeId) -> bool {
-        let tree = &model.tree;
-        if contains_lowercase(tree.name(id), &self.query) {
-            return true;
-        }
-        // A match across levels ("living_room/light") needs the full topic.
-        if self.query.contains('/') && contains_lowercase(&tree.topic(id), &self.query) {
-            return true;
-        }
-        self.payloads
-            && model
-                .history
-                .latest(id)
-                .and_then(|m| std::str::from_utf8(&m.payload).ok())
-                .is_some_and(|text| contains_lowercase(text, &self.query))
-    }
-
-    fn done(&self, tree: &TopicTree) -> bool {
-        self.scanned >= tree.node_count()
-    }
-}
-
-fn contains_lowercase(haystack: &str, lowercase_needle: &str) -> bool {
-    if lowercase_needle.is_empty() {
-        true
-    } else if haystack.is_ascii() && lowercase_needle.is_ascii() {
-        // No allocation on the common path: topics are mostly ASCII.
-        haystack
-            .as_bytes()
-            .windows(lowercase_needle.len())
-            .any(|w| w.eq_ignore_ascii_case(lowercase_needle.as_bytes()))
-    } else {
-        haystack.to_lowercase().contains(lowercase_needle)
-    }
 }
 
 impl TreePanel {
@@ -363,71 +238,6 @@ impl TreePanel {
                 }
             }
             self.seen_nodes = tree.node_count();
-        }
-    }
-
-    fn search_ui(&mut self, ui: &mut egui::Ui, model: &Model) {
-        let tree = &model.tree;
-        let mut changed = false;
-        ui.horizontal(|ui| {
-            ui.strong("Topics");
-            ui.label(RichText::new(format!("{} topics", tree.topic_count())).color(style::COUNTS));
-            ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-                if ui.small_button("Collapse all").clicked() {
-                    self.collapse_all();
-                }
-                if ui.small_button("Expand all").clicked() {
-                    self.expand_all(tree);
-                }
-            });
-        });
-        ui.horizontal(|ui| {
-            let label = ui.label("Search");
-            let edit = ui
-                .add(
-                    egui::TextEdit::singleline(&mut self.search.query)
-                        .hint_text("topic (Ctrl+F)")
-                        .desired_width(ui.available_width() - 110.0),
-                )
-                .labelled_by(label.id);
-            if self.search.focus_requested {
-                edit.request_focus();
-                self.search.focus_requested = false;
-            }
-            if edit.has_focus() && ui.input(|i| i.key_pressed(Key::Escape)) {
-                self.search.query.clear();
-            }
-            changed |= edit.changed();
-            changed |= ui
-                .checkbox(&mut self.search.payloads, "payloads")
-                .on_hover_text("Also match the last payload of each topic")
-                .changed();
-        });
-        if ui.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::F)) {
-            self.search.focus_requested = true;
-        }
-        let query = self.search.query.trim().to_owned();
-        let stale = match &self.search.job {
-            Some(job) => changed && (job.query != query.to_lowercase() || job.payloads != self.search.payloads),
-            None => !query.is_empty(),
-        };
-        if stale || (changed && query.is_empty()) {
-            self.search.job = (!query.is_empty()).then(|| SearchJob::new(&query, self.search.payloads));
-            self.search.version += 1;
-        }
-        if let Some(job) = &mut self.search.job {
-            if !job.done(tree) && job.run(model, SEARCH_SLICE) {
-                self.search.version += 1;
-            }
-            ui.horizontal(|ui| {
-                let noun = if job.matches == 1 { "match" } else { "matches" };
-                ui.label(RichText::new(format!("{} {noun}", job.matches)).color(style::COUNTS));
-                if !job.done(tree) {
-                    let progress = job.scanned as f32 / tree.node_count().max(1) as f32;
-                    ui.add(egui::ProgressBar::new(progress).desired_width(120.0).text("searching"));
-                    ui.ctx().request_repaint();
-                }
-            });
         }
     }
 
@@ -671,51 +481,11 @@ fn rows_height(rows: usize, pitch: f32, spacing: f32) -> f32 {
     (rows as f32 * pitch - spacing).max(0.0)
 }
 
-/// The segment name, with the searched text highlighted in it.
-fn name_text(ui: &egui::Ui, name: &str, query: Option<&str>, matched: bool) -> egui::WidgetText {
-    let color = ui.visuals().strong_text_color();
-    let Some(query) = query.filter(|_| matched) else {
-        return RichText::new(name).strong().color(color).into();
-    };
-    let font = egui::TextStyle::Body.resolve(ui.style());
-    let plain = TextFormat::simple(font.clone(), color);
-    let hit = TextFormat {
-        background: style::SEARCH_HIT_BG,
-        color: Color32::WHITE,
-        ..TextFormat::simple(font, color)
-    };
-    let mut job = LayoutJob::default();
-    match highlight_range(name, query) {
-        Some(range) => {
-            job.append(&name[..range.start], 0.0, plain.clone());
-            job.append(&name[range.clone()], 0.0, hit);
-            job.append(&name[range.end..], 0.0, plain);
-        }
-        // Matched on the full topic or the payload: mark the whole name.
-        None => job.append(name, 0.0, hit),
-    }
-    job.into()
-}
-
-/// Where `lowercase_query` is in `name`, ignoring case, as a byte range of
-/// `name` on character boundaries; `None` when it is not there, or when
-/// lowercasing changes the text's shape ('İ', 'ẞ') so offsets do not carry over.
-fn highlight_range(name: &str, lowercase_query: &str) -> Option<std::ops::Range<usize>> {
-    let lower = name.to_lowercase();
-    let same_shape = lower.len() == name.len()
-        && lower
-            .char_indices()
-            .zip(name.char_indices())
-            .all(|((a, _), (b, _))| a == b);
-    let start = lower
-        .find(lowercase_query)
-        .filter(|_| same_shape && !lowercase_query.is_empty())?;
-    Some(start..start + lowercase_query.len())
-}
-
 #[cfg(test)]
 mod tests {
+    use super::search::{SearchJob, highlight_range};
     use super::*;
+    use std::time::Instant;
 
     #[test]
     fn expanded_memory_keeps_the_most_recent_connections() {
