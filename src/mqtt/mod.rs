@@ -14,7 +14,7 @@ pub use tls::key_is_encrypted;
 mod words;
 mod worker;
 
-pub use replay::ReplayFeed;
+use crate::record::ReplayFeed;
 use replay::replay_task;
 pub use words::{describe_connection_error, disconnect_words};
 pub use worker::ReconnectBackoff;

@@ -5,42 +5,12 @@
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::sync::{Mutex, mpsc};
+use std::sync::mpsc;
 use std::time::Duration;
 
-use tokio::sync::mpsc as tmpsc;
-
 use super::{Control, Counters, Event, Wake, batch_cost};
+use crate::record::ReplayFeed;
 use crate::vocab::{ConnectionState, ReceivedMessage};
-
-/// Where a replay's messages come from: batches in file order, how far the
-/// reading has got, and at the end what could not be read (or why nothing could).
-pub struct ReplayFeed {
-    pub batches: tmpsc::Receiver<Vec<ReceivedMessage>>,
-    /// (bytes read, bytes in all), for the progress shown while replaying.
-    pub progress: Option<Arc<crate::record::Progress>>,
-    /// Set by the reader when it stops: `Ok(note on skipped lines)` or `Err(why it could not read)`.
-    pub outcome: Arc<Mutex<Option<Result<String, String>>>>,
-    /// What the file is ("mosquitto_sub -v output"), once known.
-    pub kind: Arc<Mutex<String>>,
-}
-
-impl ReplayFeed {
-    /// A feed of messages already in memory.
-    pub fn from_messages(messages: Vec<ReceivedMessage>) -> Self {
-        let batches: Vec<Vec<ReceivedMessage>> = messages.chunks(1_000).map(<[_]>::to_vec).collect();
-        let (tx, rx) = tmpsc::channel(batches.len().max(1));
-        for batch in batches {
-            let _ = tx.try_send(batch);
-        }
-        Self {
-            batches: rx,
-            progress: None,
-            outcome: Arc::new(Mutex::new(Some(Ok(String::new())))),
-            kind: Arc::new(Mutex::new("recording".to_owned())),
-        }
-    }
-}
 
 pub(super) async fn replay_task(
     mut feed: ReplayFeed,

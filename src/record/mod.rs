@@ -12,7 +12,6 @@ use std::sync::{Arc, Mutex};
 use base64::Engine as _;
 use serde::Serialize;
 
-use crate::mqtt::ReplayFeed;
 use crate::vocab::ReceivedMessage;
 
 mod read;
@@ -217,6 +216,35 @@ pub(crate) fn line(m: &ReceivedMessage) -> Line<'_> {
         payload_b64: text
             .is_none()
             .then(|| base64::engine::general_purpose::STANDARD.encode(&m.payload)),
+    }
+}
+
+/// Where a replay's messages come from: batches in file order, how far the
+/// reading has got, and at the end what could not be read (or why nothing could).
+pub struct ReplayFeed {
+    pub batches: tokio::sync::mpsc::Receiver<Vec<ReceivedMessage>>,
+    /// (bytes read, bytes in all), for the progress shown while replaying.
+    pub progress: Option<Arc<Progress>>,
+    /// Set by the reader when it stops: `Ok(note on skipped lines)` or `Err(why it could not read)`.
+    pub outcome: Arc<Mutex<Option<Result<String, String>>>>,
+    /// What the file is ("mosquitto_sub -v output"), once known.
+    pub kind: Arc<Mutex<String>>,
+}
+
+impl ReplayFeed {
+    /// A feed of messages already in memory.
+    pub fn from_messages(messages: Vec<ReceivedMessage>) -> Self {
+        let batches: Vec<Vec<ReceivedMessage>> = messages.chunks(1_000).map(<[_]>::to_vec).collect();
+        let (tx, rx) = tokio::sync::mpsc::channel(batches.len().max(1));
+        for batch in batches {
+            let _ = tx.try_send(batch);
+        }
+        Self {
+            batches: rx,
+            progress: None,
+            outcome: Arc::new(Mutex::new(Some(Ok(String::new())))),
+            kind: Arc::new(Mutex::new("recording".to_owned())),
+        }
     }
 }
 
