@@ -1,6 +1,7 @@
-//! mqscope: a desktop MQTT explorer. See ARCHITECTURE.md in the repository for
-//! the map: `model/` and `payload/` are plain data, `mqtt/` holds the
-//! connections, `ui/` draws, and `app` ties them together.
+//! mqscope: a desktop MQTT explorer. ARCHITECTURE.md in the repository is
+//! the map: `vocab/` holds the words every part shares, `model/` and
+//! `payload/` are plain data, `mqtt/` holds the connections, `ui/` draws,
+//! `accounts` runs the profile workflow without a window, and `app/` routes.
 
 pub mod accounts;
 pub mod app;

@@ -1,6 +1,8 @@
-//! `MqscopeApp`: `logic()` drains connection events into the Model under a
-//! time budget (it runs even while the window is hidden); `ui()` lays out the
-//! panels, which read `&Model` and return Actions; Actions become Commands.
+//! `MqscopeApp`, the window, which routes: `logic()` drains connection events
+//! into the Models under a time budget (it runs even while the window is
+//! hidden); `ui()` lays out the chrome, the panels and the dialogs, which
+//! return Actions; each Action goes to the connection on screen
+//! (`Session::handle`) or to the window (`window.rs`). No domain logic here.
 
 use std::path::PathBuf;
 use std::sync::Arc;
