@@ -85,7 +85,8 @@ struct ShownMessage {
 
 mod history;
 mod parts;
-use parts::{default_save_path, diff_ui, properties_ui};
+mod shown;
+use parts::{default_save_path, diff_ui, hex_dump_ui, properties_ui};
 
 impl InspectorPanel {
     pub fn select(&mut self, node: NodeId) {
@@ -113,131 +114,24 @@ impl InspectorPanel {
         let topic = model.tree.topic(node);
         let history = model.history.messages(node);
         let mut actions = Vec::new();
-        ui.horizontal(|ui| {
-            let shown = crate::vocab::topic::display(&topic);
-            ui.heading(RichText::new(shown.as_ref()).monospace());
-            if ui.small_button("Copy topic").clicked() {
-                ui.ctx().copy_text(shown.into_owned());
-            }
-        });
-        if crate::vocab::topic::has_invalid_bytes(&topic) {
-            let bytes = crate::vocab::topic::to_wire(&topic);
-            ui.colored_label(
-                style::ERROR,
-                format!(
-                    "This topic is not valid UTF-8 (MQTT requires it): each bad byte is shown as \\xNN. \
-                     As received, {} bytes: {}",
-                    bytes.len(),
-                    bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ")
-                ),
-            );
-        }
-        if let Some(spb) = crate::model::sparkplug::SparkplugTopic::parse(&topic) {
-            actions.extend(super::sparkplug::edge_node_ui(ui, model, &spb));
-        }
+        actions.extend(header_ui(ui, model, &topic));
         let message = match self.pinned_seq {
             Some(seq) => history.iter().find(|m| m.seq == seq).or(history.back()),
             None => history.back(),
         };
         let Some(message) = message else {
-            if model.tree.node(node).has_messages() {
-                ui.colored_label(
-                    style::CONNECTING,
-                    format!(
-                        "{} messages arrived on this topic; none is kept: the latest messages of all topics and the \
-                         topic tree passed the history budget, and this topic was among the quietest. Raise the \
-                         budget in Settings to keep more.",
-                        model.tree.node(node).own_messages
-                    ),
-                );
-            } else {
-                ui.weak("No message on this topic itself; select one of its subtopics.");
-            }
-            return Vec::new();
+            no_message_ui(ui, model, node);
+            // What the header asked (a Sparkplug rebirth) still counts.
+            return actions;
         };
+        self.refresh_shown(ui.ctx(), model, &topic, history, message);
         let default_view = PayloadView::default_for_topic(&topic);
         let view = self.views.get(&topic).copied().unwrap_or(default_view);
         let show_diff = self.show_diff;
-        let decode_all = self.decode_all_seq == Some(message.seq);
-        if self.cache.as_ref().is_none_or(|shown| {
-            shown.seq != message.seq
-                || shown.view != view
-                || shown.diff_requested != show_diff
-                || (shown.prefix_only && decode_all)
-                || shown.diff_against != self.compare_seq
-        }) {
-            let payload = &message.payload;
-            let chosen = self.compare_seq.and_then(|seq| history.iter().find(|m| m.seq == seq));
-            let previous = chosen.or_else(|| history.iter().rev().skip_while(|m| m.seq != message.seq).nth(1));
-            // Bounded (a diff of two huge payloads looks at their first bytes,
-            // with a deadline) and off the frame: it shows when it is ready.
-            let diff = match previous.filter(|_| show_diff) {
-                Some(previous) => {
-                    let old = previous.payload[..previous.payload.len().min(DECODE_LIMIT_BYTES)].to_vec();
-                    let new = payload[..payload.len().min(DECODE_LIMIT_BYTES)].to_vec();
-                    let ctx = ui.ctx().clone();
-                    DiffState::Pending(
-                        self.diffs
-                            .submit(move || diff(&old, &new), move || ctx.request_repaint()),
-                    )
-                }
-                None => DiffState::Off,
-            };
-            let mut rendered = render(payload, view);
-            // Sparkplug data by alias only: named from the edge node's births.
-            if rendered.kind == "Sparkplug B"
-                && let Some(births) = model.sparkplug.births(&topic)
-                && let Ok(text) = crate::payload::sparkplug::sparkplug_named(payload, Some(&births))
-            {
-                rendered.text = text;
-            }
-            self.cache = Some(if payload.len() <= DECODE_LIMIT_BYTES || decode_all {
-                ShownMessage {
-                    seq: message.seq,
-                    view,
-                    tree: None,
-                    gutter: String::new(),
-                    rendered,
-                    diff_requested: show_diff,
-                    diff_against: self.compare_seq,
-                    diff,
-                    fields: numeric_fields(payload, MAX_CHART_FIELDS),
-                    prefix_only: false,
-                }
-            } else {
-                ShownMessage {
-                    seq: message.seq,
-                    view,
-                    tree: None,
-                    gutter: String::new(),
-                    rendered: decode_prefix(&payload[..DECODE_LIMIT_BYTES]),
-                    diff_requested: show_diff,
-                    diff_against: self.compare_seq,
-                    diff,
-                    fields: Vec::new(),
-                    prefix_only: true,
-                }
-            });
-        }
-        if let Some(cache) = &mut self.cache
-            && cache.gutter.is_empty()
-            && !matches!(cache.rendered.kind, "Hex" | "Base64" | "Empty")
-        {
-            let shown = truncate_at_char(&cache.rendered.text, MAX_SHOWN_BYTES);
-            let lines = shown.lines().count().max(1);
-            cache.gutter = (1..=lines).map(|n| n.to_string()).collect::<Vec<_>>().join("\n");
-        }
         let structured = self
             .cache
             .as_ref()
             .is_some_and(|c| matches!(c.rendered.kind, "JSON" | "MessagePack" | "CBOR" | "Sparkplug B"));
-        if self.as_tree
-            && structured
-            && let Some(cache) = &mut self.cache
-            && cache.tree.is_none()
-        {
-            cache.tree = serde_json::from_str(&cache.rendered.text).ok();
-        }
         let Some(ShownMessage {
             rendered,
             diff,
@@ -417,28 +311,7 @@ impl InspectorPanel {
             });
         }
         if paged_hex {
-            let payload = &message.payload;
-            let lines = hex_line_count(payload.len());
-            ui.label(
-                RichText::new(format!(
-                    "Hex dump: {lines} line{}, all {} shown (scroll to page)",
-                    if lines == 1 { "" } else { "s" },
-                    human_size(payload.len())
-                ))
-                .small()
-                .color(style::COUNTS),
-            );
-            let row_height = ui.text_style_height(&TextStyle::Monospace);
-            egui::ScrollArea::both()
-                .id_salt("payload_hex")
-                .max_height(ui.available_height() - history_height)
-                .auto_shrink([false, true])
-                .show_rows(ui, row_height, lines, |ui, range| {
-                    ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
-                    for line in range {
-                        ui.label(RichText::new(hex_line(payload, line)).monospace());
-                    }
-                });
+            hex_dump_ui(ui, &message.payload, history_height);
         } else {
             egui::ScrollArea::both()
                 .id_salt("payload")
@@ -528,6 +401,52 @@ impl InspectorPanel {
         }
         self.history_ui(ui, history, message.seq);
         actions
+    }
+}
+
+/// The topic as a heading (copyable), a warning when it is not UTF-8, and a
+/// Sparkplug edge node's state and commands.
+fn header_ui(ui: &mut egui::Ui, model: &Model, topic: &str) -> Vec<Action> {
+    let mut actions = Vec::new();
+    ui.horizontal(|ui| {
+        let shown = crate::vocab::topic::display(topic);
+        ui.heading(RichText::new(shown.as_ref()).monospace());
+        if ui.small_button("Copy topic").clicked() {
+            ui.ctx().copy_text(shown.into_owned());
+        }
+    });
+    if crate::vocab::topic::has_invalid_bytes(topic) {
+        let bytes = crate::vocab::topic::to_wire(topic);
+        ui.colored_label(
+            style::ERROR,
+            format!(
+                "This topic is not valid UTF-8 (MQTT requires it): each bad byte is shown as \\xNN. \
+                 As received, {} bytes: {}",
+                bytes.len(),
+                bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ")
+            ),
+        );
+    }
+    if let Some(spb) = crate::model::sparkplug::SparkplugTopic::parse(topic) {
+        actions.extend(super::sparkplug::edge_node_ui(ui, model, &spb));
+    }
+    actions
+}
+
+/// Why a topic shows no message: none kept under the budget, or none of its own.
+fn no_message_ui(ui: &mut egui::Ui, model: &Model, node: NodeId) {
+    if model.tree.node(node).has_messages() {
+        ui.colored_label(
+            style::CONNECTING,
+            format!(
+                "{} messages arrived on this topic; none is kept: the latest messages of all topics and the \
+                 topic tree passed the history budget, and this topic was among the quietest. Raise the \
+                 budget in Settings to keep more.",
+                model.tree.node(node).own_messages
+            ),
+        );
+    } else {
+        ui.weak("No message on this topic itself; select one of its subtopics.");
     }
 }
 

@@ -186,3 +186,29 @@ pub(super) fn changed_hex_ui(ui: &mut egui::Ui, payload: &[u8], ranges: &[(usize
         ui.label(format!("… and {} more changed lines", lines.len() - 200));
     }
 }
+
+/// A binary payload as a hex dump, all of it, a screenful of lines at a time
+/// (no size limit, no truncation), leaving `below` points of height for what follows.
+pub(super) fn hex_dump_ui(ui: &mut egui::Ui, payload: &[u8], below: f32) {
+    let lines = hex_line_count(payload.len());
+    ui.label(
+        RichText::new(format!(
+            "Hex dump: {lines} line{}, all {} shown (scroll to page)",
+            if lines == 1 { "" } else { "s" },
+            human_size(payload.len())
+        ))
+        .small()
+        .color(style::COUNTS),
+    );
+    let row_height = ui.text_style_height(&TextStyle::Monospace);
+    egui::ScrollArea::both()
+        .id_salt("payload_hex")
+        .max_height(ui.available_height() - below)
+        .auto_shrink([false, true])
+        .show_rows(ui, row_height, lines, |ui, range| {
+            ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
+            for line in range {
+                ui.label(RichText::new(hex_line(payload, line)).monospace());
+            }
+        });
+}
