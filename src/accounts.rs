@@ -50,9 +50,6 @@ struct ImportRead {
 /// What reading a connections file gave: its connections, or why not.
 type ImportResult = Result<ImportRead, String>;
 
-/// Called when a background job has a result for the window.
-pub type Wake = std::sync::Arc<dyn Fn() + Send + Sync>;
-
 /// The profiles on disk and the keyring thread, with what is waiting on either.
 pub struct Accounts {
     pub profiles: ProfileStore,
@@ -148,7 +145,7 @@ impl Accounts {
     /// Read a file of connections (MQTT Explorer, MQTTX, mqscope) on a
     /// background thread, with the certificates it holds written as files;
     /// `finished_imports` adds them. `wake` is called when one is read.
-    pub fn start_import(&mut self, path: std::path::PathBuf, wake: Option<Wake>) {
+    pub fn start_import(&mut self, path: std::path::PathBuf, wake: Option<crate::mqtt::Wake>) {
         /// The largest connections file read: MQTT Explorer's settings with
         /// embedded certificates run to a few MiB.
         const MAX_IMPORT_BYTES: u64 = 64 * 1024 * 1024;

@@ -195,8 +195,6 @@ impl Session {
         }
     }
 
-    /// Handle an action that concerns this connection only. Returns the
-    /// action back when it is not one of those.
     /// Carry out an action on this connection; what the window must do after
     /// it (keep a layout, write a file, say something) comes back typed.
     pub fn handle(&mut self, action: ConnectionAction) -> Option<Effect> {

@@ -94,8 +94,6 @@ pub struct MqscopeApp {
     /// Expanded tree topics by connection name (kept across runs by eframe's storage).
     expanded_memory: crate::ui::tree::ExpandedMemory,
     config_dir: PathBuf,
-    /// Connection files are read and parsed here, off the frame, each in
-    /// turn; their results come back on the channel.
     /// Every file this window writes goes through here, off the UI thread.
     writer: crate::files::BackgroundWriter,
     /// Held while running: a second instance does not overwrite our files.
@@ -264,7 +262,6 @@ impl MqscopeApp {
         self.drain_budget = budget;
     }
 
-    /// Messages shown to the user in the notice strip.
     /// The saved profiles' names, in list order.
     pub fn profile_names(&self) -> Vec<&str> {
         self.accounts

@@ -130,8 +130,9 @@ impl SubscriptionsPanel {
         Some(Action::Connection(ConnectionAction::Subscribe(sub)))
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, protocol: ProtocolVersion) -> Option<Action> {
-        let mut action = None;
+    pub fn ui(&mut self, ui: &mut egui::Ui, protocol: ProtocolVersion) -> Vec<Action> {
+        // Everything asked this frame, in order (a row removed and a filter added together).
+        let mut actions = Vec::new();
         let mut remove = None;
         for (i, row) in self.rows.iter().enumerate() {
             ui.horizontal(|ui| {
@@ -168,7 +169,7 @@ impl SubscriptionsPanel {
         }
         if let Some(i) = remove {
             let row = self.rows.remove(i);
-            action = Some(Action::Connection(ConnectionAction::Unsubscribe(row.sub.filter)));
+            actions.push(Action::Connection(ConnectionAction::Unsubscribe(row.sub.filter)));
         }
         ui.horizontal(|ui| {
             let label = ui.label("New filter");
@@ -189,7 +190,7 @@ impl SubscriptionsPanel {
                 let filter = self.new_filter.clone();
                 if let Some(a) = self.submit(&filter) {
                     self.new_filter.clear();
-                    action = Some(a);
+                    actions.push(a);
                 }
             }
             let has_sys = self.rows.iter().any(|r| r.sub.filter == "$SYS/#");
@@ -199,7 +200,7 @@ impl SubscriptionsPanel {
                     .on_hover_text("Subscribe to the broker's own statistics")
                     .clicked()
             {
-                action = self.submit("$SYS/#");
+                actions.extend(self.submit("$SYS/#"));
             }
         });
         if protocol == ProtocolVersion::V5 {
@@ -220,7 +221,7 @@ impl SubscriptionsPanel {
         if let Some(error) = &self.error {
             ui.label(RichText::new(error).color(style::ERROR));
         }
-        action
+        actions
     }
 }
 

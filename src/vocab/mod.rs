@@ -1,7 +1,8 @@
 //! The vocabulary every part of mqscope shares, in one home: a message as
 //! received (`message`), the MQTT topic and filter rules (`topic`), and what
 //! a connection is and where it stands (`connection`). Plain data and pure
-//! functions: no egui, no tokio, no rumqttc, no file or socket. `mqtt/`
+//! functions: no egui, no tokio, no file or socket (rumqttc only for its
+//! escape of invalid UTF-8 in topics, so read and shown agree). `mqtt/`
 //! turns these into rumqttc's types; `model/` stores them; `ui/` shows them.
 
 pub mod connection;

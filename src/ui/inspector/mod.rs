@@ -142,7 +142,7 @@ impl InspectorPanel {
             ..
         }) = &self.cache
         else {
-            return Vec::new();
+            return actions;
         };
         ui.horizontal_wrapped(|ui| {
             let latest = history.back().is_some_and(|m| m.seq == message.seq);
