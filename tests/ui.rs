@@ -685,3 +685,52 @@ fn a_tree_of_5000_rows_draws_only_what_is_on_screen_and_end_reaches_the_last() {
         common::harness::row_on_screen(h, "fleet")
     });
 }
+
+#[test]
+fn the_clicked_history_message_stays_shown_while_new_ones_arrive() {
+    // A counter; the user clicks the third row (the oldest, n = 0) and reads it
+    // while four more arrive above it: the inspector keeps showing n = 0. (The
+    // row's focus followed its place in the list, and the shown message with it.)
+    let broker = common::Mosquitto::start();
+    let rt = common::runtime();
+    let counter = common::publisher(&rt, broker.port, "counter");
+    let publish = |n: u32| {
+        rt.block_on(counter.publish("lab/counter", common::qos(1), false, format!(r#"{{"n": {n}}}"#)))
+            .unwrap();
+    };
+    let mut harness = connected_to(&broker.url());
+    for n in 0..3 {
+        publish(n);
+    }
+    step_until(&mut harness, "the counter", |h| has_label(h, "counter"));
+    harness.get_by_label("counter").click();
+    step_until(&mut harness, "three rows in the history", |h| {
+        has_text(h, "History (3 kept)")
+    });
+    // Rows are newest first: n = 0 is the third.
+    let row = harness
+        .query_all_by(|n| n.label().is_some_and(|l| l.ends_with(r#"{"n": 0}"#)))
+        .next()
+        .expect("the oldest row")
+        .accesskit_node()
+        .label()
+        .unwrap();
+    harness.get_by_label(&row).click();
+    step_until(&mut harness, "n = 0 shown", |h| has_label(h, "earlier message"));
+    for n in 3..7 {
+        publish(n);
+    }
+    step_until(&mut harness, "four more in the history", |h| {
+        has_text(h, "History (7 kept)")
+    });
+    harness.run_steps(3);
+    let shown: Vec<String> = harness
+        .query_all_by(|n| n.value().is_some_and(|v| v.contains(r#""n""#)))
+        .filter_map(|n| n.accesskit_node().value())
+        .collect();
+    assert!(
+        shown.iter().any(|v| v.contains(r#""n": 0"#)),
+        "the clicked message is still the one shown: {shown:?}"
+    );
+    assert!(has_label(&harness, "earlier message"));
+}

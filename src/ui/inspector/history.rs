@@ -29,8 +29,15 @@ impl InspectorPanel {
                         human_size(m.payload.len()),
                         preview(&m.payload, 60)
                     );
-                    let row = ui.selectable_label(m.seq == current, RichText::new(text).monospace());
+                    // The row's identity is its message, not its place: as newer
+                    // messages arrive above, keyboard focus stays with the message
+                    // it was on (and so does the one shown), not with the row index.
                     let seq = m.seq;
+                    let row = ui
+                        .push_id(seq, |ui| {
+                            ui.selectable_label(seq == current, RichText::new(text).monospace())
+                        })
+                        .inner;
                     row.context_menu(|ui| {
                         if ui.button("Diff the shown message against this one").clicked() {
                             self.compare_seq = Some(seq);
