@@ -353,6 +353,17 @@ impl Accounts {
         next
     }
 
+    /// A copy of the profile `name` to edit and save as new: a name of its own,
+    /// and no client id of its own (one is generated at connect). Two clients
+    /// with one id take the connection from each other at the broker, over and
+    /// over, when both are open.
+    pub fn duplicate(&self, name: &str) -> Option<Profile> {
+        let mut copy = self.profiles.get(name)?.clone();
+        copy.name = crate::profiles::unique_name(name, |n| self.profiles.get(n).is_some());
+        copy.client_id.clear();
+        Some(copy)
+    }
+
     /// Delete a saved profile, and its keyring entries with it.
     pub fn delete(&mut self, name: &str) -> Vec<Next> {
         let keyring = self

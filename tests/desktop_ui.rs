@@ -442,3 +442,70 @@ fn retry_now_tries_at_once_instead_of_waiting_out_the_backoff() {
         "the retry came from the button, before the one the app had scheduled"
     );
 }
+
+#[test]
+fn a_duplicated_profile_connects_beside_the_original_without_taking_its_client_id() {
+    // A profile with a fixed client id, duplicated and connected beside the
+    // original: with the same id, Mosquitto closed one for the other, over and over.
+    let broker = common::Mosquitto::start();
+    let file = serde_json::json!({"version": 2, "profiles": [
+        {"name": "Line 7", "host": "127.0.0.1", "port": broker.port, "client_id": "plant-line-7"}
+    ]});
+    let config = tempfile::tempdir().unwrap();
+    std::fs::write(config.path().join("profiles.json"), file.to_string()).unwrap();
+    let dir = config.path().to_path_buf();
+    let mut harness = harness_in(Startup::Welcome, config);
+    harness.run_steps(2);
+    harness.get_by_label("Connection").click();
+    step_until(&mut harness, "the menu", |h| has_label(h, "Duplicate"));
+    harness.get_by_label("Duplicate").click();
+    step_until(&mut harness, "the form on the copy", |h| {
+        has_label(h, "Save and connect")
+    });
+    harness.run_steps(3); // a new window takes clicks once it is laid out
+    assert_eq!(
+        harness.get_by_label("Client id").value().as_deref(),
+        Some(""),
+        "the copy has no client id of its own: one is generated at connect"
+    );
+    let mark = broker.log_mark();
+    harness.get_by_label("Save and connect").click();
+    step_until(&mut harness, "the copy connected", |h| {
+        h.state().app.connection_state_of(0) == Some(&mqscope::vocab::ConnectionState::Connected)
+    });
+    harness.get_by_label("Connection").click();
+    step_until(&mut harness, "the menu", |h| has_label(h, "Connect to Line 7"));
+    harness.get_by_label("Connect to Line 7").click();
+    step_until(&mut harness, "the original connected beside it", |h| {
+        h.state().app.connection_state_of(1) == Some(&mqscope::vocab::ConnectionState::Connected)
+    });
+    broker.wait_for_log(mark, &["New client connected", "as plant-line-7"]);
+    // A SUBSCRIBE from a third client comes after both CONNECTs in the broker's
+    // log: by then a takeover would have been logged.
+    let rt = common::runtime();
+    common::publisher(&rt, broker.port, "log-marker").settled(&rt);
+    harness.run_steps(3);
+    let takeovers: Vec<String> = broker
+        .log_since(mark)
+        .into_iter()
+        .filter(|l| l.contains("already connected"))
+        .collect();
+    assert!(
+        takeovers.is_empty(),
+        "the broker closed one for the other: {takeovers:?}"
+    );
+    assert_eq!(harness.state().app.connection_names().len(), 2);
+    let saved = std::fs::read_to_string(dir.join("profiles.json")).unwrap();
+    assert_eq!(
+        saved.matches("plant-line-7").count(),
+        1,
+        "only the original keeps the id: {saved}"
+    );
+    for i in 0..2 {
+        assert_eq!(
+            harness.state().app.connection_state_of(i),
+            Some(&mqscope::vocab::ConnectionState::Connected),
+            "tab {i}"
+        );
+    }
+}

@@ -328,9 +328,7 @@ impl MqscopeApp {
                 }
             }
             WindowAction::DuplicateProfile(name) => {
-                if let Some(original) = self.accounts.profiles.get(&name) {
-                    let mut copy = original.clone();
-                    copy.name = crate::profiles::unique_name(&name, |n| self.accounts.profiles.get(n).is_some());
+                if let Some(copy) = self.accounts.duplicate(&name) {
                     self.profile_form = Some(ProfileForm::edit(None, copy));
                 }
             }

@@ -149,6 +149,12 @@ impl Mosquitto {
         self.log.lock().unwrap().len()
     }
 
+    /// The broker's log lines written after `mark`.
+    pub fn log_since(&self, mark: usize) -> Vec<String> {
+        let log = self.log.lock().unwrap();
+        log[mark.min(log.len())..].to_vec()
+    }
+
     /// Wait (10 s at most) for a log line after `mark` containing every one of
     /// `needles`: the broker has then handled what that line reports, e.g.
     /// `["watcher", "0 #"]` for a SUBSCRIBE or `["Client watcher", "disconnected"]`.
