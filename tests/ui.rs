@@ -734,3 +734,21 @@ fn the_clicked_history_message_stays_shown_while_new_ones_arrive() {
     );
     assert!(has_label(&harness, "earlier message"));
 }
+
+#[test]
+fn counts_of_one_read_in_the_singular() {
+    let broker = common::Mosquitto::start();
+    let rt = common::runtime();
+    let device = common::publisher(&rt, broker.port, "solo-device");
+    let mut harness = connected_to(&broker.url());
+    rt.block_on(device.publish("solo/one", common::qos(1), false, "1"))
+        .unwrap();
+    step_until(&mut harness, "the topic", |h| has_label(h, "solo"));
+    harness.get_by_label("Expand all").click();
+    step_until(&mut harness, "the leaf", |h| has_label(h, "one"));
+    assert!(has_text(&harness, "1 msg · 1 topic"), "the folder row");
+    assert!(!has_text(&harness, "1 msgs") && !has_text(&harness, "1 topics"));
+    rt.block_on(device.publish("solo/two", common::qos(1), false, "2"))
+        .unwrap();
+    step_until(&mut harness, "two topics", |h| has_text(h, "2 msgs · 2 topics"));
+}

@@ -80,9 +80,9 @@ pub fn top_bar_ui(
             }
             Some(r) => {
                 let mut text = format!(
-                    "⏹ Stop recording ({} · {} msgs",
+                    "⏹ Stop recording ({} · {}",
                     crate::payload::human_size(r.bytes as usize),
-                    r.messages
+                    super::counted(r.messages, "msg", "msgs")
                 );
                 if r.not_recorded > 0 {
                     // The disk fell behind: said, never silent.

@@ -164,6 +164,12 @@ pub enum ChartEdit {
     },
 }
 
+/// A count with its noun, singular for one: "1 topic", "0 topics", "2 msgs".
+pub fn counted(n: impl Into<u64>, one: &str, many: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// Format a time as local `HH:MM:SS.mmm`.
 pub fn clock(at: std::time::SystemTime) -> String {
     chrono::DateTime::<chrono::Local>::from(at)

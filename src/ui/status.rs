@@ -96,7 +96,7 @@ pub fn status_bar_ui(ui: &mut egui::Ui, line: &StatusLine<'_>, now: Instant) {
         ui.separator();
         ui.label(format!("{:.1} msg/s", line.rate));
         ui.separator();
-        ui.label(format!("{} topics", line.topics));
+        ui.label(super::counted(line.topics, "topic", "topics"));
         ui.separator();
         ui.label(format!("received {} · applied {}", line.received, line.applied))
             .on_hover_text("Messages the connection got from the broker, and messages in the tree");

@@ -342,10 +342,11 @@ impl TreePanel {
                     ui.close();
                 }
             });
+            let msgs = super::counted(node.subtree_messages, "msg", "msgs");
             let counts = if node.subtopics > 0 {
-                format!("{} msgs · {} topics", node.subtree_messages, node.subtopics)
+                format!("{msgs} · {}", super::counted(node.subtopics, "topic", "topics"))
             } else {
-                format!("{} msgs", node.subtree_messages)
+                msgs
             };
             ui.label(RichText::new(counts).small().color(style::COUNTS));
             if !model.ha.is_empty()

@@ -122,7 +122,7 @@ impl TreePanel {
         let mut changed = false;
         ui.horizontal(|ui| {
             ui.strong("Topics");
-            ui.label(RichText::new(format!("{} topics", tree.topic_count())).color(style::COUNTS));
+            ui.label(RichText::new(crate::ui::counted(tree.topic_count(), "topic", "topics")).color(style::COUNTS));
             ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
                 if ui.small_button("Collapse all").clicked() {
                     self.collapse_all();
