@@ -451,3 +451,51 @@ fn the_sys_dashboard_reads_mosquitto() {
     assert!(has_text(&harness, "messages/s out"), "the rate chart's legend");
     assert!(has_text(&harness, "All $SYS topics"));
 }
+
+#[test]
+fn format_keeps_placeholders_and_a_refusal_goes_once_the_payload_is_fixed() {
+    let broker = common::Mosquitto::start();
+    let rt = common::runtime();
+    let inbox = listener(&rt, broker.port, "lab/fmt/#");
+    let mut harness = connected_to(&broker.url());
+    type_into(&mut harness, "Topic", "lab/fmt/t");
+    choose_format(&mut harness, "JSON");
+    // A placeholder as a value: valid once filled in, and Format agrees.
+    type_into(&mut harness, "Payload", r#"{"t": {{random(20,30)}}}"#);
+    step_until(&mut harness, "the check", |h| has_text(h, "valid JSON"));
+    harness.get_by_label("Format").click();
+    step_until(&mut harness, "the payload formatted", |h| {
+        h.get_by_label("Payload")
+            .value()
+            .is_some_and(|v| v == "{\n  \"t\": {{random(20,30)}}\n}")
+    });
+    assert!(has_text(&harness, "valid JSON"), "still valid");
+    assert!(
+        !has_text(&harness, "JSON error"),
+        "Format did not call the placeholder a mistake"
+    );
+
+    // A payload refused at Publish says why under the button, until it is fixed.
+    type_into(&mut harness, "Payload", r#"{"t" 1}"#);
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::Button, "Publish")
+        .click();
+    step_until(&mut harness, "the refusal", |h| {
+        h.query_all_by(|n| n.value().is_some_and(|v| v.starts_with("JSON error")))
+            .count()
+            >= 2
+    });
+    type_into(&mut harness, "Payload", r#"{"t": 1}"#);
+    harness.run_steps(2);
+    assert!(
+        !has_text(&harness, "JSON error"),
+        "no refusal left for a payload that is fine now"
+    );
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::Button, "Publish")
+        .click();
+    step_until(&mut harness, "the message at the other client", |_| {
+        !received(&inbox).is_empty()
+    });
+    assert_eq!(received(&inbox), [("lab/fmt/t".to_owned(), br#"{"t": 1}"#.to_vec())]);
+}

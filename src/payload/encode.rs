@@ -57,11 +57,53 @@ pub fn check_json(text: &str) -> Result<(), String> {
         })
 }
 
-/// `text` as pretty JSON (the form's "Format" button).
+/// `text` as pretty JSON (the form's "Format" button). Placeholders
+/// (`{{counter}}`, `{{random(20,30)}}`) are kept as written, whether they
+/// stand for a value or sit inside a string: the check before sending fills
+/// them in, so Format must not call them mistakes.
 pub fn format_json(text: &str) -> Result<String, String> {
-    check_json(text)?;
-    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
-    serde_json::to_string_pretty(&value).map_err(|e| e.to_string())
+    // Each placeholder becomes a marker JSON accepts where it stands: a
+    // string of its own for a bare value, plain letters inside a string.
+    let mut marked = String::with_capacity(text.len());
+    let mut placeholders: Vec<(String, String)> = Vec::new();
+    let (mut in_string, mut escaped) = (false, false);
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if !escaped
+            && rest.starts_with("{{")
+            && let Some(end) = rest.find("}}")
+        {
+            let placeholder = &rest[..end + 2];
+            let marker = format!("mqscope-placeholder-{}", placeholders.len());
+            if in_string {
+                marked.push_str(&marker);
+                placeholders.push((marker, placeholder.to_owned()));
+            } else {
+                marked.push_str(&format!("\"{marker}\""));
+                placeholders.push((format!("\"{marker}\""), placeholder.to_owned()));
+            }
+            rest = &rest[end + 2..];
+            continue;
+        }
+        match c {
+            '\\' if in_string && !escaped => escaped = true,
+            '"' if !escaped => {
+                in_string = !in_string;
+                escaped = false;
+            }
+            _ => escaped = false,
+        }
+        marked.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    check_json(&marked)?;
+    let value: serde_json::Value = serde_json::from_str(&marked).map_err(|e| e.to_string())?;
+    let mut pretty = serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?;
+    // Last first: "…-1" must not match inside "…-10".
+    for (marker, placeholder) in placeholders.iter().rev() {
+        pretty = pretty.replace(marker, placeholder);
+    }
+    Ok(pretty)
 }
 
 fn decode_hex(text: &str) -> Result<Vec<u8>, String> {
@@ -156,6 +198,22 @@ mod tests {
             "{\n  \"a\": [\n    1,\n    2\n  ]\n}"
         );
         assert!(format_json("{").is_err());
+    }
+
+    #[test]
+    fn format_keeps_placeholders_as_values_and_inside_strings() {
+        let pretty = format_json(r#"{"t": {{random(20,30)}}, "id": "dev-{{counter}}", "n": [{{counter}}]}"#).unwrap();
+        assert_eq!(
+            pretty,
+            "{\n  \"t\": {{random(20,30)}},\n  \"id\": \"dev-{{counter}}\",\n  \"n\": [\n    {{counter}}\n  ]\n}"
+        );
+        // Eleven of them: the tenth's marker is not taken for the first's.
+        let many: Vec<String> = (0..11).map(|i| format!("\"k{i}\": {{{{random({i},{i})}}}}")).collect();
+        let pretty = format_json(&format!("{{{}}}", many.join(", "))).unwrap();
+        assert!(pretty.contains("\"k10\": {{random(10,10)}}"), "{pretty}");
+        assert!(pretty.contains("\"k1\": {{random(1,1)}}"), "{pretty}");
+        // A real mistake is still one.
+        assert!(format_json(r#"{"t" {{counter}}}"#).is_err());
     }
 
     #[test]

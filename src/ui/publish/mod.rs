@@ -362,6 +362,10 @@ impl PublishPanel {
                 };
                 if edit.changed() {
                     self.payload_check = None;
+                    // A refusal under the button was about the payload as it was.
+                    if matches!(self.result, Some(Err(_))) {
+                        self.result = None;
+                    }
                 }
                 let check = self
                     .payload_check
@@ -380,7 +384,7 @@ impl PublishPanel {
                     if format == PayloadFormat::Json
                         && ui
                             .small_button("Format")
-                            .on_hover_text("Indent the JSON (placeholders must be inside strings)")
+                            .on_hover_text("Indent the JSON (placeholders are kept as written)")
                             .clicked()
                     {
                         match format_json(&self.payload) {
