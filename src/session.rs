@@ -10,6 +10,7 @@ use crate::mqtt::{Command, ConnectionHandle, Event};
 use crate::publish::PublishRequest;
 use crate::ui::chart::ChartPanel;
 use crate::ui::inspector::InspectorPanel;
+use crate::ui::layout::{self, PanelsShown};
 use crate::ui::notices::Notices;
 use crate::ui::publish::PublishPanel;
 use crate::ui::subscriptions::{SubscriptionStatus, SubscriptionsPanel};
@@ -19,7 +20,7 @@ use crate::vocab::{ConnectionState, MessageProperties};
 /// Publishes a repeat job may have waiting for the connection: past this it
 /// holds back instead of growing the queue (a broker slower than the job).
 const MAX_PUBLISHES_WAITING: usize = 1_000;
-use crate::ui::{Action, ChartEdit, ConnectionAction, style};
+use crate::ui::{Action, ChartEdit, ConnectionAction};
 
 /// What carrying out a connection's action asks of the window.
 #[derive(Debug)]
@@ -145,7 +146,7 @@ impl Session {
                 if let Some(recorder) = &mut self.recorder
                     && let Err(e) = recorder.write_batch(&batch)
                 {
-                    notices.warn(format!(
+                    notices.tab(self.id).warn(format!(
                         "Recording of {} stopped: could not write {}: {e}",
                         self.handle.name(),
                         recorder.path().display()
@@ -169,7 +170,7 @@ impl Session {
                     .set_status(&filter, SubscriptionStatus::Granted(granted_qos));
             }
             Event::SubscribeRefused { filter, reason } => {
-                notices.warn(format!(
+                notices.tab(self.id).warn(format!(
                     "{}: the broker refused the subscription {filter}: {reason}",
                     self.name()
                 ));
@@ -179,7 +180,7 @@ impl Session {
             Event::Unsubscribed { filter } => tracing::debug!(%filter, "unsubscribed"),
             Event::TooLarge { topic, bytes, limit } => {
                 self.too_large += 1;
-                notices.set(
+                notices.tab(self.id).set(
                     &format!("too-large-{}", self.id),
                     true,
                     format!(
@@ -352,7 +353,9 @@ impl Session {
                 n => format!(" ({n} alerts raised: see the alerts log under the chart)"),
             };
             let text = format!("{}: {}{more}", self.name(), latest.headline());
-            notices.set(&format!("alerts-{}", self.id), active > 0, text);
+            notices
+                .tab(self.id)
+                .set(&format!("alerts-{}", self.id), active > 0, text);
         }
         let tree = &self.model.tree;
         self.tree.alerts.clear();
@@ -378,7 +381,7 @@ impl Session {
         if done == topics.len() {
             let n = topics.len();
             self.clearing = None;
-            notices.info(format!("Cleared {n} retained messages."));
+            notices.tab(self.id).info(format!("Cleared {n} retained messages."));
             return None;
         }
         Some(format!("Clearing retained messages: {done}/{}", topics.len()))
@@ -387,15 +390,19 @@ impl Session {
     /// The connection's panels: subscriptions and tree down the left, charts
     /// along the bottom of the rest, publish form on the right, inspector in
     /// the middle.
-    pub fn panels_ui(&mut self, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
+    /// `shown`: which foldable panels are open (the user may fold one here,
+    /// by dragging its edge).
+    pub fn panels_ui(&mut self, ui: &mut egui::Ui, shown: &mut PanelsShown, actions: &mut Vec<Action>) {
         let connected = self.state == ConnectionState::Connected;
         let protocol = self.handle.spec.protocol;
         self.tree.marks = self.subscriptions.marks();
         let model = &self.model;
+        let room = ui.available_rect_before_wrap();
+        let sizes = layout::sizes(room.width(), room.height(), *shown);
         egui::Panel::left("tree_panel")
             .resizable(true)
-            .default_size(460.0)
-            .min_size(220.0)
+            .default_size(sizes.tree.0)
+            .size_range(layout::TREE_MIN_WIDTH..=sizes.tree.1)
             .show(ui, |ui| {
                 let count = self.subscriptions.rows().len();
                 egui::CollapsingHeader::new(format!("Subscriptions ({count})"))
@@ -406,17 +413,21 @@ impl Session {
                 actions.extend(self.tree.ui(ui, model));
             });
         // The charts next, so they span the width right of the tree, under the inspector and publish form.
+        let chart_max =
+            (ui.available_height() - layout::INSPECTOR_MIN_HEIGHT).clamp(layout::CHART_MIN_HEIGHT, sizes.chart.1);
         egui::Panel::bottom("chart_panel")
             .resizable(true)
-            .default_size(style::CHART_HEIGHT)
-            .min_size(style::CHART_MIN_HEIGHT)
-            .show(ui, |ui| actions.extend(self.chart.ui(ui, model)));
+            .default_size(sizes.chart.0)
+            .size_range(layout::CHART_MIN_HEIGHT..=chart_max)
+            .show_collapsible(ui, &mut shown.charts, |ui| actions.extend(self.chart.ui(ui, model)));
         let selected_topic = self.tree.selected.map(|id| model.tree.topic(id));
+        let publish_max =
+            (ui.available_width() - layout::INSPECTOR_MIN_WIDTH).clamp(layout::PUBLISH_MIN_WIDTH, sizes.publish.1);
         egui::Panel::right("publish_panel")
             .resizable(true)
-            .default_size(300.0)
-            .min_size(220.0)
-            .show(ui, |ui| {
+            .default_size(sizes.publish.0)
+            .size_range(layout::PUBLISH_MIN_WIDTH..=publish_max)
+            .show_collapsible(ui, &mut shown.publish, |ui| {
                 actions.extend(
                     self.publish
                         .ui(ui, model, connected, protocol, selected_topic.as_deref()),

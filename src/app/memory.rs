@@ -1,6 +1,6 @@
 //! What the window keeps between runs in eframe's storage (its `app.ron`):
-//! the profile connected to last and the tree topics left expanded, by
-//! connection name. Profile data lives in the profile files, not here.
+//! the profile connected to last, the tree topics left expanded (by
+//! connection name) and which foldable panels are open. Profile data lives in the profile files, not here.
 
 use super::*;
 use crate::session::Session;
@@ -9,6 +9,8 @@ use crate::session::Session;
 const EXPANDED_KEY: &str = "expanded_topics";
 /// eframe storage key of the profile connected to last.
 const LAST_PROFILE_KEY: &str = "last_profile";
+/// eframe storage key of which foldable panels are open.
+const PANELS_KEY: &str = "panels";
 
 impl MqscopeApp {
     /// Put what the next run restores into eframe's storage (at exit).
@@ -16,6 +18,7 @@ impl MqscopeApp {
         storage.set_string(LAST_PROFILE_KEY, self.last_profile.clone().unwrap_or_default());
         let expanded = self.expanded_memory();
         storage.set_string(EXPANDED_KEY, expanded);
+        storage.set_string(PANELS_KEY, serde_json::to_string(&self.panels).unwrap_or_default());
     }
 
     /// The profile connected to last, if any.
@@ -27,6 +30,12 @@ impl MqscopeApp {
     /// used last and the expanded tree topics (called once, at start).
     pub fn restore(&mut self, storage: &dyn eframe::Storage) {
         self.last_profile = storage.get_string(LAST_PROFILE_KEY).filter(|name| !name.is_empty());
+        if let Some(panels) = storage
+            .get_string(PANELS_KEY)
+            .and_then(|json| serde_json::from_str(&json).ok())
+        {
+            self.panels = panels;
+        }
         if let Some(expanded) = storage.get_string(EXPANDED_KEY) {
             self.set_expanded_memory(&expanded);
         }

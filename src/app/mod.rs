@@ -77,6 +77,8 @@ pub struct MqscopeApp {
     /// Saved connections and their secrets (the keyring's thread), window-free.
     accounts: Accounts,
     notices: Notices,
+    /// Which foldable panels (publish form, charts) are open, for every tab.
+    panels: crate::ui::layout::PanelsShown,
     profile_form: Option<ProfileForm>,
     password_prompt: Option<PasswordPrompt>,
     confirm_clear: Option<ClearRetainedPrompt>,
@@ -162,6 +164,7 @@ impl MqscopeApp {
                 },
             ),
             notices,
+            panels: Default::default(),
             profile_form: None,
             password_prompt: None,
             confirm_clear: None,
@@ -281,6 +284,16 @@ impl MqscopeApp {
         self.notices.texts()
     }
 
+    /// Every notice shown since start, oldest first.
+    pub fn notices_logged(&self) -> impl Iterator<Item = &str> {
+        self.notices.logged()
+    }
+
+    /// How long toasts stay on screen (a test need not wait 15 s).
+    pub fn set_notice_lifetimes(&mut self, lifetimes: crate::ui::notices::Lifetimes) {
+        self.notices.set_lifetimes(lifetimes);
+    }
+
     /// Drain events into the Model. Called by eframe before every frame and
     /// while the window is hidden.
     pub fn logic(&mut self, ctx: &egui::Context) {
@@ -361,6 +374,13 @@ impl MqscopeApp {
                 Theme::System => egui::ThemePreference::System,
             });
             ctx.set_zoom_factor(self.settings.zoom());
+            // Small print (the tree's counts, badges) readable: egui's is 9 pt.
+            ctx.all_styles_mut(|style| {
+                style.text_styles.insert(
+                    egui::TextStyle::Small,
+                    egui::FontId::proportional(crate::ui::style::SMALL_TEXT),
+                );
+            });
             self.applied_look = Some(look);
         }
         let title = match self.session() {
@@ -421,27 +441,33 @@ impl MqscopeApp {
         if !self.sessions.is_empty() {
             let tabs: Vec<_> = self.sessions.iter().map(Session::tab).collect();
             egui::Panel::top("connection_tabs").show(ui, |ui| {
-                crate::ui::chrome::tabs_ui(ui, &tabs, self.active, &mut actions)
+                crate::ui::chrome::tabs_ui(ui, &tabs, self.active, &mut self.panels, &mut actions)
             });
         }
-        self.notices.ui(ui);
         let activity = match self.sessions.get_mut(self.active) {
             Some(session) => session.clearing_progress(&mut self.notices),
             None => None,
         };
+        let notices = &mut self.notices;
+        let session = self.sessions.get(self.active);
         egui::Panel::bottom("status_bar").show(ui, |ui| {
             let now = Instant::now();
-            let line = match self.session() {
+            let line = match session {
                 Some(session) => session.status_line(activity.as_deref(), now),
                 None => StatusLine {
                     activity: activity.as_deref(),
                     ..StatusLine::default()
                 },
             };
-            status_bar_ui(ui, &line, now);
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                notices.log_button_ui(ui);
+                ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
+                    status_bar_ui(ui, &line, now)
+                });
+            });
         });
         if let Some(session) = self.sessions.get_mut(self.active) {
-            session.panels_ui(ui, &mut actions);
+            session.panels_ui(ui, &mut self.panels, &mut actions);
         } else {
             egui::CentralPanel::default().show(ui, |ui| {
                 actions.extend(welcome_ui(
@@ -452,6 +478,8 @@ impl MqscopeApp {
             });
         }
         self.dialogs_ui(ui.ctx(), &mut actions);
+        // Over everything, moving nothing.
+        self.notices.ui(ui.ctx(), self.sessions.get(self.active).map(|s| s.id));
         for action in actions {
             self.handle(action);
         }

@@ -230,8 +230,15 @@ impl MqscopeApp {
             Effect::ChartsChanged => self.save_chart_layouts(),
             Effect::SentChanged => self.save_sent(),
             Effect::SaveFile { path, bytes, what } => self.save_file(path, bytes, what),
-            Effect::Failed(text) => self.notices.warn(text),
-            Effect::Info(text) => self.notices.info(text),
+            // From the open tab's connection: on its tab.
+            Effect::Failed(text) => match self.sessions.get(self.active) {
+                Some(session) => self.notices.tab(session.id).warn(text),
+                None => self.notices.warn(text),
+            },
+            Effect::Info(text) => match self.sessions.get(self.active) {
+                Some(session) => self.notices.tab(session.id).info(text),
+                None => self.notices.info(text),
+            },
         }
     }
 

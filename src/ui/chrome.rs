@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use egui::RichText;
 
+use super::layout::PanelsShown;
 use super::status::{state_color, state_dot_ui, state_text};
 use super::transfer::TransferMode;
 use super::{Action, style};
@@ -198,7 +199,23 @@ fn profile_row(ui: &mut egui::Ui, profile: &Profile, actions: &mut Vec<Action>) 
 }
 
 /// One tab per open connection: its state's dot, its name, a close button.
-pub fn tabs_ui(ui: &mut egui::Ui, tabs: &[Tab], active: usize, actions: &mut Vec<Action>) {
+/// The tabs of the open connections, and on the right the switches of the
+/// foldable panels.
+pub fn tabs_ui(ui: &mut egui::Ui, tabs: &[Tab], active: usize, shown: &mut PanelsShown, actions: &mut Vec<Action>) {
+    ui.horizontal_wrapped(|ui| {
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            ui.toggle_value(&mut shown.publish, "Publish form")
+                .on_hover_text("Show or fold the publish form (or drag its edge)");
+            ui.toggle_value(&mut shown.charts, "Charts")
+                .on_hover_text("Show or fold the charts (or drag their edge)");
+            ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
+                tab_list_ui(ui, tabs, active, actions)
+            });
+        });
+    });
+}
+
+fn tab_list_ui(ui: &mut egui::Ui, tabs: &[Tab], active: usize, actions: &mut Vec<Action>) {
     ui.horizontal_wrapped(|ui| {
         for (i, tab) in tabs.iter().enumerate() {
             let on_screen = i == active;

@@ -11,6 +11,7 @@ pub mod chrome;
 pub mod clear_retained;
 pub mod inspector;
 pub mod json_tree;
+pub mod layout;
 pub mod notices;
 pub mod profile_form;
 pub mod publish;

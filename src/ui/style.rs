@@ -5,9 +5,9 @@ use egui::Color32;
 pub const TREE_ROW_HEIGHT: f32 = 20.0;
 pub const TREE_INDENT: f32 = 14.0;
 pub const PREVIEW_CHARS: usize = 48;
+/// Size of small print (egui's `.small()`), in points.
+pub const SMALL_TEXT: f32 = 11.0;
 pub const HISTORY_ROW_HEIGHT: f32 = 18.0;
-pub const CHART_HEIGHT: f32 = 280.0;
-pub const CHART_MIN_HEIGHT: f32 = 200.0;
 pub const CHART_Y_AXIS_WIDTH: f32 = 44.0;
 /// Width of the series table beside the chart.
 pub const CHART_TABLE_WIDTH: f32 = 400.0;
@@ -23,6 +23,10 @@ pub const COUNTS: Color32 = Color32::from_gray(120);
 pub const WARNING_BG: Color32 = Color32::from_rgb(90, 60, 20);
 pub const NOTICE_TEXT: Color32 = Color32::WHITE;
 pub const INFO_BG: Color32 = Color32::from_rgb(30, 60, 90);
+/// Warnings in the notices log (readable on both themes).
+pub const WARNING_TEXT: Color32 = Color32::from_rgb(220, 140, 40);
+/// Width of a toast (a notice over the window).
+pub const TOAST_WIDTH: f32 = 380.0;
 /// Row background right after a message arrives; fades out over a second.
 pub const ARRIVAL_GLOW: Color32 = Color32::from_rgba_premultiplied(16, 40, 22, 40);
 pub const SEARCH_HIT_BG: Color32 = Color32::from_rgb(150, 110, 20);

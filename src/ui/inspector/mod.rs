@@ -285,7 +285,11 @@ impl InspectorPanel {
         }
         ui.separator();
         let text = rendered.text.as_str();
-        let history_height = (ui.available_height() * 0.35).clamp(80.0, 260.0);
+        // Room for at least eight rows of history, and the payload above them.
+        let least = style::HISTORY_ROW_HEIGHT * 8.0 + 28.0;
+        let history_height = (ui.available_height() * 0.4)
+            .clamp(least, 360.0)
+            .min(ui.available_height() * 0.6);
         // Binary (chosen or detected) pages through the whole payload, a
         // screenful of lines at a time: no size limit, no truncation.
         let paged_hex = matches!(diff, DiffState::Off)

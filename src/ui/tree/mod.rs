@@ -371,11 +371,20 @@ impl TreePanel {
                     .on_hover_text("The broker holds a retained message for this topic");
             }
             if let Some(last) = latest {
-                ui.label(
+                // Cut at the panel's visible edge with an ellipsis (the
+                // tree scrolls sideways for deep topics, so its width is not the limit).
+                let label = egui::Label::new(
                     RichText::new(preview(&last.payload, style::PREVIEW_CHARS))
                         .monospace()
                         .color(style::PREVIEW),
-                );
+                )
+                .truncate();
+                let room = ui.clip_rect().right() - ui.cursor().left();
+                if room > 24.0 {
+                    ui.allocate_ui(egui::vec2(room, style::TREE_ROW_HEIGHT), |ui| ui.add(label));
+                } else {
+                    ui.add(label);
+                }
             }
         });
         if latest.is_some()

@@ -1,0 +1,173 @@
+//! The window at the sizes people use it at, against a real Mosquitto: at
+//! 800×600 and at 1920×1080 the tree, the inspector and the publish form are
+//! each on screen, apart, and do what they are for; panels fold and come back;
+//! and notices float over the window without moving what is under the mouse.
+
+mod common;
+
+use std::time::Duration;
+
+use egui::Rect;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use mqscope::ui::notices::Lifetimes;
+
+use common::harness::{TestApp, connected_to, has_label, has_text, step_until, type_into};
+
+/// The rectangle of the one widget with this role and label.
+fn rect_of(h: &Harness<'static, TestApp>, role: egui::accesskit::Role, label: &str) -> Rect {
+    let node = h.get_by_role_and_label(role, label);
+    let r = node.rect();
+    Rect::from_min_max(egui::pos2(r.min.x, r.min.y), egui::pos2(r.max.x, r.max.y))
+}
+
+fn inside(window: Rect, what: &str, rect: Rect) {
+    assert!(
+        window.contains_rect(rect) && rect.width() > 8.0,
+        "{what} at {rect:?} is not on screen in {window:?}"
+    );
+}
+
+/// At `size`: a retained message shows in the tree, a click shows it in the
+/// inspector beside the tree (not under the publish form), and the publish
+/// form, filled from the selection, sends it again.
+fn usable_at(size: egui::Vec2) {
+    let broker = common::Mosquitto::start();
+    let rt = common::runtime();
+    let device = common::publisher(&rt, broker.port, "layout-device");
+    rt.block_on(device.publish("lab/温度/probe", common::qos(1), true, r#"{"t": 21.5}"#))
+        .unwrap();
+    device.settled(&rt);
+    let mut harness = connected_to(&broker.url());
+    harness.set_size(size);
+    harness.run_steps(3);
+    step_until(&mut harness, "the topic in the tree", |h| {
+        h.state().app.model().unwrap().tree.get("lab/温度/probe").is_some()
+    });
+    harness.get_by_label("Expand all").click();
+    step_until(&mut harness, "the row", |h| has_label(h, "probe"));
+
+    let window = harness.ctx.content_rect();
+    use egui::accesskit::Role;
+    let row = rect_of(&harness, Role::Button, "probe");
+    inside(window, "the tree row", row);
+    harness.get_by_label("probe").click();
+    step_until(&mut harness, "the inspector's title", |h| {
+        has_label(h, "lab/温度/probe")
+    });
+    let title = harness
+        .query_all_by_label("lab/温度/probe")
+        .map(|n| {
+            let r = n.rect();
+            Rect::from_min_max(egui::pos2(r.min.x, r.min.y), egui::pos2(r.max.x, r.max.y))
+        })
+        .find(|r| r.min.x > row.max.x)
+        .expect("the inspector's title right of the tree");
+    inside(window, "the inspector's title", title);
+    let topic_field = rect_of(&harness, Role::TextInput, "Topic");
+    let publish = rect_of(&harness, Role::Button, "Publish");
+    inside(window, "the publish form's topic", topic_field);
+    inside(window, "the Publish button", publish);
+    assert!(
+        title.max.x <= topic_field.min.x + 1.0,
+        "the inspector ({title:?}) runs under the publish form ({topic_field:?})"
+    );
+    // The inspector's column, from its title to the publish form, keeps its room.
+    let column = topic_field.min.x - title.min.x;
+    assert!(
+        column >= mqscope::ui::layout::INSPECTOR_MIN_WIDTH - 20.0,
+        "the inspector is squeezed to {column} px"
+    );
+    assert!(has_text(&harness, "21.5"), "the payload is in the inspector");
+    // History: the stored message is listed and can be clicked.
+    assert!(has_text(&harness, "History (1 kept)"));
+
+    // The form took the selected topic; Publish sends it (QoS 1, acknowledged).
+    let before = harness.state().app.received();
+    harness.get_by_role_and_label(Role::Button, "Publish").click();
+    step_until(&mut harness, "our own message back", |h| {
+        h.state().app.received() > before
+    });
+
+    // Fold the publish form: the inspector widens into its room; unfold it.
+    let wide_before = harness.ctx.content_rect().width();
+    harness.get_by_label("Publish form").click();
+    step_until(&mut harness, "the form folded", |h| {
+        h.query_by_role_and_label(Role::TextInput, "Topic").is_none()
+    });
+    harness.get_by_label("Publish form").click();
+    step_until(&mut harness, "the form back", |h| {
+        h.query_by_role_and_label(Role::TextInput, "Topic").is_some()
+    });
+    assert_eq!(harness.ctx.content_rect().width(), wide_before);
+}
+
+#[test]
+fn at_800x600_tree_inspector_and_publish_form_are_on_screen_and_work() {
+    usable_at(egui::vec2(800.0, 600.0));
+}
+
+#[test]
+fn at_1920x1080_tree_inspector_and_publish_form_are_on_screen_and_work() {
+    usable_at(egui::vec2(1920.0, 1080.0));
+}
+
+#[test]
+fn notices_float_over_the_window_leave_on_their_own_and_stay_in_the_log() {
+    let broker = common::Mosquitto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = connected_to(&broker.url());
+    harness.state_mut().app.set_notice_lifetimes(Lifetimes {
+        info: Duration::from_millis(1500),
+        warning: Duration::from_millis(1500),
+    });
+    use egui::accesskit::Role;
+    let watched = |h: &Harness<'static, TestApp>| {
+        [
+            rect_of(h, Role::TextInput, "Search"),
+            rect_of(h, Role::TextInput, "Topic"),
+            rect_of(h, Role::Button, "Expand all"),
+        ]
+    };
+    let before = watched(&harness);
+
+    // Recording, then stopping, says what was recorded: a notice.
+    harness.get_by_label("⏺ Record").click();
+    step_until(&mut harness, "the record window", |h| has_label(h, "Start recording"));
+    type_into(&mut harness, "File", &dir.path().join("r.ndjson").display().to_string());
+    harness.get_by_label("Start recording").click();
+    step_until(&mut harness, "recording", |h| {
+        h.query_all_by(|n| n.label().is_some_and(|l| l.starts_with("⏹ Stop recording")))
+            .next()
+            .is_some()
+    });
+    harness
+        .query_all_by(|n| n.label().is_some_and(|l| l.starts_with("⏹ Stop recording")))
+        .next()
+        .unwrap()
+        .click();
+    step_until(&mut harness, "the notice", |h| has_text(h, "Recorded 0 messages to"));
+    assert_eq!(watched(&harness), before, "a notice moved the widgets under it");
+
+    // It leaves by itself, and nothing else moved when it went.
+    step_until(&mut harness, "the notice to leave", |h| {
+        !has_text(h, "Recorded 0 messages to")
+    });
+    assert_eq!(watched(&harness), before);
+    // What it said is in the log, opened from the status bar.
+    assert!(
+        harness
+            .state()
+            .app
+            .notices_logged()
+            .any(|n| n.starts_with("Recorded 0 messages to"))
+    );
+    harness
+        .query_all_by(|n| n.label().is_some_and(|l| l.starts_with("Notices (")))
+        .next()
+        .expect("the log's button in the status bar")
+        .click();
+    step_until(&mut harness, "the log window", |h| {
+        has_text(h, "Recorded 0 messages to")
+    });
+}
