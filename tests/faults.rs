@@ -390,3 +390,108 @@ fn a_stalled_ui_slows_the_socket_instead_of_growing_memory() {
     assert!(all, "only {} of 50000 arrived", model.applied());
     assert_eq!(handle.received(), model.applied());
 }
+
+/// Two connections with one client id (a copied profile, a device and the
+/// app): the broker keeps one per id and closes the other, again and again.
+/// The state says so, from the pattern of accepted-then-closed connections:
+/// Mosquitto 2.0 closes the socket without a word, also to an MQTT 5 client
+/// (a broker's DISCONNECT "session taken over" is worded by
+/// `mqtt::words::disconnect_words`).
+#[test]
+fn a_client_id_used_twice_is_named_as_a_takeover() {
+    use mqscope::vocab::ProtocolVersion;
+    let expected = "another client is probably using the client id 'twin-sensor'";
+    for protocol in [ProtocolVersion::V311, ProtocolVersion::V5] {
+        let broker = Mosquitto::start();
+        let rt = runtime();
+        let mut spec = parse_broker_url(&broker.url()).unwrap();
+        spec.client_id = "twin-sensor".into();
+        spec.protocol = protocol;
+        let (first, mut first_model, mut first_states) = connect_with(&rt, spec.clone());
+        let second = ConnectionHandle::spawn(spec, rt.handle(), no_wake());
+        let mut second_model = Model::default();
+        let mut second_states = Vec::new();
+        let said = |states: &[ConnectionState]| {
+            states
+                .iter()
+                .any(|s| matches!(s, ConnectionState::Reconnecting { reason, .. } if reason.contains(expected)))
+        };
+        let deadline = Instant::now() + Duration::from_secs(40);
+        while !said(&first_states) && !said(&second_states) {
+            assert!(
+                Instant::now() < deadline,
+                "{protocol:?}: no takeover named.\nfirst: {first_states:?}\nsecond: {second_states:?}"
+            );
+            pump_until(
+                &first,
+                &mut first_model,
+                &mut first_states,
+                Duration::from_millis(50),
+                |_, _| false,
+            );
+            pump_until(
+                &second,
+                &mut second_model,
+                &mut second_states,
+                Duration::from_millis(50),
+                |_, _| false,
+            );
+        }
+        // The control: Mosquitto's own account of it.
+        assert!(
+            broker
+                .log_since(0)
+                .iter()
+                .any(|l| l.contains("twin-sensor") && l.contains("already connected")),
+            "the broker did not see two clients with one id"
+        );
+    }
+}
+
+/// A connection whose client id is generated is never told another client
+/// took its id over: the same broker closing it soon after accepting it
+/// again and again (an ACL kick, say) is not blamed on an id.
+#[test]
+fn a_generated_client_id_is_not_blamed_for_closed_connections() {
+    // A raw broker that accepts every CONNECT and closes the socket at once.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut buf = [0u8; 512];
+            let _ = stream.read(&mut buf);
+            let _ = stream.write_all(&[0x20, 0x02, 0x00, 0x00]);
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    });
+    let rt = runtime();
+    let spec = parse_broker_url(&format!("mqtt://127.0.0.1:{port}")).unwrap();
+    assert!(spec.client_id.is_empty());
+    let handle = ConnectionHandle::spawn(spec, rt.handle(), no_wake());
+    let mut model = Model::default();
+    let mut states = Vec::new();
+    let reconnects = |states: &[ConnectionState]| {
+        states
+            .iter()
+            .filter(|s| matches!(s, ConnectionState::Reconnecting { .. }))
+            .count()
+    };
+    assert!(
+        pump_until(
+            &handle,
+            &mut model,
+            &mut states,
+            Duration::from_secs(30),
+            |_, s| reconnects(s) >= 3
+        ),
+        "{states:?}"
+    );
+    assert!(
+        !states
+            .iter()
+            .any(|s| matches!(s, ConnectionState::Reconnecting { reason, .. } if reason.contains("client id"))),
+        "{states:?}"
+    );
+}

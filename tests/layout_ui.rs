@@ -171,3 +171,26 @@ fn notices_float_over_the_window_leave_on_their_own_and_stay_in_the_log() {
         has_text(h, "Recorded 0 messages to")
     });
 }
+
+#[test]
+fn folded_panels_stay_folded_in_the_next_run() {
+    use egui::accesskit::Role;
+    let broker = common::Mosquitto::start();
+    let mut harness = connected_to(&broker.url());
+    harness.get_by_label("Publish form").click();
+    harness.get_by_label("Charts").click();
+    step_until(&mut harness, "both folded", |h| {
+        h.query_by_role_and_label(Role::TextInput, "Topic").is_none() && !has_text(h, "Add series")
+    });
+    let storage = common::harness::save_at_exit(&mut harness);
+    drop(harness);
+
+    let mut next_run = connected_to(&broker.url());
+    next_run.state_mut().app.restore(&storage);
+    next_run.run_steps(3);
+    assert!(next_run.query_by_role_and_label(Role::TextInput, "Topic").is_none());
+    assert!(!has_text(&next_run, "Add series"));
+    // The switches bring them back.
+    next_run.get_by_label("Charts").click();
+    step_until(&mut next_run, "the charts back", |h| has_text(h, "Add series"));
+}

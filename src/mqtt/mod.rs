@@ -224,6 +224,8 @@ impl ConnectionHandle {
                 let address = spec.address();
                 let name = spec.name.clone();
                 let too_large = (spec.protocol == ProtocolVersion::V311).then(|| spec.max_packet());
+                // A client id of the user's: another client may use it too.
+                let fixed_id = (!spec.client_id.trim().is_empty()).then(|| client_id.clone());
                 let connected = tokio::task::spawn_blocking(move || link::connect(&spec, &client_id))
                     .await
                     .unwrap_or_else(|e| Err(format!("the connection could not be set up: {e}")));
@@ -238,6 +240,7 @@ impl ConnectionHandle {
                             counters,
                             control: control.clone(),
                             too_large,
+                            fixed_id,
                         };
                         tokio::spawn(worker.run());
                         tokio::spawn(worker::batch_loop(

@@ -168,7 +168,7 @@ pub fn disconnect_words(code: v5b::DisconnectReasonCode) -> String {
         D::ServerBusy => "the broker is busy",
         D::ServerShuttingDown => "the broker is shutting down",
         D::KeepAliveTimeout => "keepalive timeout",
-        D::SessionTakenOver => "another client connected with the same client id",
+        D::SessionTakenOver => "session taken over: another client connected with the same client id",
         D::TopicFilterInvalid => "an invalid topic filter",
         D::TopicNameInvalid => "an invalid topic name",
         D::ReceiveMaximumExceeded => "too many messages in flight (receive maximum exceeded)",

@@ -41,7 +41,15 @@ pub(super) struct Worker {
     /// MQTT 3.1.1: messages larger than this are read and not kept (MQTT 5
     /// tells the broker the limit instead).
     pub too_large: Option<usize>,
+    /// The client id, when the user chose it (not generated): the id
+    /// another client could be using as well.
+    pub fixed_id: Option<String>,
 }
+
+/// A broker that accepts and then closes the connection this many times in a
+/// row, each soon after accepting it, is said to be probably closing it for
+/// another client with the same id.
+const TAKEOVERS_BEFORE_NAMING: u32 = 2;
 
 enum Step {
     Polled(Result<Polled, (String, bool)>),
@@ -111,6 +119,8 @@ impl Worker {
         let mut unacked: HashMap<u16, (String, u8)> = HashMap::new();
         // SUBSCRIBEs written and not answered yet, by packet id.
         let mut awaiting_suback: HashMap<u16, PendingSubscribe> = HashMap::new();
+        // Connections in a row the broker accepted and closed soon after.
+        let mut closed_soon: u32 = 0;
         report(&self.out, Event::State(ConnectionState::Connecting)).await;
         loop {
             let step = tokio::select! {
@@ -124,11 +134,25 @@ impl Worker {
             let polled = match step {
                 Step::Woken => continue,
                 Step::Polled(Ok(polled)) => polled,
-                Step::Polled(Err((reason, retry))) => {
+                Step::Polled(Err((mut reason, retry))) => {
                     unacked.clear();
                     drop_unanswered_subscriptions(&self.control, &self.out, &mut awaiting_suback).await;
-                    if connected_at.take().is_some_and(|at| at.elapsed() >= STABLE_CONNECTION) {
-                        backoff.reset();
+                    match connected_at.take().map(|at| at.elapsed() >= STABLE_CONNECTION) {
+                        Some(true) => {
+                            backoff.reset();
+                            closed_soon = 0;
+                        }
+                        Some(false) => closed_soon += 1,
+                        None => {}
+                    }
+                    if let Some(id) = &self.fixed_id
+                        && closed_soon >= TAKEOVERS_BEFORE_NAMING
+                    {
+                        reason = format!(
+                            "{reason}. Accepted, then closed soon after, {closed_soon} times in a row: another client \
+                             is probably using the client id '{id}' (a broker keeps one connection per id and closes \
+                             the other). Give this connection its own client id, or leave it empty to get one."
+                        );
                     }
                     if !self.wait_after_error(reason, retry, &mut backoff).await {
                         break;
