@@ -167,6 +167,9 @@ pub enum Subcommands {
     /// Load a broker (no window): with --count or --rate, publish generated
     /// messages and print the achieved rate; without, run the demo's devices until Ctrl+C
     Simulate {
+        /// Print help
+        #[arg(long, short = 'h', action = ArgAction::Help)]
+        help: Option<bool>,
         /// The broker to publish to: mqtt://[user[:pass]@]host[:port]
         #[arg(long, value_name = "URL")]
         broker: String,
@@ -345,6 +348,7 @@ impl Cli {
             retain,
             connections,
             seed,
+            help: _,
         }) = self.command
         {
             let spec = parse_broker_url(&broker)?;

@@ -60,6 +60,8 @@ pub struct Session {
     pub too_large: u64,
     /// Recording this connection's messages (started from the window).
     pub recorder: Option<crate::record::Recorder>,
+    /// The file this tab replays, when it is a recording (offline: no broker).
+    pub offline_file: Option<std::path::PathBuf>,
 }
 
 impl Session {
@@ -80,6 +82,34 @@ impl Session {
             sys_cache: Default::default(),
             recorder: None,
             too_large: 0,
+            offline_file: None,
+        }
+    }
+
+    /// A live connection open in this tab: connected or on its way there
+    /// (not closed, not failed, not a recording).
+    pub fn is_live(&self) -> bool {
+        self.offline_file.is_none()
+            && matches!(
+                self.state,
+                ConnectionState::Connected | ConnectionState::Connecting | ConnectionState::Reconnecting { .. }
+            )
+    }
+
+    /// Connect this tab again with `handle` (same broker): the tree, charts
+    /// and history stay; the subscriptions are the new connection's.
+    pub fn replace_connection(&mut self, handle: ConnectionHandle) {
+        self.handle.close();
+        self.subscriptions = SubscriptionsPanel::new(&handle.spec.subscriptions);
+        self.handle = handle;
+        self.state = ConnectionState::Connecting;
+    }
+
+    /// Where this tab's messages come from: the broker's URL, or the recording's path.
+    fn source(&self) -> String {
+        match &self.offline_file {
+            Some(path) => path.display().to_string(),
+            None => self.handle.spec.url(),
         }
     }
 
@@ -88,7 +118,7 @@ impl Session {
         let spec = &self.handle.spec;
         crate::ui::chrome::OnScreen {
             name: self.name(),
-            url: spec.url(),
+            url: self.source(),
             state: &self.state,
             protocol: spec.protocol,
             insecure: spec.transport.uses_tls() && spec.tls.insecure,
@@ -99,6 +129,7 @@ impl Session {
                 not_recorded: r.not_recorded(),
                 path: r.path().display().to_string(),
             }),
+            offline: self.offline_file.is_some(),
         }
     }
 
@@ -130,8 +161,9 @@ impl Session {
     pub fn tab(&self) -> crate::ui::chrome::Tab<'_> {
         crate::ui::chrome::Tab {
             name: self.name(),
-            url: self.handle.spec.url(),
+            url: self.source(),
             state: &self.state,
+            offline: self.offline_file.is_some(),
         }
     }
 
@@ -397,18 +429,32 @@ impl Session {
         let protocol = self.handle.spec.protocol;
         self.tree.marks = self.subscriptions.marks();
         let model = &self.model;
+        // A recording has no broker: nothing to subscribe or publish to.
+        let offline = self.offline_file.is_some();
+        let mut publish_shown = shown.publish && !offline;
         let room = ui.available_rect_before_wrap();
-        let sizes = layout::sizes(room.width(), room.height(), *shown);
+        let sizes = layout::sizes(
+            room.width(),
+            room.height(),
+            PanelsShown {
+                publish: publish_shown,
+                ..*shown
+            },
+        );
         egui::Panel::left("tree_panel")
             .resizable(true)
             .default_size(sizes.tree.0)
             .size_range(layout::TREE_MIN_WIDTH..=sizes.tree.1)
             .show(ui, |ui| {
-                let count = self.subscriptions.rows().len();
-                egui::CollapsingHeader::new(format!("Subscriptions ({count})"))
-                    .id_salt("subscriptions")
-                    .default_open(true)
-                    .show(ui, |ui| actions.extend(self.subscriptions.ui(ui, protocol)));
+                if offline {
+                    ui.weak("A recording: the messages as they were recorded.");
+                } else {
+                    let count = self.subscriptions.rows().len();
+                    egui::CollapsingHeader::new(format!("Subscriptions ({count})"))
+                        .id_salt("subscriptions")
+                        .default_open(true)
+                        .show(ui, |ui| actions.extend(self.subscriptions.ui(ui, protocol)));
+                }
                 ui.separator();
                 actions.extend(self.tree.ui(ui, model));
             });
@@ -427,12 +473,15 @@ impl Session {
             .resizable(true)
             .default_size(sizes.publish.0)
             .size_range(layout::PUBLISH_MIN_WIDTH..=publish_max)
-            .show_collapsible(ui, &mut shown.publish, |ui| {
+            .show_collapsible(ui, &mut publish_shown, |ui| {
                 actions.extend(
                     self.publish
                         .ui(ui, model, connected, protocol, selected_topic.as_deref()),
                 )
             });
+        if !offline {
+            shown.publish = publish_shown;
+        }
         egui::CentralPanel::default().show(ui, |ui| actions.extend(self.inspector.ui(ui, model)));
         if self.sys_open {
             let subscribed = self

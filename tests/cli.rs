@@ -65,6 +65,29 @@ fn mosquitto_sub_style_flags_are_checked_before_any_window() {
 }
 
 #[test]
+fn simulate_help_explains_simulate() {
+    for args in [
+        &["simulate", "--help"][..],
+        &["simulate", "-h"][..],
+        &["help", "simulate"][..],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_mqscope"))
+            .args(args)
+            .output()
+            .expect("the mqscope binary runs");
+        let help = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        for flag in ["--broker <URL>", "--rate", "--count", "--payload", "--connections"] {
+            assert!(help.contains(flag), "{args:?} lacks {flag}:\n{help}");
+        }
+    }
+}
+
+#[test]
 fn help_lists_the_mosquitto_sub_flags() {
     let out = Command::new(env!("CARGO_BIN_EXE_mqscope"))
         .arg("--help")

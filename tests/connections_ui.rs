@@ -239,3 +239,74 @@ fn the_connection_form_saves_tls_and_mqtt5_settings() {
         ("clients/mqscope/status", "offline")
     );
 }
+
+/// After Disconnect the tab offers Reconnect: the same tab connects again,
+/// with its subscriptions, and keeps the tree it had.
+#[test]
+fn a_disconnected_tab_reconnects_in_place_and_keeps_its_tree() {
+    let broker = common::Mosquitto::start();
+    let rt = common::runtime();
+    let mut harness = common::harness::connected_to(&broker.url());
+    let device = common::publisher(&rt, broker.port, "reconnect-device");
+    rt.block_on(device.publish("hall/温度", common::qos(1), false, "20.5"))
+        .unwrap();
+    step_until(&mut harness, "the topic", |h| {
+        h.state().app.model().unwrap().tree.get("hall/温度").is_some()
+    });
+    harness.get_by_label("Connection").click();
+    step_until(&mut harness, "the menu", |h| has_label(h, "Disconnect"));
+    harness.get_by_label("Disconnect").click();
+    step_until(&mut harness, "closed", |h| {
+        h.state().app.connection_state() == Some(&ConnectionState::Closed)
+    });
+    harness.get_by_label("Reconnect").click();
+    step_until(&mut harness, "connected again", |h| {
+        h.state().app.connection_state() == Some(&ConnectionState::Connected) && has_text(h, "granted QoS")
+    });
+    assert_eq!(harness.state().app.connection_names().len(), 1, "in the same tab");
+    assert!(
+        harness.state().app.model().unwrap().tree.get("hall/温度").is_some(),
+        "the tree stays"
+    );
+    // Subscribed again: a new message arrives.
+    rt.block_on(device.publish("hall/湿度", common::qos(1), false, "40"))
+        .unwrap();
+    step_until(&mut harness, "a message after reconnecting", |h| {
+        h.state().app.model().unwrap().tree.get("hall/湿度").is_some()
+    });
+}
+
+/// "Connect to" a profile already open shows its tab (marked open in the
+/// menu) instead of a second connection beside the first.
+#[test]
+fn connecting_to_an_open_profile_shows_its_tab() {
+    let broker = common::Mosquitto::start();
+    let config = tempfile::tempdir().unwrap();
+    let profiles = serde_json::json!({"version": 1, "profiles": [
+        {"name": "Hall", "host": "127.0.0.1", "port": broker.port, "client_id": "hall-monitor"}
+    ]});
+    std::fs::write(config.path().join("profiles.json"), profiles.to_string()).unwrap();
+    let mut harness = common::harness::harness_in(Startup::Profile("Hall".into()), config);
+    step_until(&mut harness, "connected", |h| {
+        h.state().app.connection_state() == Some(&ConnectionState::Connected)
+    });
+    // A second tab, on screen: the demo.
+    harness.get_by_label("Connection").click();
+    step_until(&mut harness, "the menu", |h| has_label(h, "Start demo"));
+    harness.get_by_label("Start demo").click();
+    step_until(&mut harness, "the demo's tab on screen", |h| {
+        h.state().app.connection_names().len() == 2 && h.state().app.window_title().starts_with("Demo broker")
+    });
+    harness.get_by_label("Connection").click();
+    step_until(&mut harness, "the menu", |h| has_label(h, "Connect to Hall"));
+    harness.get_by_label("Connect to Hall").click();
+    step_until(&mut harness, "Hall's tab on screen", |h| {
+        h.state().app.window_title().starts_with("Hall")
+    });
+    harness.run_steps(3);
+    assert_eq!(
+        harness.state().app.connection_names(),
+        ["Hall", "Demo broker"],
+        "no second connection to Hall"
+    );
+}

@@ -4,7 +4,7 @@
 
 mod common;
 
-use egui_kittest::kittest::Queryable as _;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use mqscope::app::Startup;
 
 use common::harness::{connected_to, harness, harness_in, has_label, has_text, step_until};
@@ -508,4 +508,132 @@ fn a_duplicated_profile_connects_beside_the_original_without_taking_its_client_i
             "tab {i}"
         );
     }
+}
+
+/// The rectangle of the first widget labelled `label`.
+fn rect(h: &egui_kittest::Harness<'static, common::harness::TestApp>, label: &str) -> egui::Rect {
+    let r = h.get_all_by_label(label).next().unwrap().rect();
+    egui::Rect::from_min_max(egui::pos2(r.min.x, r.min.y), egui::pos2(r.max.x, r.max.y))
+}
+
+/// The first widget whose text (a label's value, or a label) starts with
+/// `prefix`: that text and its rectangle.
+fn labelled(
+    h: &egui_kittest::Harness<'static, common::harness::TestApp>,
+    prefix: &str,
+) -> Option<(String, egui::Rect)> {
+    h.query_all_by(|n| {
+        n.value().is_some_and(|v| v.starts_with(prefix)) || n.label().is_some_and(|l| l.starts_with(prefix))
+    })
+    .next()
+    .map(|n| {
+        let r = n.rect();
+        let node = n.accesskit_node();
+        (
+            node.value().or(node.label()).unwrap_or_default(),
+            egui::Rect::from_min_max(egui::pos2(r.min.x, r.min.y), egui::pos2(r.max.x, r.max.y)),
+        )
+    })
+}
+
+#[test]
+fn the_profile_form_says_what_is_wrong_under_each_field_as_it_is_typed() {
+    let mut harness = harness(Startup::Welcome);
+    harness.run_steps(2);
+    harness.get_by_label("Connection").click();
+    step_until(&mut harness, "the menu", |h| has_label(h, "New connection…"));
+    harness.get_by_label("New connection…").click();
+    step_until(&mut harness, "the form", |h| has_label(h, "Save"));
+    harness.run_steps(3);
+    // Nothing is called wrong before it is touched.
+    assert!(labelled(&harness, "⚠").is_none());
+    common::harness::type_into(&mut harness, "Host", "mqtt://broker.local");
+    common::harness::type_into(&mut harness, "Port", "99999");
+    harness.run_steps(2);
+    // Both at once, each under its own field, in the form's order.
+    let (host_problem, host_at) = labelled(&harness, "⚠ Only the host name").expect("the host's problem");
+    let (_, port_at) = labelled(&harness, "⚠ '99999' is not a port number").expect("the port's problem");
+    assert!(host_problem.contains("own fields"));
+    assert!(rect(&harness, "Host").max.y <= host_at.min.y && host_at.max.y <= rect(&harness, "Port").min.y);
+    assert!(rect(&harness, "Port").max.y <= port_at.min.y);
+    // Save saves nothing and says how many fields need a fix.
+    harness.get_by_label("Save").click();
+    step_until(&mut harness, "the refusal", |h| {
+        has_text(h, "Not saved: 2 fields need a fix")
+    });
+    assert!(harness.state().app.profile_names().is_empty());
+    // Fixed one: its problem goes at once, the other stays.
+    common::harness::type_into(&mut harness, "Host", "broker.local");
+    harness.run_steps(2);
+    assert!(labelled(&harness, "⚠ Only the host name").is_none());
+    assert!(labelled(&harness, "⚠ '99999'").is_some());
+    common::harness::type_into(&mut harness, "Port", "8883");
+    harness.run_steps(2);
+    assert!(labelled(&harness, "⚠").is_none());
+    assert!(!has_text(&harness, "Not saved"));
+    // A subscription filter is checked as it is typed.
+    common::harness::type_into(&mut harness, "Subscriptions", "home/#/x");
+    harness.run_steps(2);
+    assert!(labelled(&harness, "⚠ 'home/#/x'").is_some());
+    common::harness::type_into(&mut harness, "Subscriptions", "home/#");
+    harness.run_steps(2);
+    assert!(labelled(&harness, "⚠").is_none());
+    // The password shows on request, and hides again.
+    common::harness::type_into(&mut harness, "Password", "pa55-visible");
+    harness.run_steps(2);
+    assert!(!has_text(&harness, "pa55-visible"), "hidden while typed");
+    harness.get_by_label("Show Password").click();
+    harness.run_steps(2);
+    assert!(has_text(&harness, "pa55-visible"), "shown on request");
+    harness.get_by_label("Hide Password").click();
+    harness.run_steps(2);
+    assert!(!has_text(&harness, "pa55-visible"));
+    harness.get_by_label("Save").click();
+    step_until(&mut harness, "saved", |h| {
+        h.state().app.profile_names() == ["Local Mosquitto"]
+    });
+}
+
+#[test]
+fn dialogs_open_centred_and_escape_or_cancel_closes_the_one_on_top() {
+    let mut harness = harness(Startup::Welcome);
+    harness.run_steps(2);
+    let window = harness.ctx.content_rect();
+    harness.get_by_label("Connection").click();
+    step_until(&mut harness, "the menu", |h| has_label(h, "New connection…"));
+    harness.get_by_label("New connection…").click();
+    step_until(&mut harness, "the form", |h| has_label(h, "Save"));
+    harness.run_steps(3);
+    // Centred: the form's middle is near the window's, and it clears the top bar.
+    let save = rect(&harness, "Save");
+    let name = rect(&harness, "Name");
+    let middle = (name.min.x + save.max.x) / 2.0;
+    assert!(
+        (middle - window.center().x).abs() < window.width() / 4.0,
+        "the form sits at x {middle} in a window {} wide",
+        window.width()
+    );
+    assert!(
+        name.min.y > rect(&harness, "Connection").max.y,
+        "the form covers the top bar"
+    );
+    // Escape closes it, as Cancel would; nothing is saved.
+    harness.key_press(egui::Key::Escape);
+    harness.run_steps(2);
+    assert!(!has_label(&harness, "Save and connect"), "Escape closes the form");
+    // Cancel too.
+    harness.get_by_label("Connection").click();
+    step_until(&mut harness, "the menu", |h| has_label(h, "New connection…"));
+    harness.get_by_label("New connection…").click();
+    step_until(&mut harness, "the form", |h| has_label(h, "Cancel"));
+    harness.get_by_label("Cancel").click();
+    harness.run_steps(2);
+    assert!(!has_label(&harness, "Save and connect"));
+    assert!(harness.state().app.profile_names().is_empty());
+    // Settings over nothing else: Escape closes it too.
+    harness.get_by_label("Settings").click();
+    step_until(&mut harness, "settings", |h| has_label(h, "Apply"));
+    harness.key_press(egui::Key::Escape);
+    harness.run_steps(2);
+    assert!(!has_label(&harness, "Apply"));
 }

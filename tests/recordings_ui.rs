@@ -199,3 +199,40 @@ fn a_replay_at_10x_keeps_the_recorded_pace_and_says_what_it_waits_for() {
     });
     assert_eq!(h.state().app.applied(), 1);
 }
+
+/// A recording in a tab has no broker: it shows its file, not an address,
+/// and offers nothing that needs one (subscriptions, publishing, `$SYS`,
+/// disconnecting or retrying).
+#[test]
+fn an_offline_recording_offers_nothing_that_needs_a_broker() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("锅炉.txt");
+    std::fs::write(&path, "工厂/锅炉/温度 91.5\n工厂/锅炉/压力 2.1\n").unwrap();
+    let mut h = harness(Startup::Open(path.clone()));
+    step_until(&mut h, "the replay to finish", |h| {
+        has_text(h, "replayed all 2 messages")
+    });
+    assert!(has_label(&h, "锅炉.txt (offline)"));
+    assert!(has_text(&h, "Offline: "), "the state says offline");
+    for absent in [
+        "mqtt://recording",
+        "Subscriptions (",
+        "waiting for the broker",
+        "Broker $SYS",
+        "Publish form",
+        "Retry now",
+        "Reconnect",
+    ] {
+        assert!(!has_text(&h, absent), "a recording's tab shows {absent:?}");
+    }
+    assert!(
+        h.query_by_role_and_label(egui::accesskit::Role::TextInput, "Topic")
+            .is_none(),
+        "no publish form"
+    );
+    // The Connection menu offers no Disconnect for it.
+    h.get_by_label("Connection").click();
+    h.run_steps(2);
+    assert!(has_label(&h, "Close tab"));
+    assert!(!has_label(&h, "Disconnect"));
+}

@@ -120,10 +120,16 @@ fn a_keyring_password_never_reaches_the_profile_file_and_connects_after_a_restar
     harness.get_by_label("Edit Secured").click();
     step_until(&mut harness, "the edit form", |h| has_label(h, "Save and connect"));
     harness.run_steps(2);
+    // The profile's tab connects again (not a second tab): the broker sees
+    // a new connection as alice, which only the right password gets through.
+    let mark = broker.log_mark();
     harness.get_by_label("Save and connect").click();
-    step_until(&mut harness, "a second connection with the keyring's password", |h| {
-        h.state().app.connection_state_of(1) == Some(&ConnectionState::Connected)
+    step_until(&mut harness, "the form closed", |h| !has_label(h, "Save and connect"));
+    broker.wait_for_log(mark, &["New client connected", "u'alice'"]);
+    step_until(&mut harness, "connected again with the keyring's password", |h| {
+        h.state().app.connection_state_of(0) == Some(&ConnectionState::Connected)
     });
+    assert_eq!(harness.state().app.connection_names(), ["Secured"], "in its own tab");
     assert!(!has_label(&harness, "Password for Secured"));
 
     // Renamed: the entry follows. Deleted: it goes.
@@ -148,6 +154,13 @@ fn a_keyring_password_never_reaches_the_profile_file_and_connects_after_a_restar
     step_until(&mut harness, "the edit form", |h| has_label(h, "Delete"));
     harness.run_steps(2);
     harness.get_by_label("Delete").click();
+    // Delete asks first.
+    step_until(&mut harness, "the confirmation", |h| has_label(h, "Delete for good"));
+    assert!(
+        secret_tool_lookup(&service, "Secured EU").is_some(),
+        "not before it is confirmed"
+    );
+    harness.get_by_label("Delete for good").click();
     step_until(&mut harness, "the keyring entry deleted", |_| {
         secret_tool_lookup(&service, "Secured EU").is_none()
     });

@@ -428,11 +428,18 @@ impl MqscopeApp {
             &mut self.shortcut_sheet,
         ));
         let on_screen = self.session().map(Session::on_screen);
+        let open: Vec<&str> = self
+            .sessions
+            .iter()
+            .filter(|s| s.is_live())
+            .map(Session::name)
+            .collect();
         egui::Panel::top("top_bar").show(ui, |ui| {
             crate::ui::chrome::top_bar_ui(
                 ui,
                 on_screen.as_ref(),
                 &self.accounts.profiles,
+                &open,
                 !self.sessions.is_empty(),
                 self.active,
                 &mut actions,

@@ -43,6 +43,18 @@ impl MqscopeApp {
             return;
         };
         tracing::info!(name = %spec.name, address = %spec.url(), protocol = spec.protocol.label(), "connecting");
+        // The same connection open in a tab (closed, failed, or edited and
+        // connected again): connected again in that tab, its tree kept.
+        if let Some(index) = self
+            .sessions
+            .iter()
+            .position(|s| s.offline_file.is_none() && s.name() == spec.name && s.handle.spec.url() == spec.url())
+        {
+            let handle = ConnectionHandle::spawn(spec, &self.runtime, wake);
+            self.sessions[index].replace_connection(handle);
+            self.active = index;
+            return;
+        }
         let handle = ConnectionHandle::spawn(spec, &self.runtime, wake);
         let mut model = Model::new(self.settings.history_limits(), self.settings.chart_points());
         model.set_ha_prefix(&self.settings.ha_prefix);
@@ -102,7 +114,9 @@ impl MqscopeApp {
         model.set_ha_prefix(&self.settings.ha_prefix);
         let id = self.next_session_id;
         self.next_session_id += 1;
-        self.sessions.push(Session::new(id, handle, model));
+        let mut session = Session::new(id, handle, model);
+        session.offline_file = Some(path.to_path_buf());
+        self.sessions.push(session);
         self.active = self.sessions.len() - 1;
         Ok(())
     }
@@ -260,6 +274,14 @@ impl MqscopeApp {
                 self.active = index.min(self.sessions.len().saturating_sub(1));
             }
             WindowAction::CloseConnection(index) => self.close_session(index),
+            WindowAction::Reconnect => {
+                if let Some(session) = self.sessions.get(self.active) {
+                    let mut spec = session.handle.spec.clone();
+                    // With what it was subscribed to when it closed.
+                    spec.subscriptions = session.handle.subscriptions();
+                    self.connect(spec);
+                }
+            }
             WindowAction::StartDemo => self.start_demo(),
             WindowAction::NewProfile => {
                 let storage = self.accounts.default_storage();
@@ -275,6 +297,11 @@ impl MqscopeApp {
                 password,
                 passphrase,
             } => {
+                // Open already: show its tab rather than a second connection.
+                if let Some(index) = self.sessions.iter().position(|s| s.is_live() && s.name() == name) {
+                    self.active = index;
+                    return;
+                }
                 let steps = self.accounts.connect(name, Credentials { password, passphrase }, None);
                 self.follow(steps);
             }
@@ -397,6 +424,26 @@ impl MqscopeApp {
     /// retained, shortcut sheet, import/export/record, settings.
     pub(super) fn dialogs_ui(&mut self, ctx: &egui::Context, actions: &mut Vec<Action>) {
         let ctx = ctx.clone();
+        // Escape closes the dialog on top (as Cancel would), one per press.
+        let any_open = self.password_prompt.is_some()
+            || self.confirm_clear.is_some()
+            || self.profile_form.is_some()
+            || self.transfer.is_some()
+            || self.settings_window.is_some()
+            || self.shortcut_sheet;
+        if any_open && crate::ui::dialog::escape(&ctx) {
+            if self.password_prompt.take().is_some() {
+                self.accounts.prompt_closed();
+            } else {
+                let closed = self.confirm_clear.take().is_some()
+                    || self.profile_form.take().is_some()
+                    || self.transfer.take().is_some()
+                    || self.settings_window.take().is_some();
+                if !closed {
+                    self.shortcut_sheet = false;
+                }
+            }
+        }
         if let Some(form) = &mut self.profile_form {
             let mut open = true;
             actions.extend(form.ui(&ctx, &mut open, self.accounts.keyring_status()));

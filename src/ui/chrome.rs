@@ -34,6 +34,8 @@ pub struct OnScreen<'a> {
     pub insecure: bool,
     pub sys_open: bool,
     pub recording: Option<Recording>,
+    /// A recording opened as a tab: no broker to ask, publish to or reconnect.
+    pub offline: bool,
 }
 
 /// One tab of the connection row.
@@ -41,13 +43,17 @@ pub struct Tab<'a> {
     pub name: &'a str,
     pub url: String,
     pub state: &'a ConnectionState,
+    pub offline: bool,
 }
 
-/// The top bar. `tabs`: whether any connection is open; `active`: the tab on screen.
+/// The top bar. `open`: the names of the connections open in tabs (live,
+/// not recordings); `tabs`: whether any tab is open; `active`: the tab on screen.
+#[allow(clippy::too_many_arguments)]
 pub fn top_bar_ui(
     ui: &mut egui::Ui,
     on_screen: Option<&OnScreen>,
     profiles: &ProfileStore,
+    open: &[&str],
     tabs: bool,
     active: usize,
     actions: &mut Vec<Action>,
@@ -55,17 +61,18 @@ pub fn top_bar_ui(
     ui.horizontal(|ui| {
         ui.label(RichText::new("mqscope").strong().size(16.0));
         ui.separator();
-        connection_menu_ui(ui, on_screen, profiles, tabs, active, actions);
+        connection_menu_ui(ui, on_screen, profiles, open, tabs, active, actions);
         if ui.button("Settings").clicked() {
             actions.push(Action::Window(WindowAction::OpenSettings));
         }
         let Some(on_screen) = on_screen else {
             return;
         };
-        if ui
-            .selectable_label(on_screen.sys_open, "Broker $SYS")
-            .on_hover_text("What the broker says about itself: version, uptime, clients, rates")
-            .clicked()
+        if !on_screen.offline
+            && ui
+                .selectable_label(on_screen.sys_open, "Broker $SYS")
+                .on_hover_text("What the broker says about itself: version, uptime, clients, rates")
+                .clicked()
         {
             actions.push(Action::Connection(ConnectionAction::ToggleBrokerStats));
         }
@@ -103,10 +110,12 @@ pub fn top_bar_ui(
     });
 }
 
+#[allow(clippy::too_many_arguments)]
 fn connection_menu_ui(
     ui: &mut egui::Ui,
     on_screen: Option<&OnScreen>,
     profiles: &ProfileStore,
+    open: &[&str],
     tabs: bool,
     active: usize,
     actions: &mut Vec<Action>,
@@ -135,7 +144,9 @@ fn connection_menu_ui(
         if !profiles.profiles().is_empty() && ui.button("Export connections…").clicked() {
             actions.push(Action::Window(WindowAction::OpenTransfer(TransferMode::Export)));
         }
-        if on_screen.is_some_and(|s| *s.state != ConnectionState::Closed) && ui.button("Disconnect").clicked() {
+        if on_screen.is_some_and(|s| !s.offline && *s.state != ConnectionState::Closed)
+            && ui.button("Disconnect").clicked()
+        {
             actions.push(Action::Connection(ConnectionAction::Disconnect));
         }
         if tabs && ui.button("Close tab").clicked() {
@@ -148,12 +159,12 @@ fn connection_menu_ui(
         for (folder, in_folder) in profiles.by_folder() {
             if folder.is_empty() {
                 for profile in in_folder {
-                    profile_row(ui, profile, actions);
+                    profile_row(ui, profile, open.contains(&profile.name.as_str()), actions);
                 }
             } else {
                 ui.menu_button(format!("📁 {folder}"), |ui| {
                     for profile in in_folder {
-                        profile_row(ui, profile, actions);
+                        profile_row(ui, profile, open.contains(&profile.name.as_str()), actions);
                     }
                 });
             }
@@ -161,10 +172,20 @@ fn connection_menu_ui(
     });
 }
 
-/// A saved profile in the Connection menu: connect, edit, duplicate, move.
-fn profile_row(ui: &mut egui::Ui, profile: &Profile, actions: &mut Vec<Action>) {
+/// A saved profile in the Connection menu: connect (or show its tab, when
+/// `open`), edit, duplicate, move.
+fn profile_row(ui: &mut egui::Ui, profile: &Profile, open: bool, actions: &mut Vec<Action>) {
     ui.horizontal(|ui| {
-        if ui.button(format!("Connect to {}", profile.name)).clicked() {
+        if open {
+            state_dot_ui(ui, style::CONNECTED);
+        }
+        let connect = ui.button(format!("Connect to {}", profile.name));
+        let connect = if open {
+            connect.on_hover_text("Open in a tab: shows that tab")
+        } else {
+            connect
+        };
+        if connect.clicked() {
             actions.push(Action::Window(WindowAction::ConnectProfile {
                 name: profile.name.clone(),
                 password: None,
@@ -200,12 +221,15 @@ fn profile_row(ui: &mut egui::Ui, profile: &Profile, actions: &mut Vec<Action>) 
 
 /// One tab per open connection: its state's dot, its name, a close button.
 /// The tabs of the open connections, and on the right the switches of the
-/// foldable panels.
+/// foldable panels (a recording on screen has no publish form).
 pub fn tabs_ui(ui: &mut egui::Ui, tabs: &[Tab], active: usize, shown: &mut PanelsShown, actions: &mut Vec<Action>) {
+    let offline = tabs.get(active).is_some_and(|t| t.offline);
     ui.horizontal_wrapped(|ui| {
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            ui.toggle_value(&mut shown.publish, "Publish form")
-                .on_hover_text("Show or fold the publish form (or drag its edge)");
+            if !offline {
+                ui.toggle_value(&mut shown.publish, "Publish form")
+                    .on_hover_text("Show or fold the publish form (or drag its edge)");
+            }
             ui.toggle_value(&mut shown.charts, "Charts")
                 .on_hover_text("Show or fold the charts (or drag their edge)");
             ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
@@ -272,11 +296,22 @@ fn connection_badge_ui(ui: &mut egui::Ui, on_screen: &OnScreen, actions: &mut Ve
         )
         .on_hover_text("The broker's certificate is not checked: anyone in between could pose as the broker.");
     }
+    if on_screen.offline {
+        return;
+    }
     if matches!(
         on_screen.state,
         ConnectionState::Failed { .. } | ConnectionState::Reconnecting { .. }
     ) && ui.button("Retry now").clicked()
     {
         actions.push(Action::Connection(ConnectionAction::Retry));
+    }
+    if *on_screen.state == ConnectionState::Closed
+        && ui
+            .button("Reconnect")
+            .on_hover_text("Connect this tab again, with its subscriptions; the tree and charts stay")
+            .clicked()
+    {
+        actions.push(Action::Window(WindowAction::Reconnect));
     }
 }

@@ -20,36 +20,37 @@ impl ClearRetainedPrompt {
     pub fn ui(&mut self, ctx: &egui::Context) -> (Option<Action>, bool) {
         let mut action = None;
         let mut open = true;
-        egui::Window::new("Clear retained messages")
-            .collapsible(false)
-            .resizable(false)
-            .anchor(egui::Align2::CENTER_CENTER, egui::vec2(0.0, 0.0))
-            .show(ctx, |ui| {
-                let n = self.topics.len();
-                let noun = if n == 1 { "topic" } else { "topics" };
-                ui.label(format!(
-                    "Clear the retained message of {n} {noun} at or below {}?",
-                    self.root
-                ));
-                ui.label("mqscope publishes an empty retained message to each; the broker then forgets them.");
-                for topic in self.topics.iter().take(5) {
-                    ui.monospace(topic);
+        // Modal: a destructive step is answered before anything else.
+        let modal = egui::Modal::new(egui::Id::unique("clear_retained")).show(ctx, |ui| {
+            ui.heading("Clear retained messages");
+            let n = self.topics.len();
+            let noun = if n == 1 { "topic" } else { "topics" };
+            ui.label(format!(
+                "Clear the retained message of {n} {noun} at or below {}?",
+                self.root
+            ));
+            ui.label("mqscope publishes an empty retained message to each; the broker then forgets them.");
+            for topic in self.topics.iter().take(5) {
+                ui.monospace(topic);
+            }
+            if n > 5 {
+                ui.weak(format!("… and {} more", n - 5));
+            }
+            ui.horizontal(|ui| {
+                if ui.button(format!("Clear {n} retained")).clicked() {
+                    action = Some(Action::Connection(ConnectionAction::ClearRetained(std::mem::take(
+                        &mut self.topics,
+                    ))));
+                    open = false;
                 }
-                if n > 5 {
-                    ui.weak(format!("… and {} more", n - 5));
+                if ui.button("Cancel").clicked() {
+                    open = false;
                 }
-                ui.horizontal(|ui| {
-                    if ui.button(format!("Clear {n} retained")).clicked() {
-                        action = Some(Action::Connection(ConnectionAction::ClearRetained(std::mem::take(
-                            &mut self.topics,
-                        ))));
-                        open = false;
-                    }
-                    if ui.button("Cancel").clicked() {
-                        open = false;
-                    }
-                });
             });
+        });
+        if modal.should_close() {
+            open = false;
+        }
         (action, open)
     }
 }

@@ -9,6 +9,7 @@ pub mod broker_stats;
 pub mod chart;
 pub mod chrome;
 pub mod clear_retained;
+pub mod dialog;
 pub mod inspector;
 pub mod json_tree;
 pub mod layout;
@@ -97,6 +98,8 @@ pub enum WindowAction {
     SelectConnection(usize),
     /// Disconnect and close this open connection's tab.
     CloseConnection(usize),
+    /// Connect the tab on screen again after a disconnect.
+    Reconnect,
     StartDemo,
     NewProfile,
     EditProfile(String),

@@ -34,7 +34,38 @@ pub struct ProfileForm {
     will_enabled: bool,
     /// The profile being edited keeps its password in the keyring: an empty field keeps it.
     had_keyring: bool,
+    /// What the window said of the last save (a name taken, say).
     error: Option<String>,
+    /// Fields the user changed: their problems show as they type.
+    touched: std::collections::HashSet<&'static str>,
+    /// A save was tried: every field's problem shows.
+    tried: bool,
+    show_password: bool,
+    show_passphrase: bool,
+    /// Delete was pressed once: the form asks to confirm.
+    confirm_delete: bool,
+}
+
+/// Where the form shows a field's problem: on the row under the field, once
+/// the field was touched or a save tried, gone as soon as it is fixed.
+struct Check<'a> {
+    problems: &'a [(&'static str, String)],
+    tried: bool,
+    touched: &'a mut std::collections::HashSet<&'static str>,
+}
+
+impl Check<'_> {
+    /// After the row of `field`: its problem, if it has one to show.
+    fn under(&self, ui: &mut egui::Ui, field: &'static str) {
+        if !(self.tried || self.touched.contains(field)) {
+            return;
+        }
+        if let Some((_, problem)) = self.problems.iter().find(|(f, _)| *f == field) {
+            ui.label("");
+            ui.label(RichText::new(format!("⚠ {problem}")).color(style::ERROR));
+            ui.end_row();
+        }
+    }
 }
 
 impl ProfileForm {
@@ -87,6 +118,11 @@ impl ProfileForm {
             will: profile.will.clone().unwrap_or_default(),
             profile,
             error: None,
+            touched: Default::default(),
+            tried: false,
+            show_password: false,
+            show_passphrase: false,
+            confirm_delete: false,
         }
     }
 
@@ -97,15 +133,21 @@ impl ProfileForm {
     /// Draws the window; `open` becomes false when the user closes it.
     pub fn ui(&mut self, ctx: &egui::Context, open: &mut bool, keyring: &StoreStatus) -> Option<Action> {
         let mut action = None;
+        let mut cancelled = false;
+        let problems = self.problems();
+        let mut touched = std::mem::take(&mut self.touched);
+        let mut check = Check {
+            problems: &problems,
+            tried: self.tried,
+            touched: &mut touched,
+        };
         let title = if self.previous.is_some() {
             "Edit connection"
         } else {
             "New connection"
         };
-        egui::Window::new(title)
-            .collapsible(false)
+        super::dialog::window(ctx, title, 460.0)
             .resizable(false)
-            .default_width(380.0)
             .open(open)
             .show(ctx, |ui| {
                 egui::ScrollArea::vertical().max_height(560.0).show(ui, |ui| {
@@ -113,12 +155,13 @@ impl ProfileForm {
                         .num_columns(2)
                         .spacing([12.0, 6.0])
                         .show(ui, |ui| {
-                            field(ui, "Name", &mut self.profile.name, "");
+                            field(ui, "Name", &mut self.profile.name, "", &mut check);
                             field(
                                 ui,
                                 "Folder",
                                 &mut self.profile.folder,
                                 "optional: groups connections in the menu",
+                                &mut check,
                             );
                             ui.label("Protocol");
                             ui.horizontal(|ui| {
@@ -146,10 +189,22 @@ impl ProfileForm {
                                 }
                             });
                             ui.end_row();
-                            field(ui, "Host", &mut self.profile.host, "localhost");
-                            field(ui, "Port", &mut self.port, "1883");
+                            field(
+                                ui,
+                                "Host",
+                                &mut self.profile.host,
+                                "e.g. broker.local or 192.168.1.10",
+                                &mut check,
+                            );
+                            field(ui, "Port", &mut self.port, "1–65535", &mut check);
                             if self.profile.transport.is_websocket() {
-                                field(ui, "WebSocket path", &mut self.profile.ws_path, "/mqtt");
+                                field(
+                                    ui,
+                                    "WebSocket path",
+                                    &mut self.profile.ws_path,
+                                    "e.g. /mqtt",
+                                    &mut check,
+                                );
                             }
                             if self.profile.transport.uses_tls() {
                                 field(
@@ -157,15 +212,34 @@ impl ProfileForm {
                                     "CA file (PEM)",
                                     &mut self.ca_file,
                                     "empty: the system's root certificates",
+                                    &mut check,
                                 );
-                                field(ui, "Client certificate", &mut self.client_cert, "for mutual TLS (PEM)");
-                                field(ui, "Client key", &mut self.client_key, "for mutual TLS (PEM)");
+                                field(
+                                    ui,
+                                    "Client certificate",
+                                    &mut self.client_cert,
+                                    "for mutual TLS (PEM)",
+                                    &mut check,
+                                );
+                                field(
+                                    ui,
+                                    "Client key",
+                                    &mut self.client_key,
+                                    "for mutual TLS (PEM)",
+                                    &mut check,
+                                );
                                 let hint = if self.had_keyring {
                                     "if encrypted; empty keeps the saved one"
                                 } else {
                                     "only for an encrypted key"
                                 };
-                                secret_field(ui, "Key passphrase", &mut self.passphrase, hint);
+                                secret_field(
+                                    ui,
+                                    "Key passphrase",
+                                    &mut self.passphrase,
+                                    hint,
+                                    &mut self.show_passphrase,
+                                );
                                 ui.label("");
                                 ui.checkbox(
                                     &mut self.profile.tls.insecure,
@@ -179,19 +253,20 @@ impl ProfileForm {
                                 "Client id",
                                 &mut self.profile.client_id,
                                 "empty: generated mqscope-…",
+                                &mut check,
                             );
-                            field(ui, "User name", &mut self.profile.username, "");
+                            field(ui, "User name", &mut self.profile.username, "", &mut check);
                             let hint = if self.had_keyring {
                                 "saved in the system keyring; type to replace"
                             } else {
                                 ""
                             };
-                            secret_field(ui, "Password", &mut self.password, hint);
+                            secret_field(ui, "Password", &mut self.password, hint, &mut self.show_password);
                             ui.label("Keep the password")
                                 .on_hover_text("The password and the client key's passphrase are kept alike");
                             ui.vertical(|ui| self.storage_ui(ui, keyring));
                             ui.end_row();
-                            field(ui, "Keepalive (s)", &mut self.keepalive, "60");
+                            field(ui, "Keepalive (s)", &mut self.keepalive, "seconds, e.g. 60", &mut check);
                             ui.label("");
                             let clean = match self.profile.protocol {
                                 ProtocolVersion::V311 => "Clean session",
@@ -205,18 +280,31 @@ impl ProfileForm {
                                     "Session expiry (s)",
                                     &mut self.session_expiry,
                                     "0: ends with the connection",
+                                    &mut check,
                                 );
                             }
-                            field(ui, "Max in flight", &mut self.max_inflight, "100");
-                            field(ui, "Max packet (bytes)", &mut self.max_packet, "empty: as in Settings");
+                            field(ui, "Max in flight", &mut self.max_inflight, "e.g. 100", &mut check);
+                            field(
+                                ui,
+                                "Max packet (bytes)",
+                                &mut self.max_packet,
+                                "empty: as in Settings",
+                                &mut check,
+                            );
                             ui.label("");
                             ui.checkbox(&mut self.will_enabled, "Last Will").on_hover_text(
                                 "A message the broker publishes for us if we vanish without disconnecting",
                             );
                             ui.end_row();
                             if self.will_enabled {
-                                field(ui, "Will topic", &mut self.will.topic, "clients/mqscope/status");
-                                field(ui, "Will payload", &mut self.will.payload, "offline");
+                                field(
+                                    ui,
+                                    "Will topic",
+                                    &mut self.will.topic,
+                                    "e.g. clients/mqscope/status",
+                                    &mut check,
+                                );
+                                field(ui, "Will payload", &mut self.will.payload, "e.g. offline", &mut check);
                                 ui.label("Will QoS");
                                 ui.horizontal(|ui| {
                                     for q in 0..=2 {
@@ -227,7 +315,7 @@ impl ProfileForm {
                                 ui.end_row();
                                 if self.profile.protocol == ProtocolVersion::V5 {
                                     let mut delay = self.will.delay_s.to_string();
-                                    field(ui, "Will delay (s)", &mut delay, "0");
+                                    field(ui, "Will delay (s)", &mut delay, "0", &mut check);
                                     if let Ok(d) = delay.trim().parse() {
                                         self.will.delay_s = d;
                                     } else if delay.trim().is_empty() {
@@ -236,13 +324,19 @@ impl ProfileForm {
                                 }
                             }
                             let label = ui.label("Subscriptions");
-                            ui.add(
-                                egui::TextEdit::multiline(&mut self.subscriptions)
-                                    .desired_rows(3)
-                                    .hint_text("one filter per line, e.g. #"),
-                            )
-                            .labelled_by(label.id);
+                            let edit = ui
+                                .add(
+                                    egui::TextEdit::multiline(&mut self.subscriptions)
+                                        .desired_rows(3)
+                                        .hint_text("one filter per line, e.g. home/#"),
+                                )
+                                .labelled_by(label.id);
+                            if edit.changed() {
+                                check.touched.insert("Subscriptions");
+                                ui.ctx().request_discard("the subscriptions changed");
+                            }
                             ui.end_row();
+                            check.under(ui, "Subscriptions");
                         });
                 });
                 if self.profile.password_storage == PasswordStorage::File && !self.password.is_empty() {
@@ -256,11 +350,25 @@ impl ProfileForm {
                 if let Some(error) = &self.error {
                     ui.label(RichText::new(error).color(style::ERROR));
                 }
+                if self.tried && !problems.is_empty() {
+                    let n = problems.len();
+                    let noun = if n == 1 { "field needs" } else { "fields need" };
+                    ui.label(
+                        RichText::new(format!("Not saved: {n} {noun} a fix (marked ⚠ above).")).color(style::ERROR),
+                    );
+                }
                 ui.separator();
                 ui.horizontal(|ui| {
                     let save = ui.button("Save").clicked();
                     let connect = ui.button("Save and connect").clicked();
+                    if ui.button("Cancel").clicked() {
+                        cancelled = true;
+                    }
                     if (save || connect)
+                        && {
+                            self.tried = true;
+                            problems.is_empty()
+                        }
                         && let Some(profile) = self.build()
                     {
                         action = Some(Action::Window(WindowAction::SaveProfile {
@@ -271,13 +379,35 @@ impl ProfileForm {
                             passphrase: secret(&self.passphrase),
                         }));
                     }
-                    if let Some(name) = &self.previous
-                        && ui.button("Delete").clicked()
-                    {
-                        action = Some(Action::Window(WindowAction::DeleteProfile(name.clone())));
+                    // Delete stands apart, on the right, in red, and asks first.
+                    if let Some(name) = &self.previous {
+                        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                            if self.confirm_delete {
+                                if ui.button("Keep it").clicked() {
+                                    self.confirm_delete = false;
+                                }
+                                let sure =
+                                    egui::Button::new(RichText::new("Delete for good").color(egui::Color32::WHITE))
+                                        .fill(style::DANGER);
+                                if ui.add(sure).clicked() {
+                                    action = Some(Action::Window(WindowAction::DeleteProfile(name.clone())));
+                                }
+                                ui.label(format!("Delete '{name}'?"));
+                            } else if ui
+                                .add(egui::Button::new(RichText::new("Delete").color(style::ERROR)))
+                                .on_hover_text("Delete this connection (and its keyring entries); asks first")
+                                .clicked()
+                            {
+                                self.confirm_delete = true;
+                            }
+                        });
                     }
                 });
             });
+        self.touched = touched;
+        if cancelled {
+            *open = false;
+        }
         action
     }
 
@@ -326,32 +456,95 @@ impl ProfileForm {
         }
     }
 
-    fn build(&mut self) -> Option<Profile> {
-        let mut profile = self.profile.clone();
-        profile.name = profile.name.trim().to_owned();
-        profile.port = match self.port.trim().parse::<u16>() {
-            Ok(p) if p > 0 => p,
-            _ => {
-                self.error = Some(format!("'{}' is not a port number (1-65535).", self.port.trim()));
-                return None;
+    /// What is wrong with the draft, by field, in the form's order: shown
+    /// under each field as it is typed, and what keeps Save from saving.
+    fn problems(&self) -> Vec<(&'static str, String)> {
+        let mut problems = Vec::new();
+        if self.profile.name.trim().is_empty() {
+            problems.push(("Name", "Give the connection a name.".to_owned()));
+        }
+        let host = self.profile.host.trim();
+        if host.is_empty() {
+            problems.push(("Host", "Enter the broker's host name or address.".to_owned()));
+        } else if host.contains("://") || host.contains(char::is_whitespace) {
+            problems.push((
+                "Host",
+                "Only the host name or address: the transport and port have their own fields.".to_owned(),
+            ));
+        }
+        if !matches!(self.port.trim().parse::<u16>(), Ok(p) if p > 0) {
+            problems.push((
+                "Port",
+                format!("'{}' is not a port number (1-65535).", self.port.trim()),
+            ));
+        }
+        if self.profile.transport.uses_tls() && self.client_cert.trim().is_empty() != self.client_key.trim().is_empty()
+        {
+            problems.push((
+                "Client key",
+                "A client certificate and its key go together: give both files, or neither.".to_owned(),
+            ));
+        }
+        if self.keepalive.trim().parse::<u16>().is_err() {
+            problems.push((
+                "Keepalive (s)",
+                format!("'{}' is not a keepalive in seconds (0-65535).", self.keepalive.trim()),
+            ));
+        }
+        if self.profile.protocol == ProtocolVersion::V5
+            && let Err(e) = number(&self.session_expiry, "seconds")
+                .and_then(|n| u32::try_from(n).map_err(|_| "The session expiry is at most 4294967295 s.".to_owned()))
+        {
+            problems.push(("Session expiry (s)", e));
+        }
+        match number(&self.max_inflight, "messages") {
+            Ok(n) if (1..=u64::from(u16::MAX)).contains(&n) => {}
+            Ok(_) => problems.push(("Max in flight", "Max in flight is between 1 and 65535.".to_owned())),
+            Err(e) => problems.push(("Max in flight", e)),
+        }
+        match number(&self.max_packet, "bytes") {
+            Ok(n) if n == 0 || (1_024..=crate::vocab::DEFAULT_MAX_PACKET_BYTES as u64).contains(&n) => {}
+            Ok(_) => problems.push((
+                "Max packet (bytes)",
+                "The max packet size is between 1024 and 268435455 bytes.".to_owned(),
+            )),
+            Err(e) => problems.push(("Max packet (bytes)", e)),
+        }
+        if self.will_enabled
+            && let Err(e) = crate::vocab::topic::validate_topic(&self.will.topic)
+        {
+            problems.push(("Will topic", e.to_string()));
+        }
+        for filter in self.filters() {
+            if let Err(e) = crate::vocab::topic::validate_filter(filter) {
+                problems.push(("Subscriptions", format!("'{filter}': {e}")));
+                break;
             }
-        };
-        profile.keepalive_s = match self.keepalive.trim().parse::<u16>() {
-            Ok(k) => k,
-            Err(_) => {
-                self.error = Some(format!(
-                    "'{}' is not a keepalive in seconds (0-65535).",
-                    self.keepalive.trim()
-                ));
-                return None;
-            }
-        };
-        // Keep the QoS and options of filters that stay; new ones get the defaults.
-        profile.subscriptions = self
-            .subscriptions
+        }
+        problems
+    }
+
+    /// The subscription filters typed, one per line (or comma).
+    fn filters(&self) -> impl Iterator<Item = &str> {
+        self.subscriptions
             .split(['\n', ','])
             .map(str::trim)
             .filter(|s| !s.is_empty())
+    }
+
+    /// The profile the form describes, when it has no problems left.
+    fn build(&mut self) -> Option<Profile> {
+        if !self.problems().is_empty() {
+            return None;
+        }
+        let mut profile = self.profile.clone();
+        profile.name = profile.name.trim().to_owned();
+        profile.host = profile.host.trim().to_owned();
+        profile.port = self.port.trim().parse().ok()?;
+        profile.keepalive_s = self.keepalive.trim().parse().ok()?;
+        // Keep the QoS and options of filters that stay; new ones get the defaults.
+        profile.subscriptions = self
+            .filters()
             .map(|f| {
                 self.profile
                     .subscriptions
@@ -361,32 +554,9 @@ impl ProfileForm {
                     .unwrap_or_else(|| Subscription::new(f))
             })
             .collect();
-        let number = |text: &str, what: &str| -> Result<u64, String> {
-            let text = text.trim();
-            if text.is_empty() {
-                return Ok(0);
-            }
-            text.parse::<u64>()
-                .map_err(|_| format!("'{text}' is not a number of {what}."))
-        };
-        let numbers = (|| -> Result<(), String> {
-            profile.session_expiry_s = u32::try_from(number(&self.session_expiry, "seconds")?)
-                .map_err(|_| "The session expiry is at most 4294967295 s.".to_owned())?;
-            profile.max_inflight = u16::try_from(number(&self.max_inflight, "messages")?)
-                .ok()
-                .filter(|n| *n > 0)
-                .ok_or("Max in flight is between 1 and 65535.")?;
-            let max_packet = number(&self.max_packet, "bytes")?;
-            if max_packet != 0 && !(1_024..=crate::vocab::DEFAULT_MAX_PACKET_BYTES as u64).contains(&max_packet) {
-                return Err("The max packet size is between 1024 and 268435455 bytes.".into());
-            }
-            profile.max_packet_bytes = max_packet as usize;
-            Ok(())
-        })();
-        if let Err(e) = numbers {
-            self.error = Some(e);
-            return None;
-        }
+        profile.session_expiry_s = u32::try_from(number(&self.session_expiry, "seconds").ok()?).ok()?;
+        profile.max_inflight = u16::try_from(number(&self.max_inflight, "messages").ok()?).ok()?;
+        profile.max_packet_bytes = number(&self.max_packet, "bytes").ok()? as usize;
         profile.tls.ca_file = path_of(&self.ca_file);
         profile.tls.client_cert = path_of(&self.client_cert);
         profile.tls.client_key = path_of(&self.client_key);
@@ -417,18 +587,58 @@ fn path_of(text: &str) -> Option<PathBuf> {
 }
 
 /// A grid row with a masked text field.
-fn secret_field(ui: &mut egui::Ui, label: &str, value: &mut String, hint: &str) {
-    let label = ui.label(label);
-    ui.add(egui::TextEdit::singleline(value).password(true).hint_text(hint))
-        .labelled_by(label.id);
+/// A password field with a Show/Hide switch beside it.
+fn secret_field(ui: &mut egui::Ui, label: &'static str, value: &mut String, hint: &str, shown: &mut bool) {
+    let text = ui.label(label);
+    ui.horizontal(|ui| {
+        ui.add(
+            egui::TextEdit::singleline(value)
+                .password(!*shown)
+                .hint_text(hint)
+                .id_salt(label),
+        )
+        .labelled_by(text.id);
+        let switch = ui
+            .small_button(if *shown { "Hide" } else { "Show" })
+            .on_hover_text(if *shown {
+                "Hide what was typed"
+            } else {
+                "Show what was typed"
+            });
+        let name = format!("{} {label}", if *shown { "Hide" } else { "Show" });
+        switch.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &name));
+        if switch.clicked() {
+            *shown = !*shown;
+        }
+    });
     ui.end_row();
 }
 
-fn field(ui: &mut egui::Ui, label: &str, value: &mut String, hint: &str) {
-    let label = ui.label(label);
-    ui.add(egui::TextEdit::singleline(value).hint_text(hint))
-        .labelled_by(label.id);
+/// A text field; its problem (from `check`) on the row under it.
+/// A whole number typed in a field (empty: 0).
+fn number(text: &str, what: &str) -> Result<u64, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(0);
+    }
+    text.parse::<u64>()
+        .map_err(|_| format!("'{text}' is not a number of {what}."))
+}
+
+fn field(ui: &mut egui::Ui, label: &'static str, value: &mut String, hint: &str, check: &mut Check) {
+    let text = ui.label(label);
+    // Its own id, so that a problem row appearing above it keeps its focus.
+    let edit = ui
+        .add(egui::TextEdit::singleline(value).hint_text(hint).id_salt(label))
+        .labelled_by(text.id);
+    if edit.changed() {
+        check.touched.insert(label);
+        // The problems were worked out before this edit: draw the frame
+        // again with the new ones, so that no stale row shifts the form.
+        ui.ctx().request_discard("a profile field changed");
+    }
     ui.end_row();
+    check.under(ui, label);
 }
 
 /// Asks for what a profile needs and does not have: its password, its key
@@ -472,49 +682,58 @@ impl PasswordPrompt {
         } else {
             format!("Key passphrase for {}", self.profile)
         };
-        egui::Window::new(title)
-            .collapsible(false)
-            .resizable(false)
-            .open(open)
-            .show(ctx, |ui| {
-                if let Some(note) = &self.note {
-                    ui.label(note);
+        // Modal: nothing else happens until it is answered or cancelled.
+        let modal = egui::Modal::new(egui::Id::unique("password_prompt")).show(ctx, |ui| {
+            ui.set_width(340.0);
+            ui.heading(&title);
+            if let Some(note) = &self.note {
+                ui.label(note);
+            }
+            let mut enter = false;
+            let mut first = true;
+            for (asked, label, text) in [
+                (self.asks_password, "Password", &mut self.password),
+                (self.asks_passphrase, "Key passphrase", &mut self.passphrase),
+            ] {
+                if !asked {
+                    continue;
                 }
-                let mut enter = false;
-                let mut first = true;
-                for (asked, label, text) in [
-                    (self.asks_password, "Password", &mut self.password),
-                    (self.asks_passphrase, "Key passphrase", &mut self.passphrase),
-                ] {
-                    if !asked {
-                        continue;
-                    }
-                    let label = ui.label(label);
-                    let edit = ui
-                        .add(egui::TextEdit::singleline(text).password(true))
-                        .labelled_by(label.id);
-                    if first && !self.focused {
-                        edit.request_focus();
-                        self.focused = true;
-                    }
-                    first = false;
-                    enter |= edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                let label = ui.label(label);
+                let edit = ui
+                    .add(egui::TextEdit::singleline(text).password(true))
+                    .labelled_by(label.id);
+                if first && !self.focused {
+                    edit.request_focus();
+                    self.focused = true;
                 }
-                if ui.button("Connect").clicked() || enter {
-                    let typed = |asked: bool, text: &mut String, known: &Option<Secret>| {
-                        if asked {
-                            Some(Secret::new(std::mem::take(text)))
-                        } else {
-                            known.clone()
-                        }
-                    };
-                    action = Some(Action::Window(WindowAction::ConnectProfile {
-                        name: self.profile.clone(),
-                        password: typed(self.asks_password, &mut self.password, &self.known.password),
-                        passphrase: typed(self.asks_passphrase, &mut self.passphrase, &self.known.passphrase),
-                    }));
+                first = false;
+                enter |= edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            }
+            let mut connect = enter;
+            ui.horizontal(|ui| {
+                connect |= ui.button("Connect").clicked();
+                if ui.button("Cancel").clicked() {
+                    *open = false;
                 }
             });
+            if connect {
+                let typed = |asked: bool, text: &mut String, known: &Option<Secret>| {
+                    if asked {
+                        Some(Secret::new(std::mem::take(text)))
+                    } else {
+                        known.clone()
+                    }
+                };
+                action = Some(Action::Window(WindowAction::ConnectProfile {
+                    name: self.profile.clone(),
+                    password: typed(self.asks_password, &mut self.password, &self.known.password),
+                    passphrase: typed(self.asks_passphrase, &mut self.passphrase, &self.known.passphrase),
+                }));
+            }
+        });
+        if modal.should_close() {
+            *open = false;
+        }
         action
     }
 }

@@ -21,8 +21,7 @@ impl SettingsWindow {
 
     pub fn ui(&mut self, ctx: &egui::Context, open: &mut bool, model: Option<&Model>) -> Option<Action> {
         let mut action = None;
-        egui::Window::new("Settings")
-            .collapsible(false)
+        super::dialog::window(ctx, "Settings", 460.0)
             .resizable(false)
             .open(open)
             .show(ctx, |ui| {

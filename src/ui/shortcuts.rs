@@ -21,9 +21,8 @@ pub const SHORTCUTS: [(&str, &str); 16] = [
 ];
 
 pub fn sheet(ctx: &egui::Context, open: &mut bool) {
-    egui::Window::new("Keyboard shortcuts")
+    super::dialog::window(ctx, "Keyboard shortcuts", 420.0)
         .open(open)
-        .collapsible(false)
         .resizable(false)
         .show(ctx, |ui| {
             egui::Grid::new("shortcut_sheet")

@@ -27,7 +27,8 @@ pub fn state_text(state: &ConnectionState, address: &str, now: Instant) -> (Stri
         }
         ConnectionState::Failed { reason } => (format!("Error: {reason}"), style::ERROR),
         ConnectionState::Closed => ("Disconnected".to_owned(), style::CLOSED),
-        ConnectionState::Offline { note } => (format!("Offline: {address}, {note}"), style::RETAINED),
+        // A recording: its name is beside it; there is no address to show.
+        ConnectionState::Offline { note } => (format!("Offline: {note}"), style::RETAINED),
     }
 }
 

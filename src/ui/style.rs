@@ -37,6 +37,8 @@ pub const HEX_FONT_SIZE: f32 = 12.0;
 pub const HA_NAME: Color32 = Color32::from_rgb(90, 180, 230);
 /// Threshold lines on charts.
 pub const THRESHOLD: Color32 = Color32::from_rgb(235, 90, 80);
+/// The fill of a button that destroys something (Delete for good).
+pub const DANGER: Color32 = Color32::from_rgb(190, 50, 45);
 pub const OK_TEXT: Color32 = Color32::from_rgb(110, 210, 140);
 
 /// Series colours, picked to stay apart on a dark background.

@@ -81,10 +81,8 @@ impl TransferWindow {
             TransferMode::Record => "Record messages",
             TransferMode::ExportMessages(_) => "Export messages",
         };
-        egui::Window::new(title)
+        super::dialog::window(ctx, title, 520.0)
             .open(open)
-            .collapsible(false)
-            .default_width(520.0)
             .show(ctx, |ui| {
                 match self.mode {
                     TransferMode::Import => {
