@@ -383,6 +383,8 @@ impl MqscopeApp {
             });
             self.applied_look = Some(look);
         }
+        // Text colours for the theme on screen (System may switch it any time).
+        crate::ui::style::set_light(ctx.theme() == egui::Theme::Light);
         let title = match self.session() {
             Some(s) => format!("{} — {} — mqscope", s.name(), s.state.label()),
             None => "mqscope".to_owned(),

@@ -97,9 +97,9 @@ pub fn alerts_ui(ui: &mut egui::Ui, model: &Model) {
                 ui.monospace(number(e.value));
                 ui.monospace(&e.rule);
                 if e.raised {
-                    ui.colored_label(style::ERROR, "raised");
+                    ui.colored_label(style::error(), "raised");
                 } else {
-                    ui.colored_label(style::OK_TEXT, "cleared");
+                    ui.colored_label(style::ok_text(), "cleared");
                 }
                 ui.end_row();
             }

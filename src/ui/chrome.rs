@@ -98,7 +98,7 @@ pub fn top_bar_ui(
                 }
                 text.push(')');
                 if ui
-                    .button(RichText::new(text).color(style::ERROR))
+                    .button(RichText::new(text).color(style::error()))
                     .on_hover_text(&r.path)
                     .clicked()
                 {
@@ -177,7 +177,7 @@ fn connection_menu_ui(
 fn profile_row(ui: &mut egui::Ui, profile: &Profile, open: bool, actions: &mut Vec<Action>) {
     ui.horizontal(|ui| {
         if open {
-            state_dot_ui(ui, style::CONNECTED);
+            state_dot_ui(ui, style::connected());
         }
         let connect = ui.button(format!("Connect to {}", profile.name));
         let connect = if open {
@@ -245,7 +245,7 @@ fn tab_list_ui(ui: &mut egui::Ui, tabs: &[Tab], active: usize, actions: &mut Vec
             let on_screen = i == active;
             let frame = egui::Frame::new()
                 .fill(if on_screen {
-                    style::TAB_ACTIVE_BG
+                    style::tab_active_bg()
                 } else {
                     egui::Color32::TRANSPARENT
                 })
@@ -286,13 +286,13 @@ fn connection_badge_ui(ui: &mut egui::Ui, on_screen: &OnScreen, actions: &mut Ve
     ui.label(RichText::new(on_screen.name).strong());
     ui.label(RichText::new(text).color(color));
     if on_screen.protocol == ProtocolVersion::V5 {
-        ui.label(RichText::new("MQTT 5").small().color(style::COUNTS));
+        ui.label(RichText::new("MQTT 5").small().color(style::counts()));
     }
     if on_screen.insecure {
         ui.label(
             RichText::new("⚠ TLS NOT VERIFIED (insecure)")
                 .strong()
-                .color(style::INSECURE),
+                .color(style::insecure()),
         )
         .on_hover_text("The broker's certificate is not checked: anyone in between could pose as the broker.");
     }

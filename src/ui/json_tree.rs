@@ -66,7 +66,7 @@ pub fn json_tree_ui(
     if walk.skipped > 0 {
         ui.label(
             RichText::new(format!("{} more rows not drawn; search to narrow down.", walk.skipped))
-                .color(style::CONNECTING),
+                .color(style::connecting()),
         );
     }
     walk.action
@@ -144,7 +144,7 @@ impl Walk<'_> {
     fn leaf_ui(&mut self, ui: &mut egui::Ui, path: &str, key: &str, value: &Value) {
         let text = value.to_string();
         ui.horizontal(|ui| {
-            ui.label(RichText::new(format!("{key}:")).monospace().color(style::COUNTS));
+            ui.label(RichText::new(format!("{key}:")).monospace().color(style::counts()));
             let shown = ui.label(RichText::new(&text).monospace());
             shown.context_menu(|ui| {
                 if ui.button("Copy value").clicked() {

@@ -321,7 +321,7 @@ impl Notices {
                             ui.label(RichText::new(time.to_string()).monospace().weak());
                             let text = RichText::new(text);
                             ui.label(if *warning {
-                                text.color(style::WARNING_TEXT)
+                                text.color(style::warning_text())
                             } else {
                                 text
                             });

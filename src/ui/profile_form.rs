@@ -62,7 +62,7 @@ impl Check<'_> {
         }
         if let Some((_, problem)) = self.problems.iter().find(|(f, _)| *f == field) {
             ui.label("");
-            ui.label(RichText::new(format!("⚠ {problem}")).color(style::ERROR));
+            ui.label(RichText::new(format!("⚠ {problem}")).color(style::error()));
             ui.end_row();
         }
     }
@@ -344,17 +344,17 @@ impl ProfileForm {
                         RichText::new(
                             "The password will be stored unencrypted in profiles.json (readable only by you).",
                         )
-                        .color(style::CONNECTING),
+                        .color(style::connecting()),
                     );
                 }
                 if let Some(error) = &self.error {
-                    ui.label(RichText::new(error).color(style::ERROR));
+                    ui.label(RichText::new(error).color(style::error()));
                 }
                 if self.tried && !problems.is_empty() {
                     let n = problems.len();
                     let noun = if n == 1 { "field needs" } else { "fields need" };
                     ui.label(
-                        RichText::new(format!("Not saved: {n} {noun} a fix (marked ⚠ above).")).color(style::ERROR),
+                        RichText::new(format!("Not saved: {n} {noun} a fix (marked ⚠ above).")).color(style::error()),
                     );
                 }
                 ui.separator();
@@ -394,7 +394,7 @@ impl ProfileForm {
                                 }
                                 ui.label(format!("Delete '{name}'?"));
                             } else if ui
-                                .add(egui::Button::new(RichText::new("Delete").color(style::ERROR)))
+                                .add(egui::Button::new(RichText::new("Delete").color(style::error())))
                                 .on_hover_text("Delete this connection (and its keyring entries); asks first")
                                 .clicked()
                             {

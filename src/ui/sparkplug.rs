@@ -21,14 +21,14 @@ pub fn edge_node_ui(
         match model.sparkplug.node(spb.group, spb.node) {
             Some(node) => {
                 let (text, colour) = if node.online {
-                    ("online", style::CONNECTED)
+                    ("online", style::connected())
                 } else {
-                    ("offline", style::ERROR)
+                    ("offline", style::error())
                 };
                 ui.colored_label(colour, text);
                 if node.gaps > 0 {
                     ui.colored_label(
-                        style::ERROR,
+                        style::error(),
                         format!("{} sequence gap{}", node.gaps, if node.gaps == 1 { "" } else { "s" }),
                     );
                 }

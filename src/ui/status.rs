@@ -12,8 +12,8 @@ use crate::vocab::ConnectionState;
 /// The state in words, with its colour: "Reconnecting in 3 s: …".
 pub fn state_text(state: &ConnectionState, address: &str, now: Instant) -> (String, egui::Color32) {
     match state {
-        ConnectionState::Connecting => (format!("Connecting to {address}…"), style::CONNECTING),
-        ConnectionState::Connected => (format!("Connected to {address}"), style::CONNECTED),
+        ConnectionState::Connecting => (format!("Connecting to {address}…"), style::connecting()),
+        ConnectionState::Connected => (format!("Connected to {address}"), style::connected()),
         ConnectionState::Reconnecting {
             retry_at,
             attempt,
@@ -22,24 +22,24 @@ pub fn state_text(state: &ConnectionState, address: &str, now: Instant) -> (Stri
             let secs = retry_at.saturating_duration_since(now).as_secs_f32().ceil();
             (
                 format!("Reconnecting in {secs:.0} s (attempt {attempt}): {reason}"),
-                style::CONNECTING,
+                style::connecting(),
             )
         }
-        ConnectionState::Failed { reason } => (format!("Error: {reason}"), style::ERROR),
-        ConnectionState::Closed => ("Disconnected".to_owned(), style::CLOSED),
+        ConnectionState::Failed { reason } => (format!("Error: {reason}"), style::error()),
+        ConnectionState::Closed => ("Disconnected".to_owned(), style::closed()),
         // A recording: its name is beside it; there is no address to show.
-        ConnectionState::Offline { note } => (format!("Offline: {note}"), style::RETAINED),
+        ConnectionState::Offline { note } => (format!("Offline: {note}"), style::retained()),
     }
 }
 
 /// The state's colour alone, for a tab's dot.
 pub fn state_color(state: &ConnectionState) -> egui::Color32 {
     match state {
-        ConnectionState::Connecting | ConnectionState::Reconnecting { .. } => style::CONNECTING,
-        ConnectionState::Connected => style::CONNECTED,
-        ConnectionState::Failed { .. } => style::ERROR,
-        ConnectionState::Closed => style::CLOSED,
-        ConnectionState::Offline { .. } => style::RETAINED,
+        ConnectionState::Connecting | ConnectionState::Reconnecting { .. } => style::connecting(),
+        ConnectionState::Connected => style::connected(),
+        ConnectionState::Failed { .. } => style::error(),
+        ConnectionState::Closed => style::closed(),
+        ConnectionState::Offline { .. } => style::retained(),
     }
 }
 
@@ -82,7 +82,7 @@ pub fn status_bar_ui(ui: &mut egui::Ui, line: &StatusLine<'_>, now: Instant) {
                 ui.label(text);
             }
             None => {
-                state_dot_ui(ui, style::CLOSED);
+                state_dot_ui(ui, style::closed());
                 ui.label("Not connected");
             }
         }
@@ -112,7 +112,7 @@ pub fn status_bar_ui(ui: &mut egui::Ui, line: &StatusLine<'_>, now: Instant) {
         if line.invalid_topics > 0 {
             ui.separator();
             ui.label(
-                RichText::new(format!("{} with a topic that is not UTF-8", line.invalid_topics)).color(style::ERROR),
+                RichText::new(format!("{} with a topic that is not UTF-8", line.invalid_topics)).color(style::error()),
             )
             .on_hover_text(
                 "The broker sent topics with bytes that are not UTF-8 (MQTT forbids them). They are kept as \
@@ -120,12 +120,12 @@ pub fn status_bar_ui(ui: &mut egui::Ui, line: &StatusLine<'_>, now: Instant) {
             );
         }
         if line.evicted > 0 {
-            ui.label(RichText::new(format!("· {} older messages let go", line.evicted)).color(style::COUNTS))
+            ui.label(RichText::new(format!("· {} older messages let go", line.evicted)).color(style::counts()))
                 .on_hover_text("History is bounded: the oldest messages beyond the per-topic depth or the memory budget are dropped; the latest of every topic is kept while the latest messages fit.");
         }
         if line.latest_let_go > 0 {
             ui.label(
-                RichText::new(format!("· {} latest payloads let go", line.latest_let_go)).color(style::CONNECTING),
+                RichText::new(format!("· {} latest payloads let go", line.latest_let_go)).color(style::connecting()),
             )
             .on_hover_text(
                 "The latest messages of all topics, with the topic tree, passed the history budget: the topics \
@@ -134,7 +134,7 @@ pub fn status_bar_ui(ui: &mut egui::Ui, line: &StatusLine<'_>, now: Instant) {
         }
         if line.refused_topics > 0 {
             ui.label(
-                RichText::new(format!("· {} messages on new topics not kept", line.refused_topics)).color(style::ERROR),
+                RichText::new(format!("· {} messages on new topics not kept", line.refused_topics)).color(style::error()),
             )
             .on_hover_text(
                 "The topic tree alone fills the history budget: messages on topics not yet in the tree are counted \

@@ -1,6 +1,22 @@
 //! Every colour, spacing and size the panels use, in one place.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use egui::Color32;
+
+/// Whether the light theme is on screen: the colours of text are chosen
+/// for it (set by the window as it applies the theme, every frame).
+static LIGHT: AtomicBool = AtomicBool::new(false);
+
+pub fn set_light(light: bool) {
+    LIGHT.store(light, Ordering::Relaxed);
+}
+
+/// `dark` on the dark theme, `light` on the light one: every text colour
+/// reads on its theme's panels (`tests::text_colours_read_on_both_themes`).
+fn themed(dark: Color32, light: Color32) -> Color32 {
+    if LIGHT.load(Ordering::Relaxed) { light } else { dark }
+}
 
 pub const TREE_ROW_HEIGHT: f32 = 20.0;
 pub const TREE_INDENT: f32 = 14.0;
@@ -13,18 +29,34 @@ pub const CHART_Y_AXIS_WIDTH: f32 = 44.0;
 pub const CHART_TABLE_WIDTH: f32 = 400.0;
 pub const PANEL_GAP: f32 = 6.0;
 
-pub const CONNECTED: Color32 = Color32::from_rgb(80, 200, 120);
-pub const CONNECTING: Color32 = Color32::from_rgb(230, 190, 60);
-pub const ERROR: Color32 = Color32::from_rgb(235, 90, 80);
-pub const CLOSED: Color32 = Color32::from_gray(140);
-pub const RETAINED: Color32 = Color32::from_rgb(120, 160, 255);
-pub const PREVIEW: Color32 = Color32::from_gray(150);
-pub const COUNTS: Color32 = Color32::from_gray(120);
+pub fn connected() -> Color32 {
+    themed(Color32::from_rgb(80, 200, 120), Color32::from_rgb(20, 120, 60))
+}
+pub fn connecting() -> Color32 {
+    themed(Color32::from_rgb(230, 190, 60), Color32::from_rgb(150, 100, 0))
+}
+pub fn error() -> Color32 {
+    themed(Color32::from_rgb(235, 90, 80), Color32::from_rgb(190, 40, 30))
+}
+pub fn closed() -> Color32 {
+    themed(Color32::from_gray(150), Color32::from_gray(95))
+}
+pub fn retained() -> Color32 {
+    themed(Color32::from_rgb(120, 160, 255), Color32::from_rgb(40, 80, 200))
+}
+pub fn preview() -> Color32 {
+    themed(Color32::from_gray(160), Color32::from_gray(80))
+}
+pub fn counts() -> Color32 {
+    themed(Color32::from_gray(145), Color32::from_gray(95))
+}
 pub const WARNING_BG: Color32 = Color32::from_rgb(90, 60, 20);
 pub const NOTICE_TEXT: Color32 = Color32::WHITE;
 pub const INFO_BG: Color32 = Color32::from_rgb(30, 60, 90);
 /// Warnings in the notices log (readable on both themes).
-pub const WARNING_TEXT: Color32 = Color32::from_rgb(220, 140, 40);
+pub fn warning_text() -> Color32 {
+    themed(Color32::from_rgb(220, 140, 40), Color32::from_rgb(160, 90, 0))
+}
 /// Width of a toast (a notice over the window).
 pub const TOAST_WIDTH: f32 = 380.0;
 /// Row background right after a message arrives; fades out over a second.
@@ -34,12 +66,16 @@ pub const SEARCH_HIT_BG: Color32 = Color32::from_rgb(150, 110, 20);
 pub const DIFF_CHANGED_BG: Color32 = Color32::from_rgb(120, 70, 20);
 pub const HEX_FONT_SIZE: f32 = 12.0;
 /// Home Assistant entity names in the tree.
-pub const HA_NAME: Color32 = Color32::from_rgb(90, 180, 230);
+pub fn ha_name() -> Color32 {
+    themed(Color32::from_rgb(90, 180, 230), Color32::from_rgb(20, 110, 170))
+}
 /// Threshold lines on charts.
 pub const THRESHOLD: Color32 = Color32::from_rgb(235, 90, 80);
 /// The fill of a button that destroys something (Delete for good).
 pub const DANGER: Color32 = Color32::from_rgb(190, 50, 45);
-pub const OK_TEXT: Color32 = Color32::from_rgb(110, 210, 140);
+pub fn ok_text() -> Color32 {
+    themed(Color32::from_rgb(110, 210, 140), Color32::from_rgb(20, 120, 60))
+}
 
 /// Series colours, picked to stay apart on a dark background.
 pub const SERIES: [Color32; 10] = [
@@ -79,8 +115,12 @@ pub fn subscription_color(index: usize) -> Color32 {
 /// Width of the subscription mark at the left of a tree row.
 pub const SUBSCRIPTION_MARK_WIDTH: f32 = 3.0;
 /// The "insecure TLS" badge while connected.
-pub const INSECURE: Color32 = Color32::from_rgb(235, 120, 60);
-pub const TAB_ACTIVE_BG: Color32 = Color32::from_gray(60);
+pub fn insecure() -> Color32 {
+    themed(Color32::from_rgb(235, 120, 60), Color32::from_rgb(180, 70, 10))
+}
+pub fn tab_active_bg() -> Color32 {
+    themed(Color32::from_gray(60), Color32::from_gray(205))
+}
 
 /// Fonts for every script: egui's own fonts cover Latin, Greek and Cyrillic;
 /// for a character they lack (Chinese, Japanese, Arabic, ...) a system font that
@@ -88,4 +128,60 @@ pub const TAB_ACTIVE_BG: Color32 = Color32::from_gray(60);
 /// fonts are listed on a background thread, so the window does not wait.
 pub fn install_system_fonts(ctx: &egui::Context) {
     ctx.add_font_provider(std::sync::Arc::new(egui_system_font_provider::SystemFontProvider::new()));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// WCAG's relative luminance of an sRGB colour.
+    fn luminance(c: Color32) -> f64 {
+        let channel = |v: u8| {
+            let v = f64::from(v) / 255.0;
+            if v <= 0.03928 {
+                v / 12.92
+            } else {
+                ((v + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        0.2126 * channel(c.r()) + 0.7152 * channel(c.g()) + 0.0722 * channel(c.b())
+    }
+
+    fn contrast(a: Color32, b: Color32) -> f64 {
+        let (a, b) = (luminance(a), luminance(b));
+        (a.max(b) + 0.05) / (a.min(b) + 0.05)
+    }
+
+    #[test]
+    fn text_colours_read_on_both_themes() {
+        for (light, visuals) in [(false, egui::Visuals::dark()), (true, egui::Visuals::light())] {
+            set_light(light);
+            for (name, colour) in [
+                ("connected", connected()),
+                ("connecting", connecting()),
+                ("error", error()),
+                ("closed", closed()),
+                ("retained", retained()),
+                ("preview", preview()),
+                ("counts", counts()),
+                ("warning text", warning_text()),
+                ("ok text", ok_text()),
+                ("Home Assistant name", ha_name()),
+                ("insecure", insecure()),
+            ] {
+                for (surface, fill) in [("panel", visuals.panel_fill), ("window", visuals.window_fill)] {
+                    let ratio = contrast(colour, fill);
+                    // WCAG AA for text.
+                    assert!(
+                        ratio >= 4.5,
+                        "{name} on the {} theme's {surface}: contrast {ratio:.2}",
+                        if light { "light" } else { "dark" }
+                    );
+                }
+            }
+            // The open tab's label (strong text) on its background.
+            assert!(contrast(visuals.strong_text_color(), tab_active_bg()) >= 4.5);
+        }
+        set_light(false);
+    }
 }

@@ -142,21 +142,29 @@ impl SubscriptionsPanel {
                 ui.label(
                     RichText::new(format!("QoS {}", row.sub.qos))
                         .small()
-                        .color(style::COUNTS),
+                        .color(style::counts()),
                 );
                 match &row.status {
                     SubscriptionStatus::Pending => {
-                        ui.label(RichText::new("waiting for the broker").small().color(style::CONNECTING));
+                        ui.label(
+                            RichText::new("waiting for the broker")
+                                .small()
+                                .color(style::connecting()),
+                        );
                     }
                     SubscriptionStatus::Granted(qos) => {
                         ui.label(
                             RichText::new(format!("granted QoS {qos}"))
                                 .small()
-                                .color(style::OK_TEXT),
+                                .color(style::ok_text()),
                         );
                     }
                     SubscriptionStatus::Refused(reason) => {
-                        ui.label(RichText::new(format!("refused: {reason}")).small().color(style::ERROR));
+                        ui.label(
+                            RichText::new(format!("refused: {reason}"))
+                                .small()
+                                .color(style::error()),
+                        );
                     }
                 }
                 let name = format!("Unsubscribe from {}", row.sub.filter);
@@ -219,7 +227,7 @@ impl SubscriptionsPanel {
             });
         }
         if let Some(error) = &self.error {
-            ui.label(RichText::new(error).color(style::ERROR));
+            ui.label(RichText::new(error).color(style::error()));
         }
         actions
     }

@@ -157,7 +157,7 @@ impl TransferWindow {
                 }
                 match &self.outcome {
                     Some(Ok((summary, notes))) => {
-                        ui.label(RichText::new(summary).color(style::OK_TEXT));
+                        ui.label(RichText::new(summary).color(style::ok_text()));
                         // Only the rows on screen are laid out: an import of
                         // thousands of connections has thousands of notes.
                         let row = ui.text_style_height(&egui::TextStyle::Body);
@@ -170,7 +170,7 @@ impl TransferWindow {
                             });
                     }
                     Some(Err(e)) => {
-                        ui.label(RichText::new(e).color(style::ERROR));
+                        ui.label(RichText::new(e).color(style::error()));
                     }
                     None => {}
                 }

@@ -59,7 +59,7 @@ pub fn welcome_ui(ui: &mut egui::Ui, profiles: &[Profile], last: Option<&str>) -
                     }
                     ui.weak(format!("{}:{}", profile.host, profile.port));
                     if Some(profile.name.as_str()) == last {
-                        ui.label(RichText::new("last used").small().color(super::style::OK_TEXT));
+                        ui.label(RichText::new("last used").small().color(super::style::ok_text()));
                     }
                     let edit = ui.small_button("Edit");
                     let name = format!("Edit {}", profile.name);

@@ -83,7 +83,7 @@ impl ChartPanel {
             });
             let active = model.charts.alerting().count();
             let alerts = if active > 0 {
-                RichText::new(format!("⚠ Alerts ({active})")).color(style::ERROR)
+                RichText::new(format!("⚠ Alerts ({active})")).color(style::error())
             } else {
                 RichText::new(format!("Alerts log ({})", model.charts.alerts.entries().len()))
             };
@@ -132,7 +132,7 @@ impl ChartPanel {
                 }
             });
             if let Some(e) = &form.error {
-                ui.colored_label(style::ERROR, e);
+                ui.colored_label(style::error(), e);
             }
             if close {
                 self.add = None;
@@ -182,7 +182,7 @@ impl ChartPanel {
                 }
             });
             if let Some(e) = &form.error {
-                ui.colored_label(style::ERROR, e);
+                ui.colored_label(style::error(), e);
             }
             if close {
                 self.rule = None;

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::SystemTime;
 
 use egui::RichText;
-use egui_plot::{HLine, HoverPosition, Legend, Line, LineStyle, Plot, PlotPoints};
+use egui_plot::{HLine, HoverPosition, Line, LineStyle, Plot, PlotPoints};
 
 use super::alerts::{RuleForm, alerts_ui};
 use super::{Action, ChartEdit, style};
@@ -130,6 +130,11 @@ impl ChartPanel {
         self.plot_rect
     }
 
+    /// The time the plot showed in the last frame: (from, to), in seconds since 1970.
+    pub fn time_view(&self) -> Option<(f64, f64)> {
+        self.view
+    }
+
     /// The series drawn in the last frame with the points drawn for each
     /// (after decimation; none for a hidden series).
     pub fn drawn(&self) -> &[(String, Vec<[f64; 2]>)] {
@@ -223,7 +228,7 @@ impl ChartPanel {
         let left_out: usize = chart.sources.iter().map(|s| s.left_out).sum();
         if left_out > 0 {
             ui.colored_label(
-                style::ERROR,
+                style::error(),
                 format!(
                     "{left_out} more matching topic{} not charted: a chart holds at most {} series (use a narrower filter, or another chart)",
                     if left_out == 1 { " is" } else { "s are" },
@@ -302,16 +307,30 @@ impl ChartPanel {
     }
 
     fn plot_ui(&mut self, ui: &mut egui::Ui, chart: &Chart, drawn: &[Vec<Drawn>], x: (f64, f64), now: f64) {
+        // The wheel over the plot zooms time around the pointer (the value
+        // axis follows the data): that leaves following live, before drawing,
+        // so the first notch counts.
+        let wheel = ui.input(|i| {
+            let over = self
+                .plot_rect
+                .zip(i.pointer.hover_pos())
+                .is_some_and(|(rect, pos)| rect.contains(pos));
+            if over && i.modifiers.is_none() {
+                i.smooth_scroll_delta.y
+            } else {
+                0.0
+            }
+        });
+        if wheel != 0.0 {
+            self.follow = false;
+        }
         let follow = self.follow;
         // The whole area of the plot, axes included: what a PNG export shows.
         let area = egui::Rect::from_min_max(ui.cursor().min, ui.max_rect().max);
+        // No legend over the data: the table beside the plot is its legend
+        // (each series in its colour, with its numbers).
         let response = Plot::new("live_chart")
-            .legend(
-                Legend::default()
-                    .text_style(egui::TextStyle::Small)
-                    .position(egui_plot::Corner::LeftTop)
-                    .background_alpha(0.6),
-            )
+            .allow_scroll(false)
             .x_axis_formatter(|mark, _range| clock_label(mark.value))
             .y_axis_min_width(style::CHART_Y_AXIS_WIDTH)
             .y_axis_formatter(|mark, _range| format!("{}", mark.value))
@@ -329,6 +348,10 @@ impl ChartPanel {
             .show(ui, |plot| {
                 if follow {
                     plot.set_plot_bounds_x(x.0..=x.1.max(now));
+                    plot.set_auto_bounds([false, true]);
+                } else if wheel != 0.0 {
+                    // Up (away from you) zooms in on time, down zooms out.
+                    plot.zoom_bounds_around_hovered(egui::vec2((wheel * 0.004).exp(), 1.0));
                     plot.set_auto_bounds([false, true]);
                 }
                 for (source, series) in chart.sources.iter().zip(drawn) {
@@ -438,10 +461,10 @@ fn swatch(ui: &mut egui::Ui, color: egui::Color32) {
 fn stats_line(ui: &mut egui::Ui, d: &Drawn) {
     let last = d.last.map(number).unwrap_or_else(|| "–".into());
     let last = match alert_word(d.alert) {
-        Some(word) => RichText::new(format!("{last} ⚠ {word}")).color(style::ERROR).strong(),
+        Some(word) => RichText::new(format!("{last} ⚠ {word}")).color(style::error()).strong(),
         None => RichText::new(last).strong(),
     };
-    ui.label(RichText::new("last").small().color(style::COUNTS));
+    ui.label(RichText::new("last").small().color(style::counts()));
     let cell = ui.label(last.monospace());
     if d.skipped > 0 {
         cell.on_hover_text(format!(
@@ -461,10 +484,10 @@ fn stats_line(ui: &mut egui::Ui, d: &Drawn) {
                 s.count
             ))
             .small()
-            .color(style::COUNTS),
+            .color(style::counts()),
         );
     } else {
-        ui.label(RichText::new("no points in view").small().color(style::COUNTS));
+        ui.label(RichText::new("no points in view").small().color(style::counts()));
     }
 }
 

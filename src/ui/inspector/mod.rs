@@ -155,10 +155,10 @@ impl InspectorPanel {
             ui.label(format!("Received {} ({ago})", clock(message.received_at())));
             ui.label(format!("QoS {}", message.qos));
             if message.retain {
-                ui.label(RichText::new("retained").color(style::RETAINED));
+                ui.label(RichText::new("retained").color(style::retained()));
             }
             if message.dup {
-                ui.label(RichText::new("dup").color(style::CONNECTING))
+                ui.label(RichText::new("dup").color(style::connecting()))
                     .on_hover_text("The broker marked this as a redelivery (DUP flag)");
             }
             ui.label(human_size(message.payload.len()));
@@ -175,7 +175,7 @@ impl InspectorPanel {
                 ui.label(
                     RichText::new(format!("🏠 {}", model.ha.title(entity)))
                         .strong()
-                        .color(style::HA_NAME),
+                        .color(style::ha_name()),
                 );
                 ui.label(format!("Home Assistant {} · {} topic", entity.component, entity.role));
                 if let Some(unit) = &entity.unit {
@@ -281,7 +281,7 @@ impl InspectorPanel {
             }
         }
         if let Some(note) = &rendered.note {
-            ui.label(RichText::new(note).color(style::CONNECTING));
+            ui.label(RichText::new(note).color(style::connecting()));
         }
         ui.separator();
         let text = rendered.text.as_str();
@@ -303,7 +303,7 @@ impl InspectorPanel {
                         human_size(DECODE_LIMIT_BYTES),
                         human_size(message.payload.len())
                     ))
-                    .color(style::CONNECTING),
+                    .color(style::connecting()),
                 );
                 if ui
                     .button("Decode all anyway")
@@ -330,7 +330,7 @@ impl InspectorPanel {
                         return;
                     }
                     if let DiffState::Failed(why) = diff {
-                        ui.colored_label(style::ERROR, why);
+                        ui.colored_label(style::error(), why);
                         return;
                     }
                     if let DiffState::Ready(diff) = diff {
@@ -379,7 +379,7 @@ impl InspectorPanel {
                             // Line numbers beside the text (lines do not wrap: the area scrolls sideways).
                             ui.add_space(2.0);
                             ui.add(
-                                egui::Label::new(RichText::new(gutter).monospace().color(style::COUNTS))
+                                egui::Label::new(RichText::new(gutter).monospace().color(style::counts()))
                                     .selectable(false),
                             );
                         }
@@ -398,7 +398,7 @@ impl InspectorPanel {
                                 human_size(text.len()),
                                 human_size(message.payload.len())
                             ))
-                            .color(style::CONNECTING),
+                            .color(style::connecting()),
                         );
                     }
                 });
@@ -422,7 +422,7 @@ fn header_ui(ui: &mut egui::Ui, model: &Model, topic: &str) -> Vec<Action> {
     if crate::vocab::topic::has_invalid_bytes(topic) {
         let bytes = crate::vocab::topic::to_wire(topic);
         ui.colored_label(
-            style::ERROR,
+            style::error(),
             format!(
                 "This topic is not valid UTF-8 (MQTT requires it): each bad byte is shown as \\xNN. \
                  As received, {} bytes: {}",
@@ -441,7 +441,7 @@ fn header_ui(ui: &mut egui::Ui, model: &Model, topic: &str) -> Vec<Action> {
 fn no_message_ui(ui: &mut egui::Ui, model: &Model, node: NodeId) {
     if model.tree.node(node).has_messages() {
         ui.colored_label(
-            style::CONNECTING,
+            style::connecting(),
             format!(
                 "{} messages arrived on this topic; none is kept: the latest messages of all topics and the \
                  topic tree passed the history budget, and this topic was among the quietest. Raise the \

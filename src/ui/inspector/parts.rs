@@ -15,7 +15,7 @@ pub(super) fn properties_ui(ui: &mut egui::Ui, props: &crate::vocab::MessageProp
                 .spacing([12.0, 2.0])
                 .show(ui, |ui| {
                     let mut row = |name: &str, value: String| {
-                        ui.label(RichText::new(name).color(style::COUNTS));
+                        ui.label(RichText::new(name).color(style::counts()));
                         ui.label(RichText::new(value).monospace());
                         ui.end_row();
                     };
@@ -54,7 +54,7 @@ pub(super) fn properties_ui(ui: &mut egui::Ui, props: &crate::vocab::MessageProp
             // out, each cut to one line.
             let users = &props.user_properties;
             if !users.is_empty() {
-                ui.label(RichText::new(format!("User properties ({})", users.len())).color(style::COUNTS));
+                ui.label(RichText::new(format!("User properties ({})", users.len())).color(style::counts()));
                 let row_height = ui.text_style_height(&TextStyle::Monospace) + 2.0;
                 egui::ScrollArea::vertical()
                     .id_salt("mqtt5_user_properties")
@@ -92,13 +92,13 @@ pub(super) fn diff_ui(ui: &mut egui::Ui, diff: &PayloadDiff, payload: &[u8]) {
             for change in changes {
                 match change {
                     Change::Changed { path, old, new } => {
-                        ui.label(mono(format!("~ {path}: {old} → {new}"), style::CONNECTING));
+                        ui.label(mono(format!("~ {path}: {old} → {new}"), style::connecting()));
                     }
                     Change::Added { path, new } => {
-                        ui.label(mono(format!("+ {path}: {new}"), style::OK_TEXT));
+                        ui.label(mono(format!("+ {path}: {new}"), style::ok_text()));
                     }
                     Change::Removed { path, old } => {
-                        ui.label(mono(format!("- {path}: {old}"), style::ERROR));
+                        ui.label(mono(format!("- {path}: {old}"), style::error()));
                     }
                 }
             }
@@ -106,9 +106,9 @@ pub(super) fn diff_ui(ui: &mut egui::Ui, diff: &PayloadDiff, payload: &[u8]) {
         PayloadDiff::Text(lines) => {
             for line in lines {
                 match line {
-                    LineChange::Same(l) => ui.label(mono(format!("  {l}"), style::PREVIEW)),
-                    LineChange::Added(l) => ui.label(mono(format!("+ {l}"), style::OK_TEXT)),
-                    LineChange::Removed(l) => ui.label(mono(format!("- {l}"), style::ERROR)),
+                    LineChange::Same(l) => ui.label(mono(format!("  {l}"), style::preview())),
+                    LineChange::Added(l) => ui.label(mono(format!("+ {l}"), style::ok_text())),
+                    LineChange::Removed(l) => ui.label(mono(format!("- {l}"), style::error())),
                     LineChange::Note(note) => ui.weak(note.as_str()),
                 };
             }
@@ -169,7 +169,7 @@ pub(super) fn changed_hex_ui(ui: &mut egui::Ui, payload: &[u8], ranges: &[(usize
     let font = egui::FontId::monospace(style::HEX_FONT_SIZE);
     for &line in lines.iter().take(200) {
         let mut job = egui::text::LayoutJob::default();
-        let plain = egui::TextFormat::simple(font.clone(), style::PREVIEW);
+        let plain = egui::TextFormat::simple(font.clone(), style::preview());
         let hot = egui::TextFormat {
             background: style::DIFF_CHANGED_BG,
             ..egui::TextFormat::simple(font.clone(), style::NOTICE_TEXT)
@@ -198,7 +198,7 @@ pub(super) fn hex_dump_ui(ui: &mut egui::Ui, payload: &[u8], below: f32) {
             human_size(payload.len())
         ))
         .small()
-        .color(style::COUNTS),
+        .color(style::counts()),
     );
     let row_height = ui.text_style_height(&TextStyle::Monospace);
     egui::ScrollArea::both()

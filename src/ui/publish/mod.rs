@@ -324,7 +324,7 @@ impl PublishPanel {
             }
         }
         if let Some(error) = &self.topic_error {
-            ui.label(RichText::new(error).color(style::ERROR));
+            ui.label(RichText::new(error).color(style::error()));
         }
         ui.add_space(style::PANEL_GAP);
         let mut payload_label = None;
@@ -374,11 +374,11 @@ impl PublishPanel {
                 ui.horizontal_wrapped(|ui| {
                     match &check {
                         Ok(()) if format == PayloadFormat::Json => {
-                            ui.label(RichText::new("✔ valid JSON").small().color(style::OK_TEXT));
+                            ui.label(RichText::new("✔ valid JSON").small().color(style::ok_text()));
                         }
                         Ok(()) => {}
                         Err(e) => {
-                            ui.label(RichText::new(e).small().color(style::ERROR));
+                            ui.label(RichText::new(e).small().color(style::error()));
                         }
                     }
                     if format == PayloadFormat::Json
@@ -395,7 +395,7 @@ impl PublishPanel {
                             Err(e) => self.payload_check = Some(Err(e)),
                         }
                     }
-                    ui.label(RichText::new("{{…}}").small().color(style::COUNTS))
+                    ui.label(RichText::new("{{…}}").small().color(style::counts()))
                         .on_hover_text(format!("Placeholders, evaluated at each send: {PLACEHOLDERS}"));
                 });
             }
@@ -428,7 +428,7 @@ impl PublishPanel {
                         ui.label(format!("{} from {path}", human_size(bytes.len())));
                     }
                     Some(Err(e)) => {
-                        ui.label(RichText::new(e).color(style::ERROR));
+                        ui.label(RichText::new(e).color(style::error()));
                     }
                     None => {}
                 }
@@ -492,10 +492,10 @@ impl PublishPanel {
         }
         match &self.result {
             Some(Ok(text)) => {
-                ui.label(RichText::new(text).color(style::OK_TEXT));
+                ui.label(RichText::new(text).color(style::ok_text()));
             }
             Some(Err(text)) => {
-                ui.label(RichText::new(text).color(style::ERROR));
+                ui.label(RichText::new(text).color(style::error()));
             }
             None => {}
         }

@@ -170,7 +170,7 @@ impl PublishPanel {
                             "Held back: the connection has not yet sent the messages before (the broker is slower \
                              than this rate); sending resumes as it catches up.",
                         )
-                        .color(style::CONNECTING),
+                        .color(style::connecting()),
                     );
                 }
                 if self.repeat.is_none()
@@ -179,7 +179,7 @@ impl PublishPanel {
                     ui.label(format!("Stopped: {sent} sent to {topic} · {} acknowledged", self.acked));
                 }
                 if let Some(e) = &self.repeat_error {
-                    ui.label(RichText::new(e).color(style::ERROR));
+                    ui.label(RichText::new(e).color(style::error()));
                 }
             });
     }

@@ -309,7 +309,7 @@ impl TreePanel {
                 .is_some_and(|job| job.matched.get(id as usize).copied().unwrap_or(false));
             let text = if crate::vocab::topic::has_invalid_bytes(raw_name) {
                 // Bytes that are not UTF-8, each shown as \xNN, in the error colour.
-                RichText::new(name).strong().color(style::ERROR).into()
+                RichText::new(name).strong().color(style::error()).into()
             } else {
                 name_text(ui, name, self.search.job.as_ref().map(|j| j.query.as_str()), matched)
             };
@@ -348,14 +348,14 @@ impl TreePanel {
             } else {
                 msgs
             };
-            ui.label(RichText::new(counts).small().color(style::COUNTS));
+            ui.label(RichText::new(counts).small().color(style::counts()));
             if !model.ha.is_empty()
                 && let Some(entity) = model.ha.get(&tree.topic(id))
             {
                 ui.label(
                     RichText::new(format!("🏠 {}", model.ha.title(entity)))
                         .small()
-                        .color(style::HA_NAME),
+                        .color(style::ha_name()),
                 )
                 .on_hover_text(format!(
                     "Home Assistant {} {} topic (from {})",
@@ -363,11 +363,11 @@ impl TreePanel {
                 ));
             }
             if self.alerts.contains(&id) {
-                ui.label(RichText::new("⚠").strong().color(style::ERROR))
+                ui.label(RichText::new("⚠").strong().color(style::error()))
                     .on_hover_text("A chart alert is raised on this topic or below it (see the alerts log)");
             }
             if node.retained {
-                ui.label(RichText::new("R").small().strong().color(style::RETAINED))
+                ui.label(RichText::new("R").small().strong().color(style::retained()))
                     .on_hover_text("The broker holds a retained message for this topic");
             }
             if let Some(last) = latest {
@@ -376,7 +376,7 @@ impl TreePanel {
                 let label = egui::Label::new(
                     RichText::new(preview(&last.payload, style::PREVIEW_CHARS))
                         .monospace()
-                        .color(style::PREVIEW),
+                        .color(style::preview()),
                 )
                 .truncate();
                 let room = ui.clip_rect().right() - ui.cursor().left();

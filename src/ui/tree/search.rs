@@ -122,7 +122,7 @@ impl TreePanel {
         let mut changed = false;
         ui.horizontal(|ui| {
             ui.strong("Topics");
-            ui.label(RichText::new(crate::ui::counted(tree.topic_count(), "topic", "topics")).color(style::COUNTS));
+            ui.label(RichText::new(crate::ui::counted(tree.topic_count(), "topic", "topics")).color(style::counts()));
             ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
                 if ui.small_button("Collapse all").clicked() {
                     self.collapse_all();
@@ -172,7 +172,7 @@ impl TreePanel {
             }
             ui.horizontal(|ui| {
                 let noun = if job.matches == 1 { "match" } else { "matches" };
-                ui.label(RichText::new(format!("{} {noun}", job.matches)).color(style::COUNTS));
+                ui.label(RichText::new(format!("{} {noun}", job.matches)).color(style::counts()));
                 if !job.done(tree) {
                     let progress = job.scanned as f32 / tree.node_count().max(1) as f32;
                     ui.add(egui::ProgressBar::new(progress).desired_width(120.0).text("searching"));
