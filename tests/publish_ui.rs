@@ -499,3 +499,35 @@ fn format_keeps_placeholders_and_a_refusal_goes_once_the_payload_is_fixed() {
     });
     assert_eq!(received(&inbox), [("lab/fmt/t".to_owned(), br#"{"t": 1}"#.to_vec())]);
 }
+
+/// Switching Text → Hex → Base64 shows the same bytes each way, and what
+/// is sent is those bytes; what cannot be shown another way is kept, and why.
+#[test]
+fn switching_the_payload_format_converts_what_is_typed() {
+    let broker = common::Mosquitto::start();
+    let rt = common::runtime();
+    let inbox = listener(&rt, broker.port, "lab/convert");
+    let mut harness = connected_to(&broker.url());
+    type_into(&mut harness, "Topic", "lab/convert");
+    choose_format(&mut harness, "Text");
+    type_into(&mut harness, "Payload", "héllo 温度");
+    choose_format(&mut harness, "Hex");
+    step_until(&mut harness, "the hex", |h| {
+        has_text(h, "68 c3 a9 6c 6c 6f 20 e6 b8 a9 e5 ba a6")
+    });
+    choose_format(&mut harness, "Base64");
+    step_until(&mut harness, "the base64", |h| has_text(h, "aMOpbGxvIOa4qeW6pg=="));
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::Button, "Publish")
+        .click();
+    step_until(&mut harness, "the message at the second client", |_| {
+        !received(&inbox).is_empty()
+    });
+    assert_eq!(received(&inbox)[0].1, "héllo 温度".as_bytes());
+    // Bytes that are not text stay as typed, with the reason.
+    choose_format(&mut harness, "Hex");
+    type_into(&mut harness, "Payload", "ff 00");
+    choose_format(&mut harness, "Text");
+    step_until(&mut harness, "the reason", |h| has_text(h, "not UTF-8 text"));
+    assert!(has_text(&harness, "ff 00"), "the hex stays");
+}

@@ -42,6 +42,43 @@ pub fn encode(format: PayloadFormat, text: &str) -> Result<Vec<u8>, String> {
     }
 }
 
+/// The payload typed as `from`, written as `to` (the form's format tabs):
+/// the same bytes, shown another way. Text and JSON are the UTF-8 text
+/// itself, Hex is two digits per byte with spaces, Base64 the standard
+/// alphabet. The error says why the text stays as typed: it is not valid
+/// `from`, its bytes are not text, or it holds placeholders (filled in only
+/// when sent, so converting them would change what is sent).
+pub fn convert(text: &str, from: PayloadFormat, to: PayloadFormat) -> Result<String, String> {
+    use base64::Engine as _;
+    let textual = |f: PayloadFormat| matches!(f, PayloadFormat::Text | PayloadFormat::Json);
+    if from == to || (textual(from) && textual(to)) {
+        return Ok(text.to_owned());
+    }
+    if textual(from) && text.contains("{{") {
+        return Err(format!(
+            "Kept as typed: its placeholders are filled in when it is sent, so it cannot be shown as {} yet.",
+            to.label()
+        ));
+    }
+    let bytes = match from {
+        // Text goes as typed (JSON too: the check is for sending, not for showing).
+        PayloadFormat::Text | PayloadFormat::Json => Ok(text.as_bytes().to_vec()),
+        PayloadFormat::Hex => decode_hex(text),
+        PayloadFormat::Base64 => decode_base64(text),
+    }
+    .map_err(|e| format!("Kept as typed: not valid {} ({e}).", from.label()))?;
+    Ok(match to {
+        PayloadFormat::Text | PayloadFormat::Json => String::from_utf8(bytes).map_err(|_| {
+            format!(
+                "Kept as typed: these bytes are not UTF-8 text, so they cannot be shown as {}.",
+                to.label()
+            )
+        })?,
+        PayloadFormat::Hex => bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" "),
+        PayloadFormat::Base64 => base64::engine::general_purpose::STANDARD.encode(&bytes),
+    })
+}
+
 /// Whether `text` is one JSON value; the error names the line and column.
 pub fn check_json(text: &str) -> Result<(), String> {
     if text.trim().is_empty() {
@@ -177,6 +214,28 @@ fn decode_base64(text: &str) -> Result<Vec<u8>, String> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn switching_format_shows_the_same_bytes_and_keeps_what_cannot_be_shown() {
+        use PayloadFormat::*;
+        let hex = convert("héllo 温度", Text, Hex).unwrap();
+        assert_eq!(hex, "68 c3 a9 6c 6c 6f 20 e6 b8 a9 e5 ba a6");
+        let b64 = convert(&hex, Hex, Base64).unwrap();
+        assert_eq!(b64, "aMOpbGxvIOa4qeW6pg==");
+        assert_eq!(convert(&b64, Base64, Text).unwrap(), "héllo 温度");
+        assert_eq!(convert("{\"a\": 1}", Text, Json).unwrap(), "{\"a\": 1}");
+        // Each converted payload encodes to the same bytes as the original.
+        assert_eq!(encode(Hex, &hex).unwrap(), "héllo 温度".as_bytes());
+        assert_eq!(encode(Base64, &b64).unwrap(), "héllo 温度".as_bytes());
+        // Binary cannot be text; invalid hex is not converted; placeholders stay.
+        assert!(convert("ff 00", Hex, Text).unwrap_err().contains("not UTF-8"));
+        assert!(convert("zz", Hex, Base64).unwrap_err().contains("not valid Hex"));
+        assert!(
+            convert("{\"n\": {{counter}}}", Json, Hex)
+                .unwrap_err()
+                .contains("placeholders")
+        );
+    }
     use super::*;
 
     #[test]

@@ -12,7 +12,7 @@ pub mod sparkplug;
 mod template;
 
 pub use diff::{Change, LineChange, PayloadDiff, diff};
-pub use encode::{PayloadFormat, check_json, encode, format_json};
+pub use encode::{PayloadFormat, check_json, convert, encode, format_json};
 pub use formats::{PayloadView, Rendered, cbor, json, messagepack, render};
 pub use numeric::{SPARKPLUG_METRIC_PATH, extract_number, numeric_fields};
 pub use sparkplug::{

@@ -54,6 +54,8 @@ pub struct PublishPanel {
     topic_error: Option<String>,
     /// What is wrong with the payload as typed (checked when it changes).
     payload_check: Option<Result<(), String>>,
+    /// Why the payload was kept as typed when its format tab changed.
+    convert_note: Option<String>,
     /// The latest answer: Ok(text) for success, Err(text) for failure.
     result: Option<Result<String, String>>,
     suggestions: Vec<String>,
@@ -96,6 +98,7 @@ impl Default for PublishPanel {
             properties: PropertiesForm::default(),
             topic_error: None,
             payload_check: None,
+            convert_note: None,
             result: None,
             suggestions: Vec::new(),
             suggestions_for: None,
@@ -336,7 +339,15 @@ impl PublishPanel {
                 let tab = ui.selectable_label(selected, format.label());
                 let name = format!("Payload as {}", format.label());
                 tab.widget_info(|| egui::WidgetInfo::selected(egui::Role::Button, true, selected, &name));
-                if tab.clicked() {
+                if tab.clicked() && !selected {
+                    // The same bytes, shown the new way (or kept, and why).
+                    self.convert_note = None;
+                    if let Source::Typed(from) = self.source {
+                        match crate::payload::convert(&self.payload, from, format) {
+                            Ok(text) => self.payload = text,
+                            Err(why) => self.convert_note = Some(why),
+                        }
+                    }
                     self.source = Source::Typed(format);
                     self.payload_check = None;
                 }
@@ -348,10 +359,15 @@ impl PublishPanel {
                 self.source = Source::File;
             }
         });
+        if let Some(note) = &self.convert_note {
+            ui.label(RichText::new(note).small().color(style::connecting()));
+        }
         match self.source {
             Source::Typed(format) => {
+                // Its own id: a note appearing above it keeps its focus.
                 let edit = ui.add(
                     egui::TextEdit::multiline(&mut self.payload)
+                        .id_salt("publish_payload")
                         .code_editor()
                         .desired_rows(6)
                         .desired_width(f32::INFINITY),
@@ -362,6 +378,7 @@ impl PublishPanel {
                 };
                 if edit.changed() {
                     self.payload_check = None;
+                    self.convert_note = None;
                     // A refusal under the button was about the payload as it was.
                     if matches!(self.result, Some(Err(_))) {
                         self.result = None;
