@@ -347,6 +347,26 @@ fn the_sent_history_and_templates_survive_a_restart() {
     step_until(&mut harness, "the broker's answer", |h| {
         has_text(h, "acknowledged by the broker")
     });
+    // The row shows what was sent; Load puts it back in the form.
+    assert!(has_text(&harness, "hello 1"), "the payload under the row");
+    type_into(&mut harness, "Topic", "somewhere/else");
+    type_into(&mut harness, "Payload", "something else");
+    harness
+        .query_all_by(|n| {
+            n.label()
+                .is_some_and(|l| l.starts_with("Load into the form: lab/keep/hello"))
+        })
+        .next()
+        .expect("a Load button on the sent row")
+        .click();
+    step_until(&mut harness, "the sent message back in the form", |h| {
+        h.query_all_by(|n| n.label() == Some("Topic".into()) && n.value().as_deref() == Some("lab/keep/hello"))
+            .next()
+            .is_some()
+            && h.query_all_by(|n| n.label() == Some("Payload".into()) && n.value().as_deref() == Some("hello 1"))
+                .next()
+                .is_some()
+    });
     harness.get_by_label("Templates (1)").click();
     step_until(&mut harness, "the template", |h| has_label(h, "Load template greeting"));
     type_into(&mut harness, "Topic", "somewhere/else");
@@ -530,4 +550,32 @@ fn switching_the_payload_format_converts_what_is_typed() {
     choose_format(&mut harness, "Text");
     step_until(&mut harness, "the reason", |h| has_text(h, "not UTF-8 text"));
     assert!(has_text(&harness, "ff 00"), "the hex stays");
+}
+
+/// Topic completion pops up over the form (nothing under it moves) and
+/// leaves the broker's `$SYS` topics out unless `$` is typed.
+#[test]
+fn topic_completion_pops_up_and_leaves_sys_out_unless_asked() {
+    let broker = common::Mosquitto::start();
+    let rt = common::runtime();
+    let device = common::publisher(&rt, broker.port, "uptime-device");
+    rt.block_on(device.publish("lab/uptime", common::qos(1), true, "42"))
+        .unwrap();
+    device.settled(&rt);
+    let mut harness = connected_to(&broker.url());
+    harness.get_by_label("$SYS/#").click();
+    step_until(&mut harness, "the broker's uptime", |h| {
+        h.state().app.model().unwrap().tree.get("$SYS/broker/uptime").is_some()
+            && h.state().app.model().unwrap().tree.get("lab/uptime").is_some()
+    });
+    let payload_at = |h: &Harness<'static, TestApp>| h.get_by_label("Payload as JSON").rect();
+    let before = payload_at(&harness);
+    type_into(&mut harness, "Topic", "uptime");
+    step_until(&mut harness, "the suggestion", |h| has_label(h, "lab/uptime"));
+    assert!(!has_label(&harness, "$SYS/broker/uptime"), "$SYS is not offered");
+    assert_eq!(payload_at(&harness), before, "the list moved the form");
+    type_into(&mut harness, "Topic", "$SYS/broker/up");
+    step_until(&mut harness, "the $SYS suggestion when asked", |h| {
+        has_label(h, "$SYS/broker/uptime")
+    });
 }

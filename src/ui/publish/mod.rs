@@ -288,23 +288,34 @@ impl PublishPanel {
         }
         // The list stays while the pointer is on it: pressing a suggestion takes
         // the focus from the field before the click completes.
-        let over_list = self.suggestions_rect.is_some_and(|r| ui.rect_contains_pointer(r));
+        // (The list is a popup on a layer of its own: the pointer's position, not this layer's hover.)
+        let over_list = self
+            .suggestions_rect
+            .zip(ui.ctx().pointer_hover_pos())
+            .is_some_and(|(r, p)| r.contains(p));
         if topic_edit.has_focus() {
             self.suggest(model);
         }
         if (topic_edit.has_focus() || over_list) && !self.suggestions.is_empty() {
             let mut chosen = None;
-            let list = ui.vertical(|ui| {
-                for topic in &self.suggestions {
-                    if ui
-                        .add(egui::Button::new(RichText::new(topic).monospace().small()).frame(false))
-                        .on_hover_text("Use this topic")
-                        .clicked()
-                    {
-                        chosen = Some(topic.clone());
-                    }
-                }
-            });
+            // A popup under the field, over the form: nothing below it moves.
+            let list = egui::Area::new(egui::Id::unique("publish_topic_suggestions"))
+                .order(egui::Order::Foreground)
+                .fixed_pos(topic_edit.rect.left_bottom())
+                .show(ui.ctx(), |ui| {
+                    egui::Frame::popup(ui.style()).show(ui, |ui| {
+                        ui.set_min_width(topic_edit.rect.width() - 12.0);
+                        for topic in &self.suggestions {
+                            if ui
+                                .add(egui::Button::new(RichText::new(topic).monospace().small()).frame(false))
+                                .on_hover_text("Use this topic")
+                                .clicked()
+                            {
+                                chosen = Some(topic.clone());
+                            }
+                        }
+                    });
+                });
             self.suggestions_rect = (!self.suggestions.is_empty()).then_some(list.response.rect);
             if let Some(topic) = chosen {
                 self.topic = topic;
@@ -533,6 +544,8 @@ impl PublishPanel {
                 .filter(|&id| tree.node(id).own_messages > 0)
                 .map(|id| tree.topic(id))
                 .filter(|t| t.to_lowercase().contains(&query) && t.to_lowercase() != query)
+                // The broker's own $SYS topics only when asked for: they are not published to.
+                .filter(|t| !t.starts_with('$') || query.starts_with('$'))
                 .take(SUGGESTIONS * 8)
                 .collect();
             found.sort_by_key(|t| (!t.to_lowercase().starts_with(&query), t.len()));

@@ -228,7 +228,8 @@ impl PublishPanel {
                 if self.history.is_empty() {
                     ui.weak("Messages you publish are listed here, newest first (the last 100, kept across restarts).");
                 }
-                for entry in &self.history {
+                let mut load = None;
+                for (i, entry) in self.history.iter().enumerate() {
                     ui.horizontal(|ui| {
                         let name = format!("Send again to {} ({})", entry.topic, crate::ui::clock(entry.at()));
                         let request = entry.request();
@@ -245,7 +246,20 @@ impl PublishPanel {
                         {
                             actions.push(Action::Connection(ConnectionAction::Publish(Box::new(request))));
                         }
+                        let button = ui
+                            .add_enabled(entry.payload().is_some(), egui::Button::new("Load").small())
+                            .on_hover_text("Put this message back in the form, to change and send");
+                        let name = format!("Load into the form: {} ({})", entry.topic, crate::ui::clock(entry.at()));
+                        button.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &name));
+                        if button.clicked() {
+                            load = Some(i);
+                        }
                         ui.label(RichText::new(crate::ui::clock(entry.at())).monospace().small());
+                        ui.label(
+                            RichText::new(format!("QoS {}{}", entry.qos, if entry.retain { " · R" } else { "" }))
+                                .small()
+                                .color(style::counts()),
+                        );
                         ui.add(egui::Label::new(&entry.topic).truncate()).on_hover_text(format!(
                             "{} · QoS {}{}",
                             human_size(entry.size),
@@ -253,6 +267,45 @@ impl PublishPanel {
                             if entry.retain { " · retained" } else { "" }
                         ));
                     });
+                    // What was sent, on a line of its own.
+                    let shown = match (&entry.text, &entry.base64) {
+                        (Some(text), _) => crate::payload::preview(text.as_bytes(), 60),
+                        (None, Some(_)) => format!("{} of binary", human_size(entry.size)),
+                        (None, None) => format!("{} (too large to keep)", human_size(entry.size)),
+                    };
+                    ui.horizontal(|ui| {
+                        ui.add_space(style::TREE_INDENT);
+                        ui.add(
+                            egui::Label::new(RichText::new(shown).monospace().small().color(style::preview()))
+                                .truncate(),
+                        );
+                    });
+                }
+                if let Some(i) = load {
+                    let entry = &self.history[i];
+                    self.topic = entry.topic.clone();
+                    match &entry.text {
+                        Some(text) => {
+                            self.payload = text.clone();
+                            // JSON stays JSON; other text goes as text.
+                            let json = crate::payload::check_json(text).is_ok();
+                            self.source = Source::Typed(if json {
+                                crate::payload::PayloadFormat::Json
+                            } else {
+                                crate::payload::PayloadFormat::Text
+                            });
+                        }
+                        None => {
+                            // Binary: shown as Hex, the same bytes.
+                            let bytes = entry.payload().unwrap_or_default();
+                            self.payload = bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ");
+                            self.source = Source::Typed(crate::payload::PayloadFormat::Hex);
+                        }
+                    }
+                    self.qos = entry.qos.min(2);
+                    self.retain = entry.retain;
+                    self.payload_check = None;
+                    self.topic_error = None;
                 }
             });
         actions
