@@ -233,8 +233,15 @@ impl Session {
     pub fn handle(&mut self, action: ConnectionAction) -> Option<Effect> {
         match action {
             ConnectionAction::SelectTopic(node) => self.inspector.select(node),
-            ConnectionAction::Chart { topic, path } => {
-                let chart = self.chart.current().min(self.model.charts.charts().len());
+            ConnectionAction::Chart { topic, path, new_chart } => {
+                let chart = if new_chart {
+                    self.edit_charts(ChartEdit::AddChart);
+                    let last = self.model.charts.charts().len().saturating_sub(1);
+                    self.chart.show_chart(last);
+                    last
+                } else {
+                    self.chart.current().min(self.model.charts.charts().len())
+                };
                 self.model.add_source(chart, SeriesSpec::new(&topic, &path));
                 return Some(Effect::ChartsChanged);
             }

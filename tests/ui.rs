@@ -44,7 +44,24 @@ fn demo_shows_topics_and_the_inspector_shows_a_payload() {
     // A temperature topic offers a Chart button; pressing it starts a live series.
     harness.get_all_by_label("temperature").next().unwrap().click();
     step_until(&mut harness, "a chart button", |h| has_text(h, "📈 temperature"));
+    // The demo charts temperatures already: 📈 asks where this one goes.
     harness.get_by_label("📈 temperature").click();
+    step_until(&mut harness, "the question", |h| has_label(h, "Add to a new chart"));
+    assert!(has_label(&harness, "Add to the chart on screen"));
+    harness.get_by_label("Add to a new chart").click();
+    step_until(&mut harness, "a second chart", |h| {
+        h.state().app.model().unwrap().charts.charts().len() == 2
+    });
+    {
+        let charts = harness.state().app.model().unwrap().charts.charts();
+        assert_eq!(charts[0].sources.len(), 1, "the demo's chart keeps only its own series");
+        assert_eq!(charts[1].sources.len(), 1, "the new chart has the one series");
+        assert_eq!(
+            harness.state().app.chart_panel().unwrap().current(),
+            1,
+            "and is on screen"
+        );
+    }
     step_until(&mut harness, "the series to get points", |h| {
         // Not the demo's own wildcard chart: the one-topic series just added.
         charted(h, |filter, path| {

@@ -183,6 +183,7 @@ impl Walk<'_> {
                     self.action = Some(Action::Connection(ConnectionAction::Chart {
                         topic: self.topic.to_owned(),
                         path: chart_path.clone(),
+                        new_chart: false,
                     }));
                 }
             }

@@ -11,6 +11,7 @@ pub mod chrome;
 pub mod clear_retained;
 pub mod dialog;
 pub mod inspector;
+pub mod json_colour;
 pub mod json_tree;
 pub mod layout;
 pub mod notices;
@@ -43,9 +44,11 @@ pub enum Action {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ConnectionAction {
     SelectTopic(NodeId),
+    /// Chart this value: in the chart on screen, or in a new chart of its own.
     Chart {
         topic: String,
         path: String,
+        new_chart: bool,
     },
     /// Change the charts of the connection on screen.
     EditCharts(ChartEdit),

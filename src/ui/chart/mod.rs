@@ -146,6 +146,11 @@ impl ChartPanel {
         self.current
     }
 
+    /// Show the chart tab `chart`.
+    pub fn show_chart(&mut self, chart: usize) {
+        self.current = chart;
+    }
+
     pub fn is_following(&self) -> bool {
         self.follow
     }

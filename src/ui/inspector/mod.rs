@@ -192,17 +192,35 @@ impl InspectorPanel {
         if !fields.is_empty() {
             ui.horizontal_wrapped(|ui| {
                 ui.label("Chart:");
+                // With something charted already, 📈 asks: this chart or a new one.
+                let ask = model.charts.charts().iter().any(|c| !c.sources.is_empty());
                 for (path, value) in fields {
                     let name = if path.is_empty() { "value" } else { path.as_str() };
-                    if ui
-                        .button(format!("📈 {name}"))
+                    let label = format!("📈 {name}");
+                    let chart = |new_chart| {
+                        Action::Connection(ConnectionAction::Chart {
+                            topic: topic.clone(),
+                            path: path.clone(),
+                            new_chart,
+                        })
+                    };
+                    if ask {
+                        ui.menu_button(label, |ui| {
+                            if ui.button("Add to the chart on screen").clicked() {
+                                actions.push(chart(false));
+                            }
+                            if ui.button("Add to a new chart").clicked() {
+                                actions.push(chart(true));
+                            }
+                        })
+                        .response
+                        .on_hover_text(format!("Chart {name} (now {value}) live"));
+                    } else if ui
+                        .button(label)
                         .on_hover_text(format!("Chart {name} (now {value}) live"))
                         .clicked()
                     {
-                        actions.push(Action::Connection(ConnectionAction::Chart {
-                            topic: topic.clone(),
-                            path: path.clone(),
-                        }));
+                        actions.push(chart(false));
                     }
                 }
             });
@@ -383,11 +401,26 @@ impl InspectorPanel {
                                     .selectable(false),
                             );
                         }
+                        // JSON (and what is shown as JSON) coloured by part.
+                        let coloured = matches!(rendered.kind, "JSON" | "MessagePack" | "CBOR" | "Sparkplug B");
+                        let dark = ui.visuals().dark_mode;
+                        let plain = ui.visuals().text_color();
+                        let mut layouter = |ui: &egui::Ui, text: &dyn egui::TextBuffer, wrap: f32| {
+                            let font = TextStyle::Monospace.resolve(ui.style());
+                            let mut job = if coloured {
+                                super::json_colour::highlight(text.as_str(), font, dark, plain)
+                            } else {
+                                egui::text::LayoutJob::simple(text.as_str().to_owned(), font, plain, wrap)
+                            };
+                            job.wrap.max_width = wrap;
+                            ui.fonts_mut(|f| f.layout_job(job))
+                        };
                         ui.add(
                             egui::TextEdit::multiline(&mut view)
                                 .font(TextStyle::Monospace)
                                 .desired_width(f32::INFINITY)
-                                .code_editor(),
+                                .code_editor()
+                                .layouter(&mut layouter),
                         );
                     });
                     if shown.len() < text.len() {
