@@ -194,6 +194,14 @@ fn a_wildcard_series_grows_with_new_sensors_is_restored_and_exports_csv() {
         points(h).len() >= 3
     });
     assert_eq!(points(&harness).len(), 3, "one point each, no more");
+
+    // A match that is not a number (a sensor saying "offline") is counted, not listed.
+    rt.block_on(sensors.publish("plant/d/temperature", common::qos(1), false, "offline".to_owned()))
+        .unwrap();
+    step_until(&mut harness, "the count of topics without a number", |h| {
+        has_text(h, "1 matching topic without a number at this path, not listed")
+    });
+    assert!(!has_text(&harness, "plant/d/temperature"));
 }
 
 #[test]

@@ -292,7 +292,15 @@ impl ChartPanel {
             if series.is_empty() {
                 ui.weak("    no matching topic yet");
             }
-            for d in series {
+            // A filter's matches that never had a number at this path (a
+            // status topic beside the sensors, say) are counted, not listed.
+            let numberless = |d: &&Drawn| spec.is_wildcard() && d.last.is_none() && d.skipped > 0;
+            let without = series.iter().filter(numberless).count();
+            if without > 0 {
+                let topics = crate::ui::counted(without as u64, "matching topic", "matching topics");
+                ui.weak(format!("    {topics} without a number at this path, not listed"));
+            }
+            for d in series.iter().filter(|d| !numberless(d)) {
                 ui.horizontal(|ui| {
                     ui.add_space(style::TREE_INDENT);
                     if !single {
