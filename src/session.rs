@@ -267,7 +267,11 @@ impl Session {
                 self.send(*request);
                 return Some(Effect::SentChanged);
             }
-            ConnectionAction::Subscribe(sub) => self.handle.send(Command::Subscribe(sub)),
+            ConnectionAction::Subscribe(sub) => {
+                // Listed whoever asked (the panel lists its own; the $SYS window's too).
+                self.subscriptions.add(sub.clone());
+                self.handle.send(Command::Subscribe(sub));
+            }
             ConnectionAction::Unsubscribe(filter) => self.handle.send(Command::Unsubscribe { filter }),
             ConnectionAction::Disconnect => self.handle.close(),
             ConnectionAction::ToggleBrokerStats => self.sys_open = !self.sys_open,

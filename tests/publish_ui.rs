@@ -468,8 +468,17 @@ fn the_sys_dashboard_reads_mosquitto() {
     let stats = mqscope::model::sys::BrokerStats::read(harness.state().app.model().unwrap()).unwrap();
     harness.run_steps(2);
     assert!(has_label(&harness, &stats.clients_connected.unwrap().to_string()));
-    assert!(has_text(&harness, "messages/s out"), "the rate chart's legend");
+    assert!(has_text(&harness, "messages out"), "the rate chart's legend");
     assert!(has_text(&harness, "All $SYS topics"));
+    // Unsubscribed: the window says its figures stopped, and offers them back.
+    harness.get_by_label("Unsubscribe from $SYS/#").click();
+    step_until(&mut harness, "the note", |h| {
+        has_text(h, "Not subscribed to $SYS/# any more")
+    });
+    harness.get_by_label("Subscribe again").click();
+    step_until(&mut harness, "subscribed again", |h| {
+        !has_text(h, "Not subscribed to $SYS/# any more")
+    });
 }
 
 #[test]

@@ -52,9 +52,9 @@ pub fn broker_window(
     cache: &mut BrokerWindowCache,
 ) -> Option<Action> {
     let mut action = None;
-    egui::Window::new("Broker ($SYS)")
+    // Placed like a dialog (centred, below the top bar), off the tree and subscriptions.
+    super::dialog::window(ctx, "Broker ($SYS)", 460.0)
         .open(open)
-        .default_width(420.0)
         .resizable(true)
         .show(ctx, |ui| {
             if !has_sys(model) {
@@ -72,6 +72,20 @@ pub fn broker_window(
                 }
                 return;
             }
+            if !subscribed_to_sys {
+                // What is shown stops where the subscription ended.
+                ui.horizontal_wrapped(|ui| {
+                    ui.label(
+                        RichText::new("Not subscribed to $SYS/# any more: these figures are the last that came.")
+                            .color(style::connecting()),
+                    );
+                    if ui.small_button("Subscribe again").clicked() {
+                        action = Some(Action::Connection(ConnectionAction::Subscribe(Subscription::new(
+                            "$SYS/#",
+                        ))));
+                    }
+                });
+            }
             cache.refresh(model);
             let BrokerWindowCache { stats, rows, more, .. } = &*cache;
             let more = *more;
@@ -81,11 +95,11 @@ pub fn broker_window(
                 rate_plot(
                     ui,
                     "sys_messages",
-                    "messages/s",
+                    Unit::Messages,
                     &stats.messages_in,
                     &stats.messages_out,
                 );
-                rate_plot(ui, "sys_bytes", "bytes/s", &stats.bytes_in, &stats.bytes_out);
+                rate_plot(ui, "sys_bytes", Unit::Bytes, &stats.bytes_in, &stats.bytes_out);
             }
             egui::CollapsingHeader::new(format!(
                 "All $SYS topics ({}{})",
@@ -152,24 +166,70 @@ fn figures_ui(ui: &mut egui::Ui, stats: &BrokerStats) {
         });
 }
 
-fn rate_plot(ui: &mut egui::Ui, id: &str, unit: &str, incoming: &Rate, outgoing: &Rate) {
+#[derive(Clone, Copy)]
+enum Unit {
+    Messages,
+    Bytes,
+}
+
+impl Unit {
+    /// A rate as the axis and tooltips say it: "1.2k msg/s", "3.4 KiB/s".
+    fn rate(self, per_second: f64) -> String {
+        match self {
+            Unit::Messages if per_second >= 10_000.0 => format!("{:.0}k msg/s", per_second / 1_000.0),
+            Unit::Messages if per_second >= 1_000.0 => format!("{:.1}k msg/s", per_second / 1_000.0),
+            Unit::Messages => format!("{} msg/s", trim(per_second)),
+            Unit::Bytes => format!("{}/s", human_size(per_second.max(0.0) as usize)),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Unit::Messages => "messages",
+            Unit::Bytes => "bytes",
+        }
+    }
+}
+
+/// A number without trailing zeros: 2, 2.5, 0.25.
+fn trim(v: f64) -> String {
+    let text = format!("{v:.2}");
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
+/// In and out of the broker over time: clock times along the bottom, the
+/// rate in its unit up the side; the two plots share their time axis and
+/// their left edge, so they line up.
+fn rate_plot(ui: &mut egui::Ui, id: &str, unit: Unit, incoming: &Rate, outgoing: &Rate) {
     if incoming.history.len() < 2 && outgoing.history.len() < 2 {
         return;
     }
     Plot::new(id)
-        .height(90.0)
+        .height(110.0)
         .legend(Legend::default().text_style(egui::TextStyle::Small))
-        .show_axes([false, true])
+        .link_axis(egui::Id::unique("sys_time"), [true, false])
+        .x_axis_formatter(|mark, _| crate::ui::chart::clock_label(mark.value))
+        .y_axis_formatter(move |mark, _| unit.rate(mark.value))
+        .label_formatter(move |hover| match hover {
+            egui_plot::HoverPosition::NearDataPoint {
+                plot_name, position, ..
+            } => Some(format!(
+                "{plot_name}\n{}\n{}",
+                crate::ui::chart::clock_label(position.x),
+                unit.rate(position.y)
+            )),
+            egui_plot::HoverPosition::Elsewhere { .. } => None,
+        })
         .allow_drag(false)
         .allow_zoom(false)
         .allow_scroll(false)
-        .y_axis_min_width(style::CHART_Y_AXIS_WIDTH)
+        .y_axis_min_width(style::CHART_Y_AXIS_WIDTH + 40.0)
         .include_y(0.0)
         .show(ui, |plot| {
             for (name, rate, color) in [("in", incoming, 1), ("out", outgoing, 0)] {
                 let points: PlotPoints = rate.history.clone().into();
                 plot.line(
-                    Line::new(format!("{unit} {name}"), points)
+                    Line::new(format!("{} {name}", unit.name()), points)
                         .color(style::series_color(color))
                         .width(1.5),
                 );
@@ -211,6 +271,15 @@ mod tests {
         cache.refresh(&model);
         assert_eq!(cache.reads, 2);
         assert_eq!(cache.rows.len(), 2);
+    }
+
+    #[test]
+    fn rates_read_with_their_units() {
+        assert_eq!(Unit::Messages.rate(2.5), "2.5 msg/s");
+        assert_eq!(Unit::Messages.rate(3.0), "3 msg/s");
+        assert_eq!(Unit::Messages.rate(1_250.0), "1.2k msg/s");
+        assert_eq!(Unit::Messages.rate(25_000.0), "25k msg/s");
+        assert_eq!(Unit::Bytes.rate(2_048.0), "2.0 KiB/s");
     }
 
     #[test]

@@ -60,7 +60,8 @@ impl SubscriptionsPanel {
         &self.rows
     }
 
-    fn add(&mut self, sub: Subscription) {
+    /// List `sub` (waiting for the broker); a filter listed already is updated.
+    pub fn add(&mut self, sub: Subscription) {
         match self.rows.iter_mut().find(|r| r.sub.filter == sub.filter) {
             Some(row) => {
                 row.sub = sub;

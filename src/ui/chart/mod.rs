@@ -504,7 +504,7 @@ fn stats_line(ui: &mut egui::Ui, d: &Drawn) {
     }
 }
 
-fn clock_label(unix: f64) -> String {
+pub(crate) fn clock_label(unix: f64) -> String {
     if !unix.is_finite() || unix <= 0.0 {
         return String::new();
     }
