@@ -62,6 +62,9 @@ pub struct Session {
     pub recorder: Option<crate::record::Recorder>,
     /// The file this tab replays, when it is a recording (offline: no broker).
     pub offline_file: Option<std::path::PathBuf>,
+    /// Messages the tab's earlier connections received (before a Reconnect):
+    /// with the current one's, what `applied` is compared with.
+    received_before: u64,
 }
 
 impl Session {
@@ -83,7 +86,13 @@ impl Session {
             recorder: None,
             too_large: 0,
             offline_file: None,
+            received_before: 0,
         }
+    }
+
+    /// Messages this tab's connections received from the broker, all of them.
+    pub fn received(&self) -> u64 {
+        self.received_before + self.handle.received()
     }
 
     /// A live connection open in this tab: connected or on its way there
@@ -98,11 +107,20 @@ impl Session {
 
     /// Connect this tab again with `handle` (same broker): the tree, charts
     /// and history stay; the subscriptions are the new connection's.
-    pub fn replace_connection(&mut self, handle: ConnectionHandle) {
+    /// What the old connection handed over already is applied first; what it
+    /// had received and not handed over stays counted in `received` (so the
+    /// status bar shows it as not applied, not as never received).
+    pub fn replace_connection(&mut self, handle: ConnectionHandle, notices: &mut Notices) {
         self.handle.close();
+        while let Some(event) = self.handle.try_event() {
+            self.on_event(event, notices);
+        }
+        self.received_before += self.handle.received();
         self.subscriptions = SubscriptionsPanel::new(&handle.spec.subscriptions);
         self.handle = handle;
         self.state = ConnectionState::Connecting;
+        // Clears sent on the old connection are not followed on the new one.
+        self.clearing = None;
     }
 
     /// Where this tab's messages come from: the broker's URL, or the recording's path.
@@ -145,7 +163,7 @@ impl Session {
             state: Some((&self.state, self.handle.spec.name.as_str())),
             rate: model.rate(now),
             topics: model.tree.topic_count(),
-            received: self.handle.received(),
+            received: self.received(),
             applied: model.applied(),
             stored: model.history.stored_messages(),
             stored_bytes: model.budget_bytes(),
@@ -164,6 +182,7 @@ impl Session {
             url: self.source(),
             state: &self.state,
             offline: self.offline_file.is_some(),
+            notices: 0,
         }
     }
 

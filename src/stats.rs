@@ -56,7 +56,7 @@ impl StatsSnapshot {
         let (p50, p99) = frames.percentiles();
         let models = || sessions.iter().map(|s| &s.model);
         Self {
-            received: sessions.iter().map(|s| s.handle.received()).sum(),
+            received: sessions.iter().map(|s| s.received()).sum(),
             applied: models().map(crate::model::Model::applied).sum(),
             // The pipeline from worker to Model never discards; history eviction is
             // `evicted`. What is dropped is a message on a new topic once the tree
@@ -81,7 +81,7 @@ impl StatsSnapshot {
                     name: s.handle.name().to_owned(),
                     state: s.state.label().to_owned(),
                     error: s.state.error().map(str::to_owned),
-                    received: s.handle.received(),
+                    received: s.received(),
                     tree_rows: s.tree.rows().len(),
                 })
                 .collect(),

@@ -87,13 +87,20 @@ fn the_subscriptions_manager_adds_validates_and_removes() {
     step_until(&mut harness, "the connection", |h| connected(h, 0));
     step_until(&mut harness, "the SUBACK", |h| has_text(h, "granted QoS 2"));
 
-    // An invalid filter is refused next to the field, by the MQTT rules.
+    // An invalid filter is said next to the field as it is typed, by the MQTT
+    // rules, and refused.
     let field = "New filter";
     harness.get_by_label(field).focus();
     harness.get_by_label(field).type_text("office/#/lamp");
+    harness.run_steps(2);
+    assert!(
+        has_text(&harness, "# must be a whole level"),
+        "the rule is shown as typed"
+    );
     harness.get_by_label("Subscribe").click();
     harness.run_steps(2);
-    assert!(has_text(&harness, "# must be a whole level"), "the rule is shown");
+    assert!(has_text(&harness, "# must be a whole level"), "and on Subscribe");
+    assert!(!has_label(&harness, "office/#/lamp"), "not subscribed");
 
     // A valid one is subscribed, and its messages arrive.
     type_into(&mut harness, field, "office/+/lamp");
@@ -274,6 +281,11 @@ fn a_disconnected_tab_reconnects_in_place_and_keeps_its_tree() {
     step_until(&mut harness, "a message after reconnecting", |h| {
         h.state().app.model().unwrap().tree.get("hall/湿度").is_some()
     });
+    // The proof that nothing was lost holds across both connections of the tab.
+    let app = &harness.state().app;
+    assert_eq!((app.received(), app.applied()), (2, 2));
+    harness.run_steps(2);
+    assert!(has_text(&harness, "received 2 · applied 2"));
 }
 
 /// "Connect to" a profile already open shows its tab (marked open in the
@@ -303,7 +315,14 @@ fn connecting_to_an_open_profile_shows_its_tab() {
     step_until(&mut harness, "Hall's tab on screen", |h| {
         h.state().app.window_title().starts_with("Hall")
     });
-    harness.run_steps(3);
+    // Shown, not dialled again: its connection never left Connected.
+    for _ in 0..3 {
+        assert_eq!(
+            harness.state().app.connection_state_of(0),
+            Some(&ConnectionState::Connected)
+        );
+        harness.step();
+    }
     assert_eq!(
         harness.state().app.connection_names(),
         ["Hall", "Demo broker"],

@@ -545,8 +545,20 @@ fn the_profile_form_says_what_is_wrong_under_each_field_as_it_is_typed() {
     harness.get_by_label("New connection…").click();
     step_until(&mut harness, "the form", |h| has_label(h, "Save"));
     harness.run_steps(3);
-    // Nothing is called wrong before it is touched.
+    // Nothing is called wrong before it is touched: a Last Will without a
+    // topic is a problem, said only once Save is tried.
+    harness.get_by_label("Last Will").click();
+    harness.run_steps(2);
     assert!(labelled(&harness, "⚠").is_none());
+    harness.get_by_label("Save").click();
+    step_until(&mut harness, "the will topic's problem", |h| {
+        has_text(h, "Not saved: 1 field needs a fix")
+    });
+    let (_, will_at) = labelled(&harness, "⚠").expect("a problem under the will topic");
+    assert!(rect(&harness, "Will topic").max.y <= will_at.min.y);
+    harness.get_by_label("Last Will").click();
+    harness.run_steps(2);
+    assert!(labelled(&harness, "⚠").is_none(), "no will, no problem");
     common::harness::type_into(&mut harness, "Host", "mqtt://broker.local");
     common::harness::type_into(&mut harness, "Port", "99999");
     harness.run_steps(2);
@@ -630,9 +642,34 @@ fn dialogs_open_centred_and_escape_or_cancel_closes_the_one_on_top() {
     harness.run_steps(2);
     assert!(!has_label(&harness, "Save and connect"));
     assert!(harness.state().app.profile_names().is_empty());
-    // Settings over nothing else: Escape closes it too.
+    // A drop-down open in a dialog: Escape closes the drop-down, not the form.
+    harness.get_by_label("Connection").click();
+    step_until(&mut harness, "the menu", |h| has_label(h, "New connection…"));
+    harness.get_by_label("New connection…").click();
+    step_until(&mut harness, "the form", |h| has_label(h, "Password storage"));
+    harness.run_steps(2);
+    harness.get_by_label("Password storage").click();
+    harness.run_steps(2);
+    harness.key_press(egui::Key::Escape);
+    harness.run_steps(2);
+    assert!(has_label(&harness, "Save and connect"), "the form stays");
+    harness.key_press(egui::Key::Escape);
+    harness.run_steps(2);
+    assert!(!has_label(&harness, "Save and connect"));
+    // Two dialogs: Escape closes the one opened last, then the other.
     harness.get_by_label("Settings").click();
     step_until(&mut harness, "settings", |h| has_label(h, "Apply"));
+    harness.key_press(egui::Key::F1);
+    step_until(&mut harness, "the shortcut sheet", |h| {
+        has_label(h, "Keyboard shortcuts")
+    });
+    harness.key_press(egui::Key::Escape);
+    harness.run_steps(2);
+    assert!(
+        !has_label(&harness, "Keyboard shortcuts"),
+        "the sheet, opened last, closes first"
+    );
+    assert!(has_label(&harness, "Apply"), "settings stay");
     harness.key_press(egui::Key::Escape);
     harness.run_steps(2);
     assert!(!has_label(&harness, "Apply"));

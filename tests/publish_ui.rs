@@ -468,7 +468,8 @@ fn the_sys_dashboard_reads_mosquitto() {
     let stats = mqscope::model::sys::BrokerStats::read(harness.state().app.model().unwrap()).unwrap();
     harness.run_steps(2);
     assert!(has_label(&harness, &stats.clients_connected.unwrap().to_string()));
-    assert!(has_text(&harness, "messages out"), "the rate chart's legend");
+    // The window reads the model again when $SYS news comes (every second here).
+    step_until(&mut harness, "the rate chart's legend", |h| has_text(h, "messages out"));
     assert!(has_text(&harness, "All $SYS topics"));
     // Unsubscribed: the window says its figures stopped, and offers them back.
     harness.get_by_label("Unsubscribe from $SYS/#").click();

@@ -140,7 +140,8 @@ fn a_frame_applies_what_its_budget_allows_and_the_next_frames_the_rest() {
     step_until(&mut h, "the window", |h| has_label(h, "Open"));
     common::harness::type_into(&mut h, "File", &path.display().to_string());
     h.get_by_label("Open").click();
-    h.step(); // the replay starts
+    // The window looks at the file off the UI thread; the replay starts with the tab.
+    step_until(&mut h, "the tab", |h| !h.state().app.connection_names().is_empty());
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while h.state().app.received() < 3_000 {
         assert!(
@@ -235,4 +236,38 @@ fn an_offline_recording_offers_nothing_that_needs_a_broker() {
     h.run_steps(2);
     assert!(has_label(&h, "Close tab"));
     assert!(!has_label(&h, "Disconnect"));
+}
+
+/// The Open window says what is wrong with the path where it was typed: a
+/// folder, or no file there; no tab opens for either.
+#[test]
+fn the_open_window_refuses_a_folder_or_a_missing_file_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(Startup::Welcome);
+    h.run_steps(2);
+    let open_window = |h: &mut egui_kittest::Harness<'static, common::harness::TestApp>| {
+        h.get_by_label("Connection").click();
+        step_until(h, "the menu", |h| has_label(h, "Open recording…"));
+        h.get_by_label("Open recording…").click();
+        step_until(h, "the Open window", |h| has_label(h, "Open"));
+    };
+    open_window(&mut h);
+    common::harness::type_into(&mut h, "File", &dir.path().display().to_string());
+    h.get_by_label("Open").click();
+    step_until(&mut h, "the folder refused", |h| {
+        has_text(h, "is a folder: choose a recording file in it.")
+    });
+    assert!(h.state().app.connection_names().is_empty(), "no tab for a folder");
+    let missing = dir.path().join("nothing-here.ndjson");
+    common::harness::type_into(&mut h, "File", &missing.display().to_string());
+    h.get_by_label("Open").click();
+    step_until(&mut h, "the missing file named", |h| has_text(h, "There is no file at"));
+    assert!(h.state().app.connection_names().is_empty());
+    // A real one opens as a tab, and the window goes.
+    let file = dir.path().join("温度.txt");
+    std::fs::write(&file, "lab/温度 21.5\n").unwrap();
+    common::harness::type_into(&mut h, "File", &file.display().to_string());
+    h.get_by_label("Open").click();
+    step_until(&mut h, "the tab", |h| has_label(h, "温度.txt (offline)"));
+    assert!(!has_label(&h, "Open"), "the window closed");
 }

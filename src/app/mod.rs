@@ -79,6 +79,12 @@ pub struct MqscopeApp {
     notices: Notices,
     /// Which foldable panels (publish form, charts) are open, for every tab.
     panels: crate::ui::layout::PanelsShown,
+    /// Open dialogs, the last opened last: Escape closes the last.
+    dialogs: Vec<window::Dialog>,
+    /// The Open window's look at a recording's path, off the UI thread.
+    recording_check: crate::jobs::Latest<Result<(), String>>,
+    /// (ticket, path, speed) of the recording waiting for its check.
+    recording_pending: Option<(u64, std::path::PathBuf, Option<f64>)>,
     profile_form: Option<ProfileForm>,
     password_prompt: Option<PasswordPrompt>,
     confirm_clear: Option<ClearRetainedPrompt>,
@@ -165,6 +171,9 @@ impl MqscopeApp {
             ),
             notices,
             panels: Default::default(),
+            dialogs: Vec::new(),
+            recording_check: crate::jobs::Latest::new("recording-check"),
+            recording_pending: None,
             profile_form: None,
             password_prompt: None,
             confirm_clear: None,
@@ -236,7 +245,7 @@ impl MqscopeApp {
 
     /// Messages the connection workers got from their brokers, all connections.
     pub fn received(&self) -> u64 {
-        self.sessions.iter().map(|s| s.handle.received()).sum()
+        self.sessions.iter().map(|s| s.received()).sum()
     }
 
     pub fn applied(&self) -> u64 {
@@ -325,6 +334,7 @@ impl MqscopeApp {
             }
         }
         self.finish_import();
+        self.finish_recording_check();
         self.finish_demo_start();
         // What the writer thread did since the last frame.
         for error in self.writer.take_errors() {
@@ -448,7 +458,14 @@ impl MqscopeApp {
             );
         });
         if !self.sessions.is_empty() {
-            let tabs: Vec<_> = self.sessions.iter().map(Session::tab).collect();
+            let tabs: Vec<_> = self
+                .sessions
+                .iter()
+                .map(|s| crate::ui::chrome::Tab {
+                    notices: self.notices.waiting_for(s.id),
+                    ..s.tab()
+                })
+                .collect();
             egui::Panel::top("connection_tabs").show(ui, |ui| {
                 crate::ui::chrome::tabs_ui(ui, &tabs, self.active, &mut self.panels, &mut actions)
             });

@@ -44,16 +44,21 @@ impl MqscopeApp {
         };
         tracing::info!(name = %spec.name, address = %spec.url(), protocol = spec.protocol.label(), "connecting");
         // The same connection open in a tab (closed, failed, or edited and
-        // connected again): connected again in that tab, its tree kept.
+        // connected again): connected again in that tab, its tree kept. The
+        // same name on another broker (the profile's address was edited): the
+        // old tab closes, so that no two tabs share a name.
         if let Some(index) = self
             .sessions
             .iter()
-            .position(|s| s.offline_file.is_none() && s.name() == spec.name && s.handle.spec.url() == spec.url())
+            .position(|s| s.offline_file.is_none() && s.name() == spec.name)
         {
-            let handle = ConnectionHandle::spawn(spec, &self.runtime, wake);
-            self.sessions[index].replace_connection(handle);
-            self.active = index;
-            return;
+            if self.sessions[index].handle.spec.url() == spec.url() {
+                let handle = ConnectionHandle::spawn(spec, &self.runtime, wake);
+                self.sessions[index].replace_connection(handle, &mut self.notices);
+                self.active = index;
+                return;
+            }
+            self.close_session(index);
         }
         let handle = ConnectionHandle::spawn(spec, &self.runtime, wake);
         let mut model = Model::new(self.settings.history_limits(), self.settings.chart_points());
@@ -119,6 +124,65 @@ impl MqscopeApp {
         self.sessions.push(session);
         self.active = self.sessions.len() - 1;
         Ok(())
+    }
+
+    /// Look at the file the Open window names, on a thread of its own; the
+    /// tab opens (or the window says why not) in `finish_recording_check`.
+    pub(super) fn check_recording(&mut self, path: std::path::PathBuf, speed: Option<f64>) {
+        let wake = self.wake.clone();
+        let checked = path.clone();
+        let ticket = self.recording_check.submit(
+            move || match std::fs::metadata(&checked) {
+                Ok(meta) if meta.is_dir() => Err(format!(
+                    "{} is a folder: choose a recording file in it.",
+                    checked.display()
+                )),
+                Ok(_) => Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    Err(format!("There is no file at {}.", checked.display()))
+                }
+                Err(e) => Err(format!("Cannot read {}: {e}", checked.display())),
+            },
+            move || {
+                if let Some(wake) = &wake {
+                    wake();
+                }
+            },
+        );
+        self.recording_pending = Some((ticket, path, speed));
+        if let Some(window) = &mut self.transfer {
+            window.set_busy("Looking at the file…".to_owned());
+        }
+    }
+
+    /// The Open window's check came back: open the tab, or say why not there.
+    pub(super) fn finish_recording_check(&mut self) {
+        let Some((ticket, _, _)) = &self.recording_pending else {
+            return;
+        };
+        let Some(result) = self.recording_check.take(*ticket) else {
+            return;
+        };
+        let Some((_, path, speed)) = self.recording_pending.take() else {
+            return;
+        };
+        match result.and_then(|checked| checked) {
+            Ok(()) => self.open_checked_recording(&path, speed),
+            Err(e) => match &mut self.transfer {
+                Some(window) => window.set_outcome(Err(e)),
+                None => self.notices.warn(e),
+            },
+        }
+    }
+
+    fn open_checked_recording(&mut self, path: &std::path::Path, speed: Option<f64>) {
+        match self.open_recording(path, speed) {
+            Ok(()) => self.transfer = None,
+            Err(e) => match &mut self.transfer {
+                Some(window) => window.set_outcome(Err(e)),
+                None => self.notices.warn(e),
+            },
+        }
     }
 
     /// Carry out what the profile workflow decided.
@@ -193,6 +257,8 @@ impl MqscopeApp {
             return;
         }
         let session = self.sessions.remove(index);
+        // Its notices go with it (what they said stays in the notices log).
+        self.notices.forget_owner(session.id);
         self.remember_expanded(&session);
         session.handle.close();
         if self.active > index || self.active >= self.sessions.len() {
@@ -297,8 +363,14 @@ impl MqscopeApp {
                 password,
                 passphrase,
             } => {
-                // Open already: show its tab rather than a second connection.
-                if let Some(index) = self.sessions.iter().position(|s| s.is_live() && s.name() == name) {
+                // Open already, on the profile's broker: show its tab rather
+                // than a second connection (an edited address connects anew).
+                let url = self.accounts.profiles.get(&name).map(|p| p.to_spec(None, None).url());
+                if let Some(index) = self
+                    .sessions
+                    .iter()
+                    .position(|s| s.is_live() && s.name() == name && Some(s.handle.spec.url()) == url)
+                {
                     self.active = index;
                     return;
                 }
@@ -366,14 +438,15 @@ impl MqscopeApp {
                     self.profile_form = Some(ProfileForm::edit(None, copy));
                 }
             }
-            WindowAction::OpenRecording { path, speed } => match self.open_recording(&path, speed) {
-                Ok(()) => self.transfer = None,
-                Err(e) => {
-                    if let Some(window) = &mut self.transfer {
-                        window.set_outcome(Err(e));
-                    }
+            WindowAction::OpenRecording { path, speed } => {
+                if self.transfer.is_some() {
+                    // From the Open window: a folder or a missing file is said
+                    // there, not as a tab; the check runs off this thread.
+                    self.check_recording(path, speed);
+                } else {
+                    self.open_checked_recording(&path, speed);
                 }
-            },
+            }
             WindowAction::ImportProfiles(path) => self.start_import(path),
             WindowAction::ExportProfiles { path, with_passwords } => {
                 let bytes = crate::profiles::export(self.accounts.profiles.profiles(), with_passwords);
@@ -424,24 +497,37 @@ impl MqscopeApp {
     /// retained, shortcut sheet, import/export/record, settings.
     pub(super) fn dialogs_ui(&mut self, ctx: &egui::Context, actions: &mut Vec<Action>) {
         let ctx = ctx.clone();
-        // Escape closes the dialog on top (as Cancel would), one per press.
-        let any_open = self.password_prompt.is_some()
-            || self.confirm_clear.is_some()
-            || self.profile_form.is_some()
-            || self.transfer.is_some()
-            || self.settings_window.is_some()
-            || self.shortcut_sheet;
-        if any_open && crate::ui::dialog::escape(&ctx) {
-            if self.password_prompt.take().is_some() {
-                self.accounts.prompt_closed();
-            } else {
-                let closed = self.confirm_clear.take().is_some()
-                    || self.profile_form.take().is_some()
-                    || self.transfer.take().is_some()
-                    || self.settings_window.take().is_some();
-                if !closed {
-                    self.shortcut_sheet = false;
+        // Escape closes the dialog opened last (as Cancel would), one per
+        // press; not while a drop-down or menu is open (Escape closes that).
+        let open = [
+            (Dialog::Prompt, self.password_prompt.is_some()),
+            (Dialog::ClearRetained, self.confirm_clear.is_some()),
+            (Dialog::ProfileForm, self.profile_form.is_some()),
+            (Dialog::Transfer, self.transfer.is_some()),
+            (Dialog::Settings, self.settings_window.is_some()),
+            (Dialog::Shortcuts, self.shortcut_sheet),
+        ];
+        self.dialogs.retain(|d| open.iter().any(|(o, is)| o == d && *is));
+        for (dialog, is_open) in open {
+            if is_open && !self.dialogs.contains(&dialog) {
+                self.dialogs.push(dialog);
+            }
+        }
+        if !egui::Popup::is_any_open(&ctx)
+            && let Some(&top) = self.dialogs.last()
+            && crate::ui::dialog::escape(&ctx)
+        {
+            self.dialogs.pop();
+            match top {
+                Dialog::Prompt => {
+                    self.password_prompt = None;
+                    self.accounts.prompt_closed();
                 }
+                Dialog::ClearRetained => self.confirm_clear = None,
+                Dialog::ProfileForm => self.profile_form = None,
+                Dialog::Transfer => self.transfer = None,
+                Dialog::Settings => self.settings_window = None,
+                Dialog::Shortcuts => self.shortcut_sheet = false,
             }
         }
         if let Some(form) = &mut self.profile_form {
@@ -485,4 +571,15 @@ impl MqscopeApp {
             }
         }
     }
+}
+
+/// The dialogs Escape can close, in the order they were opened (`dialogs_ui`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Dialog {
+    Prompt,
+    ClearRetained,
+    ProfileForm,
+    Transfer,
+    Settings,
+    Shortcuts,
 }

@@ -137,13 +137,18 @@ impl Worker {
                 Step::Polled(Err((mut reason, retry))) => {
                     unacked.clear();
                     drop_unanswered_subscriptions(&self.control, &self.out, &mut awaiting_suback).await;
+                    // Only a socket the broker closed without a word counts: a
+                    // DISCONNECT with a reason (not authorised, quota…) or a
+                    // timeout says its own cause; an attempt that was not even
+                    // accepted breaks the run.
+                    let silent_close = retry && reason.ends_with("closed the connection");
                     match connected_at.take().map(|at| at.elapsed() >= STABLE_CONNECTION) {
                         Some(true) => {
                             backoff.reset();
                             closed_soon = 0;
                         }
-                        Some(false) => closed_soon += 1,
-                        None => {}
+                        Some(false) if silent_close => closed_soon += 1,
+                        Some(false) | None => closed_soon = 0,
                     }
                     if let Some(id) = &self.fixed_id
                         && closed_soon >= TAKEOVERS_BEFORE_NAMING

@@ -68,12 +68,22 @@ pub fn convert(text: &str, from: PayloadFormat, to: PayloadFormat) -> Result<Str
     }
     .map_err(|e| format!("Kept as typed: not valid {} ({e}).", from.label()))?;
     Ok(match to {
-        PayloadFormat::Text | PayloadFormat::Json => String::from_utf8(bytes).map_err(|_| {
-            format!(
-                "Kept as typed: these bytes are not UTF-8 text, so they cannot be shown as {}.",
-                to.label()
-            )
-        })?,
+        PayloadFormat::Text | PayloadFormat::Json => {
+            let text = String::from_utf8(bytes).map_err(|_| {
+                format!(
+                    "Kept as typed: these bytes are not UTF-8 text, so they cannot be shown as {}.",
+                    to.label()
+                )
+            })?;
+            if text.contains("{{") {
+                // As text, "{{" would be read as a placeholder and filled in.
+                return Err(format!(
+                    "Kept as typed: these bytes hold '{{{{', which {} would read as a placeholder.",
+                    to.label()
+                ));
+            }
+            text
+        }
         PayloadFormat::Hex => bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" "),
         PayloadFormat::Base64 => base64::engine::general_purpose::STANDARD.encode(&bytes),
     })
@@ -235,7 +245,14 @@ mod tests {
                 .unwrap_err()
                 .contains("placeholders")
         );
+        // Bytes that spell a placeholder are not turned into one.
+        assert!(
+            convert("7b 7b 75 75 69 64 7d 7d", Hex, Text)
+                .unwrap_err()
+                .contains("placeholder")
+        );
     }
+
     use super::*;
 
     #[test]

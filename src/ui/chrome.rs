@@ -44,6 +44,8 @@ pub struct Tab<'a> {
     pub url: String,
     pub state: &'a ConnectionState,
     pub offline: bool,
+    /// Notices waiting on this tab (shown as toasts when it is open).
+    pub notices: usize,
 }
 
 /// The top bar. `open`: the names of the connections open in tabs (live,
@@ -258,6 +260,15 @@ fn tab_list_ui(ui: &mut egui::Ui, tabs: &[Tab], active: usize, actions: &mut Vec
                     let label = if on_screen { label.strong() } else { label };
                     if ui.selectable_label(on_screen, label).on_hover_text(&tab.url).clicked() {
                         actions.push(Action::Window(WindowAction::SelectConnection(i)));
+                    }
+                    if tab.notices > 0 && !on_screen {
+                        // News on a tab not on screen: its toasts wait for it.
+                        let words = crate::ui::counted(tab.notices as u64, "notice", "notices");
+                        let mark = ui
+                            .label(RichText::new("⚠").color(style::connecting()))
+                            .on_hover_text(format!("{words} on this tab"));
+                        let name = format!("{words} on {}", tab.name);
+                        mark.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, &name));
                     }
                     let name = format!("Disconnect and close {}", tab.name);
                     let close = ui.small_button("✖").on_hover_text(&name);

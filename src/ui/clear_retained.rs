@@ -48,9 +48,8 @@ impl ClearRetainedPrompt {
                 }
             });
         });
-        if modal.should_close() {
-            open = false;
-        }
+        // Cancel or Escape (the window's dialogs_ui) closes it; a click beside it does not.
+        let _ = modal;
         (action, open)
     }
 }

@@ -1,6 +1,7 @@
 //! What the dialogs share: each opens centred on the window (the user may
 //! move it after), none folds into its title bar, and Escape closes the one
-//! on top (the window decides which: `app::window::dialogs_ui`). Dialogs that
+//! opened last, unless a drop-down is open (`app::window::dialogs_ui` keeps
+//! the order). Dialogs that
 //! must be answered before anything else (a password, a destructive
 //! confirmation) are `egui::Modal`s instead: the rest of the window waits.
 

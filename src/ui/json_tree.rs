@@ -145,7 +145,9 @@ impl Walk<'_> {
         let text = value.to_string();
         ui.horizontal(|ui| {
             ui.label(RichText::new(format!("{key}:")).monospace().color(style::counts()));
-            let shown = ui.label(RichText::new(&text).monospace());
+            let shown = ui
+                .label(RichText::new(&text).monospace())
+                .on_hover_text(format!("{path}\nRight-click: copy the value or its path"));
             shown.context_menu(|ui| {
                 if ui.button("Copy value").clicked() {
                     let raw = match value {

@@ -57,8 +57,9 @@ struct Notice {
 #[derive(Debug, Default)]
 pub struct Notices {
     items: Vec<Notice>,
-    /// (when, warning, text), newest last.
-    log: VecDeque<(SystemTime, bool, String)>,
+    /// (when, warning, text, key), newest last: a keyed notice's news takes
+    /// its earlier line's place, so a stream of updates does not fill the log.
+    log: VecDeque<(SystemTime, bool, String, Option<String>)>,
     log_open: bool,
     lifetimes: Lifetimes,
     last_frame: Option<Instant>,
@@ -106,7 +107,7 @@ impl Notices {
 
     /// A notice already waiting is not shown twice; past the cap the oldest goes.
     fn push(&mut self, kind: NoticeKind, text: String, key: Option<String>, owner: Option<u64>) {
-        self.remember(kind, &text);
+        self.remember(kind, &text, key.as_deref());
         self.items
             .retain(|n| n.key.is_some() || n.text != text || n.owner != owner);
         self.items.push(Notice {
@@ -130,12 +131,19 @@ impl Notices {
         }
     }
 
-    fn remember(&mut self, kind: NoticeKind, text: &str) {
-        if self.log.back().is_some_and(|(_, _, last)| last == text) {
+    fn remember(&mut self, kind: NoticeKind, text: &str, key: Option<&str>) {
+        if self.log.back().is_some_and(|(_, _, last, _)| last == text) {
             return;
         }
-        self.log
-            .push_back((SystemTime::now(), kind == NoticeKind::Warning, text.to_owned()));
+        if let Some(key) = key {
+            self.log.retain(|(_, _, _, k)| k.as_deref() != Some(key));
+        }
+        self.log.push_back((
+            SystemTime::now(),
+            kind == NoticeKind::Warning,
+            text.to_owned(),
+            key.map(str::to_owned),
+        ));
         while self.log.len() > LOG_LINES {
             self.log.pop_front();
         }
@@ -157,10 +165,20 @@ impl Notices {
                 }
                 existing.kind = kind;
                 existing.text = text.clone();
-                self.remember(kind, &text);
+                self.remember(kind, &text, Some(key));
             }
             None => self.push(kind, text, Some(key.to_owned()), owner),
         }
+    }
+
+    /// Take away the notices of a tab that closed (the log keeps their words).
+    pub fn forget_owner(&mut self, owner: u64) {
+        self.items.retain(|n| n.owner != Some(owner));
+    }
+
+    /// How many notices wait for the tab `owner` (its tab shows a mark).
+    pub fn waiting_for(&self, owner: u64) -> usize {
+        self.items.iter().filter(|n| n.owner == Some(owner)).count()
     }
 
     /// Take away the notice with this key (its news is over).
@@ -175,7 +193,7 @@ impl Notices {
 
     /// What the log holds, oldest first.
     pub fn logged(&self) -> impl Iterator<Item = &str> {
-        self.log.iter().map(|(_, _, text)| text.as_str())
+        self.log.iter().map(|(_, _, text, _)| text.as_str())
     }
 
     /// The status bar's way into the log.
@@ -279,15 +297,18 @@ impl Notices {
         }
         dismissed.sort_unstable();
         dismissed.dedup();
+        let gone = !dismissed.is_empty();
         for i in dismissed.into_iter().rev() {
             self.items.remove(i);
         }
-        if let Some(next) = next {
+        if gone {
+            // The next in line takes the place of what left (one frame).
+            ctx.request_repaint();
+        } else if let Some(next) = next.filter(|_| !hovered) {
+            // When the first on screen is due to leave; nothing while the
+            // pointer holds them (its leaving brings a frame), and nothing
+            // for another tab's notices (they wait, unaged, for their tab).
             ctx.request_repaint_after(next);
-        }
-        if !self.items.is_empty() {
-            // The next toasts in line (or another tab's) take their turn.
-            ctx.request_repaint_after(Duration::from_millis(500).min(next.unwrap_or(Duration::MAX)));
         }
     }
 
@@ -315,7 +336,7 @@ impl Notices {
             .default_size(egui::vec2(520.0, 320.0))
             .show(ctx, |ui| {
                 egui::ScrollArea::vertical().stick_to_bottom(true).show(ui, |ui| {
-                    for (when, warning, text) in &self.log {
+                    for (when, warning, text, _) in &self.log {
                         let time = chrono::DateTime::<chrono::Local>::from(*when).format("%H:%M:%S");
                         ui.horizontal_wrapped(|ui| {
                             ui.label(RichText::new(time.to_string()).monospace().weak());
@@ -329,7 +350,7 @@ impl Notices {
                     }
                 });
             });
-        if !open || ctx.input(|i| i.key_pressed(egui::Key::Escape)) {
+        if !open {
             self.log_open = false;
         }
     }
@@ -386,5 +407,16 @@ mod tests {
         notices.tab(2).warn("one more");
         let (shown, waiting) = notices.showing(Some(2));
         assert_eq!((shown.len(), waiting), (SHOWN_AT_ONCE, 1), "the fourth waits its turn");
+        assert_eq!(notices.waiting_for(2), 3);
+        // A tab that closes takes its notices with it; the log keeps them.
+        notices.forget_owner(2);
+        assert_eq!(notices.waiting_for(2), 0);
+        assert_eq!(notices.texts().count(), 2);
+        assert!(notices.logged().any(|t| t == "one more"));
+        // A keyed notice's news replaces its line in the log.
+        for n in 0..500 {
+            notices.tab(1).set("too-large-1", true, format!("{n} so far"));
+        }
+        assert_eq!(notices.logged().filter(|t| t.ends_with("so far")).count(), 1);
     }
 }

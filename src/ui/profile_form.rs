@@ -554,7 +554,12 @@ impl ProfileForm {
                     .unwrap_or_else(|| Subscription::new(f))
             })
             .collect();
-        profile.session_expiry_s = u32::try_from(number(&self.session_expiry, "seconds").ok()?).ok()?;
+        // An MQTT 5 setting: on 3.1.1 the field is not shown, and not read.
+        profile.session_expiry_s = if profile.protocol == ProtocolVersion::V5 {
+            u32::try_from(number(&self.session_expiry, "seconds").ok()?).ok()?
+        } else {
+            0
+        };
         profile.max_inflight = u16::try_from(number(&self.max_inflight, "messages").ok()?).ok()?;
         profile.max_packet_bytes = number(&self.max_packet, "bytes").ok()? as usize;
         profile.tls.ca_file = path_of(&self.ca_file);
@@ -731,9 +736,9 @@ impl PasswordPrompt {
                 }));
             }
         });
-        if modal.should_close() {
-            *open = false;
-        }
+        // Not on a click beside it (a misclick would throw away what was
+        // typed): Cancel, or Escape (the window's dialogs_ui), closes it.
+        let _ = modal;
         action
     }
 }

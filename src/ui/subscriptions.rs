@@ -189,6 +189,15 @@ impl SubscriptionsPanel {
                         .desired_width(180.0),
                 )
                 .labelled_by(label.id);
+            if field.changed() {
+                // Checked as typed: the MQTT rule shows before Subscribe is pressed.
+                let typed = self.new_filter.trim();
+                self.error = if typed.is_empty() {
+                    None
+                } else {
+                    validate_filter(typed).err()
+                };
+            }
             ui.label("QoS");
             for q in 0..=2 {
                 ui.selectable_value(&mut self.new_qos, q, q.to_string())

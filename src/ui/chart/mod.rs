@@ -323,11 +323,18 @@ impl ChartPanel {
         // The wheel over the plot zooms time around the pointer (the value
         // axis follows the data): that leaves following live, before drawing,
         // so the first notch counts.
+        // (Only where the chart is what the pointer is over: not a toast or a
+        // dialog above it.)
+        let on_top = ui
+            .ctx()
+            .pointer_hover_pos()
+            .is_some_and(|pos| ui.ctx().layer_id_at(pos) == Some(ui.layer_id()));
         let wheel = ui.input(|i| {
-            let over = self
-                .plot_rect
-                .zip(i.pointer.hover_pos())
-                .is_some_and(|(rect, pos)| rect.contains(pos));
+            let over = on_top
+                && self
+                    .plot_rect
+                    .zip(i.pointer.hover_pos())
+                    .is_some_and(|(rect, pos)| rect.contains(pos));
             if over && i.modifiers.is_none() {
                 i.smooth_scroll_delta.y
             } else {

@@ -284,7 +284,9 @@ impl PublishPanel {
                 if let Some(i) = load {
                     let entry = &self.history[i];
                     self.topic = entry.topic.clone();
-                    match &entry.text {
+                    self.convert_note = None;
+                    self.result = None;
+                    match entry.text.as_ref().filter(|t| !t.contains("{{")) {
                         Some(text) => {
                             self.payload = text.clone();
                             // JSON stays JSON; other text goes as text.
@@ -296,7 +298,8 @@ impl PublishPanel {
                             });
                         }
                         None => {
-                            // Binary: shown as Hex, the same bytes.
+                            // Binary (or text holding "{{", which the form would read as a
+                            // placeholder): shown as Hex, the same bytes.
                             let bytes = entry.payload().unwrap_or_default();
                             self.payload = bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ");
                             self.source = Source::Typed(crate::payload::PayloadFormat::Hex);
