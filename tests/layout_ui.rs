@@ -193,3 +193,26 @@ fn folded_panels_stay_folded_in_the_next_run() {
     next_run.get_by_label("Charts").click();
     step_until(&mut next_run, "the charts back", |h| has_text(h, "Add series"));
 }
+
+/// Deep Sparkplug topics open down to their devices by themselves, as
+/// home/kitchen/light opens down to light.
+#[test]
+fn deep_sparkplug_topics_open_like_the_rest() {
+    let broker = common::Mosquitto::start();
+    let rt = common::runtime();
+    let device = common::publisher(&rt, broker.port, "deep-device");
+    for topic in [
+        "home/kitchen/light",
+        "spBv1.0/工厂/DDATA/edge1/温度计",
+        "spBv1.0/工厂/NDATA/edge1",
+    ] {
+        rt.block_on(device.publish(topic, common::qos(1), true, vec![0x08u8, 0x01]))
+            .unwrap();
+    }
+    device.settled(&rt);
+    let mut harness = connected_to(&broker.url());
+    step_until(&mut harness, "the rows, without a click", |h| {
+        has_label(h, "light") && has_label(h, "温度计")
+    });
+    assert!(common::harness::row_on_screen(&harness, "温度计"));
+}

@@ -19,6 +19,14 @@ pub use expanded::{ExpandedMemory, REMEMBERED_CONNECTIONS};
 pub use search::SearchBox;
 use search::name_text;
 
+/// Whether `id` is in the Sparkplug B namespace (under `spBv1.0`).
+fn sparkplug_root(tree: &crate::model::TopicTree, mut id: NodeId) -> bool {
+    while tree.node(id).depth > 0 {
+        id = tree.node(id).parent;
+    }
+    tree.name(id) == "spBv1.0"
+}
+
 /// Small trees open their first two levels as they appear; big ones stay folded.
 const AUTO_EXPAND_NODE_LIMIT: usize = 200;
 /// How long remembered expanded topics are looked for as topics arrive.
@@ -230,9 +238,15 @@ impl TreePanel {
             }
         }
         if grew {
+            // A small tree opens its first two levels as they appear; the
+            // Sparkplug namespace, three levels deeper by design
+            // (spBv1.0/group/DDATA/edge/device), opens down to its devices,
+            // so that they show like home/kitchen/light does.
             if tree.node_count() <= AUTO_EXPAND_NODE_LIMIT {
                 for id in self.seen_nodes.max(1)..tree.node_count() {
-                    if tree.node(id as NodeId).depth <= 1 {
+                    let node = tree.node(id as NodeId);
+                    let open_to = if sparkplug_root(tree, id as NodeId) { 3 } else { 1 };
+                    if node.depth <= open_to {
                         self.set_expanded(id as NodeId, true);
                     }
                 }
