@@ -13,14 +13,15 @@ config=$(mktemp -d)
 trap 'kill "$app" "$xvfb" 2>/dev/null || true; rm -rf "$config"' EXIT
 export DISPLAY=$display
 sleep 2
-MQSCOPE_CONFIG_DIR=$config ./target/release/mqscope --demo &
+# A fresh window: eframe keeps window and panel sizes in XDG_DATA_HOME.
+MQSCOPE_CONFIG_DIR=$config XDG_DATA_HOME=$config ./target/release/mqscope --demo &
 app=$!
 sleep 4
 # The demo opens with its "Temperatures" chart (iot/+/temperature, alert above 28).
 sleep 2
-xdotool mousemove 98 558 click 1          # iot/temp_sensor_001/temperature
+xdotool mousemove 98 521 click 1          # iot/temp_sensor_001/temperature
 sleep 40                                   # let the chart grow
-xdotool mousemove 1150 700                 # hover the chart: shows time and value
+xdotool mousemove 1200 720                 # hover the chart: shows time and value
 sleep 2
 import -window root assets/demo.png
 echo "wrote assets/demo.png"
