@@ -173,6 +173,12 @@ fn alias_only_data_is_named_from_the_births_charted_and_the_node_can_be_asked_to
         assert!(has_text(&h, shown), "the NBIRTH shows {shown}");
     }
     assert!(has_text(&h, "online"), "the edge node is online after its NBIRTH");
+    // Above the JSON, the metrics as a table with the payload's time and sequence.
+    let head = h
+        .query_all_by(|n| n.value().is_some_and(|v| v.contains("seq ") && v.contains(" metrics")))
+        .next()
+        .map(|n| n.value().unwrap_or_default());
+    assert!(head.is_some(), "the table's line: time, seq and how many metrics");
 
     // The alias-only NDATA: named from the NBIRTH; its metric charts by name.
     select(&mut h, "NDATA/Python Edge Node 1", "Python Edge Node 1");

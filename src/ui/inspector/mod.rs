@@ -390,6 +390,12 @@ impl InspectorPanel {
                         }
                         return;
                     }
+                    // Sparkplug: the metrics as a table first, the whole payload below.
+                    if rendered.kind == "Sparkplug B"
+                        && let Some(value) = tree
+                    {
+                        super::sparkplug::metrics_table_ui(ui, value);
+                    }
                     let shown = truncate_at_char(text, MAX_SHOWN_BYTES);
                     let mut view = shown;
                     ui.horizontal_top(|ui| {

@@ -91,7 +91,9 @@ impl InspectorPanel {
             .cache
             .as_ref()
             .is_some_and(|c| matches!(c.rendered.kind, "JSON" | "MessagePack" | "CBOR" | "Sparkplug B"));
-        if self.as_tree
+        // Parsed once per message: for the tree, and for Sparkplug's metrics table.
+        let sparkplug = self.cache.as_ref().is_some_and(|c| c.rendered.kind == "Sparkplug B");
+        if (self.as_tree || sparkplug)
             && structured
             && let Some(cache) = &mut self.cache
             && cache.tree.is_none()
