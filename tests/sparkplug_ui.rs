@@ -173,6 +173,8 @@ fn alias_only_data_is_named_from_the_births_charted_and_the_node_can_be_asked_to
         assert!(has_text(&h, shown), "the NBIRTH shows {shown}");
     }
     assert!(has_text(&h, "online"), "the edge node is online after its NBIRTH");
+    // Its numeric metrics are on the Chart row, by name, like JSON fields.
+    assert!(has_label(&h, "📈 Temperature"), "the Chart row offers a metric");
     // Above the JSON, the metrics as a table with the payload's time and sequence.
     let head = h
         .query_all_by(|n| n.value().is_some_and(|v| v.contains("seq ") && v.contains(" metrics")))

@@ -14,7 +14,7 @@ mod template;
 pub use diff::{Change, LineChange, PayloadDiff, diff};
 pub use encode::{PayloadFormat, check_json, convert, encode, format_json};
 pub use formats::{PayloadView, Rendered, cbor, json, messagepack, render};
-pub use numeric::{SPARKPLUG_METRIC_PATH, extract_number, numeric_fields};
+pub use numeric::{SPARKPLUG_METRIC_PATH, extract_number, numeric_fields, sparkplug_fields};
 pub use sparkplug::{
     Metric as SparkplugMetric, MetricValue as SparkplugValue, Payload as SparkplugPayload, is_sparkplug_topic,
     sparkplug,

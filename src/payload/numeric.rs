@@ -37,7 +37,12 @@ pub fn extract_number(payload: &[u8], path: &str) -> Option<f64> {
 /// an empty path.
 pub fn numeric_fields(payload: &[u8], limit: usize) -> Vec<(String, f64)> {
     let Ok(text) = std::str::from_utf8(payload) else {
-        return Vec::new();
+        // Binary: a MessagePack or CBOR document has fields by the same paths.
+        let mut out = Vec::new();
+        if let Some(value) = super::formats::structured_value(payload) {
+            collect(&value, &mut String::new(), &mut out, limit);
+        }
+        return out;
     };
     if let Some(n) = parse_scalar(text) {
         return vec![(String::new(), n)];
@@ -48,6 +53,16 @@ pub fn numeric_fields(payload: &[u8], limit: usize) -> Vec<(String, f64)> {
     let mut out = Vec::new();
     collect(&value, &mut String::new(), &mut out, limit);
     out
+}
+
+/// The numeric metrics of a Sparkplug B payload that carry their name, as
+/// chart paths (`metric:NAME`) with their values; booleans as 1/0.
+pub fn sparkplug_fields(payload: &[u8], limit: usize) -> Vec<(String, f64)> {
+    super::sparkplug::named_numbers(payload)
+        .into_iter()
+        .take(limit)
+        .map(|(name, v)| (format!("{SPARKPLUG_METRIC_PATH}{name}"), v))
+        .collect()
 }
 
 fn collect(value: &Value, path: &mut String, out: &mut Vec<(String, f64)>, limit: usize) {
@@ -286,6 +301,13 @@ mod tests {
         }
         assert_eq!(numeric_fields(b"21.5", 10), vec![(String::new(), 21.5)]);
         assert!(numeric_fields(b"hello", 10).is_empty());
+        // MessagePack and CBOR documents {"t": 21.5}: the same path, the same value.
+        let msgpack = [0x81, 0xa1, b't', 0xcb, 0x40, 0x35, 0x80, 0, 0, 0, 0, 0];
+        let cbor = [0xa1, 0x61, b't', 0xfb, 0x40, 0x35, 0x80, 0, 0, 0, 0, 0];
+        for doc in [&msgpack[..], &cbor[..]] {
+            assert_eq!(numeric_fields(doc, 10), vec![("t".to_owned(), 21.5)]);
+            assert_eq!(extract_number(doc, "t"), Some(21.5));
+        }
         assert_eq!(numeric_fields(br#"[1,2,3,4]"#, 2).len(), 2);
     }
 }

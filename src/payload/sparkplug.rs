@@ -488,6 +488,27 @@ pub fn metric_number(bytes: &[u8], name: &str) -> Option<f64> {
     }
 }
 
+/// Every metric of the payload that has a name and a numeric (or boolean,
+/// as 1/0) value, in order.
+pub fn named_numbers(bytes: &[u8]) -> Vec<(String, f64)> {
+    use prost::Message as _;
+    let Ok(payload) = Payload::decode(bytes) else {
+        return Vec::new();
+    };
+    payload
+        .metrics
+        .iter()
+        .filter_map(|m| {
+            let name = m.name.clone()?;
+            let value = match metric_value(m) {
+                Value::Bool(b) => Some(if b { 1.0 } else { 0.0 }),
+                v => v.as_f64().filter(|f| f.is_finite()),
+            }?;
+            Some((name, value))
+        })
+        .collect()
+}
+
 /// Topics whose payloads are Sparkplug B by the spec's namespace.
 pub fn is_sparkplug_topic(topic: &str) -> bool {
     topic.starts_with("spBv1.0/")

@@ -195,7 +195,11 @@ impl InspectorPanel {
                 // With something charted already, 📈 asks: this chart or a new one.
                 let ask = model.charts.charts().iter().any(|c| !c.sources.is_empty());
                 for (path, value) in fields {
-                    let name = if path.is_empty() { "value" } else { path.as_str() };
+                    let name = match path.strip_prefix(crate::payload::SPARKPLUG_METRIC_PATH) {
+                        _ if path.is_empty() => "value",
+                        Some(metric) => metric,
+                        None => path.as_str(),
+                    };
                     let label = format!("📈 {name}");
                     let chart = |new_chart| {
                         Action::Connection(ConnectionAction::Chart {

@@ -51,6 +51,7 @@ impl InspectorPanel {
             {
                 rendered.text = text;
             }
+            let rendered_kind_is_sparkplug = rendered.kind == "Sparkplug B";
             self.cache = Some(if payload.len() <= DECODE_LIMIT_BYTES || decode_all {
                 ShownMessage {
                     seq: message.seq,
@@ -61,7 +62,13 @@ impl InspectorPanel {
                     diff_requested: show_diff,
                     diff_against: self.compare_seq,
                     diff,
-                    fields: numeric_fields(payload, MAX_CHART_FIELDS),
+                    // The Chart row: JSON, MessagePack and CBOR fields by path;
+                    // Sparkplug metrics by name.
+                    fields: if rendered_kind_is_sparkplug {
+                        crate::payload::sparkplug_fields(payload, MAX_CHART_FIELDS)
+                    } else {
+                        numeric_fields(payload, MAX_CHART_FIELDS)
+                    },
                     prefix_only: false,
                 }
             } else {
