@@ -207,8 +207,9 @@ impl Session {
                 self.model.apply(batch, Instant::now())
             }
             Event::State(state) => {
-                if state == ConnectionState::Connected {
-                    // Every subscription is sent again on each CONNACK.
+                if state == ConnectionState::Connected || self.state == ConnectionState::Connected {
+                    // Every subscription is sent again on each CONNACK; and a
+                    // grant does not outlive the connection it was given on.
                     self.subscriptions.mark_all_pending();
                 }
                 self.state = state;
@@ -412,12 +413,20 @@ impl Session {
             let more = match active {
                 0 => String::new(),
                 1 if latest.raised => String::new(),
-                n => format!(" ({n} alerts raised: see the alerts log under the chart)"),
+                n => format!(
+                    " ({} raised: see the chart's alerts log)",
+                    crate::ui::counted(n as u64, "alert", "alerts")
+                ),
             };
             let text = format!("{}: {}{more}", self.name(), latest.headline());
-            notices
-                .tab(self.id)
-                .set(&format!("alerts-{}", self.id), active > 0, text);
+            let key = format!("alerts-{}", self.id);
+            // A raised alert is news; its clearing updates a toast still on
+            // screen, else goes to the log only (the alerts log has it all).
+            if latest.raised || notices.has_key(&key) {
+                notices.tab(self.id).set(&key, active > 0, text);
+            } else {
+                notices.log_only(false, &text);
+            }
         }
         let tree = &self.model.tree;
         self.tree.alerts.clear();

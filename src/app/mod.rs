@@ -505,7 +505,12 @@ impl MqscopeApp {
         }
         self.dialogs_ui(ui.ctx(), &mut actions);
         // Over everything, moving nothing.
-        self.notices.ui(ui.ctx(), self.sessions.get(self.active).map(|s| s.id));
+        // Toasts wait while a form that needs the whole window is open (the
+        // profile form, the password prompt, a confirmation); windows whose
+        // results come as notices (import, export, settings) show them.
+        let dialog = self.profile_form.is_some() || self.password_prompt.is_some() || self.confirm_clear.is_some();
+        self.notices
+            .ui(ui.ctx(), self.sessions.get(self.active).map(|s| s.id), dialog);
         for action in actions {
             self.handle(action);
         }

@@ -117,7 +117,7 @@ impl AlertEvent {
         if self.raised {
             format!("Alert: {what} = {} ({})", number(self.value), self.rule)
         } else {
-            format!("Cleared: {what} = {} is back within {}", number(self.value), self.rule)
+            format!("Cleared: {what} = {} (no longer {})", number(self.value), self.rule)
         }
     }
 }

@@ -159,8 +159,9 @@ impl Notices {
         let kind = if warning { NoticeKind::Warning } else { NoticeKind::Info };
         match self.items.iter_mut().find(|n| n.key.as_deref() == Some(key)) {
             Some(existing) => {
-                if existing.text != text {
-                    // New news is read afresh.
+                if kind == NoticeKind::Warning && existing.kind != NoticeKind::Warning {
+                    // Worse news is read afresh; a stream of updates on one
+                    // subject still leaves once it has been on screen long enough.
                     existing.shown = Duration::ZERO;
                 }
                 existing.kind = kind;
@@ -211,9 +212,21 @@ impl Notices {
         }
     }
 
+    /// Put `text` in the log only (news that needs no toast).
+    pub fn log_only(&mut self, warning: bool, text: &str) {
+        let kind = if warning { NoticeKind::Warning } else { NoticeKind::Info };
+        self.remember(kind, text, None);
+    }
+
+    /// Whether a notice with this key waits or shows.
+    pub fn has_key(&self, key: &str) -> bool {
+        self.items.iter().any(|n| n.key.as_deref() == Some(key))
+    }
+
     /// The toasts of the window and of the tab `active` shows, over the
-    /// bottom right corner; and the log, if open.
-    pub fn ui(&mut self, ctx: &egui::Context, active: Option<u64>) {
+    /// bottom right corner; and the log, if open. While a form is open
+    /// (`dialog`), toasts wait, unaged: they would cover it.
+    pub fn ui(&mut self, ctx: &egui::Context, active: Option<u64>, dialog: bool) {
         let now = Instant::now();
         // A window that drew nothing for a long while (hidden, minimised)
         // does not age its toasts unseen.
@@ -223,6 +236,10 @@ impl Notices {
             .min(Duration::from_secs(1));
         self.last_frame = Some(now);
         self.log_ui(ctx);
+        if dialog {
+            self.last_frame = None;
+            return;
+        }
 
         let lifetimes = self.lifetimes;
         let life = |kind| match kind {

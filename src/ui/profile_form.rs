@@ -150,7 +150,9 @@ impl ProfileForm {
             .resizable(false)
             .open(open)
             .show(ctx, |ui| {
-                egui::ScrollArea::vertical().max_height(560.0).show(ui, |ui| {
+                // Room left for the title, notes and buttons, whatever the window's height.
+                let room = (ctx.content_rect().height() - 260.0).clamp(160.0, 560.0);
+                egui::ScrollArea::vertical().max_height(room).show(ui, |ui| {
                     egui::Grid::new("profile_grid")
                         .num_columns(2)
                         .spacing([12.0, 6.0])

@@ -180,7 +180,7 @@ impl SubscriptionsPanel {
             let row = self.rows.remove(i);
             actions.push(Action::Connection(ConnectionAction::Unsubscribe(row.sub.filter)));
         }
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             let label = ui.label("New filter");
             let field = ui
                 .add(

@@ -40,7 +40,8 @@ impl TransferWindow {
         let path = match mode {
             TransferMode::Import => default_import_path(),
             TransferMode::Export => dirs_home().join("mqscope-connections.json"),
-            TransferMode::Recording => dirs_home(),
+            // No file is chosen yet: the field starts empty (the home folder is not a recording).
+            TransferMode::Recording => PathBuf::new(),
             TransferMode::Record => dirs_home().join(format!(
                 "mqscope-{}.ndjson",
                 chrono::Local::now().format("%Y%m%d-%H%M%S")
@@ -74,6 +75,7 @@ impl TransferWindow {
 
     pub fn ui(&mut self, ctx: &egui::Context, open: &mut bool) -> Option<Action> {
         let mut action = None;
+        let mut closed = false;
         let title = match self.mode {
             TransferMode::Import => "Import connections",
             TransferMode::Export => "Export connections",
@@ -111,8 +113,16 @@ impl TransferWindow {
                 }
                 ui.horizontal(|ui| {
                     let label = ui.label("File");
-                    ui.add(egui::TextEdit::singleline(&mut self.path).desired_width(400.0))
-                        .labelled_by(label.id);
+                    let hint = match self.mode {
+                        TransferMode::Recording => "path of a recording, e.g. ~/capture.ndjson",
+                        _ => "",
+                    };
+                    ui.add(
+                        egui::TextEdit::singleline(&mut self.path)
+                            .desired_width(400.0)
+                            .hint_text(hint),
+                    )
+                    .labelled_by(label.id);
                 });
                 if self.mode == TransferMode::Export {
                     ui.checkbox(&mut self.with_passwords, "Include passwords kept in the profile file (written in plain text; keyring ones stay there)");
@@ -133,7 +143,16 @@ impl TransferWindow {
                     TransferMode::Record => "Start recording",
                     TransferMode::ExportMessages(_) => "Write the file",
                 };
-                if ui.add_enabled(!self.path.trim().is_empty(), egui::Button::new(go)).clicked() {
+                let mut clicked = false;
+                let mut cancel = false;
+                ui.horizontal(|ui| {
+                    clicked = ui.add_enabled(!self.path.trim().is_empty(), egui::Button::new(go)).clicked();
+                    cancel = ui.button("Cancel").clicked();
+                });
+                if cancel {
+                    closed = true;
+                }
+                if clicked {
                     action = Some(match self.mode {
                         TransferMode::Import => Action::Window(WindowAction::ImportProfiles(path)),
                         TransferMode::Export => Action::Window(WindowAction::ExportProfiles {
@@ -175,6 +194,9 @@ impl TransferWindow {
                     None => {}
                 }
             });
+        if closed {
+            *open = false;
+        }
         action
     }
 }

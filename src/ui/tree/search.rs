@@ -120,25 +120,36 @@ impl TreePanel {
     pub(super) fn search_ui(&mut self, ui: &mut egui::Ui, model: &Model) {
         let tree = &model.tree;
         let mut changed = false;
-        ui.horizontal(|ui| {
+        // Rows that wrap in a narrow panel rather than cut their buttons off.
+        let narrow = ui.available_width() < 330.0;
+        ui.horizontal_wrapped(|ui| {
             ui.strong("Topics");
             ui.label(RichText::new(crate::ui::counted(tree.topic_count(), "topic", "topics")).color(style::counts()));
-            ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-                if ui.small_button("Collapse all").clicked() {
-                    self.collapse_all();
-                }
-                if ui.small_button("Expand all").clicked() {
-                    self.expand_all(tree);
-                }
-            });
+            // Expand all, then Collapse all, reading left to right either way.
+            let (mut expand, mut collapse) = (false, false);
+            if narrow {
+                expand = ui.small_button("Expand all").clicked();
+                collapse = ui.small_button("Collapse all").clicked();
+            } else {
+                ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+                    collapse = ui.small_button("Collapse all").clicked();
+                    expand = ui.small_button("Expand all").clicked();
+                });
+            }
+            if expand {
+                self.expand_all(tree);
+            }
+            if collapse {
+                self.collapse_all();
+            }
         });
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             let label = ui.label("Search");
             let edit = ui
                 .add(
                     egui::TextEdit::singleline(&mut self.search.query)
                         .hint_text("topic (Ctrl+F)")
-                        .desired_width(ui.available_width() - 110.0),
+                        .desired_width((ui.available_width() - 110.0).max(120.0)),
                 )
                 .labelled_by(label.id);
             if self.search.focus_requested {
