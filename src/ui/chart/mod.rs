@@ -345,6 +345,7 @@ impl ChartPanel {
             self.follow = false;
         }
         let follow = self.follow;
+        let exporting = self.png_pending.is_some();
         // The whole area of the plot, axes included: what a PNG export shows.
         let area = egui::Rect::from_min_max(ui.cursor().min, ui.max_rect().max);
         // No legend over the data: the table beside the plot is its legend
@@ -354,7 +355,10 @@ impl ChartPanel {
             .x_axis_formatter(|mark, _range| clock_label(mark.value))
             .y_axis_min_width(style::CHART_Y_AXIS_WIDTH)
             .y_axis_formatter(|mark, _range| format!("{}", mark.value))
-            .label_formatter(|hover| match hover {
+            // The frame a PNG is cut from has no crosshair or tooltip in it.
+            .show_crosshair(!exporting)
+            .label_formatter(move |hover| match hover {
+                _ if exporting => None,
                 HoverPosition::NearDataPoint {
                     plot_name, position, ..
                 } => Some(format!(
@@ -366,6 +370,18 @@ impl ChartPanel {
             })
             .allow_double_click_reset(false)
             .show(ui, |plot| {
+                if exporting {
+                    // The PNG carries the chart's name, top left inside the plot.
+                    let bounds = plot.plot_bounds();
+                    plot.text(
+                        egui_plot::Text::new(
+                            "title",
+                            egui_plot::PlotPoint::new(bounds.min()[0], bounds.max()[1]),
+                            RichText::new(&chart.name).strong().size(15.0),
+                        )
+                        .anchor(egui::Align2::LEFT_TOP),
+                    );
+                }
                 if follow {
                     plot.set_plot_bounds_x(x.0..=x.1.max(now));
                     plot.set_auto_bounds([false, true]);
