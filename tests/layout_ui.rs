@@ -216,3 +216,45 @@ fn deep_sparkplug_topics_open_like_the_rest() {
     });
     assert!(common::harness::row_on_screen(&harness, "温度计"));
 }
+
+/// A toast would cover the profile form: while the form is open toasts wait,
+/// unaged, and come back when it closes.
+#[test]
+fn toasts_wait_while_the_profile_form_is_open() {
+    let broker = common::Mosquitto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = connected_to(&broker.url());
+    harness.state_mut().app.set_notice_lifetimes(Lifetimes {
+        info: Duration::from_millis(1500),
+        warning: Duration::from_millis(1500),
+    });
+    harness.get_by_label("⏺ Record").click();
+    step_until(&mut harness, "the record window", |h| has_label(h, "Start recording"));
+    type_into(&mut harness, "File", &dir.path().join("r.ndjson").display().to_string());
+    harness.get_by_label("Start recording").click();
+    step_until(&mut harness, "recording", |h| {
+        h.query_all_by(|n| n.label().is_some_and(|l| l.starts_with("⏹ Stop recording")))
+            .next()
+            .is_some()
+    });
+    harness
+        .query_all_by(|n| n.label().is_some_and(|l| l.starts_with("⏹ Stop recording")))
+        .next()
+        .unwrap()
+        .click();
+    step_until(&mut harness, "the notice", |h| has_text(h, "Recorded 0 messages to"));
+    harness.get_by_label("Connection").click();
+    step_until(&mut harness, "the menu", |h| has_label(h, "New connection…"));
+    harness.get_by_label("New connection…").click();
+    step_until(&mut harness, "the form, and the toast gone from over it", |h| {
+        has_label(h, "Save and connect") && !has_text(h, "Recorded 0 messages to")
+    });
+    // Longer than its lifetime, with the form open: it waits.
+    let until = std::time::Instant::now() + Duration::from_millis(2000);
+    step_until(&mut harness, "time to pass", |_| std::time::Instant::now() > until);
+    assert!(!has_text(&harness, "Recorded 0 messages to"));
+    harness.key_press(egui::Key::Escape);
+    step_until(&mut harness, "the toast back once the form closes", |h| {
+        !has_label(h, "Save and connect") && has_text(h, "Recorded 0 messages to")
+    });
+}
