@@ -395,6 +395,7 @@ impl Session {
             }
             ChartEdit::RemoveSeries { chart, source } => charts.remove_source(chart, source),
             ChartEdit::SetHidden { chart, source, hidden } => charts.set_hidden(chart, source, hidden),
+            ChartEdit::SetRightAxis { chart, source, right } => charts.set_right_axis(chart, source, right),
             ChartEdit::SetThreshold {
                 chart,
                 source,

@@ -531,3 +531,45 @@ fn chart_as_png_saves_the_plot_cut_from_the_window() {
         "and where it ends"
     );
 }
+
+/// Watts beside °C: the watts go on an axis of their own on the right, and
+/// both fill the plot's height instead of the °C lying flat at the bottom.
+/// The choice is kept with the chart.
+#[test]
+fn a_series_in_another_unit_reads_against_a_right_axis_of_its_own() {
+    let broker = common::Mosquitto::start();
+    let mut harness = connected_to(&broker.url());
+    let rt = common::runtime();
+    let meter = common::publisher(&rt, broker.port, "units-meter");
+    for (t, w) in [("21.0", "1200"), ("23.0", "1800")] {
+        rt.block_on(meter.publish("lab/温度", common::qos(1), false, t.to_owned()))
+            .unwrap();
+        rt.block_on(meter.publish("lab/power", common::qos(1), false, w.to_owned()))
+            .unwrap();
+    }
+    step_until(&mut harness, "both topics", |h| {
+        h.state().app.model().unwrap().tree.get("lab/power").is_some()
+            && h.state().app.model().unwrap().tree.get("lab/温度").is_some()
+    });
+    chart_topic(&mut harness, "lab/温度");
+    chart_topic(&mut harness, "lab/power");
+    step_until(&mut harness, "two points each", |h| {
+        series_len(h, "lab/温度") == 2 && series_len(h, "lab/power") == 2
+    });
+    assert_eq!(harness.state().app.chart_panel().unwrap().right_axis_scale(), None);
+    harness.get_by_label("Right axis for lab/power").click();
+    step_until(&mut harness, "the right axis", |h| {
+        h.state().app.chart_panel().unwrap().right_axis_scale().is_some()
+    });
+    let (a, b) = harness.state().app.chart_panel().unwrap().right_axis_scale().unwrap();
+    // 1200–1800 W drawn over 21–23 °C.
+    assert!(
+        (a * 1200.0 + b - 21.0).abs() < 1e-9 && (a * 1800.0 + b - 23.0).abs() < 1e-9,
+        "{a} {b}"
+    );
+    let kept = harness.state().app.model().unwrap().charts.layouts();
+    assert!(
+        serde_json::to_string(&kept).unwrap().contains("\"right_axis\":true"),
+        "kept with the chart"
+    );
+}

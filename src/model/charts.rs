@@ -24,6 +24,10 @@ pub struct SeriesSpec {
     pub path: String,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub hidden: bool,
+    /// Read against the right-hand axis, scaled to the plot's height of its
+    /// own (watts beside °C without flattening either).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub right_axis: bool,
     #[serde(default, skip_serializing_if = "is_unset")]
     pub threshold: Threshold,
 }
@@ -38,6 +42,7 @@ impl SeriesSpec {
             filter: filter.to_owned(),
             path: path.to_owned(),
             hidden: false,
+            right_axis: false,
             threshold: Threshold::default(),
         }
     }
@@ -296,6 +301,12 @@ impl Charts {
 
     pub fn source(&self, chart: usize, source: usize) -> Option<&Source> {
         self.charts.get(chart)?.sources.get(source)
+    }
+
+    pub fn set_right_axis(&mut self, chart: usize, source: usize, right: bool) {
+        if let Some(s) = self.charts.get_mut(chart).and_then(|c| c.sources.get_mut(source)) {
+            s.spec.right_axis = right;
+        }
     }
 
     pub fn set_hidden(&mut self, chart: usize, source: usize, hidden: bool) {

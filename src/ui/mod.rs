@@ -164,6 +164,12 @@ pub enum ChartEdit {
         source: usize,
         hidden: bool,
     },
+    /// Read this source against the right-hand axis (or back on the left).
+    SetRightAxis {
+        chart: usize,
+        source: usize,
+        right: bool,
+    },
     SetThreshold {
         chart: usize,
         source: usize,

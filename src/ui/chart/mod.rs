@@ -77,6 +77,8 @@ pub struct ChartPanel {
     export: Option<(ExportKind, String)>,
     /// A PNG asked for: the screenshot is on its way to this path.
     png_pending: Option<PathBuf>,
+    /// (a, b) of the right-hand axis in the last frame: drawn at a·v + b.
+    right_scale: Option<(f64, f64)>,
     /// Filled by the screenshot callback.
     screenshot: std::sync::Arc<std::sync::Mutex<Option<std::sync::Arc<egui::ColorImage>>>>,
     /// Where the plot was drawn, in points, for cropping the PNG.
@@ -118,6 +120,7 @@ impl ChartPanel {
             rename: None,
             export: None,
             png_pending: None,
+            right_scale: None,
             screenshot: Default::default(),
             plot_rect: None,
             show_alerts: false,
@@ -128,6 +131,11 @@ impl ChartPanel {
     /// Where the plot was drawn in the last frame (points).
     pub fn plot_rect(&self) -> Option<egui::Rect> {
         self.plot_rect
+    }
+
+    /// How the right-hand axis was drawn in the last frame: values v at a·v + b.
+    pub fn right_axis_scale(&self) -> Option<(f64, f64)> {
+        self.right_scale
     }
 
     /// The time the plot showed in the last frame: (from, to), in seconds since 1970.
@@ -282,6 +290,23 @@ impl ChartPanel {
                 if button.clicked() {
                     self.rule = Some(RuleForm::new(self.current, i, spec));
                 }
+                if chart.sources.len() > 1 {
+                    // Another unit (W beside °C): its own axis on the right.
+                    let axis = ui
+                        .selectable_label(spec.right_axis, RichText::new("⇥ right axis").small())
+                        .on_hover_text("Read this series against an axis of its own on the right, scaled to the plot");
+                    let name = format!("Right axis for {}", spec.label());
+                    axis.widget_info(|| egui::WidgetInfo::selected(egui::Role::Button, true, spec.right_axis, &name));
+                    if axis.clicked() {
+                        actions.push(Action::Connection(ConnectionAction::EditCharts(
+                            ChartEdit::SetRightAxis {
+                                chart: self.current,
+                                source: i,
+                                right: !spec.right_axis,
+                            },
+                        )));
+                    }
+                }
                 if single {
                     swatch(ui, series[0].color);
                     ui.add(egui::Label::new(&series[0].label).truncate());
@@ -348,13 +373,44 @@ impl ChartPanel {
         let exporting = self.png_pending.is_some();
         // The whole area of the plot, axes included: what a PNG export shows.
         let area = egui::Rect::from_min_max(ui.cursor().min, ui.max_rect().max);
+        // Sources read against the right-hand axis are drawn scaled onto the
+        // left one's range in view (y = a·v + b); the right axis reads back v.
+        let scale = right_axis_scale(chart, drawn);
+        self.right_scale = scale;
+        let right_names: std::collections::HashSet<String> = chart
+            .sources
+            .iter()
+            .zip(drawn)
+            .filter(|(s, _)| s.spec.right_axis && scale.is_some())
+            .flat_map(|(_, series)| series.iter().map(|d| d.label.clone()))
+            .collect();
+        let to_plot = move |v: f64, right: bool| match scale {
+            Some((a, b)) if right => a * v + b,
+            _ => v,
+        };
+        let from_plot = move |y: f64, right: bool| match scale {
+            Some((a, b)) if right => (y - b) / a,
+            _ => y,
+        };
+        let mut axes = vec![
+            egui_plot::AxisHints::new_y()
+                .min_thickness(style::CHART_Y_AXIS_WIDTH)
+                .formatter(|mark, _range| format!("{}", mark.value)),
+        ];
+        if scale.is_some() {
+            axes.push(
+                egui_plot::AxisHints::new_y()
+                    .placement(egui_plot::HPlacement::Right)
+                    .min_thickness(style::CHART_Y_AXIS_WIDTH)
+                    .formatter(move |mark, _range| number(from_plot(mark.value, true))),
+            );
+        }
         // No legend over the data: the table beside the plot is its legend
         // (each series in its colour, with its numbers).
         let response = Plot::new("live_chart")
             .allow_scroll(false)
             .x_axis_formatter(|mark, _range| clock_label(mark.value))
-            .y_axis_min_width(style::CHART_Y_AXIS_WIDTH)
-            .y_axis_formatter(|mark, _range| format!("{}", mark.value))
+            .custom_y_axes(axes)
             // The frame a PNG is cut from has no crosshair or tooltip in it.
             .show_crosshair(!exporting)
             .label_formatter(move |hover| match hover {
@@ -364,7 +420,7 @@ impl ChartPanel {
                 } => Some(format!(
                     "{plot_name}\n{}\n{}",
                     clock_label(position.x),
-                    number(position.y)
+                    number(from_plot(position.y, right_names.contains(*plot_name)))
                 )),
                 HoverPosition::Elsewhere { .. } => None,
             })
@@ -394,8 +450,9 @@ impl ChartPanel {
                     if source.spec.hidden {
                         continue;
                     }
+                    let right = source.spec.right_axis;
                     for d in series {
-                        let points: PlotPoints = d.points.clone().into();
+                        let points: PlotPoints = d.points.iter().map(|p| [p[0], to_plot(p[1], right)]).collect();
                         let width = if d.alert == AlertState::Normal { 1.5 } else { 2.5 };
                         plot.line(Line::new(d.label.clone(), points).color(d.color).width(width));
                     }
@@ -404,7 +461,7 @@ impl ChartPanel {
                         if let Some(limit) = limit {
                             let name = format!("{} {word} {}", source.spec.label(), number(limit));
                             plot.add(
-                                HLine::new(name, limit)
+                                HLine::new(name, to_plot(limit, right))
                                     .color(style::THRESHOLD)
                                     .style(LineStyle::dashed_loose())
                                     .width(1.0),
@@ -443,6 +500,32 @@ impl ChartPanel {
             Err(e) => Action::Window(WindowAction::Failed(format!("Could not make the PNG: {e}"))),
         })
     }
+}
+
+/// The scale (a, b) that draws the right-axis sources' values v at a·v + b,
+/// so that their range in view fills the left sources' range; None unless
+/// both sides have points in view.
+fn right_axis_scale(chart: &Chart, drawn: &[Vec<Drawn>]) -> Option<(f64, f64)> {
+    let range = |right: bool| {
+        let mut values = chart
+            .sources
+            .iter()
+            .zip(drawn)
+            .filter(|(s, _)| !s.spec.hidden && s.spec.right_axis == right)
+            .flat_map(|(_, series)| series.iter().flat_map(|d| d.points.iter().map(|p| p[1])))
+            .filter(|v| v.is_finite())
+            .peekable();
+        values.peek()?;
+        Some(values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v))))
+    };
+    let (left, right) = (range(false)?, range(true)?);
+    // A flat side still gets a span (a tenth of its value, or 1).
+    let span = |(lo, hi): (f64, f64)| {
+        let s = hi - lo;
+        if s > 0.0 { s } else { (lo.abs() * 0.1).max(1.0) }
+    };
+    let a = span(left) / span(right);
+    Some((a, left.0 - a * right.0))
 }
 
 /// Decimated points and statistics of every series of `chart` over `[x_min, x_max]`,
