@@ -402,7 +402,16 @@ impl ChartPanel {
                 egui_plot::AxisHints::new_y()
                     .placement(egui_plot::HPlacement::Right)
                     .min_thickness(style::CHART_Y_AXIS_WIDTH)
-                    .formatter(move |mark, _range| number(from_plot(mark.value, true))),
+                    .formatter(move |mark, _range| {
+                        // As many decimals as the tick step needs, in the right side's units.
+                        let step = scale.map_or(mark.step_size, |(a, _)| mark.step_size / a).abs();
+                        let decimals = if step > 0.0 {
+                            (-step.log10()).ceil().clamp(0.0, 6.0) as usize
+                        } else {
+                            2
+                        };
+                        format!("{:.decimals$}", from_plot(mark.value, true))
+                    }),
             );
         }
         // No legend over the data: the table beside the plot is its legend
