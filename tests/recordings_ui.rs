@@ -271,3 +271,39 @@ fn the_open_window_refuses_a_folder_or_a_missing_file_in_place() {
     step_until(&mut h, "the tab", |h| has_label(h, "温度.txt (offline)"));
     assert!(!has_label(&h, "Open"), "the window closed");
 }
+
+/// The file windows start in the folder of the file named last (a
+/// recording here), in this run and the next.
+#[test]
+fn file_windows_start_where_the_last_file_was() {
+    let broker = common::Mosquitto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("录音");
+    std::fs::create_dir(&folder).unwrap();
+    let mut h = common::harness::connected_to(&broker.url());
+    let record_window_file = |h: &mut egui_kittest::Harness<'static, common::harness::TestApp>| {
+        h.get_by_label("⏺ Record").click();
+        step_until(h, "the record window", |h| has_label(h, "Start recording"));
+        h.get_by_label("File").value().unwrap_or_default()
+    };
+    assert!(!record_window_file(&mut h).starts_with(&folder.display().to_string()));
+    common::harness::type_into(&mut h, "File", &folder.join("r.ndjson").display().to_string());
+    h.get_by_label("Start recording").click();
+    step_until(&mut h, "recording", |h| {
+        h.query_all_by(|n| n.label().is_some_and(|l| l.starts_with("⏹ Stop recording")))
+            .next()
+            .is_some()
+    });
+    h.query_all_by(|n| n.label().is_some_and(|l| l.starts_with("⏹ Stop recording")))
+        .next()
+        .unwrap()
+        .click();
+    step_until(&mut h, "stopped", |h| has_label(h, "⏺ Record"));
+    assert!(record_window_file(&mut h).starts_with(&folder.display().to_string()));
+    // The next run starts there too.
+    let storage = common::harness::save_at_exit(&mut h);
+    drop(h);
+    let mut next = common::harness::connected_to(&broker.url());
+    next.state_mut().app.restore(&storage);
+    assert!(record_window_file(&mut next).starts_with(&folder.display().to_string()));
+}

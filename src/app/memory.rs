@@ -1,6 +1,7 @@
 //! What the window keeps between runs in eframe's storage (its `app.ron`):
 //! the profile connected to last, the tree topics left expanded (by
-//! connection name) and which foldable panels are open. Profile data lives in the profile files, not here.
+//! connection name), which foldable panels are open and the folder a file
+//! was last read from or written to. Profile data lives in the profile files, not here.
 
 use super::*;
 use crate::session::Session;
@@ -11,6 +12,8 @@ const EXPANDED_KEY: &str = "expanded_topics";
 const LAST_PROFILE_KEY: &str = "last_profile";
 /// eframe storage key of which foldable panels are open.
 const PANELS_KEY: &str = "panels";
+/// eframe storage key of the folder a file was last read from or written to.
+const FOLDER_KEY: &str = "last_folder";
 
 impl MqscopeApp {
     /// Put what the next run restores into eframe's storage (at exit).
@@ -19,6 +22,9 @@ impl MqscopeApp {
         let expanded = self.expanded_memory();
         storage.set_string(EXPANDED_KEY, expanded);
         storage.set_string(PANELS_KEY, serde_json::to_string(&self.panels).unwrap_or_default());
+        if let Some(folder) = &self.last_folder {
+            storage.set_string(FOLDER_KEY, folder.display().to_string());
+        }
     }
 
     /// The profile connected to last, if any.
@@ -30,6 +36,9 @@ impl MqscopeApp {
     /// used last and the expanded tree topics (called once, at start).
     pub fn restore(&mut self, storage: &dyn eframe::Storage) {
         self.last_profile = storage.get_string(LAST_PROFILE_KEY).filter(|name| !name.is_empty());
+        if let Some(folder) = storage.get_string(FOLDER_KEY).filter(|f| !f.is_empty()) {
+            self.last_folder = Some(folder.into());
+        }
         if let Some(panels) = storage
             .get_string(PANELS_KEY)
             .and_then(|json| serde_json::from_str(&json).ok())

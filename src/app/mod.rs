@@ -81,6 +81,9 @@ pub struct MqscopeApp {
     panels: crate::ui::layout::PanelsShown,
     /// Open dialogs, the last opened last: Escape closes the last.
     dialogs: Vec<window::Dialog>,
+    /// The folder of the file the user last named (a recording, an export):
+    /// where the next file window starts; kept between runs.
+    last_folder: Option<std::path::PathBuf>,
     /// The Open window's look at a recording's path, off the UI thread.
     recording_check: crate::jobs::Latest<Result<(), String>>,
     /// (ticket, path, speed) of the recording waiting for its check.
@@ -172,6 +175,7 @@ impl MqscopeApp {
             notices,
             panels: Default::default(),
             dialogs: Vec::new(),
+            last_folder: None,
             recording_check: crate::jobs::Latest::new("recording-check"),
             recording_pending: None,
             profile_form: None,
@@ -407,6 +411,14 @@ impl MqscopeApp {
 
     /// Route an action to who carries it out: the connection on screen, or the window.
     fn handle(&mut self, action: Action) {
+        // A file the user named: its folder is where the next file window starts.
+        if let Some(folder) = named_file(&action)
+            .filter(|p| p.is_absolute())
+            .and_then(std::path::Path::parent)
+            .filter(|f| !f.as_os_str().is_empty())
+        {
+            self.last_folder = Some(folder.to_path_buf());
+        }
         match action {
             Action::Connection(action) => {
                 if matches!(
@@ -519,6 +531,24 @@ impl MqscopeApp {
             self.first_frame = Some(self.started.elapsed());
             tracing::info!(ms = self.started.elapsed().as_millis(), "first frame");
         }
+    }
+}
+
+/// The file an action reads or writes, as the user named it.
+fn named_file(action: &Action) -> Option<&std::path::Path> {
+    match action {
+        Action::Connection(
+            ConnectionAction::StartRecording(path)
+            | ConnectionAction::ExportMessages { path, .. }
+            | ConnectionAction::ExportCsv { path, .. },
+        ) => Some(path),
+        Action::Window(
+            crate::ui::WindowAction::SaveFile { path, .. }
+            | crate::ui::WindowAction::OpenRecording { path, .. }
+            | crate::ui::WindowAction::ImportProfiles(path)
+            | crate::ui::WindowAction::ExportProfiles { path, .. },
+        ) => Some(path),
+        _ => None,
     }
 }
 

@@ -427,7 +427,9 @@ impl MqscopeApp {
             WindowAction::SaveFile { path, bytes, what } => self.save_file(path, bytes, what),
             WindowAction::Failed(text) => self.notices.warn(text),
             WindowAction::Info(text) => self.notices.info(text),
-            WindowAction::OpenTransfer(mode) => self.transfer = Some(TransferWindow::new(mode)),
+            WindowAction::OpenTransfer(mode) => {
+                self.transfer = Some(TransferWindow::new(mode, self.last_folder.as_deref()))
+            }
             WindowAction::MoveProfile { name, by } => {
                 if let Err(e) = self.accounts.profiles.shift(&name, by) {
                     self.notices.warn(format!("Not moved: {e}"));

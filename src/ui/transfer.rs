@@ -36,7 +36,9 @@ pub struct TransferWindow {
 }
 
 impl TransferWindow {
-    pub fn new(mode: TransferMode) -> Self {
+    /// `folder`: where the user last read or wrote a file (the home folder if none).
+    pub fn new(mode: TransferMode, folder: Option<&std::path::Path>) -> Self {
+        let dirs_home = || folder.map_or_else(dirs_home, std::path::Path::to_path_buf);
         let path = match mode {
             TransferMode::Import => default_import_path(),
             TransferMode::Export => dirs_home().join("mqscope-connections.json"),
