@@ -40,6 +40,9 @@ fn demo_shows_topics_and_the_inspector_shows_a_payload() {
         has_label(&harness, "retained"),
         "the inspector marks the retained message"
     );
+    // Copying says it was done.
+    harness.get_by_label("Copy topic").click();
+    step_until(&mut harness, "the copy said", |h| has_text(h, "Copied the topic."));
 
     // A temperature topic offers a Chart button; pressing it starts a live series.
     harness.get_all_by_label("temperature").next().unwrap().click();

@@ -244,32 +244,41 @@ impl InspectorPanel {
             if ui.button("Save payload…").clicked() {
                 self.save_path = Some(default_save_path(&topic, rendered.kind).display().to_string());
             }
+            let mut copied = false;
             ui.menu_button("Copy payload", |ui| {
                 let payload = &message.payload;
                 if ui.button("As shown").clicked() {
                     ui.ctx().copy_text(rendered.text.clone());
+                    copied = true;
                     ui.close();
                 }
                 if structured && ui.button("As JSON").clicked() {
                     // MessagePack, CBOR and Sparkplug B are rendered as JSON.
                     ui.ctx().copy_text(rendered.text.clone());
+                    copied = true;
                     ui.close();
                 }
                 if ui.button("As text (UTF-8)").clicked() {
                     ui.ctx().copy_text(String::from_utf8_lossy(payload).into_owned());
+                    copied = true;
                     ui.close();
                 }
                 if ui.button("As hex").clicked() {
                     ui.ctx()
                         .copy_text(payload.iter().map(|b| format!("{b:02x}")).collect::<String>());
+                    copied = true;
                     ui.close();
                 }
                 if ui.button("As Base64").clicked() {
                     ui.ctx()
                         .copy_text(base64::engine::general_purpose::STANDARD.encode(payload));
+                    copied = true;
                     ui.close();
                 }
             });
+            if copied {
+                actions.push(Action::Window(WindowAction::Info("Copied the payload.".into())));
+            }
         });
         let topic_key = topic.clone();
         if chosen != view {
@@ -460,6 +469,8 @@ fn header_ui(ui: &mut egui::Ui, model: &Model, topic: &str) -> Vec<Action> {
         ui.heading(RichText::new(shown.as_ref()).monospace());
         if ui.small_button("Copy topic").clicked() {
             ui.ctx().copy_text(shown.into_owned());
+            // Copying shows nothing by itself: say it was done.
+            actions.push(Action::Window(WindowAction::Info("Copied the topic.".into())));
         }
     });
     if crate::vocab::topic::has_invalid_bytes(topic) {
