@@ -258,3 +258,48 @@ fn toasts_wait_while_the_profile_form_is_open() {
         !has_label(h, "Save and connect") && has_text(h, "Recorded 0 messages to")
     });
 }
+
+/// The repaint the last frame asked for (Duration::MAX: none).
+fn repaint_asked(h: &Harness<'static, TestApp>) -> Duration {
+    h.output()
+        .viewport_output
+        .get(&egui::ViewportId::ROOT)
+        .map_or(Duration::MAX, |v| v.repaint_delay)
+}
+
+/// Nothing arriving, nothing moving: the window asks for no frame at all.
+/// A message brings frames (its mark, the rate) until they settle again.
+#[test]
+fn an_idle_window_asks_for_no_frames() {
+    let broker = common::Mosquitto::start();
+    let rt = common::runtime();
+    let mut harness = connected_to(&broker.url());
+    // Settled: a few frames for the connection's own news.
+    harness.run_steps(8);
+    assert_eq!(
+        repaint_asked(&harness),
+        Duration::MAX,
+        "an idle window asked for a frame"
+    );
+    let device = common::publisher(&rt, broker.port, "idle-device");
+    rt.block_on(device.publish("hall/温度", common::qos(1), false, "20.5"))
+        .unwrap();
+    step_until(&mut harness, "the message", |h| {
+        h.state().app.model().unwrap().tree.get("hall/温度").is_some()
+    });
+    assert!(
+        repaint_asked(&harness) <= Duration::from_secs(2),
+        "news asks for frames (its mark, the rate)"
+    );
+    // The rate reads 0 again after its window; then nothing.
+    let until = std::time::Instant::now() + Duration::from_secs(8);
+    step_until(&mut harness, "the rate back to 0", |_| {
+        std::time::Instant::now() > until
+    });
+    harness.run_steps(4);
+    assert_eq!(
+        repaint_asked(&harness),
+        Duration::MAX,
+        "still asking after the news settled"
+    );
+}

@@ -35,8 +35,9 @@ mod window;
 
 /// Longest a frame spends applying messages before it draws and comes back.
 const DRAIN_BUDGET: Duration = Duration::from_millis(8);
-/// How soon a batch from the network asks for a frame: a burst costs one repaint.
-const BATCH_REPAINT_DELAY: Duration = Duration::from_millis(30);
+/// How soon a batch from the network asks for a frame: on the next beat
+/// (`style::BEAT`), so a burst, or a trickle, costs a few frames a second.
+const BATCH_REPAINT_DELAY: Duration = Duration::ZERO;
 
 /// What to do once the window exists.
 #[derive(Debug, Clone, PartialEq)]
@@ -314,7 +315,9 @@ impl MqscopeApp {
         if self.wake.is_none() {
             crate::ui::style::install_system_fonts(ctx);
             let ctx = ctx.clone();
-            self.wake = Some(Arc::new(move || ctx.request_repaint_after(BATCH_REPAINT_DELAY)));
+            self.wake = Some(Arc::new(move || {
+                ctx.request_repaint_after(crate::ui::style::next_beat(BATCH_REPAINT_DELAY))
+            }));
             if let Some(startup) = self.pending.take() {
                 self.start(startup);
             }
@@ -347,9 +350,17 @@ impl MqscopeApp {
         for saved in self.writer.take_saved() {
             self.notices.info(saved);
         }
-        if !self.sessions.is_empty() || self.stats.is_some() {
-            // Keep the rate, the reconnect countdown and the stats file fresh.
-            ctx.request_repaint_after(Duration::from_secs(1));
+        // A frame a second only while something on screen changes with time:
+        // a rate not yet back to 0, a reconnect countdown, or the stats file.
+        // An idle window asks for no frame at all.
+        let now = Instant::now();
+        let ticking = self.stats.is_some()
+            || self
+                .sessions
+                .iter()
+                .any(|s| matches!(s.state, ConnectionState::Reconnecting { .. }) || s.model.rate(now) > 0.0);
+        if ticking {
+            ctx.request_repaint_after(crate::ui::style::next_beat(Duration::from_secs(1)));
         }
         self.logic_time = start.elapsed();
     }

@@ -4,6 +4,24 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use egui::Color32;
 
+/// The beat the window's own repaints keep (news from the network, marks
+/// ending, the live chart's clock, the rate): all land on the same quarter
+/// seconds of the clock, so a quiet window draws at most four frames a second
+/// whatever asks, and an idle one none. Input still draws at once.
+pub const BEAT: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// How long from now to the first beat at least `after` away.
+pub fn next_beat(after: std::time::Duration) -> std::time::Duration {
+    let beat = BEAT.as_millis() as u64;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let earliest = now + after;
+    let ms = earliest.as_millis() as u64;
+    let on_beat = std::time::Duration::from_millis(ms.div_ceil(beat) * beat);
+    on_beat.saturating_sub(now)
+}
+
 /// Whether the light theme is on screen: the colours of text are chosen
 /// for it (set by the window as it applies the theme, every frame).
 static LIGHT: AtomicBool = AtomicBool::new(false);
@@ -133,6 +151,23 @@ pub fn install_system_fonts(ctx: &egui::Context) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn repaints_land_on_the_beat() {
+        for after in [0, 1, 249, 250, 999, 1000] {
+            let after = std::time::Duration::from_millis(after);
+            let delay = next_beat(after);
+            assert!(delay >= after, "{delay:?} before {after:?}");
+            assert!(delay <= after + BEAT, "{delay:?} more than a beat past {after:?}");
+            let at = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                + delay;
+            // On a quarter second, give or take the time the test took.
+            let off = (at.as_millis() % 250) as i64;
+            assert!(!(20..=230).contains(&off), "{off} ms off the beat");
+        }
+    }
 
     /// WCAG's relative luminance of an sRGB colour.
     fn luminance(c: Color32) -> f64 {

@@ -207,6 +207,15 @@ impl ChartPanel {
             });
             ui.separator();
             self.plot_ui(ui, chart, &drawn, (x_min, x_max), now);
+            // Following live, time moves a pixel every (window / width): a
+            // frame then, no more (10 min over 500 px: one a second and a bit).
+            if self.follow
+                && let Some(rect) = self.plot_rect
+            {
+                let per_pixel = (x_max - x_min) / f64::from(rect.width().max(1.0));
+                let every = std::time::Duration::from_secs_f64(per_pixel.clamp(0.05, 5.0));
+                ui.ctx().request_repaint_after(style::next_beat(every));
+            }
         });
         self.drawn = drawn.into_iter().flatten().map(|d| (d.label, d.points)).collect();
         actions

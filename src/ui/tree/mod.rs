@@ -33,7 +33,9 @@ const AUTO_EXPAND_NODE_LIMIT: usize = 200;
 const RESTORE_FOR: Duration = Duration::from_secs(120);
 /// Expanded topics remembered per connection, at most.
 pub const REMEMBERED_EXPANDED: usize = 2_000;
-/// How long a row glows after a message arrives.
+/// How long a row is marked after a message arrives. The mark is a step, not
+/// a fade: a fade asked for 20 frames a second whenever anything arrived;
+/// a step asks for one frame, when it ends.
 const HIGHLIGHT_FOR: Duration = Duration::from_millis(1000);
 
 #[derive(Debug, Default)]
@@ -184,12 +186,15 @@ impl TreePanel {
         self.scroll_to_selected = false;
         let rows = std::mem::take(&mut self.rows);
         let now = SystemTime::now();
-        let mut glowing = false;
+        // The soonest a mark on screen ends: the frame then takes it away.
+        let mut next_end: Option<Duration> = None;
         let output = scroll.show_rows(ui, row_height, rows.len(), |ui, range| {
             let first = range.start;
             for &id in &rows[range] {
                 let (row_action, glow) = self.row_ui(ui, model, id, now);
-                glowing |= glow;
+                if let Some(left) = glow {
+                    next_end = Some(next_end.map_or(left, |n| n.min(left)));
+                }
                 actions.extend(row_action);
             }
             first
@@ -210,8 +215,8 @@ impl TreePanel {
             None => rows.get(output.inner).map(|&id| (id, actual)),
         };
         self.rows = rows;
-        if glowing {
-            ui.ctx().request_repaint_after(Duration::from_millis(50));
+        if let Some(left) = next_end {
+            ui.ctx().request_repaint_after(style::next_beat(left));
         }
         actions
     }
@@ -282,15 +287,20 @@ impl TreePanel {
         }
     }
 
-    fn row_ui(&mut self, ui: &mut egui::Ui, model: &Model, id: NodeId, now: SystemTime) -> (Vec<Action>, bool) {
+    /// The row's actions, and how long its arrival mark has left (if it has one).
+    fn row_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        model: &Model,
+        id: NodeId,
+        now: SystemTime,
+    ) -> (Vec<Action>, Option<Duration>) {
         let tree = &model.tree;
         let node = tree.node(id);
         let mut actions = Vec::new();
         let latest = model.history.latest(id);
         let age = latest.and_then(|m| now.duration_since(m.received_at()).ok());
-        let glow = age
-            .filter(|a| *a < HIGHLIGHT_FOR)
-            .map(|a| 1.0 - a.as_secs_f32() / HIGHLIGHT_FOR.as_secs_f32());
+        let glow = age.filter(|a| *a < HIGHLIGHT_FOR).map(|a| HIGHLIGHT_FOR - a);
         let searching = self.search.job.is_some();
         // Reserve the background now so the glow is painted under the row's text.
         let background = ui.painter().add(egui::Shape::Noop);
@@ -411,12 +421,12 @@ impl TreePanel {
             );
             ui.painter().rect_filled(bar, 1.0, colour);
         }
-        if let Some(strength) = glow {
+        if glow.is_some() {
             let rect = row.response.rect.with_max_x(ui.max_rect().right());
-            let fill = style::ARRIVAL_GLOW.gamma_multiply(strength);
-            ui.painter().set(background, egui::Shape::rect_filled(rect, 2.0, fill));
+            ui.painter()
+                .set(background, egui::Shape::rect_filled(rect, 2.0, style::ARRIVAL_GLOW));
         }
-        (actions, glow.is_some())
+        (actions, glow)
     }
 
     /// The colour of the first (most specific) subscription that matches `topic`. Only rows
