@@ -85,6 +85,8 @@ pub struct MqscopeApp {
     /// The folder of the file the user last named (a recording, an export):
     /// where the next file window starts; kept between runs.
     last_folder: Option<std::path::PathBuf>,
+    /// When the user last touched the window (the beat is full while recent).
+    last_input: Instant,
     /// The Open window's look at a recording's path, off the UI thread.
     recording_check: crate::jobs::Latest<Result<(), String>>,
     /// (ticket, path, speed) of the recording waiting for its check.
@@ -177,6 +179,7 @@ impl MqscopeApp {
             panels: Default::default(),
             dialogs: Vec::new(),
             last_folder: None,
+            last_input: Instant::now(),
             recording_check: crate::jobs::Latest::new("recording-check"),
             recording_pending: None,
             profile_form: None,
@@ -408,6 +411,13 @@ impl MqscopeApp {
             });
             self.applied_look = Some(look);
         }
+        // Full beat while the user is at the window (input in the last 2 s),
+        // the calm one otherwise.
+        let input = ctx.input(|i| !i.events.is_empty() || i.pointer.is_moving() || i.pointer.any_down());
+        if input {
+            self.last_input = Instant::now();
+        }
+        crate::ui::style::set_interacting(self.last_input.elapsed() < Duration::from_secs(2));
         // Text colours for the theme on screen (System may switch it any time).
         crate::ui::style::set_light(ctx.theme() == egui::Theme::Light);
         let title = match self.session() {

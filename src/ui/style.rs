@@ -9,10 +9,24 @@ use egui::Color32;
 /// seconds of the clock, so a quiet window draws at most four frames a second
 /// whatever asks, and an idle one none. Input still draws at once.
 pub const BEAT: std::time::Duration = std::time::Duration::from_millis(250);
+/// The beat while nobody touches the window: news still shows twice a
+/// second, at half the frames. (Input brings back the full beat at once.)
+pub const CALM_BEAT: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// The beat in use, in ms: `BEAT` while the user interacts, `CALM_BEAT`
+/// after a while without input (the window sets it every frame; the
+/// network's wake reads it from its own thread).
+static BEAT_MS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(250);
+
+/// Use the full beat (`interacting`) or the calm one.
+pub fn set_interacting(interacting: bool) {
+    let beat = if interacting { BEAT } else { CALM_BEAT };
+    BEAT_MS.store(beat.as_millis() as u64, Ordering::Relaxed);
+}
 
 /// How long from now to the first beat at least `after` away.
 pub fn next_beat(after: std::time::Duration) -> std::time::Duration {
-    let beat = BEAT.as_millis() as u64;
+    let beat = BEAT_MS.load(Ordering::Relaxed).max(1);
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
@@ -154,6 +168,17 @@ mod tests {
 
     #[test]
     fn repaints_land_on_the_beat() {
+        // Calm: on the half seconds.
+        set_interacting(false);
+        let delay = next_beat(std::time::Duration::ZERO);
+        assert!(delay <= CALM_BEAT);
+        let at = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            + delay;
+        let off = (at.as_millis() % 500) as i64;
+        assert!(!(20..=480).contains(&off), "{off} ms off the calm beat");
+        set_interacting(true);
         for after in [0, 1, 249, 250, 999, 1000] {
             let after = std::time::Duration::from_millis(after);
             let delay = next_beat(after);
@@ -163,7 +188,8 @@ mod tests {
                 .duration_since(std::time::UNIX_EPOCH)
                 .unwrap()
                 + delay;
-            // On a quarter second, give or take the time the test took.
+            // On a beat (a quarter second; a calm beat is on one too), give
+            // or take the time the test took.
             let off = (at.as_millis() % 250) as i64;
             assert!(!(20..=230).contains(&off), "{off} ms off the beat");
         }
