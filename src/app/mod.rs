@@ -35,6 +35,8 @@ mod window;
 
 /// Longest a frame spends applying messages before it draws and comes back.
 const DRAIN_BUDGET: Duration = Duration::from_millis(8);
+/// Messages per second above which the window keeps its full beat.
+const CALM_RATE_LIMIT: f64 = 500.0;
 /// How soon a batch from the network asks for a frame: on the next beat
 /// (`style::BEAT`), so a burst, or a trickle, costs a few frames a second.
 const BATCH_REPAINT_DELAY: Duration = Duration::ZERO;
@@ -411,13 +413,17 @@ impl MqscopeApp {
             });
             self.applied_look = Some(look);
         }
-        // Full beat while the user is at the window (input in the last 2 s),
-        // the calm one otherwise.
+        // Full beat while the user is at the window (input in the last 2 s)
+        // or messages pour in (a longer beat would make each frame apply
+        // more: the frame p99 at 20,000 msg/s went from 13.8 to 19.1 ms);
+        // the calm one for a trickle nobody is looking at closely.
         let input = ctx.input(|i| !i.events.is_empty() || i.pointer.is_moving() || i.pointer.any_down());
         if input {
             self.last_input = Instant::now();
         }
-        crate::ui::style::set_interacting(self.last_input.elapsed() < Duration::from_secs(2));
+        let now = Instant::now();
+        let pouring = self.sessions.iter().any(|s| s.model.rate(now) > CALM_RATE_LIMIT);
+        crate::ui::style::set_interacting(pouring || self.last_input.elapsed() < Duration::from_secs(2));
         // Text colours for the theme on screen (System may switch it any time).
         crate::ui::style::set_light(ctx.theme() == egui::Theme::Light);
         let title = match self.session() {
