@@ -48,6 +48,11 @@ sleep 1
 # Both subscribers at the same QoS: the window's --subscribe asks for QoS 2.
 sub_qos=2
 stat() { python3 -c "import json,sys; d=json.load(open('${STATS:-$work/stats.json}')); print(d$1)"; }
+# CPU time of a process so far (user + system), in clock ticks, from /proc.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+now_s() { date +%s.%N; }
+# Cores used between two readings: cores TICKS_BEFORE TICKS_AFTER T_BEFORE T_AFTER.
+cores() { python3 -c "print(f'{($2 - $1) / $(getconf CLK_TCK) / ($4 - $3):.3f}')"; }
 
 # Until both subscribers have a marker published after they started (the
 # broker has their SUBSCRIBE); then until neither takes in anything more.
@@ -117,11 +122,15 @@ duration=$(( minutes > 0 ? minutes * 60 : steady_s ))
 echo "== steady: $steady_rate msg/s for $duration s over 100,000 topics, tree expanded, 10 charted series"
 "$bin" simulate --broker "mqtt://127.0.0.1:$port" --rate "$steady_rate" --count $(( steady_rate * duration )) \
   --topics 100000 --payload json >"$work/steady.out" 2>/dev/null & sim=$!
+steady_app0=$(cpu_ticks "$app_pid"); steady_sub0=$(cpu_ticks "$sub_pid"); steady_t0=$(now_s)
 elapsed=0
 while kill -0 "$sim" 2>/dev/null; do
   sleep 5; elapsed=$((elapsed + 5)); sample_rss >/dev/null; rss=$(stat "['rss_bytes']") # not in a subshell: peak_rss must see it
   if [ "$minutes" -gt 0 ] && [ $((elapsed % 60)) -eq 0 ]; then echo "minute $((elapsed / 60)): RSS $((rss / 1048576)) MiB"; fi
 done
+steady_app1=$(cpu_ticks "$app_pid"); steady_sub1=$(cpu_ticks "$sub_pid"); steady_t1=$(now_s)
+steady_app_cores=$(cores "$steady_app0" "$steady_app1" "$steady_t0" "$steady_t1")
+steady_sub_cores=$(cores "$steady_sub0" "$steady_sub1" "$steady_t0" "$steady_t1")
 p50=$(stat "['frame_ms_p50']"); p99=$(stat "['frame_ms_p99']")
 p50=$(printf '%.2f' "$p50"); p99=$(printf '%.2f' "$p99")
 wait_quiet
@@ -142,7 +151,11 @@ mosquitto_sub -p "$port" -t 'sim/#' -q "$sub_qos" -F '%U %p' >"$work/lat-sub.out
 lat_sub=$!
 ready_and_idle sim/ready "$work/lat-sub.out"
 lat_base=$(stat "['received']") # the markers
+lat_app0=$(cpu_ticks "$lat_app"); lat_sub0=$(cpu_ticks "$lat_sub"); lat_t0=$(now_s)
 "$bin" simulate --broker "mqtt://127.0.0.1:$port" --rate 3000 --count 30000 --topics 1000 --payload json >/dev/null 2>&1
+lat_app1=$(cpu_ticks "$lat_app"); lat_sub1=$(cpu_ticks "$lat_sub"); lat_t1=$(now_s)
+lat_app_cores=$(cores "$lat_app0" "$lat_app1" "$lat_t0" "$lat_t1")
+lat_sub_cores=$(cores "$lat_sub0" "$lat_sub1" "$lat_t0" "$lat_t1")
 for i in $(seq 1 60); do
   [ "$(grep -c '"seq"' "$work/lat-sub.out")" -ge 30000 ] && [ "$(stat "['received']")" -ge $((lat_base + 30000)) ] && break
   [ "$i" -lt 60 ] || echo "warning: not all 30,000 latency messages arrived in 30 s; the table counts what did" >&2
@@ -195,6 +208,13 @@ Latency, broker to subscriber, 30,000 messages at 3,000/s over 1,000 topics (pay
 | subscriber | delay |
 | --- | --- |
 $latency
+
+CPU, cores used while the load ran (user + system time from /proc over wall time):
+
+| load | mosquitto_sub | mqscope |
+| --- | --- | --- |
+| ${steady_rate} msg/s over 100,000 topics, tree expanded | $steady_sub_cores | $steady_app_cores |
+| 3,000 msg/s over 1,000 topics (a fresh window) | $lat_sub_cores | $lat_app_cores |
 TABLE
 )
 echo "$table"
