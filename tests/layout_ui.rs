@@ -12,7 +12,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use mqscope::ui::notices::Lifetimes;
 
-use common::harness::{TestApp, connected_to, has_label, has_text, step_until, type_into};
+use common::harness::{TestApp, connected_to, has_label, has_text, step_until};
 
 /// The rectangle of the one widget with this role and label.
 fn rect_of(h: &Harness<'static, TestApp>, role: egui::accesskit::Role, label: &str) -> Rect {
@@ -131,20 +131,7 @@ fn notices_float_over_the_window_leave_on_their_own_and_stay_in_the_log() {
     let before = watched(&harness);
 
     // Recording, then stopping, says what was recorded: a notice.
-    harness.get_by_label("⏺ Record").click();
-    step_until(&mut harness, "the record window", |h| has_label(h, "Start recording"));
-    type_into(&mut harness, "File", &dir.path().join("r.ndjson").display().to_string());
-    harness.get_by_label("Start recording").click();
-    step_until(&mut harness, "recording", |h| {
-        h.query_all_by(|n| n.label().is_some_and(|l| l.starts_with("⏹ Stop recording")))
-            .next()
-            .is_some()
-    });
-    harness
-        .query_all_by(|n| n.label().is_some_and(|l| l.starts_with("⏹ Stop recording")))
-        .next()
-        .unwrap()
-        .click();
+    common::harness::record_and_stop(&mut harness, &dir.path().join("r.ndjson"));
     step_until(&mut harness, "the notice", |h| has_text(h, "Recorded 0 messages to"));
     assert_eq!(watched(&harness), before, "a notice moved the widgets under it");
 
@@ -228,20 +215,7 @@ fn toasts_wait_while_the_profile_form_is_open() {
         info: Duration::from_millis(1500),
         warning: Duration::from_millis(1500),
     });
-    harness.get_by_label("⏺ Record").click();
-    step_until(&mut harness, "the record window", |h| has_label(h, "Start recording"));
-    type_into(&mut harness, "File", &dir.path().join("r.ndjson").display().to_string());
-    harness.get_by_label("Start recording").click();
-    step_until(&mut harness, "recording", |h| {
-        h.query_all_by(|n| n.label().is_some_and(|l| l.starts_with("⏹ Stop recording")))
-            .next()
-            .is_some()
-    });
-    harness
-        .query_all_by(|n| n.label().is_some_and(|l| l.starts_with("⏹ Stop recording")))
-        .next()
-        .unwrap()
-        .click();
+    common::harness::record_and_stop(&mut harness, &dir.path().join("r.ndjson"));
     step_until(&mut harness, "the notice", |h| has_text(h, "Recorded 0 messages to"));
     harness.get_by_label("Connection").click();
     step_until(&mut harness, "the menu", |h| has_label(h, "New connection…"));

@@ -287,17 +287,7 @@ fn file_windows_start_where_the_last_file_was() {
         h.get_by_label("File").value().unwrap_or_default()
     };
     assert!(!record_window_file(&mut h).starts_with(&folder.display().to_string()));
-    common::harness::type_into(&mut h, "File", &folder.join("r.ndjson").display().to_string());
-    h.get_by_label("Start recording").click();
-    step_until(&mut h, "recording", |h| {
-        h.query_all_by(|n| n.label().is_some_and(|l| l.starts_with("⏹ Stop recording")))
-            .next()
-            .is_some()
-    });
-    h.query_all_by(|n| n.label().is_some_and(|l| l.starts_with("⏹ Stop recording")))
-        .next()
-        .unwrap()
-        .click();
+    common::harness::record_and_stop(&mut h, &folder.join("r.ndjson"));
     step_until(&mut h, "stopped", |h| has_label(h, "⏺ Record"));
     assert!(record_window_file(&mut h).starts_with(&folder.display().to_string()));
     // The next run starts there too.

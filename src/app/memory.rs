@@ -75,3 +75,21 @@ impl MqscopeApp {
         self.expanded_memory.remember(session.name(), topics);
     }
 }
+
+/// The file an action reads or writes, as the user named it.
+pub(super) fn named_file(action: &Action) -> Option<&std::path::Path> {
+    match action {
+        Action::Connection(
+            ConnectionAction::StartRecording(path)
+            | ConnectionAction::ExportMessages { path, .. }
+            | ConnectionAction::ExportCsv { path, .. },
+        ) => Some(path),
+        Action::Window(
+            crate::ui::WindowAction::SaveFile { path, .. }
+            | crate::ui::WindowAction::OpenRecording { path, .. }
+            | crate::ui::WindowAction::ImportProfiles(path)
+            | crate::ui::WindowAction::ExportProfiles { path, .. },
+        ) => Some(path),
+        _ => None,
+    }
+}

@@ -23,7 +23,8 @@ use crate::ui::Action;
 use crate::ui::ConnectionAction;
 use crate::ui::clear_retained::ClearRetainedPrompt;
 use crate::ui::notices::Notices;
-use crate::ui::profile_form::{PasswordPrompt, ProfileForm};
+use crate::ui::password_prompt::PasswordPrompt;
+use crate::ui::profile_form::ProfileForm;
 use crate::ui::settings::SettingsWindow;
 use crate::ui::status::{StatusLine, status_bar_ui};
 use crate::ui::transfer::TransferWindow;
@@ -31,12 +32,11 @@ use crate::ui::welcome::welcome_ui;
 use crate::vocab::{ConnectionSpec, ConnectionState};
 
 mod memory;
+mod pace;
 mod window;
 
 /// Longest a frame spends applying messages before it draws and comes back.
 const DRAIN_BUDGET: Duration = Duration::from_millis(8);
-/// Messages per second above which the window keeps its full beat.
-const CALM_RATE_LIMIT: f64 = 500.0;
 /// How soon a batch from the network asks for a frame: on the next beat
 /// (`style::BEAT`), so a burst, or a trickle, costs a few frames a second.
 const BATCH_REPAINT_DELAY: Duration = Duration::ZERO;
@@ -355,18 +355,7 @@ impl MqscopeApp {
         for saved in self.writer.take_saved() {
             self.notices.info(saved);
         }
-        // A frame a second only while something on screen changes with time:
-        // a rate not yet back to 0, a reconnect countdown, or the stats file.
-        // An idle window asks for no frame at all.
-        let now = Instant::now();
-        let ticking = self.stats.is_some()
-            || self
-                .sessions
-                .iter()
-                .any(|s| matches!(s.state, ConnectionState::Reconnecting { .. }) || s.model.rate(now) > 0.0);
-        if ticking {
-            ctx.request_repaint_after(crate::ui::style::next_beat(Duration::from_secs(1)));
-        }
+        self.pace(ctx);
         self.logic_time = start.elapsed();
     }
 
@@ -413,17 +402,6 @@ impl MqscopeApp {
             });
             self.applied_look = Some(look);
         }
-        // Full beat while the user is at the window (input in the last 2 s)
-        // or messages pour in (a longer beat would make each frame apply
-        // more: the frame p99 at 20,000 msg/s went from 13.8 to 19.1 ms);
-        // the calm one for a trickle nobody is looking at closely.
-        let input = ctx.input(|i| !i.events.is_empty() || i.pointer.is_moving() || i.pointer.any_down());
-        if input {
-            self.last_input = Instant::now();
-        }
-        let now = Instant::now();
-        let pouring = self.sessions.iter().any(|s| s.model.rate(now) > CALM_RATE_LIMIT);
-        crate::ui::style::set_interacting(pouring || self.last_input.elapsed() < Duration::from_secs(2));
         // Text colours for the theme on screen (System may switch it any time).
         crate::ui::style::set_light(ctx.theme() == egui::Theme::Light);
         let title = match self.session() {
@@ -439,7 +417,7 @@ impl MqscopeApp {
     /// Route an action to who carries it out: the connection on screen, or the window.
     fn handle(&mut self, action: Action) {
         // A file the user named: its folder is where the next file window starts.
-        if let Some(folder) = named_file(&action)
+        if let Some(folder) = memory::named_file(&action)
             .filter(|p| p.is_absolute())
             .and_then(std::path::Path::parent)
             .filter(|f| !f.as_os_str().is_empty())
@@ -558,24 +536,6 @@ impl MqscopeApp {
             self.first_frame = Some(self.started.elapsed());
             tracing::info!(ms = self.started.elapsed().as_millis(), "first frame");
         }
-    }
-}
-
-/// The file an action reads or writes, as the user named it.
-fn named_file(action: &Action) -> Option<&std::path::Path> {
-    match action {
-        Action::Connection(
-            ConnectionAction::StartRecording(path)
-            | ConnectionAction::ExportMessages { path, .. }
-            | ConnectionAction::ExportCsv { path, .. },
-        ) => Some(path),
-        Action::Window(
-            crate::ui::WindowAction::SaveFile { path, .. }
-            | crate::ui::WindowAction::OpenRecording { path, .. }
-            | crate::ui::WindowAction::ImportProfiles(path)
-            | crate::ui::WindowAction::ExportProfiles { path, .. },
-        ) => Some(path),
-        _ => None,
     }
 }
 

@@ -1,16 +1,17 @@
 //! The connection profile form (a window): protocol version, transport
 //! (TCP, TLS, WebSockets), host, port, TLS files, client id, credentials,
-//! session options, Last Will, limits and subscriptions. Also the small
-//! prompt that asks for a password the user chose not to save.
+//! session options, Last Will, limits and subscriptions. (The prompt for a
+//! password the user chose not to save is `password_prompt.rs`.)
 
 use std::path::PathBuf;
 
 use egui::RichText;
 
+use super::form_fields::{Check, field, number, secret_field};
 use super::{Action, style};
 use crate::profiles::Profile;
 use crate::secret::Secret;
-use crate::secret_store::{Credentials, PasswordStorage, StoreStatus};
+use crate::secret_store::{PasswordStorage, StoreStatus};
 use crate::ui::WindowAction;
 use crate::vocab::{LastWill, ProtocolVersion, Subscription, Transport};
 
@@ -44,28 +45,6 @@ pub struct ProfileForm {
     show_passphrase: bool,
     /// Delete was pressed once: the form asks to confirm.
     confirm_delete: bool,
-}
-
-/// Where the form shows a field's problem: on the row under the field, once
-/// the field was touched or a save tried, gone as soon as it is fixed.
-struct Check<'a> {
-    problems: &'a [(&'static str, String)],
-    tried: bool,
-    touched: &'a mut std::collections::HashSet<&'static str>,
-}
-
-impl Check<'_> {
-    /// After the row of `field`: its problem, if it has one to show.
-    fn under(&self, ui: &mut egui::Ui, field: &'static str) {
-        if !(self.tried || self.touched.contains(field)) {
-            return;
-        }
-        if let Some((_, problem)) = self.problems.iter().find(|(f, _)| *f == field) {
-            ui.label("");
-            ui.label(RichText::new(format!("⚠ {problem}")).color(style::error()));
-            ui.end_row();
-        }
-    }
 }
 
 impl ProfileForm {
@@ -591,156 +570,4 @@ fn path_text(path: &Option<PathBuf>) -> String {
 fn path_of(text: &str) -> Option<PathBuf> {
     let text = text.trim();
     (!text.is_empty()).then(|| PathBuf::from(text))
-}
-
-/// A grid row with a masked text field.
-/// A password field with a Show/Hide switch beside it.
-fn secret_field(ui: &mut egui::Ui, label: &'static str, value: &mut String, hint: &str, shown: &mut bool) {
-    let text = ui.label(label);
-    ui.horizontal(|ui| {
-        ui.add(
-            egui::TextEdit::singleline(value)
-                .password(!*shown)
-                .hint_text(hint)
-                .id_salt(label),
-        )
-        .labelled_by(text.id);
-        let switch = ui
-            .small_button(if *shown { "Hide" } else { "Show" })
-            .on_hover_text(if *shown {
-                "Hide what was typed"
-            } else {
-                "Show what was typed"
-            });
-        let name = format!("{} {label}", if *shown { "Hide" } else { "Show" });
-        switch.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &name));
-        if switch.clicked() {
-            *shown = !*shown;
-        }
-    });
-    ui.end_row();
-}
-
-/// A text field; its problem (from `check`) on the row under it.
-/// A whole number typed in a field (empty: 0).
-fn number(text: &str, what: &str) -> Result<u64, String> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Ok(0);
-    }
-    text.parse::<u64>()
-        .map_err(|_| format!("'{text}' is not a number of {what}."))
-}
-
-fn field(ui: &mut egui::Ui, label: &'static str, value: &mut String, hint: &str, check: &mut Check) {
-    let text = ui.label(label);
-    // Its own id, so that a problem row appearing above it keeps its focus.
-    let edit = ui
-        .add(egui::TextEdit::singleline(value).hint_text(hint).id_salt(label))
-        .labelled_by(text.id);
-    if edit.changed() {
-        check.touched.insert(label);
-        // The problems were worked out before this edit: draw the frame
-        // again with the new ones, so that no stale row shifts the form.
-        ui.ctx().request_discard("a profile field changed");
-    }
-    ui.end_row();
-    check.under(ui, label);
-}
-
-/// Asks for what a profile needs and does not have: its password, its key
-/// passphrase, or both.
-#[derive(Debug)]
-pub struct PasswordPrompt {
-    pub profile: String,
-    pub asks_password: bool,
-    pub asks_passphrase: bool,
-    /// What is known already (from the keyring or the file), sent along.
-    known: Credentials,
-    password: String,
-    passphrase: String,
-    focused: bool,
-    /// Why it asks, when that is not the usual reason (a keyring without the entry, say).
-    note: Option<String>,
-}
-
-impl PasswordPrompt {
-    pub fn new(profile: String, asks_password: bool, asks_passphrase: bool, known: Credentials) -> Self {
-        Self {
-            profile,
-            asks_password,
-            asks_passphrase,
-            known,
-            password: String::new(),
-            passphrase: String::new(),
-            focused: false,
-            note: None,
-        }
-    }
-
-    pub fn note(&mut self, note: String) {
-        self.note = Some(note);
-    }
-
-    pub fn ui(&mut self, ctx: &egui::Context, open: &mut bool) -> Option<Action> {
-        let mut action = None;
-        let title = if self.asks_password {
-            format!("Password for {}", self.profile)
-        } else {
-            format!("Key passphrase for {}", self.profile)
-        };
-        // Modal: nothing else happens until it is answered or cancelled.
-        let modal = egui::Modal::new(egui::Id::unique("password_prompt")).show(ctx, |ui| {
-            ui.set_width(340.0);
-            ui.heading(&title);
-            if let Some(note) = &self.note {
-                ui.label(note);
-            }
-            let mut enter = false;
-            let mut first = true;
-            for (asked, label, text) in [
-                (self.asks_password, "Password", &mut self.password),
-                (self.asks_passphrase, "Key passphrase", &mut self.passphrase),
-            ] {
-                if !asked {
-                    continue;
-                }
-                let label = ui.label(label);
-                let edit = ui
-                    .add(egui::TextEdit::singleline(text).password(true))
-                    .labelled_by(label.id);
-                if first && !self.focused {
-                    edit.request_focus();
-                    self.focused = true;
-                }
-                first = false;
-                enter |= edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-            }
-            let mut connect = enter;
-            ui.horizontal(|ui| {
-                connect |= ui.button("Connect").clicked();
-                if ui.button("Cancel").clicked() {
-                    *open = false;
-                }
-            });
-            if connect {
-                let typed = |asked: bool, text: &mut String, known: &Option<Secret>| {
-                    if asked {
-                        Some(Secret::new(std::mem::take(text)))
-                    } else {
-                        known.clone()
-                    }
-                };
-                action = Some(Action::Window(WindowAction::ConnectProfile {
-                    name: self.profile.clone(),
-                    password: typed(self.asks_password, &mut self.password, &self.known.password),
-                    passphrase: typed(self.asks_passphrase, &mut self.passphrase, &self.known.passphrase),
-                }));
-            }
-        });
-        // Not on a click beside it (a misclick would throw away what was
-        // typed): Cancel, or Escape (the window's dialogs_ui), closes it.
-        let _ = modal;
-        action
-    }
 }

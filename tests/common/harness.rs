@@ -193,3 +193,23 @@ pub fn row_on_screen(harness: &Harness<'static, TestApp>, label: &str) -> bool {
         .query_all_by_label(label)
         .any(|node| node.rect().min.y >= top && node.rect().max.y <= bottom)
 }
+
+/// Record the connection on screen to `file` from the top bar, then stop:
+/// the window then says what it recorded (a notice).
+pub fn record_and_stop(harness: &mut Harness<'static, TestApp>, file: &std::path::Path) {
+    let stop = |h: &Harness<'static, TestApp>| {
+        h.query_all_by(|n| n.label().is_some_and(|l| l.starts_with("⏹ Stop recording")))
+            .next()
+            .is_some()
+    };
+    harness.get_by_label("⏺ Record").click();
+    step_until(harness, "the record window", |h| has_label(h, "Start recording"));
+    type_into(harness, "File", &file.display().to_string());
+    harness.get_by_label("Start recording").click();
+    step_until(harness, "recording", stop);
+    harness
+        .query_all_by(|n| n.label().is_some_and(|l| l.starts_with("⏹ Stop recording")))
+        .next()
+        .unwrap()
+        .click();
+}

@@ -12,10 +12,13 @@ use egui_plot::{HLine, HoverPosition, Line, LineStyle, Plot, PlotPoints};
 use super::alerts::{RuleForm, alerts_ui};
 use super::{Action, ChartEdit, style};
 use crate::export::encode_png;
-use crate::model::{AlertState, Chart, Model, Stats, alert_word, number, unix_seconds};
+use crate::model::{AlertState, Chart, Model, alert_word, number, unix_seconds};
 use crate::ui::{ConnectionAction, WindowAction};
 
 mod controls;
+mod drawn;
+
+use drawn::{Drawn, prepare, right_axis_scale};
 
 /// The shortest time axis shown while following (seconds).
 const MIN_SPAN_S: f64 = 30.0;
@@ -93,18 +96,6 @@ impl Default for ChartPanel {
     fn default() -> Self {
         Self::with_window(TimeWindow::TenMinutes)
     }
-}
-
-/// A series as drawn this frame.
-struct Drawn {
-    label: String,
-    topic: String,
-    color: egui::Color32,
-    points: Vec<[f64; 2]>,
-    stats: Stats,
-    last: Option<f64>,
-    skipped: u64,
-    alert: AlertState,
 }
 
 impl ChartPanel {
@@ -518,76 +509,6 @@ impl ChartPanel {
             Err(e) => Action::Window(WindowAction::Failed(format!("Could not make the PNG: {e}"))),
         })
     }
-}
-
-/// The scale (a, b) that draws the right-axis sources' values v at a·v + b,
-/// so that their range in view fills the left sources' range; None unless
-/// both sides have points in view.
-fn right_axis_scale(chart: &Chart, drawn: &[Vec<Drawn>]) -> Option<(f64, f64)> {
-    let range = |right: bool| {
-        let mut values = chart
-            .sources
-            .iter()
-            .zip(drawn)
-            .filter(|(s, _)| !s.spec.hidden && s.spec.right_axis == right)
-            .flat_map(|(_, series)| series.iter().flat_map(|d| d.points.iter().map(|p| p[1])))
-            .filter(|v| v.is_finite())
-            .peekable();
-        values.peek()?;
-        Some(values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v))))
-    };
-    let (left, right) = (range(false)?, range(true)?);
-    // A flat side still gets a span (a tenth of its value, or 1).
-    let span = |(lo, hi): (f64, f64)| {
-        let s = hi - lo;
-        if s > 0.0 { s } else { (lo.abs() * 0.1).max(1.0) }
-    };
-    let a = span(left) / span(right);
-    Some((a, left.0 - a * right.0))
-}
-
-/// Decimated points and statistics of every series of `chart` over `[x_min, x_max]`,
-/// grouped by source.
-fn prepare(model: &Model, chart: &Chart, x_min: f64, x_max: f64, columns: usize) -> Vec<Vec<Drawn>> {
-    chart
-        .sources
-        .iter()
-        .map(|source| {
-            source
-                .series
-                .iter()
-                .filter_map(|&id| model.charts.series(id))
-                .map(|series| {
-                    let p = &series.points;
-                    // One point either side of the view so lines run to its edges.
-                    let start = p.partition_point(|q| q[0] < x_min).saturating_sub(1);
-                    let end = (p.partition_point(|q| q[0] <= x_max) + 1).min(p.len());
-                    let mut stats = Stats::default();
-                    let in_view = p.range(start..end.max(start)).copied().inspect(|q| {
-                        if q[0] >= x_min && q[0] <= x_max {
-                            stats.add(q[1]);
-                        }
-                    });
-                    let points = if source.spec.hidden {
-                        in_view.for_each(drop);
-                        Vec::new()
-                    } else {
-                        crate::model::decimate(in_view, x_min, x_max, columns)
-                    };
-                    Drawn {
-                        label: series.label(),
-                        topic: series.topic.clone(),
-                        color: style::series_color(series.color),
-                        points,
-                        stats,
-                        last: series.last(),
-                        skipped: series.skipped,
-                        alert: series.alert,
-                    }
-                })
-                .collect()
-        })
-        .collect()
 }
 
 fn swatch(ui: &mut egui::Ui, color: egui::Color32) {
