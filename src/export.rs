@@ -7,7 +7,7 @@ use crate::files::csv_field;
 use crate::model::Model;
 use crate::vocab::ReceivedMessage;
 
-pub fn default_export_path(chart: &str, extension: &str) -> String {
+pub fn default_export_path(folder: Option<std::path::PathBuf>, chart: &str, extension: &str) -> String {
     let stem: String = chart
         .chars()
         .map(|c| {
@@ -19,8 +19,8 @@ pub fn default_export_path(chart: &str, extension: &str) -> String {
         })
         .collect();
     let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
-    let dir = directories::UserDirs::new()
-        .and_then(|d| d.download_dir().map(|p| p.to_path_buf()))
+    let dir = folder
+        .or_else(|| directories::UserDirs::new().and_then(|d| d.download_dir().map(|p| p.to_path_buf())))
         .or_else(|| std::env::current_dir().ok())
         .unwrap_or_default();
     dir.join(format!("mqscope-{stem}-{stamp}.{extension}"))

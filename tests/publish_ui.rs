@@ -589,3 +589,37 @@ fn topic_completion_pops_up_and_leaves_sys_out_unless_asked() {
         has_label(h, "$SYS/broker/uptime")
     });
 }
+
+/// "{{…}} Insert" puts a placeholder in at the payload's cursor, and what
+/// another client receives has it filled in.
+#[test]
+fn a_placeholder_from_the_menu_goes_in_at_the_cursor_and_is_filled_at_send() {
+    let broker = common::Mosquitto::start();
+    let rt = common::runtime();
+    let inbox = listener(&rt, broker.port, "lab/insert/#");
+    let mut harness = connected_to(&broker.url());
+    type_into(&mut harness, "Topic", "lab/insert/温度");
+    choose_format(&mut harness, "JSON");
+    type_into(&mut harness, "Payload", r#"{"温度": }"#);
+    // The cursor one character back: before the closing brace.
+    harness.key_press(egui::Key::ArrowLeft);
+    harness.run_steps(2);
+    harness.get_by_label("{{…}} Insert").click();
+    step_until(&mut harness, "the menu", |h| has_label(h, "{{random(20,30)}}"));
+    harness.get_by_label("{{random(20,30)}}").click();
+    step_until(&mut harness, "the placeholder in the payload", |h| {
+        h.get_by_label("Payload").value().as_deref() == Some(r#"{"温度": {{random(20,30)}}}"#)
+    });
+    step_until(&mut harness, "the check", |h| has_text(h, "valid JSON"));
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::Button, "Publish")
+        .click();
+    step_until(&mut harness, "the message at the other client", |_| {
+        !received(&inbox).is_empty()
+    });
+    let (topic, payload) = received(&inbox).remove(0);
+    assert_eq!(topic, "lab/insert/温度");
+    let value: serde_json::Value = serde_json::from_slice(&payload).unwrap();
+    let t = value["温度"].as_f64().unwrap();
+    assert!((20.0..=30.0).contains(&t), "{value}");
+}

@@ -22,9 +22,17 @@ impl MqscopeApp {
         let expanded = self.expanded_memory();
         storage.set_string(EXPANDED_KEY, expanded);
         storage.set_string(PANELS_KEY, serde_json::to_string(&self.panels).unwrap_or_default());
-        if let Some(folder) = &self.last_folder {
+        if let Some(folder) = self.start_folder() {
             storage.set_string(FOLDER_KEY, folder.display().to_string());
         }
+    }
+
+    /// Where the next file window starts: the folder of the file named last,
+    /// in a window or a file chooser.
+    pub(super) fn start_folder(&self) -> Option<std::path::PathBuf> {
+        self.last_folder
+            .clone()
+            .or_else(|| self.ctx.as_ref().and_then(crate::ui::file_chooser::start_folder))
     }
 
     /// The profile connected to last, if any.

@@ -84,9 +84,12 @@ pub struct MqscopeApp {
     panels: crate::ui::layout::PanelsShown,
     /// Open dialogs, the last opened last: Escape closes the last.
     dialogs: Vec<window::Dialog>,
-    /// The folder of the file the user last named (a recording, an export):
-    /// where the next file window starts; kept between runs.
+    /// The folder of the file the user last named (a recording, an export),
+    /// on its way into egui's memory, where every file field reads it
+    /// (`ui::file_chooser::start_folder`); kept between runs.
     last_folder: Option<std::path::PathBuf>,
+    /// The window's context, once it has run a frame (for what `save` reads).
+    ctx: Option<egui::Context>,
     /// When the user last touched the window (the beat is full while recent).
     last_input: Instant,
     /// The Open window's look at a recording's path, off the UI thread.
@@ -181,6 +184,7 @@ impl MqscopeApp {
             panels: Default::default(),
             dialogs: Vec::new(),
             last_folder: None,
+            ctx: None,
             last_input: Instant::now(),
             recording_check: crate::jobs::Latest::new("recording-check"),
             recording_pending: None,
@@ -326,6 +330,12 @@ impl MqscopeApp {
             if let Some(startup) = self.pending.take() {
                 self.start(startup);
             }
+        }
+        if self.ctx.is_none() {
+            self.ctx = Some(ctx.clone());
+        }
+        if let Some(folder) = self.last_folder.take() {
+            crate::ui::file_chooser::set_start_folder(ctx, &folder);
         }
         self.accounts.wake(ctx);
         let steps = self.accounts.poll();

@@ -429,7 +429,7 @@ impl MqscopeApp {
             WindowAction::Failed(text) => self.notices.warn(text),
             WindowAction::Info(text) => self.notices.info(text),
             WindowAction::OpenTransfer(mode) => {
-                self.transfer = Some(TransferWindow::new(mode, self.last_folder.as_deref()))
+                self.transfer = Some(TransferWindow::new(mode, self.start_folder().as_deref()))
             }
             WindowAction::MoveProfile { name, by } => {
                 if let Err(e) = self.accounts.profiles.shift(&name, by) {

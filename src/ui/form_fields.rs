@@ -82,3 +82,35 @@ pub(super) fn field(ui: &mut egui::Ui, label: &'static str, value: &mut String, 
     ui.end_row();
     check.under(ui, label);
 }
+
+/// A file path field with "Browse…" beside it (the desktop's file chooser);
+/// its problem (from `check`) on the row under it.
+pub(super) fn file_field(
+    ui: &mut egui::Ui,
+    label: &'static str,
+    value: &mut String,
+    hint: &str,
+    check: &mut Check,
+    browse: &mut super::file_chooser::Browse,
+) {
+    let text = ui.label(label);
+    let mut changed = false;
+    ui.horizontal(|ui| {
+        let edit = ui
+            .add(egui::TextEdit::singleline(value).hint_text(hint).id_salt(label))
+            .labelled_by(text.id);
+        changed = edit.changed();
+        changed |= browse.button(ui, value, super::file_chooser::Purpose::Open, label, &[]);
+    });
+    if changed {
+        check.touched.insert(label);
+        ui.ctx().request_discard("a profile field changed");
+    }
+    ui.end_row();
+    if browse.has_problem() {
+        ui.label("");
+        browse.problem_ui(ui);
+        ui.end_row();
+    }
+    check.under(ui, label);
+}

@@ -10,6 +10,7 @@ pub mod chart;
 pub mod chrome;
 pub mod clear_retained;
 pub mod dialog;
+pub mod file_chooser;
 mod form_fields;
 pub mod inspector;
 pub mod json_colour;

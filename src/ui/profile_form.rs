@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use egui::RichText;
 
-use super::form_fields::{Check, field, number, secret_field};
+use super::form_fields::{Check, field, file_field, number, secret_field};
 use super::{Action, style};
 use crate::profiles::Profile;
 use crate::secret::Secret;
@@ -45,6 +45,8 @@ pub struct ProfileForm {
     show_passphrase: bool,
     /// Delete was pressed once: the form asks to confirm.
     confirm_delete: bool,
+    /// The file choosers beside the CA file, client certificate and key.
+    browse: [super::file_chooser::Browse; 3],
 }
 
 impl ProfileForm {
@@ -102,6 +104,7 @@ impl ProfileForm {
             show_password: false,
             show_passphrase: false,
             confirm_delete: false,
+            browse: Default::default(),
         }
     }
 
@@ -188,26 +191,29 @@ impl ProfileForm {
                                 );
                             }
                             if self.profile.transport.uses_tls() {
-                                field(
+                                file_field(
                                     ui,
                                     "CA file (PEM)",
                                     &mut self.ca_file,
                                     "empty: the system's root certificates",
                                     &mut check,
+                                    &mut self.browse[0],
                                 );
-                                field(
+                                file_field(
                                     ui,
                                     "Client certificate",
                                     &mut self.client_cert,
                                     "for mutual TLS (PEM)",
                                     &mut check,
+                                    &mut self.browse[1],
                                 );
-                                field(
+                                file_field(
                                     ui,
                                     "Client key",
                                     &mut self.client_key,
                                     "for mutual TLS (PEM)",
                                     &mut check,
+                                    &mut self.browse[2],
                                 );
                                 let hint = if self.had_keyring {
                                     "if encrypted; empty keeps the saved one"

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use egui::RichText;
 
+use super::file_chooser::Purpose;
 use super::{Action, style};
 use crate::ui::{ConnectionAction, WindowAction};
 
@@ -33,6 +34,8 @@ pub struct TransferWindow {
     outcome: Option<Result<(String, Vec<String>), String>>,
     /// Work under way in the background ("Reading …"), until its outcome.
     busy: Option<String>,
+    /// The desktop's file chooser, beside the path field.
+    browse: super::file_chooser::Browse,
 }
 
 impl TransferWindow {
@@ -61,6 +64,7 @@ impl TransferWindow {
             csv: false,
             outcome: None,
             busy: None,
+            browse: super::file_chooser::Browse::default(),
         }
     }
 
@@ -125,7 +129,17 @@ impl TransferWindow {
                             .hint_text(hint),
                     )
                     .labelled_by(label.id);
+                    let (purpose, filters): (_, &[super::file_chooser::Filter]) = match self.mode {
+                        TransferMode::Import => (
+                            Purpose::Open,
+                            &[("Connection files", &["json", "yaml", "yml", "xml", "csv"])],
+                        ),
+                        TransferMode::Recording => (Purpose::Open, &[]),
+                        _ => (Purpose::Save, &[]),
+                    };
+                    self.browse.button(ui, &mut self.path, purpose, title, filters);
                 });
+                self.browse.problem_ui(ui);
                 if self.mode == TransferMode::Export {
                     ui.checkbox(&mut self.with_passwords, "Include passwords kept in the profile file (written in plain text; keyring ones stay there)");
                 }

@@ -5,6 +5,7 @@
 
 pub mod certs;
 pub mod harness;
+pub mod xvfb;
 
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};

@@ -5,6 +5,7 @@ use super::*;
 use crate::export::default_export_path;
 use crate::model::{Model, SeriesSpec, Threshold};
 use crate::ui::ConnectionAction;
+use crate::ui::file_chooser::{Purpose, start_folder};
 use crate::ui::{Action, ChartEdit, style};
 use egui::RichText;
 use std::path::PathBuf;
@@ -73,11 +74,17 @@ impl ChartPanel {
             ui.menu_button("Export", |ui| {
                 let stem = charts.get(self.current).map_or("chart", |c| c.name.as_str()).to_owned();
                 if ui.button("Series as CSV…").clicked() {
-                    self.export = Some((ExportKind::Csv, default_export_path(&stem, "csv")));
+                    self.export = Some((
+                        ExportKind::Csv,
+                        default_export_path(start_folder(ui.ctx()), &stem, "csv"),
+                    ));
                     ui.close();
                 }
                 if ui.button("Chart as PNG…").clicked() {
-                    self.export = Some((ExportKind::Png, default_export_path(&stem, "png")));
+                    self.export = Some((
+                        ExportKind::Png,
+                        default_export_path(start_folder(ui.ctx()), &stem, "png"),
+                    ));
                     ui.close();
                 }
             });
@@ -217,6 +224,11 @@ impl ChartPanel {
                 });
                 ui.add(egui::TextEdit::singleline(path).desired_width(320.0))
                     .labelled_by(label.id);
+                let title = match kind {
+                    ExportKind::Csv => "Save the series as CSV",
+                    ExportKind::Png => "Save the chart as PNG",
+                };
+                self.export_browse.button(ui, path, Purpose::Save, title, &[]);
                 if ui.button("Save").clicked() && !path.trim().is_empty() {
                     let path = PathBuf::from(path.trim());
                     match kind {
@@ -242,6 +254,7 @@ impl ChartPanel {
                     close = true;
                 }
             });
+            self.export_browse.problem_ui(ui);
             if close {
                 self.export = None;
             }

@@ -78,6 +78,8 @@ pub struct ChartPanel {
     rule: Option<RuleForm>,
     rename: Option<(usize, String)>,
     export: Option<(ExportKind, String)>,
+    /// The desktop's file chooser, beside the export path.
+    export_browse: crate::ui::file_chooser::Browse,
     /// A PNG asked for: the screenshot is on its way to this path.
     png_pending: Option<PathBuf>,
     /// (a, b) of the right-hand axis in the last frame: drawn at a·v + b.
@@ -110,6 +112,7 @@ impl ChartPanel {
             rule: None,
             rename: None,
             export: None,
+            export_browse: crate::ui::file_chooser::Browse::default(),
             png_pending: None,
             right_scale: None,
             screenshot: Default::default(),

@@ -41,6 +41,8 @@ pub struct InspectorPanel {
     tree_query: String,
     /// The "Save to" path while the save row is open.
     save_path: Option<String>,
+    /// The desktop's file chooser, beside the "Save to" path.
+    save_browse: crate::ui::file_chooser::Browse,
     /// A large message the user asked to decode whole ("Decode all anyway").
     decode_all_seq: Option<u64>,
     /// The message chosen in the history to diff against (else the one before).
@@ -242,7 +244,8 @@ impl InspectorPanel {
             }
             ui.checkbox(&mut self.show_diff, "Diff with previous");
             if ui.button("Save payload…").clicked() {
-                self.save_path = Some(default_save_path(&topic, rendered.kind).display().to_string());
+                let folder = crate::ui::file_chooser::start_folder(ui.ctx());
+                self.save_path = Some(default_save_path(folder, &topic, rendered.kind).display().to_string());
             }
             let mut copied = false;
             ui.menu_button("Copy payload", |ui| {
@@ -295,6 +298,13 @@ impl InspectorPanel {
                 let label = ui.label("Save to");
                 ui.add(egui::TextEdit::singleline(path).desired_width(320.0))
                     .labelled_by(label.id);
+                self.save_browse.button(
+                    ui,
+                    path,
+                    crate::ui::file_chooser::Purpose::Save,
+                    "Save the payload",
+                    &[],
+                );
                 if ui.button("Save").clicked() && !path.trim().is_empty() {
                     actions.push(Action::Window(WindowAction::SaveFile {
                         path: std::path::PathBuf::from(path.trim()),
@@ -307,6 +317,7 @@ impl InspectorPanel {
                     close = true;
                 }
             });
+            self.save_browse.problem_ui(ui);
             if close {
                 self.save_path = None;
             }

@@ -129,11 +129,12 @@ pub(super) fn diff_ui(ui: &mut egui::Ui, diff: &PayloadDiff, payload: &[u8]) {
     }
 }
 
-/// Where a payload is saved unless the user says otherwise: the downloads
-/// folder, named after the topic, with an extension for what it holds.
-pub(super) fn default_save_path(topic: &str, kind: &str) -> std::path::PathBuf {
-    let dir = directories::UserDirs::new()
-        .and_then(|d| d.download_dir().map(std::path::Path::to_path_buf))
+/// Where a payload is saved unless the user says otherwise: `folder` (where
+/// the last file went), else the downloads folder; named after the topic,
+/// with an extension for what it holds.
+pub(super) fn default_save_path(folder: Option<std::path::PathBuf>, topic: &str, kind: &str) -> std::path::PathBuf {
+    let dir = folder
+        .or_else(|| directories::UserDirs::new().and_then(|d| d.download_dir().map(std::path::Path::to_path_buf)))
         .or_else(|| directories::UserDirs::new().map(|d| d.home_dir().to_path_buf()))
         .unwrap_or_default();
     let name: String = topic

@@ -10,13 +10,14 @@ use std::time::{Instant, SystemTime};
 
 use egui::RichText;
 
+mod placeholders;
 mod sections;
 
 use sections::PropertiesForm;
 
 use super::{Action, style};
 use crate::model::Model;
-use crate::payload::{PLACEHOLDERS, PayloadFormat, SendContext, Template, encode, format_json, human_size};
+use crate::payload::{PayloadFormat, SendContext, Template, encode, format_json, human_size};
 use crate::publish::{PublishRequest, PublishRequestForm, PublishTemplate, PublishedEntry, Repeat};
 use crate::ui::ConnectionAction;
 use crate::vocab::MessageProperties;
@@ -49,6 +50,8 @@ pub struct PublishPanel {
     file: Option<Result<(String, Vec<u8>), String>>,
     /// Payload files are read here, off the frame; the ticket of the one being read.
     file_reader: crate::jobs::Latest<Result<(String, Vec<u8>), String>>,
+    /// The desktop's file chooser, beside the file path.
+    file_browse: crate::ui::file_chooser::Browse,
     file_reading: Option<u64>,
     properties: PropertiesForm,
     topic_error: Option<String>,
@@ -94,6 +97,7 @@ impl Default for PublishPanel {
             file_path: String::new(),
             file: None,
             file_reader: crate::jobs::Latest::new("payload-file"),
+            file_browse: crate::ui::file_chooser::Browse::default(),
             file_reading: None,
             properties: PropertiesForm::default(),
             topic_error: None,
@@ -383,6 +387,7 @@ impl PublishPanel {
                         .desired_rows(6)
                         .desired_width(f32::INFINITY),
                 );
+                let edit_id = edit.id;
                 let edit = match payload_label {
                     Some(id) => edit.labelled_by(id),
                     None => edit,
@@ -423,8 +428,11 @@ impl PublishPanel {
                             Err(e) => self.payload_check = Some(Err(e)),
                         }
                     }
-                    ui.label(RichText::new("{{…}}").small().color(style::counts()))
-                        .on_hover_text(format!("Placeholders, evaluated at each send: {PLACEHOLDERS}"));
+                    if matches!(format, PayloadFormat::Text | PayloadFormat::Json)
+                        && placeholders::menu(ui, &mut self.payload, edit_id)
+                    {
+                        self.payload_check = None;
+                    }
                 });
             }
             Source::File => {
@@ -432,7 +440,15 @@ impl PublishPanel {
                     let label = ui.label("File");
                     ui.add(egui::TextEdit::singleline(&mut self.file_path).desired_width(160.0))
                         .labelled_by(label.id);
-                    if ui.button("Load").clicked() {
+                    let chosen = self.file_browse.button(
+                        ui,
+                        &mut self.file_path,
+                        crate::ui::file_chooser::Purpose::Open,
+                        "Publish a file",
+                        &[],
+                    );
+                    // A file chosen is read at once, as Load would.
+                    if ui.button("Load").clicked() || chosen {
                         let path = self.file_path.trim().to_owned();
                         let ctx = ui.ctx().clone();
                         self.file = None;
@@ -445,6 +461,7 @@ impl PublishPanel {
                         ));
                     }
                 });
+                self.file_browse.problem_ui(ui);
                 if self.file_reading.is_some() {
                     ui.horizontal(|ui| {
                         ui.spinner();
