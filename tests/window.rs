@@ -1,5 +1,6 @@
 //! The real binary in a real (virtual) X server: what only the whole program
-//! shows. Needs Xvfb (Debian package xvfb), which .ci/run installs.
+//! shows. Needs Xvfb, openbox, xdotool and xprop (Debian packages xvfb,
+//! openbox, xdotool, x11-utils), which .ci/run installs.
 
 mod common;
 
@@ -146,4 +147,129 @@ fn tls_use_os_certs_trusts_what_ssl_cert_file_names() {
         "error",
         "the control: without it, the broker's CA is unknown"
     );
+}
+
+/// Openbox on the display: a real window manager, so that minimising is what
+/// a desktop does (the window unmapped, `_NET_WM_STATE_HIDDEN` set). Killed
+/// when dropped.
+struct Openbox(std::process::Child);
+
+impl Openbox {
+    fn start(display: &str) -> Self {
+        let child = Command::new("openbox")
+            .env("DISPLAY", display)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("openbox (Debian package openbox) is installed");
+        Self(child)
+    }
+}
+
+impl Drop for Openbox {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn xtool(display: &str, program: &str, args: &[&str]) -> String {
+    let out = Command::new(program)
+        .args(args)
+        .env("DISPLAY", display)
+        .output()
+        .unwrap_or_else(|e| panic!("{program}: {e}"));
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+fn stats_of(stats: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(stats).unwrap_or_default()).unwrap_or_default()
+}
+
+/// A minimised window draws no frame, and still takes every message the
+/// broker sends: mosquitto_sub, on the same topics, is the control. Shown
+/// again, it draws again.
+#[test]
+fn a_minimised_window_draws_nothing_and_still_takes_every_message() {
+    const N: usize = 3_000;
+    let broker = common::Mosquitto::start();
+    let x = Xvfb::start();
+    let _wm = Openbox::start(&x.display);
+    let home = tempfile::tempdir().unwrap();
+    let stats = home.path().join("stats.json");
+    let mut app = Command::new(env!("CARGO_BIN_EXE_mqscope"))
+        .args(["--broker", &broker.url(), "--no-keyring", "--stats-json"])
+        .arg(&stats)
+        .env("DISPLAY", &x.display)
+        .env_remove("WAYLAND_DISPLAY")
+        .env("HOME", home.path())
+        .env("XDG_DATA_HOME", home.path().join("data"))
+        .env("MQSCOPE_CONFIG_DIR", home.path().join("config"))
+        .env("LIBGL_ALWAYS_SOFTWARE", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until("the connection", Duration::from_secs(60), || {
+        let v = stats_of(&stats);
+        v["connections"][0]["state"] == "connected" && v["frames"].as_u64().unwrap_or(0) > 3
+    });
+    let window = xtool(&x.display, "xdotool", &["search", "--name", "mqscope"])
+        .lines()
+        .next()
+        .expect("the window")
+        .to_owned();
+    xtool(&x.display, "xdotool", &["windowminimize", "--sync", &window]);
+    wait_until("the window manager's hidden state", Duration::from_secs(10), || {
+        xtool(&x.display, "xprop", &["-id", &window, "_NET_WM_STATE"]).contains("_NET_WM_STATE_HIDDEN")
+    });
+    // The stats file is written once a second, from the frame's logic, before
+    // its drawing: two writes later it counts every frame drawn before hiding.
+    let uptime = |v: &serde_json::Value| v["uptime_s"].as_f64().unwrap_or(0.0);
+    let hidden_at = uptime(&stats_of(&stats));
+    wait_until("two stats writes while hidden", Duration::from_secs(20), || {
+        uptime(&stats_of(&stats)) > hidden_at + 2.1
+    });
+    let frames_hidden = frames(&stats);
+
+    let control = common::MosquittoSub::start(&[
+        "-p".into(),
+        broker.port.to_string(),
+        "-t".into(),
+        "lab/最小化/#".into(),
+        "-C".into(),
+        N.to_string(),
+        "-W".into(),
+        "60".into(),
+    ])
+    .unwrap();
+    let rt = common::runtime();
+    let publisher = common::publisher(&rt, broker.port, "minimised-load");
+    for i in 0..N {
+        rt.block_on(publisher.publish(
+            format!("lab/最小化/{}", i % 30),
+            rumqttc::QoS::AtLeastOnce,
+            false,
+            format!("{{\"i\": {i}}}"),
+        ))
+        .unwrap();
+    }
+    publisher.settled(&rt);
+    assert_eq!(control.payloads().len(), N, "the control got every message");
+    wait_until("every message applied", Duration::from_secs(60), || {
+        let v = stats_of(&stats);
+        v["received"].as_u64() == Some(N as u64) && v["received"] == v["applied"]
+    });
+    let v = stats_of(&stats);
+    assert_eq!(v["dropped"], 0, "{v}");
+    assert_eq!(v["topics"], 30, "{v}");
+    assert_eq!(frames(&stats), frames_hidden, "no frame drawn while minimised: {v}");
+
+    // Shown again: it draws again.
+    xtool(&x.display, "xdotool", &["windowactivate", "--sync", &window]);
+    wait_until("a frame after the window is shown", Duration::from_secs(20), || {
+        frames(&stats) > frames_hidden
+    });
+    let _ = app.kill();
+    let _ = app.wait();
 }
