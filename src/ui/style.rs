@@ -26,14 +26,22 @@ pub fn set_interacting(interacting: bool) {
 
 /// How long from now to the first beat at least `after` away.
 pub fn next_beat(after: std::time::Duration) -> std::time::Duration {
-    let beat = BEAT_MS.load(Ordering::Relaxed).max(1);
+    let beat = std::time::Duration::from_millis(BEAT_MS.load(Ordering::Relaxed).max(1));
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
-    let earliest = now + after;
-    let ms = earliest.as_millis() as u64;
-    let on_beat = std::time::Duration::from_millis(ms.div_ceil(beat) * beat);
-    on_beat.saturating_sub(now)
+    beat_delay(now, after, beat)
+}
+
+/// From `now` (time since the epoch) to the first multiple of `beat` at or
+/// after `now + after`, to the nanosecond: a frame drawn just after a beat
+/// that asks for the next one waits for it (rounded to whole milliseconds,
+/// 250.3 ms would round down to 250 and ask for a second frame at once).
+fn beat_delay(now: std::time::Duration, after: std::time::Duration, beat: std::time::Duration) -> std::time::Duration {
+    let beat_ns = beat.as_nanos().max(1);
+    let on_beat = (now + after).as_nanos().div_ceil(beat_ns) * beat_ns;
+    let delay = on_beat - now.as_nanos();
+    std::time::Duration::from_nanos(u64::try_from(delay).unwrap_or(u64::MAX))
 }
 
 /// Whether the light theme is on screen: the colours of text are chosen
@@ -165,6 +173,21 @@ pub fn install_system_fonts(ctx: &egui::Context) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_frame_just_past_a_beat_waits_for_the_next_one() {
+        let ms = |m: f64| std::time::Duration::from_secs_f64(m / 1000.0);
+        let beat = ms(250.0);
+        // 0.3 ms past a beat: the next beat, not at once (the old rounding
+        // to whole ms said 0 here, and each beat drew two frames).
+        let delay = beat_delay(ms(1_000_250.3), ms(0.0), beat);
+        assert!((delay.as_secs_f64() * 1000.0 - 249.7).abs() < 1e-6, "{delay:?}");
+        // On a beat exactly: that beat.
+        assert_eq!(beat_delay(ms(1_000_250.0), ms(0.0), beat), ms(0.0));
+        // At least `after` away, on a beat.
+        let delay = beat_delay(ms(1_000_100.0), ms(1000.0), beat);
+        assert!((delay.as_secs_f64() * 1000.0 - 1150.0).abs() < 1e-6, "{delay:?}");
+    }
 
     #[test]
     fn repaints_land_on_the_beat() {
