@@ -11,6 +11,10 @@
 # 3,000 msg/s for 10 s of payloads that carry their send time (`t`, µs); the
 # delay to each subscriber, from its own receive times, as percentiles.
 #
+# Then a CPU phase: another fresh window and mosquitto_sub, 20 s each at 7,
+# 3,000 and 30,000 msg/s: the cores each uses (from /proc) and the window's
+# frames per second.
+#
 # The script checks itself: both subscribers (the window and mosquitto_sub,
 # both subscribed at QoS 2) have seen a marker message and are idle before any
 # load starts; the "Expand all" click must show in the window's tree rows.
@@ -189,6 +193,37 @@ print(f"| mqscope (worker's receive time, from --record) | {pct(app)} |")
 PY
 )
 echo "$latency"
+echo "== CPU: a fresh window (tree folded, no charts) and a fresh mosquitto_sub at 7, 3,000 and 30,000 msg/s"
+STATS=$work/cpu-stats.json
+DISPLAY=$display MQSCOPE_CONFIG_DIR="$work/config-cpu" "$bin" --broker "mqtt://127.0.0.1:$port" --subscribe '#' \
+  --stats-json "$STATS" >"$work/app-cpu.log" 2>&1 & pids+=($!)
+cpu_app=$!
+mosquitto_sub -p "$port" -t '#' -q "$sub_qos" >"$work/cpu-sub.out" & pids+=($!)
+cpu_sub=$!
+ready_and_idle cpu/ready "$work/cpu-sub.out"
+cpu_rows=""
+# One load: RATE TOPICS SECONDS. Cores of each, and the window's frames per
+# second, over the middle of the load (the first 3 s left out).
+cpu_load() {
+  local rate=$1 topics=$2 secs=$3 sim a0 s0 f0 t0 a1 s1 f1 t1
+  "$bin" simulate --broker "mqtt://127.0.0.1:$port" --rate "$rate" --count $(( rate * (secs + 5) )) \
+    --topics "$topics" --payload json >/dev/null 2>&1 & sim=$!
+  sleep 3
+  a0=$(cpu_ticks "$cpu_app"); s0=$(cpu_ticks "$cpu_sub"); f0=$(stat "['frames']"); t0=$(now_s)
+  sleep "$secs"
+  a1=$(cpu_ticks "$cpu_app"); s1=$(cpu_ticks "$cpu_sub"); f1=$(stat "['frames']"); t1=$(now_s)
+  wait "$sim" 2>/dev/null || true
+  cpu_rows+="| $(printf "%'d" "$rate") msg/s over $(printf "%'d" "$topics") topics | $(cores "$s0" "$s1" "$t0" "$t1") | $(cores "$a0" "$a1" "$t0" "$t1") | $(python3 -c "print(f'{($f1 - $f0) / ($t1 - $t0):.1f}')") |"$'\n'
+  wait_quiet_stats
+}
+wait_quiet_stats() { local last=-1 now; while :; do now=$(stat "['received']"); [ "$now" = "$last" ] && break; last=$now; sleep 2; done; }
+cpu_load 7 11 20
+cpu_load 3000 10000 20
+cpu_load 30000 10000 20
+kill "$cpu_app" "$cpu_sub" 2>/dev/null || true
+wait "$cpu_app" 2>/dev/null || true
+echo "$cpu_rows"
+
 ratio=$(python3 -c "print(f'{$received / max($sub, 1):.3f}')")
 rss_mib=$((peak_rss / 1048576))
 machine="$(nproc) cores, $(lscpu | sed -n 's/^Model name:\s*//p' | head -1)"
@@ -214,7 +249,13 @@ CPU, cores used while the load ran (user + system time from /proc over wall time
 | load | mosquitto_sub | mqscope |
 | --- | --- | --- |
 | ${steady_rate} msg/s over 100,000 topics, tree expanded | $steady_sub_cores | $steady_app_cores |
-| 3,000 msg/s over 1,000 topics (a fresh window) | $lat_sub_cores | $lat_app_cores |
+| 3,000 msg/s over 1,000 topics (a fresh window, recording with --record) | $lat_sub_cores | $lat_app_cores |
+
+A fresh window (tree folded, no charts, no recording) beside a fresh mosquitto_sub, one load after the other; the window's frames per second from its --stats-json (whose own once-a-second update is one frame a second of them):
+
+| load | mosquitto_sub (cores) | mqscope (cores) | mqscope frames/s |
+| --- | --- | --- | --- |
+${cpu_rows%$'\n'}
 TABLE
 )
 echo "$table"

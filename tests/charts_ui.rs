@@ -573,3 +573,85 @@ fn a_series_in_another_unit_reads_against_a_right_axis_of_its_own() {
         "kept with the chart"
     );
 }
+
+/// "2×" draws the chart again off screen at twice the window's pixels: a
+/// PNG twice the plot's size in pixels, with the plot in it (its axes, its
+/// line, its title), made without asking the window for a screenshot.
+#[test]
+fn chart_as_png_at_2x_is_drawn_off_screen_at_twice_the_pixels() {
+    let broker = common::Mosquitto::start();
+    let mut harness = connected_to(&broker.url());
+    let rt = common::runtime();
+    let sensor = common::publisher(&rt, broker.port, "png2x-sensor");
+    for v in ["7", "9.5", "8", "12"] {
+        rt.block_on(sensor.publish("lab/水位", common::qos(1), false, v))
+            .unwrap();
+    }
+    step_until(&mut harness, "the sensor", |h| has_label(h, "水位"));
+    chart_topic(&mut harness, "lab/水位");
+    harness.run_steps(3);
+    harness.get_by_label("Export").click();
+    step_until(&mut harness, "the export menu", |h| has_label(h, "Chart as PNG…"));
+    harness.get_by_label("Chart as PNG…").click();
+    harness.step();
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("水位.png");
+    type_into(&mut harness, "Save the chart as PNG to", &png.display().to_string());
+    harness.get_by_label("2×").click();
+    harness.step();
+    // The plot as it is when Save is pressed (the export row above it still open).
+    let plot = harness.state().app.chart_panel().unwrap().plot_rect().unwrap();
+    harness.get_by_label("Save").click();
+    let asked_for_a_screenshot = std::cell::Cell::new(false);
+    step_until(&mut harness, "the PNG written", |h| {
+        let asked = h.output().viewport_output.values().any(|v| {
+            v.commands
+                .iter()
+                .any(|c| matches!(c, egui::ViewportCommand::Screenshot(_)))
+        });
+        asked_for_a_screenshot.set(asked_for_a_screenshot.get() || asked);
+        png.exists()
+    });
+    let asked_for_a_screenshot = asked_for_a_screenshot.get();
+    assert!(!asked_for_a_screenshot, "drawn off screen, not cut from the window");
+    step_until(&mut harness, "the saved notice", |h| {
+        has_text(h, "Saved the chart (PNG, 2×)")
+    });
+
+    let ppp = harness.ctx.pixels_per_point();
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&png).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    assert_eq!(
+        (info.width, info.height),
+        (
+            (plot.width() * ppp * 2.0).round() as u32,
+            (plot.height() * ppp * 2.0).round() as u32
+        ),
+        "twice the plot's size in pixels"
+    );
+    // Something is drawn on the background: axes, labels, the line, the title.
+    let pixels: Vec<[u8; 3]> = buf.chunks_exact(4).map(|p| [p[0], p[1], p[2]]).collect();
+    let mut counts = std::collections::HashMap::new();
+    for p in &pixels {
+        *counts.entry(*p).or_insert(0usize) += 1;
+    }
+    let background = *counts.iter().max_by_key(|(_, n)| **n).unwrap().0;
+    let far = |p: &[u8; 3]| {
+        p.iter()
+            .zip(background)
+            .map(|(a, b)| (i32::from(*a) - i32::from(b)).abs())
+            .sum::<i32>()
+            > 120
+    };
+    let drawn = pixels.iter().filter(|p| far(p)).count();
+    assert!(drawn > 2_000, "{drawn} pixels drawn on the background");
+    // The title, top left inside the plot (left of the middle, top eighth).
+    let (w, h) = (info.width as usize, info.height as usize);
+    let title = (0..h / 8)
+        .flat_map(|y| (w / 10..w / 2).map(move |x| (x, y)))
+        .filter(|(x, y)| far(&pixels[y * w + x]))
+        .count();
+    assert!(title > 50, "{title} pixels of the title");
+}

@@ -229,6 +229,10 @@ impl ChartPanel {
                     ExportKind::Png => "Save the chart as PNG",
                 };
                 self.export_browse.button(ui, path, Purpose::Save, title, &[]);
+                if *kind == ExportKind::Png {
+                    ui.checkbox(&mut self.png_double, "2×")
+                        .on_hover_text("Twice the pixels of the screen: sharp in print and on slides");
+                }
                 if ui.button("Save").clicked() && !path.trim().is_empty() {
                     let path = PathBuf::from(path.trim());
                     match kind {
@@ -236,6 +240,7 @@ impl ChartPanel {
                             chart: self.current,
                             path,
                         })),
+                        ExportKind::Png if self.png_double => self.png_double_pending = Some(path),
                         ExportKind::Png => {
                             self.png_pending = Some(path);
                             let slot = self.screenshot.clone();

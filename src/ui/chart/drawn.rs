@@ -6,6 +6,7 @@ use super::style;
 use crate::model::{AlertState, Chart, Model, Stats};
 
 /// A series as drawn this frame.
+#[derive(Clone)]
 pub(super) struct Drawn {
     pub label: String,
     pub topic: String,

@@ -17,6 +17,7 @@ use crate::ui::{ConnectionAction, WindowAction};
 
 mod controls;
 mod drawn;
+mod offscreen;
 
 use drawn::{Drawn, prepare, right_axis_scale};
 
@@ -82,6 +83,15 @@ pub struct ChartPanel {
     export_browse: crate::ui::file_chooser::Browse,
     /// A PNG asked for: the screenshot is on its way to this path.
     png_pending: Option<PathBuf>,
+    /// "2×" ticked in the PNG export row.
+    png_double: bool,
+    /// A 2× PNG asked for: drawn off screen from the next frame's plot.
+    png_double_pending: Option<PathBuf>,
+    /// The 2× PNG being drawn off screen, and where it goes.
+    png_job: crate::jobs::Latest<Result<Vec<u8>, String>>,
+    png_ticket: Option<(u64, PathBuf)>,
+    /// The plot's bounds on screen in the last frame.
+    shown_bounds: Option<egui_plot::PlotBounds>,
     /// (a, b) of the right-hand axis in the last frame: drawn at a·v + b.
     right_scale: Option<(f64, f64)>,
     /// Filled by the screenshot callback.
@@ -114,6 +124,11 @@ impl ChartPanel {
             export: None,
             export_browse: crate::ui::file_chooser::Browse::default(),
             png_pending: None,
+            png_double: false,
+            png_double_pending: None,
+            png_job: crate::jobs::Latest::new("chart-png"),
+            png_ticket: None,
+            shown_bounds: None,
             right_scale: None,
             screenshot: Default::default(),
             plot_rect: None,
@@ -376,112 +391,16 @@ impl ChartPanel {
         let exporting = self.png_pending.is_some();
         // The whole area of the plot, axes included: what a PNG export shows.
         let area = egui::Rect::from_min_max(ui.cursor().min, ui.max_rect().max);
-        // Sources read against the right-hand axis are drawn scaled onto the
-        // left one's range in view (y = a·v + b); the right axis reads back v.
         let scale = right_axis_scale(chart, drawn);
         self.right_scale = scale;
-        let right_names: std::collections::HashSet<String> = chart
-            .sources
-            .iter()
-            .zip(drawn)
-            .filter(|(s, _)| s.spec.right_axis && scale.is_some())
-            .flat_map(|(_, series)| series.iter().map(|d| d.label.clone()))
-            .collect();
-        let to_plot = move |v: f64, right: bool| match scale {
-            Some((a, b)) if right => a * v + b,
-            _ => v,
+        let view = if follow {
+            View::Follow { x, now }
+        } else if wheel != 0.0 {
+            View::Wheel(wheel)
+        } else {
+            View::Keep
         };
-        let from_plot = move |y: f64, right: bool| match scale {
-            Some((a, b)) if right => (y - b) / a,
-            _ => y,
-        };
-        let mut axes = vec![
-            egui_plot::AxisHints::new_y()
-                .min_thickness(style::CHART_Y_AXIS_WIDTH)
-                .formatter(|mark, _range| format!("{}", mark.value)),
-        ];
-        if scale.is_some() {
-            axes.push(
-                egui_plot::AxisHints::new_y()
-                    .placement(egui_plot::HPlacement::Right)
-                    .min_thickness(style::CHART_Y_AXIS_WIDTH)
-                    .formatter(move |mark, _range| {
-                        // As many decimals as the tick step needs, in the right side's units.
-                        let step = scale.map_or(mark.step_size, |(a, _)| mark.step_size / a).abs();
-                        let decimals = if step > 0.0 {
-                            (-step.log10()).ceil().clamp(0.0, 6.0) as usize
-                        } else {
-                            2
-                        };
-                        format!("{:.decimals$}", from_plot(mark.value, true))
-                    }),
-            );
-        }
-        // No legend over the data: the table beside the plot is its legend
-        // (each series in its colour, with its numbers).
-        let response = Plot::new("live_chart")
-            .allow_scroll(false)
-            .x_axis_formatter(|mark, _range| clock_label(mark.value))
-            .custom_y_axes(axes)
-            // The frame a PNG is cut from has no crosshair or tooltip in it.
-            .show_crosshair(!exporting)
-            .label_formatter(move |hover| match hover {
-                _ if exporting => None,
-                HoverPosition::NearDataPoint {
-                    plot_name, position, ..
-                } => Some(format!(
-                    "{plot_name}\n{}\n{}",
-                    clock_label(position.x),
-                    number(from_plot(position.y, right_names.contains(*plot_name)))
-                )),
-                HoverPosition::Elsewhere { .. } => None,
-            })
-            .allow_double_click_reset(false)
-            .show(ui, |plot| {
-                if exporting {
-                    // The PNG carries the chart's name, top left inside the plot.
-                    let bounds = plot.plot_bounds();
-                    plot.text(
-                        egui_plot::Text::new(
-                            "title",
-                            egui_plot::PlotPoint::new(bounds.min()[0], bounds.max()[1]),
-                            RichText::new(&chart.name).strong().size(15.0),
-                        )
-                        .anchor(egui::Align2::LEFT_TOP),
-                    );
-                }
-                if follow {
-                    plot.set_plot_bounds_x(x.0..=x.1.max(now));
-                    plot.set_auto_bounds([false, true]);
-                } else if wheel != 0.0 {
-                    // Up (away from you) zooms in on time, down zooms out.
-                    plot.zoom_bounds_around_hovered(egui::vec2((wheel * 0.004).exp(), 1.0));
-                    plot.set_auto_bounds([false, true]);
-                }
-                for (source, series) in chart.sources.iter().zip(drawn) {
-                    if source.spec.hidden {
-                        continue;
-                    }
-                    let right = source.spec.right_axis;
-                    for d in series {
-                        let points: PlotPoints = d.points.iter().map(|p| [p[0], to_plot(p[1], right)]).collect();
-                        let width = if d.alert == AlertState::Normal { 1.5 } else { 2.5 };
-                        plot.line(Line::new(d.label.clone(), points).color(d.color).width(width));
-                    }
-                    let t = source.spec.threshold;
-                    for (limit, word) in [(t.above, ">"), (t.below, "<")] {
-                        if let Some(limit) = limit {
-                            let name = format!("{} {word} {}", source.spec.label(), number(limit));
-                            plot.add(
-                                HLine::new(name, to_plot(limit, right))
-                                    .color(style::THRESHOLD)
-                                    .style(LineStyle::dashed_loose())
-                                    .width(1.0),
-                            );
-                        }
-                    }
-                }
-            });
+        let response = draw_plot(ui, chart, drawn, scale, view, exporting);
         let r = &response.response;
         let moved = r.dragged()
             || (r.hovered() && ui.input(|i| i.smooth_scroll_delta != egui::Vec2::ZERO || i.zoom_delta() != 1.0));
@@ -491,13 +410,47 @@ impl ChartPanel {
         if r.double_clicked() {
             self.follow = true;
         }
-        let bounds = response.transform.bounds();
+        let bounds = *response.transform.bounds();
         self.view = Some((bounds.min()[0], bounds.max()[0]));
-        self.plot_rect = Some(area.intersect(ui.clip_rect()).union(r.rect));
+        self.shown_bounds = Some(bounds);
+        let plot_rect = area.intersect(ui.clip_rect()).union(r.rect);
+        self.plot_rect = Some(plot_rect);
+        if let Some(path) = self.png_double_pending.take() {
+            // This frame's plot, drawn again off screen at twice the pixels.
+            let scene = offscreen::Scene {
+                chart: chart.clone(),
+                drawn: drawn.to_vec(),
+                scale,
+                bounds,
+                size: plot_rect.size(),
+                pixels_per_point: ui.ctx().pixels_per_point() * 2.0,
+                theme: ui.ctx().theme(),
+                style: ui.ctx().global_style(),
+            };
+            let ctx = ui.ctx().clone();
+            let ticket = self
+                .png_job
+                .submit(move || offscreen::render(&scene), move || ctx.request_repaint());
+            self.png_ticket = Some((ticket, path));
+        }
     }
 
-    /// The screenshot asked for by "Chart as PNG": crop it to the plot and save it.
+    /// The screenshot asked for by "Chart as PNG": crop it to the plot and
+    /// save it; or the 2× PNG drawn off screen, once it is done.
     fn take_screenshot(&mut self, ui: &egui::Ui) -> Option<Action> {
+        if let Some((ticket, _)) = &self.png_ticket
+            && let Some(result) = self.png_job.take(*ticket)
+        {
+            let (_, path) = self.png_ticket.take()?;
+            return Some(match result.and_then(|r| r) {
+                Ok(bytes) => Action::Window(WindowAction::SaveFile {
+                    path,
+                    bytes,
+                    what: "the chart (PNG, 2×)".into(),
+                }),
+                Err(e) => Action::Window(WindowAction::Failed(format!("Could not make the PNG: {e}"))),
+            });
+        }
         self.png_pending.as_ref()?;
         let image = self.screenshot.lock().ok()?.take()?;
         let path = self.png_pending.take()?;
@@ -512,6 +465,144 @@ impl ChartPanel {
             Err(e) => Action::Window(WindowAction::Failed(format!("Could not make the PNG: {e}"))),
         })
     }
+}
+
+/// How the plot's bounds are set this frame.
+#[derive(Debug, Clone, Copy)]
+enum View {
+    /// The time window up to now; the value axis follows the data.
+    Follow { x: (f64, f64), now: f64 },
+    /// The wheel zoomed time around the pointer by this much.
+    Wheel(f32),
+    /// These bounds exactly (the PNG drawn off screen: the view on screen).
+    Fixed(egui_plot::PlotBounds),
+    /// Where the user left it.
+    Keep,
+}
+
+/// The plot itself: each series (right-axis ones scaled by `scale`), the
+/// thresholds, the axes; with `exporting`, no crosshair or tooltip and the
+/// chart's name top left. Drawn on screen and, for a 2× PNG, off screen.
+fn draw_plot(
+    ui: &mut egui::Ui,
+    chart: &Chart,
+    drawn: &[Vec<Drawn>],
+    scale: Option<(f64, f64)>,
+    view: View,
+    exporting: bool,
+) -> egui_plot::PlotResponse<()> {
+    // Sources read against the right-hand axis are drawn scaled onto the
+    // left one's range in view (y = a·v + b); the right axis reads back v.
+    let right_names: std::collections::HashSet<String> = chart
+        .sources
+        .iter()
+        .zip(drawn)
+        .filter(|(s, _)| s.spec.right_axis && scale.is_some())
+        .flat_map(|(_, series)| series.iter().map(|d| d.label.clone()))
+        .collect();
+    let to_plot = move |v: f64, right: bool| match scale {
+        Some((a, b)) if right => a * v + b,
+        _ => v,
+    };
+    let from_plot = move |y: f64, right: bool| match scale {
+        Some((a, b)) if right => (y - b) / a,
+        _ => y,
+    };
+    let mut axes = vec![
+        egui_plot::AxisHints::new_y()
+            .min_thickness(style::CHART_Y_AXIS_WIDTH)
+            .formatter(|mark, _range| format!("{}", mark.value)),
+    ];
+    if scale.is_some() {
+        axes.push(
+            egui_plot::AxisHints::new_y()
+                .placement(egui_plot::HPlacement::Right)
+                .min_thickness(style::CHART_Y_AXIS_WIDTH)
+                .formatter(move |mark, _range| {
+                    // As many decimals as the tick step needs, in the right side's units.
+                    let step = scale.map_or(mark.step_size, |(a, _)| mark.step_size / a).abs();
+                    let decimals = if step > 0.0 {
+                        (-step.log10()).ceil().clamp(0.0, 6.0) as usize
+                    } else {
+                        2
+                    };
+                    format!("{:.decimals$}", from_plot(mark.value, true))
+                }),
+        );
+    }
+    // No legend over the data: the table beside the plot is its legend
+    // (each series in its colour, with its numbers).
+    Plot::new("live_chart")
+        .allow_scroll(false)
+        .x_axis_formatter(|mark, _range| clock_label(mark.value))
+        .custom_y_axes(axes)
+        // The frame a PNG is cut from has no crosshair or tooltip in it.
+        .show_crosshair(!exporting)
+        .label_formatter(move |hover| match hover {
+            _ if exporting => None,
+            HoverPosition::NearDataPoint {
+                plot_name, position, ..
+            } => Some(format!(
+                "{plot_name}\n{}\n{}",
+                clock_label(position.x),
+                number(from_plot(position.y, right_names.contains(*plot_name)))
+            )),
+            HoverPosition::Elsewhere { .. } => None,
+        })
+        .allow_double_click_reset(false)
+        .show(ui, |plot| {
+            if exporting {
+                // The PNG carries the chart's name, top left inside the plot.
+                let bounds = plot.plot_bounds();
+                plot.text(
+                    egui_plot::Text::new(
+                        "title",
+                        egui_plot::PlotPoint::new(bounds.min()[0], bounds.max()[1]),
+                        RichText::new(&chart.name).strong().size(15.0),
+                    )
+                    .anchor(egui::Align2::LEFT_TOP),
+                );
+            }
+            match view {
+                View::Follow { x, now } => {
+                    plot.set_plot_bounds_x(x.0..=x.1.max(now));
+                    plot.set_auto_bounds([false, true]);
+                }
+                View::Wheel(wheel) => {
+                    // Up (away from you) zooms in on time, down zooms out.
+                    plot.zoom_bounds_around_hovered(egui::vec2((wheel * 0.004).exp(), 1.0));
+                    plot.set_auto_bounds([false, true]);
+                }
+                View::Fixed(bounds) => {
+                    plot.set_plot_bounds(bounds);
+                    plot.set_auto_bounds([false, false]);
+                }
+                View::Keep => {}
+            }
+            for (source, series) in chart.sources.iter().zip(drawn) {
+                if source.spec.hidden {
+                    continue;
+                }
+                let right = source.spec.right_axis;
+                for d in series {
+                    let points: PlotPoints = d.points.iter().map(|p| [p[0], to_plot(p[1], right)]).collect();
+                    let width = if d.alert == AlertState::Normal { 1.5 } else { 2.5 };
+                    plot.line(Line::new(d.label.clone(), points).color(d.color).width(width));
+                }
+                let t = source.spec.threshold;
+                for (limit, word) in [(t.above, ">"), (t.below, "<")] {
+                    if let Some(limit) = limit {
+                        let name = format!("{} {word} {}", source.spec.label(), number(limit));
+                        plot.add(
+                            HLine::new(name, to_plot(limit, right))
+                                .color(style::THRESHOLD)
+                                .style(LineStyle::dashed_loose())
+                                .width(1.0),
+                        );
+                    }
+                }
+            }
+        })
 }
 
 fn swatch(ui: &mut egui::Ui, color: egui::Color32) {

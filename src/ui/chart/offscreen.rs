@@ -1,0 +1,265 @@
+//! "Chart as PNG" at 2×: the chart drawn again by egui in a context of its
+//! own at twice the window's pixels per point, tessellated by egui and
+//! rasterised here on the CPU, on a job thread (never the UI thread). The
+//! same drawing code as on screen, at the resolution of a HiDPI screen.
+
+use std::collections::HashMap;
+
+use egui::epaint::{ClippedPrimitive, Primitive};
+use egui::{Color32, ColorImage, TextureId};
+
+use super::drawn::Drawn;
+use crate::model::Chart;
+
+/// What the chart on screen showed, to draw again off screen.
+pub(super) struct Scene {
+    pub chart: Chart,
+    pub drawn: Vec<Vec<Drawn>>,
+    pub scale: Option<(f64, f64)>,
+    pub bounds: egui_plot::PlotBounds,
+    /// The plot's size on screen, in points.
+    pub size: egui::Vec2,
+    pub pixels_per_point: f32,
+    pub theme: egui::Theme,
+    pub style: std::sync::Arc<egui::Style>,
+}
+
+/// The scene drawn at its `pixels_per_point`, as PNG bytes.
+pub(super) fn render(scene: &Scene) -> Result<Vec<u8>, String> {
+    let image = draw(scene)?;
+    let whole = egui::Rect::from_min_size(egui::Pos2::ZERO, scene.size);
+    crate::export::encode_png(&image, whole, scene.pixels_per_point)
+}
+
+/// The scene drawn at its `pixels_per_point`, as an image.
+fn draw(scene: &Scene) -> Result<ColorImage, String> {
+    let ppp = scene.pixels_per_point;
+    if !(scene.size.x >= 1.0 && scene.size.y >= 1.0 && ppp > 0.0) {
+        return Err("the chart is not on screen".into());
+    }
+    let ctx = egui::Context::default();
+    ctx.set_theme(scene.theme);
+    ctx.set_style_of(scene.theme, scene.style.clone());
+    // The window's fonts: a Chinese chart name needs the system's CJK font.
+    crate::ui::style::install_system_fonts(&ctx);
+    let mut input = egui::RawInput {
+        screen_rect: Some(egui::Rect::from_min_size(egui::Pos2::ZERO, scene.size)),
+        ..Default::default()
+    };
+    input
+        .viewports
+        .entry(egui::ViewportId::ROOT)
+        .or_default()
+        .native_pixels_per_point = Some(ppp);
+    let mut textures: HashMap<TextureId, ColorImage> = HashMap::new();
+    let mut output = None;
+    // The second pass lays out with the sizes the first one measured.
+    for _ in 0..2 {
+        let mut out = ctx.run_ui(input.clone(), |ui| {
+            super::draw_plot(
+                ui,
+                &scene.chart,
+                &scene.drawn,
+                scene.scale,
+                super::View::Fixed(scene.bounds),
+                true,
+            );
+        });
+        for (id, deltas) in &out.textures_delta.set {
+            for delta in deltas {
+                let egui::ImageData::Color(image) = &delta.image;
+                match delta.pos {
+                    None => {
+                        textures.insert(*id, (**image).clone());
+                    }
+                    Some([x0, y0]) => {
+                        if let Some(texture) = textures.get_mut(id) {
+                            patch(texture, image, x0, y0);
+                        }
+                    }
+                }
+            }
+        }
+        // Applied: egui checks that no texture update is dropped unseen.
+        out.textures_delta.clear();
+        output = Some(out);
+    }
+    let output = output.ok_or("nothing was drawn")?;
+    let primitives = ctx.tessellate(output.shapes, output.pixels_per_point);
+    let size = [
+        (scene.size.x * ppp).round() as usize,
+        (scene.size.y * ppp).round() as usize,
+    ];
+    let mut image = ColorImage::filled(size, ctx.global_style().visuals.panel_fill);
+    rasterise(&mut image, &primitives, &textures, ppp);
+    Ok(image)
+}
+
+/// Copy `part` into `texture` at (x0, y0), as egui's partial texture updates ask.
+fn patch(texture: &mut ColorImage, part: &ColorImage, x0: usize, y0: usize) {
+    for y in 0..part.size[1] {
+        for x in 0..part.size[0] {
+            if x0 + x < texture.size[0] && y0 + y < texture.size[1] {
+                texture.pixels[(y0 + y) * texture.size[0] + x0 + x] = part.pixels[y * part.size[0] + x];
+            }
+        }
+    }
+}
+
+/// Draw egui's meshes into `image` as its painters do: vertex colour times
+/// texture (bilinear), premultiplied, blended over what is there, in gamma
+/// space; each mesh clipped to its rectangle. Pixel centres are sampled.
+fn rasterise(
+    image: &mut ColorImage,
+    primitives: &[ClippedPrimitive],
+    textures: &HashMap<TextureId, ColorImage>,
+    ppp: f32,
+) {
+    let [w, h] = image.size;
+    for clipped in primitives {
+        let Primitive::Mesh(mesh) = &clipped.primitive else {
+            continue; // paint callbacks: none in a chart
+        };
+        let texture = textures.get(&mesh.texture_id);
+        let clip = clipped.clip_rect;
+        let x_lo = ((clip.min.x * ppp).floor().max(0.0) as usize).min(w);
+        let x_hi = ((clip.max.x * ppp).ceil().max(0.0) as usize).min(w);
+        let y_lo = ((clip.min.y * ppp).floor().max(0.0) as usize).min(h);
+        let y_hi = ((clip.max.y * ppp).ceil().max(0.0) as usize).min(h);
+        for tri in mesh.indices.chunks_exact(3) {
+            let [a, b, c] = [tri[0], tri[1], tri[2]].map(|i| &mesh.vertices[i as usize]);
+            let p = [a, b, c].map(|v| (v.pos.x * ppp, v.pos.y * ppp));
+            let area = edge(p[0], p[1], p[2]);
+            if area.abs() < 1e-6 {
+                continue;
+            }
+            let min_x = p
+                .iter()
+                .map(|q| q.0)
+                .fold(f32::INFINITY, f32::min)
+                .floor()
+                .max(x_lo as f32) as usize;
+            let max_x = p
+                .iter()
+                .map(|q| q.0)
+                .fold(f32::NEG_INFINITY, f32::max)
+                .ceil()
+                .min(x_hi as f32) as usize;
+            let min_y = p
+                .iter()
+                .map(|q| q.1)
+                .fold(f32::INFINITY, f32::min)
+                .floor()
+                .max(y_lo as f32) as usize;
+            let max_y = p
+                .iter()
+                .map(|q| q.1)
+                .fold(f32::NEG_INFINITY, f32::max)
+                .ceil()
+                .min(y_hi as f32) as usize;
+            for y in min_y..max_y {
+                for x in min_x..max_x {
+                    let q = (x as f32 + 0.5, y as f32 + 0.5);
+                    // Barycentric weights, whichever way the triangle winds.
+                    let wa = edge(p[1], p[2], q) / area;
+                    let wb = edge(p[2], p[0], q) / area;
+                    let wc = 1.0 - wa - wb;
+                    if wa < 0.0 || wb < 0.0 || wc < 0.0 {
+                        continue;
+                    }
+                    let mix = |f: fn(&egui::epaint::Vertex) -> f32| wa * f(a) + wb * f(b) + wc * f(c);
+                    let colour = [
+                        mix(|v| f32::from(v.color.r())),
+                        mix(|v| f32::from(v.color.g())),
+                        mix(|v| f32::from(v.color.b())),
+                        mix(|v| f32::from(v.color.a())),
+                    ];
+                    let texel = texture.map_or([255.0; 4], |t| sample(t, mix(|v| v.uv.x), mix(|v| v.uv.y)));
+                    let src = [0, 1, 2, 3].map(|i| colour[i] * texel[i] / 255.0);
+                    let dst = &mut image.pixels[y * w + x];
+                    let keep = 1.0 - src[3] / 255.0;
+                    let d = [dst.r(), dst.g(), dst.b(), dst.a()].map(f32::from);
+                    let out = [0, 1, 2, 3].map(|i| (src[i] + d[i] * keep).round().clamp(0.0, 255.0) as u8);
+                    *dst = Color32::from_rgba_premultiplied(out[0], out[1], out[2], out[3]);
+                }
+            }
+        }
+    }
+}
+
+/// Twice the signed area of (a, b, c): which side of a→b the point c is on.
+fn edge(a: (f32, f32), b: (f32, f32), c: (f32, f32)) -> f32 {
+    (b.0 - a.0) * (c.1 - a.1) - (b.1 - a.1) * (c.0 - a.0)
+}
+
+/// The texture at (u, v) (0–1), bilinear between texel centres, premultiplied RGBA.
+fn sample(texture: &ColorImage, u: f32, v: f32) -> [f32; 4] {
+    let [w, h] = texture.size;
+    if w == 0 || h == 0 {
+        return [0.0; 4];
+    }
+    let x = (u * w as f32 - 0.5).clamp(0.0, (w - 1) as f32);
+    let y = (v * h as f32 - 0.5).clamp(0.0, (h - 1) as f32);
+    let (x0, y0) = (x.floor() as usize, y.floor() as usize);
+    let (x1, y1) = ((x0 + 1).min(w - 1), (y0 + 1).min(h - 1));
+    let (fx, fy) = (x - x0 as f32, y - y0 as f32);
+    let at = |x: usize, y: usize| {
+        let c = texture.pixels[y * w + x];
+        [c.r(), c.g(), c.b(), c.a()].map(f32::from)
+    };
+    let (p00, p10, p01, p11) = (at(x0, y0), at(x1, y0), at(x0, y1), at(x1, y1));
+    [0, 1, 2, 3].map(|i| {
+        let top = p00[i] + (p10[i] - p00[i]) * fx;
+        let bottom = p01[i] + (p11[i] - p01[i]) * fx;
+        top + (bottom - top) * fy
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mesh_is_filled_inside_its_triangles_and_clipped_to_its_rectangle() {
+        // A red square from two triangles over a 4×4 black image, at 2 pixels
+        // per point: points (0,0)–(1,1) are pixels 0–1; clipped to x < 1.5 points.
+        let mut image = ColorImage::filled([4, 4], Color32::BLACK);
+        let mut mesh = egui::Mesh::default();
+        mesh.add_colored_rect(
+            egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(2.0, 1.0)),
+            Color32::RED,
+        );
+        let clip = egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.5, 2.0));
+        let primitives = [ClippedPrimitive {
+            clip_rect: clip,
+            primitive: Primitive::Mesh(mesh),
+        }];
+        // The white texel egui's meshes sample for plain colour.
+        let mut textures = HashMap::new();
+        textures.insert(TextureId::default(), ColorImage::filled([2, 2], Color32::WHITE));
+        rasterise(&mut image, &primitives, &textures, 2.0);
+        let at = |x: usize, y: usize| image.pixels[y * 4 + x];
+        assert_eq!(at(0, 0), Color32::RED);
+        assert_eq!(at(2, 1), Color32::RED);
+        assert_eq!(at(3, 0), Color32::BLACK, "clipped");
+        assert_eq!(at(0, 2), Color32::BLACK, "below the square");
+    }
+
+    #[test]
+    fn half_transparent_colour_blends_over_what_is_there() {
+        let mut image = ColorImage::filled([2, 2], Color32::from_rgb(0, 0, 200));
+        let mut mesh = egui::Mesh::default();
+        let half_white = Color32::from_rgba_premultiplied(128, 128, 128, 128);
+        mesh.add_colored_rect(
+            egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(2.0, 2.0)),
+            half_white,
+        );
+        let primitives = [ClippedPrimitive {
+            clip_rect: egui::Rect::EVERYTHING,
+            primitive: Primitive::Mesh(mesh),
+        }];
+        rasterise(&mut image, &primitives, &HashMap::new(), 1.0);
+        let c = image.pixels[0];
+        assert_eq!((c.r(), c.g(), c.b()), (128, 128, 228), "{c:?}");
+    }
+}
