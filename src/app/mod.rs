@@ -37,6 +37,8 @@ mod window;
 
 /// Longest a frame spends applying messages before it draws and comes back.
 const DRAIN_BUDGET: Duration = Duration::from_millis(8);
+/// A frame longer than this is logged at debug level, with where it went.
+const SLOW_FRAME: Duration = Duration::from_millis(16);
 /// How soon a batch from the network asks for a frame: on the next beat
 /// (`style::BEAT`), so a burst, or a trickle, costs a few frames a second.
 const BATCH_REPAINT_DELAY: Duration = Duration::ZERO;
@@ -123,6 +125,8 @@ pub struct MqscopeApp {
     next_session_id: u64,
     frames: FrameTimes,
     logic_time: Duration,
+    /// The part of `logic_time` spent applying what the connections sent.
+    drain_time: Duration,
     /// See [`MqscopeApp::set_drain_budget`].
     drain_budget: Duration,
     started: Instant,
@@ -207,6 +211,7 @@ impl MqscopeApp {
             next_session_id: 0,
             frames: FrameTimes::default(),
             logic_time: Duration::ZERO,
+            drain_time: Duration::ZERO,
             drain_budget: DRAIN_BUDGET,
             started: options.process_start,
             first_frame: None,
@@ -341,6 +346,7 @@ impl MqscopeApp {
         let steps = self.accounts.poll();
         self.follow(steps);
         self.drain(ctx, start + self.drain_budget);
+        self.drain_time = start.elapsed();
         // Repeat jobs of the publish forms: send what is due, wake for the next.
         let now = Instant::now();
         if let Some(next) = self.sessions.iter_mut().filter_map(|s| s.tick(now)).min() {
@@ -541,7 +547,17 @@ impl MqscopeApp {
         for action in actions {
             self.handle(action);
         }
-        self.frames.record(Instant::now(), self.logic_time + start.elapsed());
+        let ui_time = start.elapsed();
+        self.frames.record(Instant::now(), self.logic_time + ui_time);
+        if self.logic_time + ui_time > SLOW_FRAME {
+            // Where a long frame went (RUST_LOG=mqscope=debug).
+            tracing::debug!(
+                logic_ms = self.logic_time.as_secs_f64() * 1000.0,
+                of_which_drain_ms = self.drain_time.as_secs_f64() * 1000.0,
+                ui_ms = ui_time.as_secs_f64() * 1000.0,
+                "slow frame"
+            );
+        }
         if self.first_frame.is_none() {
             self.first_frame = Some(self.started.elapsed());
             tracing::info!(ms = self.started.elapsed().as_millis(), "first frame");

@@ -75,7 +75,8 @@ pub struct History {
     /// Indexed by `NodeId`; empty for nodes without messages.
     rings: Vec<VecDeque<StoredMessage>>,
     /// (node, seq) in arrival order; entries whose message is already gone are skipped.
-    arrival: VecDeque<(NodeId, u64)>,
+    /// In chunks: a million entries grow without one long copy.
+    arrival: super::chunked::ChunkedQueue<(NodeId, u64)>,
     /// Latest messages of their topic met at the front of `arrival` while over
     /// budget: set aside, oldest first. Each is older than everything still in
     /// `arrival`. Step 2 of the budget takes from here.

@@ -4,6 +4,7 @@
 
 mod alerts;
 mod charts;
+mod chunked;
 pub mod ha;
 mod history;
 mod series;
