@@ -84,7 +84,12 @@ mod tests {
                 next += 1;
             }
             q.retain(|&i| i % 1000 == 0);
-            assert!(q.chunks.len() <= q.len().div_ceil(CHUNK) + 1, "{} chunks for {}", q.chunks.len(), q.len());
+            assert!(
+                q.chunks.len() <= q.len().div_ceil(CHUNK) + 1,
+                "{} chunks for {}",
+                q.chunks.len(),
+                q.len()
+            );
         }
         assert_eq!(q.len() as u64, next.div_ceil(1000));
         assert_eq!(q.pop_front(), Some(0));

@@ -85,12 +85,25 @@ impl Browse {
                 Err(e) => self.problem = Some(format!("The file chooser failed: {e}")),
             }
         }
-        let label = if self.is_open() { "Choosing…" } else { "Browse…" };
+        if self.is_open() {
+            ui.add_enabled(false, egui::Button::new("Choosing…"));
+            // A chooser that never answers (a hung portal) must not hold the
+            // button for good: its answer, if it ever comes, is not used.
+            if ui
+                .small_button("Stop waiting")
+                .on_hover_text("Forget the file chooser that is open; type the path instead")
+                .clicked()
+            {
+                self.forget();
+            }
+            return changed;
+        }
         let response = ui
-            .add_enabled(!self.is_open(), egui::Button::new(label))
+            .button("Browse…")
             .on_hover_text("Choose the file in your desktop's file chooser");
         if response.clicked() {
-            let (folder, name) = start_of(path, start_folder(ui.ctx()));
+            let path = path.clone();
+            let remembered = start_folder(ui.ctx());
             let title = title.to_owned();
             let filters: Vec<(String, Vec<String>)> = filters
                 .iter()
@@ -99,11 +112,24 @@ impl Browse {
             let ctx = ui.ctx().clone();
             self.problem = None;
             self.ticket = Some(self.job.submit(
-                move || choose(purpose, &title, folder, name, &filters),
+                move || {
+                    // On the chooser's thread: the typed folder may be a dead mount.
+                    let (folder, name) = start_of(&path, remembered);
+                    choose(purpose, &title, folder, name, &filters)
+                },
                 move || ctx.request_repaint(),
             ));
         }
         changed
+    }
+
+    /// Drop the chooser that is open, if any: what it answers is not used
+    /// (its row closed, or the user stopped waiting). The next Browse… opens
+    /// a new one on a thread of its own.
+    pub fn forget(&mut self) {
+        if self.is_open() {
+            *self = Self::default();
+        }
     }
 
     /// Whether [`Self::problem_ui`] has something to say.

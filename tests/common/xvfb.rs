@@ -22,6 +22,7 @@ impl Xvfb {
         BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut line)
             .unwrap();
+        assert!(!line.trim().is_empty(), "Xvfb did not say which display it took");
         Self {
             child,
             display: format!(":{}", line.trim()),

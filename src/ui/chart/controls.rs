@@ -262,6 +262,7 @@ impl ChartPanel {
             self.export_browse.problem_ui(ui);
             if close {
                 self.export = None;
+                self.export_browse.forget();
             }
         }
     }

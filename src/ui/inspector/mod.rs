@@ -320,6 +320,7 @@ impl InspectorPanel {
             self.save_browse.problem_ui(ui);
             if close {
                 self.save_path = None;
+                self.save_browse.forget();
             }
         }
         if let Some(note) = &rendered.note {

@@ -203,6 +203,17 @@ impl PublishPanel {
         ))
     }
 
+    /// The payload changed (typed, or a placeholder put in): what was said
+    /// of it as it was goes.
+    fn payload_edited(&mut self) {
+        self.payload_check = None;
+        self.convert_note = None;
+        // A refusal under the button was about the payload as it was.
+        if matches!(self.result, Some(Err(_))) {
+            self.result = None;
+        }
+    }
+
     /// The message the form describes now, placeholders evaluated.
     fn request(&mut self, protocol: ProtocolVersion) -> Result<PublishRequest, String> {
         if let Err(e) = validate_topic(self.topic.trim()) {
@@ -364,6 +375,8 @@ impl PublishPanel {
                         }
                     }
                     self.source = Source::Typed(format);
+                    // A file still being chosen is not wanted any more.
+                    self.file_browse.forget();
                     self.payload_check = None;
                 }
             }
@@ -393,12 +406,7 @@ impl PublishPanel {
                     None => edit,
                 };
                 if edit.changed() {
-                    self.payload_check = None;
-                    self.convert_note = None;
-                    // A refusal under the button was about the payload as it was.
-                    if matches!(self.result, Some(Err(_))) {
-                        self.result = None;
-                    }
+                    self.payload_edited();
                 }
                 let check = self
                     .payload_check
@@ -431,7 +439,7 @@ impl PublishPanel {
                     if matches!(format, PayloadFormat::Text | PayloadFormat::Json)
                         && placeholders::menu(ui, &mut self.payload, edit_id)
                     {
-                        self.payload_check = None;
+                        self.payload_edited();
                     }
                 });
             }

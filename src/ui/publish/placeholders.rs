@@ -18,10 +18,12 @@ const MENU: &[(&str, &str)] = &[
 /// offsets, as egui's cursor counts them); returns the character offset just
 /// after it.
 fn insert_at(text: &mut String, start: usize, end: usize, insert: &str) -> usize {
+    let chars = text.chars().count();
+    let (start, end) = (start.min(end).min(chars), start.max(end).min(chars));
     let byte = |chars: usize| text.char_indices().nth(chars).map_or(text.len(), |(b, _)| b);
-    let (from, to) = (byte(start.min(end)), byte(start.max(end)));
+    let (from, to) = (byte(start), byte(end));
     text.replace_range(from..to, insert);
-    start.min(end) + insert.chars().count()
+    start + insert.chars().count()
 }
 
 /// The menu button. A chosen placeholder goes in at the cursor of the text
@@ -73,7 +75,7 @@ mod tests {
         assert_eq!(text, "n={{counter}};");
         // Past the end: appended.
         let mut text = "x".to_owned();
-        insert_at(&mut text, 5, 5, "{{uuid}}");
+        assert_eq!(insert_at(&mut text, 5, 5, "{{uuid}}"), 1 + 8, "the cursor after it");
         assert_eq!(text, "x{{uuid}}");
     }
 
