@@ -207,13 +207,13 @@ cpu_rows=""
 cpu_load() {
   local rate=$1 topics=$2 secs=$3 sim a0 s0 f0 t0 a1 s1 f1 t1
   "$bin" simulate --broker "mqtt://127.0.0.1:$port" --rate "$rate" --count $(( rate * (secs + 5) )) \
-    --topics "$topics" --payload json >/dev/null 2>&1 & sim=$!
+    --topics "$topics" --payload json >/dev/null 2>&1 & sim=$!; pids+=("$sim")
   sleep 3
   a0=$(cpu_ticks "$cpu_app"); s0=$(cpu_ticks "$cpu_sub"); f0=$(stat "['frames']"); t0=$(now_s)
   sleep "$secs"
   a1=$(cpu_ticks "$cpu_app"); s1=$(cpu_ticks "$cpu_sub"); f1=$(stat "['frames']"); t1=$(now_s)
   wait "$sim" 2>/dev/null || true
-  cpu_rows+="| $(printf "%'d" "$rate") msg/s over $(printf "%'d" "$topics") topics | $(cores "$s0" "$s1" "$t0" "$t1") | $(cores "$a0" "$a1" "$t0" "$t1") | $(python3 -c "print(f'{($f1 - $f0) / ($t1 - $t0):.1f}')") |"$'\n'
+  cpu_rows+="| $(python3 -c "print(f'{$rate:,} msg/s over {$topics:,} topics')") | $(cores "$s0" "$s1" "$t0" "$t1") | $(cores "$a0" "$a1" "$t0" "$t1") | $(python3 -c "print(f'{($f1 - $f0) / ($t1 - $t0):.1f}')") |"$'\n'
   wait_quiet_stats
 }
 wait_quiet_stats() { local last=-1 now; while :; do now=$(stat "['received']"); [ "$now" = "$last" ] && break; last=$now; sleep 2; done; }

@@ -345,8 +345,9 @@ impl MqscopeApp {
         self.accounts.wake(ctx);
         let steps = self.accounts.poll();
         self.follow(steps);
+        let drain_start = Instant::now();
         self.drain(ctx, start + self.drain_budget);
-        self.drain_time = start.elapsed();
+        self.drain_time = drain_start.elapsed();
         // Repeat jobs of the publish forms: send what is due, wake for the next.
         let now = Instant::now();
         if let Some(next) = self.sessions.iter_mut().filter_map(|s| s.tick(now)).min() {

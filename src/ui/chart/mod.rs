@@ -216,6 +216,7 @@ impl ChartPanel {
             });
             ui.separator();
             self.plot_ui(ui, chart, &drawn, (x_min, x_max), now);
+            self.start_double_png(ui, model, chart, columns);
             // Following live, time moves a pixel every (window / width): a
             // frame then, no more (10 min over 500 px: one a second and a bit).
             if self.follow
@@ -413,26 +414,40 @@ impl ChartPanel {
         let bounds = *response.transform.bounds();
         self.view = Some((bounds.min()[0], bounds.max()[0]));
         self.shown_bounds = Some(bounds);
-        let plot_rect = area.intersect(ui.clip_rect()).union(r.rect);
-        self.plot_rect = Some(plot_rect);
-        if let Some(path) = self.png_double_pending.take() {
-            // This frame's plot, drawn again off screen at twice the pixels.
-            let scene = offscreen::Scene {
-                chart: chart.clone(),
-                drawn: drawn.to_vec(),
-                scale,
-                bounds,
-                size: plot_rect.size(),
-                pixels_per_point: ui.ctx().pixels_per_point() * 2.0,
-                theme: ui.ctx().theme(),
-                style: ui.ctx().global_style(),
-            };
-            let ctx = ui.ctx().clone();
-            let ticket = self
-                .png_job
-                .submit(move || offscreen::render(&scene), move || ctx.request_repaint());
-            self.png_ticket = Some((ticket, path));
+        self.plot_rect = Some(area.intersect(ui.clip_rect()).union(r.rect));
+    }
+
+    /// The 2× PNG asked for, once the one before it is done: this frame's
+    /// plot drawn again off screen at twice the pixels, its series decimated
+    /// for twice the pixel columns.
+    fn start_double_png(&mut self, ui: &egui::Ui, model: &Model, chart: &Chart, columns: usize) {
+        if self.png_ticket.is_some() {
+            return; // one at a time: the next starts when this one is saved
         }
+        let (Some(path), Some(bounds), Some(rect)) =
+            (self.png_double_pending.take(), self.shown_bounds, self.plot_rect)
+        else {
+            return;
+        };
+        let drawn = prepare(model, chart, bounds.min()[0], bounds.max()[0], columns * 2);
+        // Twice the window's pixels, at most 8,192 on a side.
+        let ppp =
+            (ui.ctx().pixels_per_point() * 2.0).min(offscreen::MAX_SIDE / rect.width().max(rect.height()).max(1.0));
+        let scene = offscreen::Scene {
+            chart: chart.clone(),
+            scale: right_axis_scale(chart, &drawn),
+            drawn,
+            bounds,
+            size: rect.size(),
+            pixels_per_point: ppp,
+            theme: ui.ctx().theme(),
+            style: ui.ctx().global_style(),
+        };
+        let ctx = ui.ctx().clone();
+        let ticket = self
+            .png_job
+            .submit(move || offscreen::render(&scene), move || ctx.request_repaint());
+        self.png_ticket = Some((ticket, path));
     }
 
     /// The screenshot asked for by "Chart as PNG": crop it to the plot and

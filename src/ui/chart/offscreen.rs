@@ -11,6 +11,10 @@ use egui::{Color32, ColorImage, TextureId};
 use super::drawn::Drawn;
 use crate::model::Chart;
 
+/// The longest side of a PNG drawn off screen, in pixels (a 4K screen at
+/// 2× would otherwise ask for hundreds of MB).
+pub(super) const MAX_SIDE: f32 = 8192.0;
+
 /// What the chart on screen showed, to draw again off screen.
 pub(super) struct Scene {
     pub chart: Chart,
@@ -128,11 +132,27 @@ fn rasterise(
         let y_hi = ((clip.max.y * ppp).ceil().max(0.0) as usize).min(h);
         for tri in mesh.indices.chunks_exact(3) {
             let [a, b, c] = [tri[0], tri[1], tri[2]].map(|i| &mesh.vertices[i as usize]);
-            let p = [a, b, c].map(|v| (v.pos.x * ppp, v.pos.y * ppp));
-            let area = edge(p[0], p[1], p[2]);
+            let mut p = [a, b, c].map(|v| (v.pos.x * ppp, v.pos.y * ppp));
+            let mut v = [a, b, c];
+            let mut area = edge(p[0], p[1], p[2]);
             if area.abs() < 1e-6 {
                 continue;
             }
+            if area < 0.0 {
+                // One winding for all, so that the fill rule below is the same
+                // for every triangle.
+                p.swap(1, 2);
+                v.swap(1, 2);
+                area = -area;
+            }
+            let [a, b, c] = v;
+            // A pixel centre on an edge two triangles share belongs to one of
+            // them only (else a translucent mesh is blended twice along it).
+            let owns = [
+                owns_its_edge(p[1], p[2]),
+                owns_its_edge(p[2], p[0]),
+                owns_its_edge(p[0], p[1]),
+            ];
             let min_x = p
                 .iter()
                 .map(|q| q.0)
@@ -161,12 +181,12 @@ fn rasterise(
                 for x in min_x..max_x {
                     let q = (x as f32 + 0.5, y as f32 + 0.5);
                     // Barycentric weights, whichever way the triangle winds.
-                    let wa = edge(p[1], p[2], q) / area;
-                    let wb = edge(p[2], p[0], q) / area;
-                    let wc = 1.0 - wa - wb;
-                    if wa < 0.0 || wb < 0.0 || wc < 0.0 {
+                    let e = [edge(p[1], p[2], q), edge(p[2], p[0], q), edge(p[0], p[1], q)];
+                    if (0..3).any(|i| e[i] < 0.0 || (e[i] == 0.0 && !owns[i])) {
                         continue;
                     }
+                    let (wa, wb) = (e[0] / area, e[1] / area);
+                    let wc = 1.0 - wa - wb;
                     let mix = |f: fn(&egui::epaint::Vertex) -> f32| wa * f(a) + wb * f(b) + wc * f(c);
                     let colour = [
                         mix(|v| f32::from(v.color.r())),
@@ -185,6 +205,14 @@ fn rasterise(
             }
         }
     }
+}
+
+/// Whether points exactly on the edge a→b are drawn by the triangle on its
+/// inner side: for each edge shared by two triangles (walked one way by one
+/// and the other way by the other), exactly one of the two says yes.
+fn owns_its_edge(a: (f32, f32), b: (f32, f32)) -> bool {
+    let (dx, dy) = (b.0 - a.0, b.1 - a.1);
+    dy < 0.0 || (dy == 0.0 && dx > 0.0)
 }
 
 /// Twice the signed area of (a, b, c): which side of a→b the point c is on.
@@ -243,6 +271,26 @@ mod tests {
         assert_eq!(at(2, 1), Color32::RED);
         assert_eq!(at(3, 0), Color32::BLACK, "clipped");
         assert_eq!(at(0, 2), Color32::BLACK, "below the square");
+    }
+
+    #[test]
+    fn a_translucent_rectangle_is_blended_once_along_its_diagonal() {
+        // Two triangles sharing the diagonal of a 4×4 square, whose pixel
+        // centres lie on it: each pixel blended once, the same all over.
+        let mut image = ColorImage::filled([4, 4], Color32::BLACK);
+        let mut mesh = egui::Mesh::default();
+        let half_white = Color32::from_rgba_premultiplied(100, 100, 100, 100);
+        mesh.add_colored_rect(
+            egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(4.0, 4.0)),
+            half_white,
+        );
+        let primitives = [ClippedPrimitive {
+            clip_rect: egui::Rect::EVERYTHING,
+            primitive: Primitive::Mesh(mesh),
+        }];
+        rasterise(&mut image, &primitives, &HashMap::new(), 1.0);
+        assert!(image.pixels.iter().all(|&p| p == image.pixels[0]), "{:?}", image.pixels);
+        assert_eq!(image.pixels[0].r(), 100);
     }
 
     #[test]
