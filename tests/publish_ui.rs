@@ -590,7 +590,7 @@ fn topic_completion_pops_up_and_leaves_sys_out_unless_asked() {
     });
 }
 
-/// "{{…}} Insert" puts a placeholder in at the payload's cursor, and what
+/// The "{{…}}" menu puts a placeholder in at the payload's cursor, and what
 /// another client receives has it filled in.
 #[test]
 fn a_placeholder_from_the_menu_goes_in_at_the_cursor_and_is_filled_at_send() {
@@ -604,7 +604,7 @@ fn a_placeholder_from_the_menu_goes_in_at_the_cursor_and_is_filled_at_send() {
     // The cursor one character back: before the closing brace.
     harness.key_press(egui::Key::ArrowLeft);
     harness.run_steps(2);
-    harness.get_by_label("{{…}} Insert").click();
+    harness.get_by_label("{{…}}").click();
     step_until(&mut harness, "the menu", |h| has_label(h, "{{random(20,30)}}"));
     harness.get_by_label("{{random(20,30)}}").click();
     step_until(&mut harness, "the placeholder in the payload", |h| {

@@ -1,4 +1,4 @@
-//! The "{{…}} Insert" menu of the publish form: each placeholder, said in
+//! The "{{…}}" menu of the publish form: each placeholder, said in
 //! words, put in at the payload's cursor (or over its selection).
 
 use egui::text::{CCursor, CCursorRange};
@@ -31,7 +31,9 @@ fn insert_at(text: &mut String, start: usize, end: usize, insert: &str) -> usize
 /// the cursor after it. True when `text` changed.
 pub(super) fn menu(ui: &mut egui::Ui, text: &mut String, edit: egui::Id) -> bool {
     let mut changed = false;
-    ui.menu_button(egui::RichText::new("{{…}} Insert").small(), |ui| {
+    // As short as the "{{…}}" note it replaced: at 800×600 a wider button
+    // wrapped to a row of its own and pushed Publish out of the panel.
+    ui.menu_button(egui::RichText::new("{{…}}").small(), |ui| {
         ui.label(egui::RichText::new("Evaluated at each send").small().weak());
         for (placeholder, meaning) in MENU {
             let item = ui.button(*placeholder).on_hover_text(*meaning);
@@ -54,7 +56,7 @@ pub(super) fn menu(ui: &mut egui::Ui, text: &mut String, edit: egui::Id) -> bool
         }
     })
     .response
-    .on_hover_text("Put a placeholder in at the cursor");
+    .on_hover_text("Insert a placeholder at the cursor");
     changed
 }
 
