@@ -19,7 +19,7 @@ app=$!
 sleep 4
 # The demo opens with its "Temperatures" chart (iot/+/temperature, alert above 28).
 sleep 2
-xdotool mousemove 98 521 click 1          # iot/temp_sensor_001/temperature
+xdotool mousemove 98 567 click 1          # iot/temp_sensor_001/temperature
 sleep 40                                   # let the chart grow
 xdotool mousemove 1200 720                 # hover the chart: shows time and value
 sleep 2

@@ -87,3 +87,57 @@ pub(super) fn prepare(model: &Model, chart: &Chart, x_min: f64, x_max: f64, colu
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use egui::epaint::{Mesh, Shape, Stroke, TessellationOptions, Tessellator};
+
+    /// The triangles egui makes of a 1.5 px line through `points` (screen
+    /// coordinates), as the plot draws a series.
+    fn line_mesh(points: Vec<egui::Pos2>) -> Mesh {
+        let mut tessellator = Tessellator::new(1.0, TessellationOptions::default(), [1, 1], Vec::new());
+        let mut mesh = Mesh::default();
+        tessellator.tessellate_shape(Shape::line(points, Stroke::new(1.5, egui::Color32::GREEN)), &mut mesh);
+        mesh
+    }
+
+    /// A sensor sending a sawtooth every 0.3 s in bursts, over a window
+    /// where 0.3 s is a fraction of a pixel: decimated, mapped to the screen
+    /// as egui_plot maps it, and tessellated, the line stays within a few
+    /// pixels of its points. (Near-vertical zigzags a hair apart made egui's
+    /// sharp-corner join throw a vertex across the whole plot: a solid
+    /// triangle where a line should be.)
+    #[test]
+    fn a_dense_zigzag_is_drawn_as_a_line_not_a_filled_shape() {
+        let t0 = 1_764_000_000.0;
+        let mut raw = Vec::new();
+        for burst in 0..3 {
+            for i in 0..30 {
+                let t = t0 + f64::from(burst) * 70.0 + f64::from(i) * 0.3 + f64::from(i % 7) * 0.0137;
+                raw.push([t, 20.5 + f64::from(i % 10)]);
+            }
+        }
+        let (x_min, x_max) = (t0 - 30.0, t0 + 300.0);
+        for width in [437.0_f32, 440.0, 512.0, 613.0] {
+            let columns = width as usize;
+            let points = crate::model::decimate(raw.iter().copied(), x_min, x_max, columns);
+            let frame = egui::Rect::from_min_size(egui::pos2(880.0, 615.0), egui::vec2(width, 180.0));
+            let screen: Vec<egui::Pos2> = points
+                .iter()
+                .map(|p| {
+                    let x = f64::from(frame.left()) + (p[0] - x_min) / (x_max - x_min) * f64::from(frame.width());
+                    let y = f64::from(frame.bottom()) - (p[1] - 19.0) / 12.0 * f64::from(frame.height());
+                    egui::pos2(x as f32, y as f32)
+                })
+                .collect();
+            let mesh = line_mesh(screen.clone());
+            for v in &mesh.vertices {
+                let near = screen.iter().map(|p| p.distance(v.pos)).fold(f32::INFINITY, f32::min);
+                assert!(
+                    near.is_finite() && near < 4.0,
+                    "width {width}: a vertex {near} px from every point: {v:?}"
+                );
+            }
+        }
+    }
+}

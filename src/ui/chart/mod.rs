@@ -17,6 +17,7 @@ use crate::ui::{ConnectionAction, WindowAction};
 
 mod controls;
 mod drawn;
+mod grid;
 mod offscreen;
 
 use drawn::{Drawn, prepare, right_axis_scale};
@@ -549,6 +550,8 @@ fn draw_plot(
     // (each series in its colour, with its numbers).
     Plot::new("live_chart")
         .allow_scroll(false)
+        .x_grid_spacer(grid::time_marks)
+        .y_grid_spacer(grid::value_marks)
         .x_axis_formatter(|mark, _range| clock_label(mark.value))
         .custom_y_axes(axes)
         // The frame a PNG is cut from has no crosshair or tooltip in it.
@@ -602,7 +605,15 @@ fn draw_plot(
                 for d in series {
                     let points: PlotPoints = d.points.iter().map(|p| [p[0], to_plot(p[1], right)]).collect();
                     let width = if d.alert == AlertState::Normal { 1.5 } else { 2.5 };
-                    plot.line(Line::new(d.label.clone(), points).color(d.color).width(width));
+                    // Our own decimation keeps each pixel column's extremes; egui_plot's
+                    // "band" drawing of dense lines would join a burst's full height to
+                    // the next point across a gap as one filled shape.
+                    plot.line(
+                        Line::new(d.label.clone(), points)
+                            .color(d.color)
+                            .width(width)
+                            .allow_band(false),
+                    );
                 }
                 let t = source.spec.threshold;
                 for (limit, word) in [(t.above, ">"), (t.below, "<")] {

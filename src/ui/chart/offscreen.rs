@@ -293,6 +293,63 @@ mod tests {
         assert_eq!(image.pixels[0].r(), 100);
     }
 
+    /// Two bursts of a sawtooth, 0.3 s apart, far apart in a window where
+    /// 0.3 s is a fraction of a pixel: between them the chart draws a line,
+    /// a few pixels a column. (egui_plot's "band" drawing of dense lines
+    /// joined the burst's full height to the next point with a filled
+    /// shape: a solid triangle over the gap, on screen and in the PNG.)
+    #[test]
+    fn bursts_far_apart_are_joined_by_a_line_not_a_filled_band() {
+        use crate::model::{AlertState, Chart, SeriesSpec, Source, Stats};
+        let t0 = 1_764_000_000.0;
+        let mut raw = Vec::new();
+        for burst in [0.0, 200.0] {
+            for i in 0..30 {
+                raw.push([t0 + burst + f64::from(i) * 0.3, 20.5 + f64::from(i % 10)]);
+            }
+        }
+        let (x_min, x_max) = (t0 - 10.0, t0 + 220.0);
+        let size = egui::vec2(440.0, 180.0);
+        let green = Color32::from_rgb(0, 230, 0);
+        let drawn = vec![vec![Drawn {
+            label: "lab/saw".into(),
+            topic: "lab/saw".into(),
+            color: green,
+            points: crate::model::decimate(raw.into_iter(), x_min, x_max, size.x as usize),
+            stats: Stats::default(),
+            last: None,
+            skipped: 0,
+            alert: AlertState::Normal,
+        }]];
+        let scene = Scene {
+            chart: Chart {
+                name: "saw".into(),
+                sources: vec![Source {
+                    spec: SeriesSpec::new("lab/saw", ""),
+                    series: Vec::new(),
+                    left_out: 0,
+                }],
+            },
+            drawn,
+            scale: None,
+            bounds: egui_plot::PlotBounds::from_min_max([x_min, 19.0], [x_max, 31.0]),
+            size,
+            pixels_per_point: 1.0,
+            theme: egui::Theme::Dark,
+            style: std::sync::Arc::new(egui::Style::default()),
+        };
+        let image = draw(&scene).unwrap();
+        let [w, h] = image.size;
+        let is_line = |c: Color32| c.g() > 120 && c.r() < 90 && c.b() < 90;
+        // The middle of the gap, well inside the plot whatever the axes take.
+        let widest = (w * 2 / 5..w * 3 / 5)
+            .map(|x| (0..h).filter(|&y| is_line(image.pixels[y * w + x])).count())
+            .max()
+            .unwrap();
+        assert!(widest >= 1, "the line crosses the gap");
+        assert!(widest <= 6, "{widest} pixels of one column in the series' colour");
+    }
+
     #[test]
     fn half_transparent_colour_blends_over_what_is_there() {
         let mut image = ColorImage::filled([2, 2], Color32::from_rgb(0, 0, 200));
