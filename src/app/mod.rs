@@ -108,6 +108,8 @@ pub struct MqscopeApp {
     shortcut_sheet: bool,
     /// Theme and size last given to egui.
     applied_look: Option<(Theme, u16)>,
+    /// The first window was checked against its monitor (`fit_on_screen`).
+    fitted: bool,
     /// The window title last set.
     title: String,
     /// The profile connected to last (kept across runs by eframe's storage).
@@ -200,6 +202,7 @@ impl MqscopeApp {
             transfer: None,
             shortcut_sheet: false,
             applied_look: None,
+            fitted: false,
             title: String::new(),
             last_profile: None,
             expanded_memory: Default::default(),
@@ -394,6 +397,27 @@ impl MqscopeApp {
         }
     }
 
+    /// Once, as soon as the window system says where the window is: a first
+    /// window larger than its monitor (1360×840 and a title bar on a 1366×768
+    /// laptop) is maximised instead, so that the status bar is on screen.
+    fn fit_on_screen(&mut self, ctx: &egui::Context) {
+        if self.fitted {
+            return;
+        }
+        let (monitor, inner) = ctx.input(|i| (i.viewport().monitor_size, i.viewport().inner_rect));
+        let (Some(monitor), Some(inner)) = (monitor, inner) else {
+            return;
+        };
+        self.fitted = true;
+        // A title bar (and most desktops' panels) need room beside the
+        // window's own area; the window manager may not have added its frame
+        // yet, so the frame cannot be measured here.
+        const DECORATION_ROOM: f32 = 40.0;
+        if inner.width() > monitor.x - 0.5 || inner.height() + DECORATION_ROOM > monitor.y {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Maximized(true));
+        }
+    }
+
     /// The window's title as last set ("Demo broker — connected — mqscope").
     pub fn window_title(&self) -> &str {
         &self.title
@@ -402,6 +426,7 @@ impl MqscopeApp {
     /// Theme, size and window title, set when they change (egui's own
     /// Ctrl+/Ctrl− zoom is left alone in between).
     fn apply_look(&mut self, ctx: &egui::Context) {
+        self.fit_on_screen(ctx);
         let look = (self.settings.theme, self.settings.ui_scale_percent);
         if self.applied_look != Some(look) {
             ctx.set_theme(match self.settings.theme {
