@@ -277,3 +277,29 @@ fn an_idle_window_asks_for_no_frames() {
         "still asking after the news settled"
     );
 }
+
+/// Typing a payload that is not JSON yet says what is wrong under the
+/// payload's buttons, and Format and "{{…}}" stay where they are: nothing
+/// jumps under the pointer while the mistake comes and goes.
+#[test]
+fn a_payload_mistake_does_not_move_the_payload_buttons() {
+    let broker = common::Mosquitto::start();
+    let mut harness = connected_to(&broker.url());
+    harness.set_size(egui::vec2(800.0, 600.0));
+    harness.run_steps(3);
+    use egui::accesskit::Role;
+    harness.get_by_label("Payload as JSON").click();
+    harness.run_steps(2);
+    common::harness::type_into(&mut harness, "Payload", r#"{"t": 1}"#);
+    step_until(&mut harness, "the check", |h| has_text(h, "valid JSON"));
+    let format = rect_of(&harness, Role::Button, "Format");
+    let insert = rect_of(&harness, Role::Button, "{{…}}");
+    common::harness::type_into(
+        &mut harness,
+        "Payload",
+        r#"{"t" 1, "longer": "so that the mistake is a long line"}"#,
+    );
+    step_until(&mut harness, "the mistake said", |h| has_text(h, "JSON error"));
+    assert_eq!(rect_of(&harness, Role::Button, "Format"), format);
+    assert_eq!(rect_of(&harness, Role::Button, "{{…}}"), insert);
+}

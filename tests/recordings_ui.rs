@@ -270,6 +270,9 @@ fn the_open_window_refuses_a_folder_or_a_missing_file_in_place() {
     h.get_by_label("Open").click();
     step_until(&mut h, "the tab", |h| has_label(h, "温度.txt (offline)"));
     assert!(!has_label(&h, "Open"), "the window closed");
+    step_until(&mut h, "the end of the replay, in words for one message", |h| {
+        has_text(h, "replayed the one message of this")
+    });
 }
 
 /// The file windows start in the folder of the file named last (a

@@ -222,9 +222,11 @@ fn a_minimised_window_draws_nothing_and_still_takes_every_message() {
         .to_owned();
     // 1360×840 does not fit this 1280×800 screen: the first window opens
     // maximised, its status bar on screen, not under the screen's edge.
-    wait_until("the window maximised to fit the screen", Duration::from_secs(10), || {
-        xtool(&x.display, "xprop", &["-id", &window, "_NET_WM_STATE"]).contains("_NET_WM_STATE_MAXIMIZED_VERT")
-    });
+    wait_until(
+        "the window maximised to fit the screen",
+        Duration::from_secs(10),
+        || xtool(&x.display, "xprop", &["-id", &window, "_NET_WM_STATE"]).contains("_NET_WM_STATE_MAXIMIZED_VERT"),
+    );
     xtool(&x.display, "xdotool", &["windowminimize", "--sync", &window]);
     wait_until("the window manager's hidden state", Duration::from_secs(10), || {
         xtool(&x.display, "xprop", &["-id", &window, "_NET_WM_STATE"]).contains("_NET_WM_STATE_HIDDEN")

@@ -127,7 +127,10 @@ pub(super) async fn replay_task(
     let final_state = match outcome {
         Some(Err(why)) if sent == 0 => ConnectionState::Failed { reason: why },
         Some(Err(why)) => ConnectionState::Offline {
-            note: format!("replayed {sent} messages, then stopped: {why}"),
+            note: format!(
+                "replayed {sent} message{}, then stopped: {why}",
+                if sent == 1 { "" } else { "s" }
+            ),
         },
         Some(Ok(skipped)) if sent == 0 => ConnectionState::Failed {
             reason: if skipped.is_empty() {
@@ -137,12 +140,21 @@ pub(super) async fn replay_task(
             },
         },
         Some(Ok(skipped)) if !skipped.is_empty() => ConnectionState::Offline {
-            note: format!("replayed all {sent} messages of this {kind}; {skipped}"),
+            note: format!("replayed {} of this {kind}; {skipped}", all_of(sent)),
         },
         _ => ConnectionState::Offline {
-            note: format!("replayed all {sent} messages of this {kind}"),
+            note: format!("replayed {} of this {kind}", all_of(sent)),
         },
     };
     let _ = out.send(Event::State(final_state));
     wake();
+}
+
+/// "all 3 messages", or "the one message".
+fn all_of(sent: u64) -> String {
+    if sent == 1 {
+        "the one message".to_owned()
+    } else {
+        format!("all {sent} messages")
+    }
 }

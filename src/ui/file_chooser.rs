@@ -43,6 +43,9 @@ impl Default for Browse {
     }
 }
 
+/// The Browse… button's width, the same while a chooser is open.
+const BUTTON_WIDTH: f32 = 96.0;
+
 /// A file type the chooser offers: its name and extensions (no dots).
 pub type Filter = (&'static str, &'static [&'static str]);
 
@@ -85,13 +88,14 @@ impl Browse {
                 Err(e) => self.problem = Some(format!("The file chooser failed: {e}")),
             }
         }
+        // One button, as wide either way: the window around it keeps its size.
+        let width = egui::vec2(BUTTON_WIDTH, 0.0);
         if self.is_open() {
-            ui.add_enabled(false, egui::Button::new("Choosing…"));
             // A chooser that never answers (a hung portal) must not hold the
             // button for good: its answer, if it ever comes, is not used.
             if ui
-                .small_button("Stop waiting")
-                .on_hover_text("Forget the file chooser that is open; type the path instead")
+                .add(egui::Button::new("Stop waiting").min_size(width))
+                .on_hover_text("The file chooser is open. Stop waiting for it, and type the path instead")
                 .clicked()
             {
                 self.forget();
@@ -99,7 +103,7 @@ impl Browse {
             return changed;
         }
         let response = ui
-            .button("Browse…")
+            .add(egui::Button::new("Browse…").min_size(width))
             .on_hover_text("Choose the file in your desktop's file chooser");
         if response.clicked() {
             let path = path.clone();

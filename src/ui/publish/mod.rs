@@ -412,16 +412,10 @@ impl PublishPanel {
                     .payload_check
                     .get_or_insert_with(|| check_payload(format, &self.payload))
                     .clone();
+                // The buttons keep their row whatever the check says: a long
+                // mistake goes on the row under them, so nothing jumps as it
+                // comes and goes while typing.
                 ui.horizontal_wrapped(|ui| {
-                    match &check {
-                        Ok(()) if format == PayloadFormat::Json => {
-                            ui.label(RichText::new("✔ valid JSON").small().color(style::ok_text()));
-                        }
-                        Ok(()) => {}
-                        Err(e) => {
-                            ui.label(RichText::new(e).small().color(style::error()));
-                        }
-                    }
                     if format == PayloadFormat::Json
                         && ui
                             .small_button("Format")
@@ -441,7 +435,13 @@ impl PublishPanel {
                     {
                         self.payload_edited();
                     }
+                    if check.is_ok() && format == PayloadFormat::Json {
+                        ui.label(RichText::new("✔ valid JSON").small().color(style::ok_text()));
+                    }
                 });
+                if let Err(e) = &check {
+                    ui.label(RichText::new(e).small().color(style::error()));
+                }
             }
             Source::File => {
                 ui.horizontal(|ui| {
