@@ -546,10 +546,14 @@ fn draw_plot(
                 }),
         );
     }
-    // No legend over the data: the table beside the plot is its legend
-    // (each series in its colour, with its numbers).
-    Plot::new("live_chart")
-        .allow_scroll(false)
+    // No legend over the data on screen: the table beside the plot is its
+    // legend (each series in its colour, with its numbers). A PNG has no
+    // table: it carries the legend, top right.
+    let mut plot = Plot::new("live_chart");
+    if exporting {
+        plot = plot.legend(egui_plot::Legend::default().position(egui_plot::Corner::RightTop));
+    }
+    plot.allow_scroll(false)
         .x_grid_spacer(grid::time_marks)
         .y_grid_spacer(grid::value_marks)
         .x_axis_formatter(|mark, _range| clock_label(mark.value))
@@ -574,7 +578,8 @@ fn draw_plot(
                 let bounds = plot.plot_bounds();
                 plot.text(
                     egui_plot::Text::new(
-                        "title",
+                        // Unnamed: not a legend entry.
+                        "",
                         egui_plot::PlotPoint::new(bounds.min()[0], bounds.max()[1]),
                         RichText::new(&chart.name).strong().size(15.0),
                     )

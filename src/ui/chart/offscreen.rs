@@ -348,6 +348,18 @@ mod tests {
             .unwrap();
         assert!(widest >= 1, "the line crosses the gap");
         assert!(widest <= 6, "{widest} pixels of one column in the series' colour");
+        // A PNG has no table beside it: it carries the legend, top right
+        // (light text there), the series' name in it.
+        let text = |x0: usize, x1: usize| {
+            (0..h / 5)
+                .flat_map(|y| (x0..x1).map(move |x| (x, y)))
+                .filter(|&(x, y)| {
+                    let c = image.pixels[y * w + x];
+                    c.r() > 150 && c.g() > 150 && c.b() > 150
+                })
+                .count()
+        };
+        assert!(text(w * 3 / 4, w) > 20, "the legend, top right");
     }
 
     #[test]
