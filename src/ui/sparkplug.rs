@@ -133,8 +133,12 @@ pub fn metrics_table_ui(ui: &mut egui::Ui, payload: &serde_json::Value) {
 
 /// A Sparkplug time (ms since 1970) in local clock time; the date too when it is not today.
 pub fn when(ms: u64) -> String {
-    let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms);
-    let local = chrono::DateTime::<chrono::Local>::from(at);
+    // The number comes from the payload: a time past any calendar is said
+    // as it is (chrono's `From<SystemTime>` would panic on it).
+    let Some(utc) = i64::try_from(ms).ok().and_then(chrono::DateTime::from_timestamp_millis) else {
+        return format!("{ms} ms (not a date)");
+    };
+    let local = utc.with_timezone(&chrono::Local);
     if local.date_naive() == chrono::Local::now().date_naive() {
         local.format("%H:%M:%S%.3f").to_string()
     } else {
@@ -155,5 +159,8 @@ mod tests {
         assert_eq!(&today[2..3], ":");
         // 2025-03-04T08:13:12Z, some day that is not today: the date is said.
         assert!(super::when(1_741_075_992_000).starts_with("2025-03-0"));
+        // A timestamp no calendar holds (an edge node's garbage, or a hostile
+        // payload): said as the number it is, not a panic of the window.
+        assert_eq!(super::when(u64::MAX), "18446744073709551615 ms (not a date)");
     }
 }

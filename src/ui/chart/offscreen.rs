@@ -60,12 +60,12 @@ fn draw(scene: &Scene) -> Result<ColorImage, String> {
     // The second pass lays out with the sizes the first one measured.
     for _ in 0..2 {
         let mut out = ctx.run_ui(input.clone(), |ui| {
-            super::draw_plot(
+            super::plot::draw_plot(
                 ui,
                 &scene.chart,
                 &scene.drawn,
                 scene.scale,
-                super::View::Fixed(scene.bounds),
+                super::plot::View::Fixed(scene.bounds),
                 true,
             );
         });
