@@ -18,12 +18,33 @@ fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
     }
 }
 
+/// The stats file as last written (`Null` before the first write).
+fn stats_of(stats: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(stats).unwrap_or_default()).unwrap_or_default()
+}
+
 fn frames(stats: &Path) -> u64 {
-    std::fs::read_to_string(stats)
-        .ok()
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .and_then(|v| v["frames"].as_u64())
-        .unwrap_or(0)
+    stats_of(stats)["frames"].as_u64().unwrap_or(0)
+}
+
+/// The binary on `display`, with `args`: its home, config and window state
+/// (eframe's, under `home/.local/share`) in `home`, `--no-keyring`, its
+/// stats in `home/stats.json`, software GL, its output discarded.
+fn mqscope(display: &str, home: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_mqscope"));
+    command
+        .args(args)
+        .args(["--no-keyring", "--stats-json"])
+        .arg(home.join("stats.json"))
+        .env("DISPLAY", display)
+        .env_remove("WAYLAND_DISPLAY")
+        .env_remove("XDG_DATA_HOME")
+        .env("HOME", home)
+        .env("MQSCOPE_CONFIG_DIR", home.join("config"))
+        .env("LIBGL_ALWAYS_SOFTWARE", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    command
 }
 
 #[test]
@@ -31,27 +52,14 @@ fn sigterm_closes_the_window_as_its_close_button_does() {
     let x = Xvfb::start();
     let home = tempfile::tempdir().unwrap();
     let stats = home.path().join("stats.json");
-    let mut app = Command::new(env!("CARGO_BIN_EXE_mqscope"))
-        .args(["--demo", "--no-keyring", "--stats-json"])
-        .arg(&stats)
-        .env("DISPLAY", &x.display)
-        .env_remove("WAYLAND_DISPLAY")
-        .env_remove("XDG_DATA_HOME")
-        .env("HOME", home.path())
-        .env("MQSCOPE_CONFIG_DIR", home.path().join("config"))
-        .env("LIBGL_ALWAYS_SOFTWARE", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut app = mqscope(&x.display, home.path(), &["--demo"]).spawn().unwrap();
     wait_until("the window's frames", Duration::from_secs(60), || frames(&stats) > 5);
     // --stats-json, read back: the demo's messages all reached the model.
     wait_until("demo messages in the stats", Duration::from_secs(30), || {
-        let v: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&stats).unwrap_or_default()).unwrap_or_default();
+        let v = stats_of(&stats);
         v["received"].as_u64().unwrap_or(0) >= 20 && v["received"] == v["applied"]
     });
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&stats).unwrap()).unwrap();
+    let v = stats_of(&stats);
     assert_eq!(v["dropped"], 0, "{v}");
     assert!(v["topics"].as_u64().unwrap() >= 10, "{v}");
     assert_eq!(v["connections"][0]["state"], "connected", "{v}");
@@ -104,23 +112,9 @@ fn tls_use_os_certs_trusts_what_ssl_cert_file_names() {
     let run = |cert_file: Option<&Path>| {
         let home = tempfile::tempdir().unwrap();
         let stats = home.path().join("stats.json");
-        let mut command = Command::new(env!("CARGO_BIN_EXE_mqscope"));
-        command
-            .args([
-                "--broker",
-                &format!("mqtts://localhost:{port}"),
-                "--tls-use-os-certs",
-                "--no-keyring",
-            ])
-            .arg("--stats-json")
-            .arg(&stats)
-            .env("DISPLAY", &x.display)
-            .env("HOME", home.path())
-            .env("MQSCOPE_CONFIG_DIR", home.path().join("config"))
-            .env("LIBGL_ALWAYS_SOFTWARE", "1")
-            .env_remove("SSL_CERT_DIR")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
+        let url = format!("mqtts://localhost:{port}");
+        let mut command = mqscope(&x.display, home.path(), &["--broker", &url, "--tls-use-os-certs"]);
+        command.env_remove("SSL_CERT_DIR");
         match cert_file {
             Some(file) => command.env("SSL_CERT_FILE", file),
             None => command.env("SSL_CERT_FILE", home.path().join("no-such-bundle.pem")),
@@ -128,8 +122,7 @@ fn tls_use_os_certs_trusts_what_ssl_cert_file_names() {
         let mut app = command.spawn().unwrap();
         let mut state = String::new();
         wait_until("the connection to settle", Duration::from_secs(60), || {
-            let v: serde_json::Value =
-                serde_json::from_str(&std::fs::read_to_string(&stats).unwrap_or_default()).unwrap_or_default();
+            let v = stats_of(&stats);
             state = v["connections"][0]["state"].as_str().unwrap_or_default().to_owned();
             state == "connected" || state == "error"
         });
@@ -182,10 +175,6 @@ fn xtool(display: &str, program: &str, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
-fn stats_of(stats: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(stats).unwrap_or_default()).unwrap_or_default()
-}
-
 /// A first window larger than the screen opens maximised. Minimised, it
 /// draws no frame, and still takes every message the broker sends:
 /// mosquitto_sub, on the same topics, is the control. Shown again, it draws
@@ -198,17 +187,7 @@ fn a_minimised_window_draws_nothing_and_still_takes_every_message() {
     let _wm = Openbox::start(&x.display);
     let home = tempfile::tempdir().unwrap();
     let stats = home.path().join("stats.json");
-    let mut app = Command::new(env!("CARGO_BIN_EXE_mqscope"))
-        .args(["--broker", &broker.url(), "--no-keyring", "--stats-json"])
-        .arg(&stats)
-        .env("DISPLAY", &x.display)
-        .env_remove("WAYLAND_DISPLAY")
-        .env("HOME", home.path())
-        .env("XDG_DATA_HOME", home.path().join("data"))
-        .env("MQSCOPE_CONFIG_DIR", home.path().join("config"))
-        .env("LIBGL_ALWAYS_SOFTWARE", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
+    let mut app = mqscope(&x.display, home.path(), &["--broker", &broker.url()])
         .spawn()
         .unwrap();
     wait_until("the connection", Duration::from_secs(60), || {

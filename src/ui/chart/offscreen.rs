@@ -125,14 +125,13 @@ fn rasterise(
             continue; // paint callbacks: none in a chart
         };
         let texture = textures.get(&mesh.texture_id);
-        let clip = clipped.clip_rect;
-        let x_lo = ((clip.min.x * ppp).floor().max(0.0) as usize).min(w);
-        let x_hi = ((clip.max.x * ppp).ceil().max(0.0) as usize).min(w);
-        let y_lo = ((clip.min.y * ppp).floor().max(0.0) as usize).min(h);
-        let y_hi = ((clip.max.y * ppp).ceil().max(0.0) as usize).min(h);
+        // The clip rectangle in pixels, within the image.
+        let image_rect = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(w as f32, h as f32));
+        let clip =
+            egui::Rect::from_min_max(clipped.clip_rect.min * ppp, clipped.clip_rect.max * ppp).intersect(image_rect);
         for tri in mesh.indices.chunks_exact(3) {
             let [a, b, c] = [tri[0], tri[1], tri[2]].map(|i| &mesh.vertices[i as usize]);
-            let mut p = [a, b, c].map(|v| (v.pos.x * ppp, v.pos.y * ppp));
+            let mut p = [a, b, c].map(|v| v.pos * ppp);
             let mut v = [a, b, c];
             let mut area = edge(p[0], p[1], p[2]);
             if area.abs() < 1e-6 {
@@ -153,33 +152,15 @@ fn rasterise(
                 owns_its_edge(p[2], p[0]),
                 owns_its_edge(p[0], p[1]),
             ];
-            let min_x = p
-                .iter()
-                .map(|q| q.0)
-                .fold(f32::INFINITY, f32::min)
-                .floor()
-                .max(x_lo as f32) as usize;
-            let max_x = p
-                .iter()
-                .map(|q| q.0)
-                .fold(f32::NEG_INFINITY, f32::max)
-                .ceil()
-                .min(x_hi as f32) as usize;
-            let min_y = p
-                .iter()
-                .map(|q| q.1)
-                .fold(f32::INFINITY, f32::min)
-                .floor()
-                .max(y_lo as f32) as usize;
-            let max_y = p
-                .iter()
-                .map(|q| q.1)
-                .fold(f32::NEG_INFINITY, f32::max)
-                .ceil()
-                .min(y_hi as f32) as usize;
+            let bounds = egui::Rect::from_points(&p).intersect(clip);
+            if !bounds.is_positive() {
+                continue;
+            }
+            let (min_x, max_x) = (bounds.min.x.floor() as usize, bounds.max.x.ceil() as usize);
+            let (min_y, max_y) = (bounds.min.y.floor() as usize, bounds.max.y.ceil() as usize);
             for y in min_y..max_y {
                 for x in min_x..max_x {
-                    let q = (x as f32 + 0.5, y as f32 + 0.5);
+                    let q = egui::pos2(x as f32 + 0.5, y as f32 + 0.5);
                     // Barycentric weights, whichever way the triangle winds.
                     let e = [edge(p[1], p[2], q), edge(p[2], p[0], q), edge(p[0], p[1], q)];
                     if (0..3).any(|i| e[i] < 0.0 || (e[i] == 0.0 && !owns[i])) {
@@ -210,14 +191,14 @@ fn rasterise(
 /// Whether points exactly on the edge a→b are drawn by the triangle on its
 /// inner side: for each edge shared by two triangles (walked one way by one
 /// and the other way by the other), exactly one of the two says yes.
-fn owns_its_edge(a: (f32, f32), b: (f32, f32)) -> bool {
-    let (dx, dy) = (b.0 - a.0, b.1 - a.1);
-    dy < 0.0 || (dy == 0.0 && dx > 0.0)
+fn owns_its_edge(a: egui::Pos2, b: egui::Pos2) -> bool {
+    let d = b - a;
+    d.y < 0.0 || (d.y == 0.0 && d.x > 0.0)
 }
 
 /// Twice the signed area of (a, b, c): which side of a→b the point c is on.
-fn edge(a: (f32, f32), b: (f32, f32), c: (f32, f32)) -> f32 {
-    (b.0 - a.0) * (c.1 - a.1) - (b.1 - a.1) * (c.0 - a.0)
+fn edge(a: egui::Pos2, b: egui::Pos2, c: egui::Pos2) -> f32 {
+    (b - a).x * (c - a).y - (b - a).y * (c - a).x
 }
 
 /// The texture at (u, v) (0–1), bilinear between texel centres, premultiplied RGBA.
