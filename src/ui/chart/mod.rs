@@ -427,9 +427,11 @@ impl ChartPanel {
         if self.png_ticket.is_some() {
             return; // one at a time: the next starts when this one is saved
         }
-        let (Some(path), Some(bounds), Some(rect)) =
-            (self.png_double_pending.take(), self.shown_bounds, self.plot_rect)
-        else {
+        // Taken only once the plot it is drawn from is known: never lost.
+        let (Some(bounds), Some(rect)) = (self.shown_bounds, self.plot_rect) else {
+            return;
+        };
+        let Some(path) = self.png_double_pending.take() else {
             return;
         };
         let drawn = prepare(model, chart, bounds.min()[0], bounds.max()[0], columns * 2);
