@@ -20,6 +20,11 @@ use crate::vocab::{ConnectionState, MessageProperties};
 /// Publishes a repeat job may have waiting for the connection: past this it
 /// holds back instead of growing the queue (a broker slower than the job).
 const MAX_PUBLISHES_WAITING: usize = 1_000;
+
+/// Messages applied between two looks at the frame's drain deadline. A batch
+/// holds up to a thousand messages; on new topics each costs tens of
+/// microseconds, so a whole batch at once held one frame for 30–40 ms.
+pub const APPLY_SLICE: usize = 64;
 use crate::ui::{Action, ChartEdit, ConnectionAction};
 
 /// What carrying out a connection's action asks of the window.
@@ -62,6 +67,9 @@ pub struct Session {
     pub recorder: Option<crate::record::Recorder>,
     /// The file this tab replays, when it is a recording (offline: no broker).
     pub offline_file: Option<std::path::PathBuf>,
+    /// The rest of the batch being applied (a slice at a time, see
+    /// [`APPLY_SLICE`]): the next event is taken only once it is empty.
+    unapplied: std::vec::IntoIter<crate::vocab::ReceivedMessage>,
     /// Messages the tab's earlier connections received (before a Reconnect):
     /// with the current one's, what `applied` is compared with.
     received_before: u64,
@@ -86,8 +94,28 @@ impl Session {
             recorder: None,
             too_large: 0,
             offline_file: None,
+            unapplied: Vec::new().into_iter(),
             received_before: 0,
         }
+    }
+
+    /// Part of a batch is still to be applied.
+    pub fn has_unapplied(&self) -> bool {
+        self.unapplied.len() > 0
+    }
+
+    /// Apply what is left of the batch being applied, a slice at a time,
+    /// until it is all applied (true) or `deadline` has passed (false; at
+    /// least one slice is applied). Without a deadline, all of it.
+    pub fn apply_unapplied(&mut self, deadline: Option<Instant>) -> bool {
+        while self.unapplied.len() > 0 {
+            self.model
+                .apply(self.unapplied.by_ref().take(APPLY_SLICE), Instant::now());
+            if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+                return self.unapplied.len() == 0;
+            }
+        }
+        true
     }
 
     /// Messages this tab's connections received from the broker, all of them.
@@ -115,6 +143,7 @@ impl Session {
         while let Some(event) = self.handle.try_event() {
             self.on_event(event, notices);
         }
+        self.apply_unapplied(None);
         self.received_before += self.handle.received();
         self.subscriptions = SubscriptionsPanel::new(&handle.spec.subscriptions);
         self.handle = handle;
@@ -190,8 +219,11 @@ impl Session {
         self.handle.name()
     }
 
-    /// Apply one event from this session's connection (messages are applied by the caller).
+    /// Apply one event from this session's connection. A batch of messages
+    /// is recorded at once and applied by [`Self::apply_unapplied`]; what is
+    /// left of an earlier batch is applied first, so order is kept.
     pub fn on_event(&mut self, event: Event, notices: &mut Notices) {
+        self.apply_unapplied(None);
         match event {
             Event::Messages(batch) => {
                 if let Some(recorder) = &mut self.recorder
@@ -204,7 +236,7 @@ impl Session {
                     ));
                     self.recorder = None;
                 }
-                self.model.apply(batch, Instant::now())
+                self.unapplied = batch.into_iter();
             }
             Event::State(state) => {
                 if state == ConnectionState::Connected || self.state == ConnectionState::Connected {

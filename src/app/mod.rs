@@ -384,8 +384,24 @@ impl MqscopeApp {
         // Round-robin one event per session at a time would be fairer but
         // costlier; each session drains in turn, and the budget is shared.
         'sessions: for session in &mut self.sessions {
-            while let Some(event) = session.handle.try_event() {
-                session.on_event(event, &mut self.notices);
+            // A batch is applied a slice at a time, the deadline looked at
+            // between slices (at least one slice or one event a frame); the
+            // next event waits for the batch's end.
+            loop {
+                if session.has_unapplied() {
+                    if !session.apply_unapplied(Some(deadline)) {
+                        ctx.request_repaint();
+                        break 'sessions;
+                    }
+                } else {
+                    let Some(event) = session.handle.try_event() else {
+                        break;
+                    };
+                    session.on_event(event, &mut self.notices);
+                    if session.has_unapplied() {
+                        continue;
+                    }
+                }
                 if Instant::now() >= deadline {
                     // The rest waits for the next frame, which comes at once.
                     ctx.request_repaint();

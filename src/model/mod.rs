@@ -68,10 +68,11 @@ impl Model {
     /// memory. Past it: older messages go first, then the latest payloads of
     /// the quietest topics; once the tree alone fills it, messages on new
     /// topics are counted in `refused_topics` and not kept.
-    pub fn apply(&mut self, batch: Vec<ReceivedMessage>, now: Instant) {
-        let n = batch.len() as u64;
+    pub fn apply(&mut self, batch: impl IntoIterator<Item = ReceivedMessage>, now: Instant) {
+        let mut n = 0u64;
         let budget = self.history.limits().byte_budget;
         for m in batch {
+            n += 1;
             if crate::vocab::topic::has_invalid_bytes(&m.topic) {
                 self.invalid_topics += 1;
             }

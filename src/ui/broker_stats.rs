@@ -264,7 +264,7 @@ mod tests {
         cache.refresh(&model);
         assert_eq!(cache.reads, 1);
         // A flood on other topics: nothing to read again.
-        model.apply((0..1_000).map(|i| sys(&format!("plant/{i}"), "1")).collect(), now);
+        model.apply((0..1_000).map(|i| sys(&format!("plant/{i}"), "1")), now);
         cache.refresh(&model);
         assert_eq!(cache.reads, 1);
         model.apply(vec![sys("$SYS/broker/uptime", "12 seconds")], now);

@@ -545,8 +545,7 @@ mod tests {
         let mut model = Model::default();
         let batch = topics
             .iter()
-            .map(|(t, p)| ReceivedMessage::new(*t, p.as_bytes(), 0, false))
-            .collect();
+            .map(|(t, p)| ReceivedMessage::new(*t, p.as_bytes(), 0, false));
         model.apply(batch, Instant::now());
         model
     }
@@ -673,9 +672,8 @@ mod tests {
         }
         // 120 rows arrive above, ten per frame: first they fit, then they do not.
         for batch in 0..12 {
-            let messages = (0..10)
-                .map(|i| ReceivedMessage::new(format!("aaa/new_{}", batch * 10 + i), &b"1"[..], 0, false))
-                .collect();
+            let messages =
+                (0..10).map(|i| ReceivedMessage::new(format!("aaa/new_{}", batch * 10 + i), &b"1"[..], 0, false));
             harness.state_mut().1.apply(messages, Instant::now());
             harness.step();
         }
