@@ -73,7 +73,8 @@ impl Default for HistoryLimits {
 pub struct History {
     limits: HistoryLimits,
     /// Indexed by `NodeId`; empty for nodes without messages.
-    rings: Vec<VecDeque<StoredMessage>>,
+    /// In chunks: half a million topics grow without one long copy.
+    rings: super::chunked::ChunkedVec<VecDeque<StoredMessage>>,
     /// (node, seq) in arrival order; entries whose message is already gone are skipped.
     /// In chunks: a million entries grow without one long copy.
     arrival: super::chunked::ChunkedQueue<(NodeId, u64)>,
@@ -83,7 +84,7 @@ pub struct History {
     parked: VecDeque<(NodeId, u64)>,
     /// Per node: its oldest message is in `parked` (its ring holds only it, or
     /// it was released into `released`).
-    is_parked: Vec<bool>,
+    is_parked: super::chunked::ChunkedVec<bool>,
     /// Parked messages that are no longer their topic's latest (a newer one
     /// came): evictable, oldest first; all older than anything in `arrival`.
     released: BinaryHeap<Reverse<(u64, NodeId)>>,
@@ -121,7 +122,7 @@ impl History {
             per_topic: limits.per_topic.max(1),
             byte_budget: limits.byte_budget,
         };
-        for ring in &mut self.rings {
+        for ring in self.rings.iter_mut() {
             while ring.len() > self.limits.per_topic {
                 if let Some(old) = ring.pop_front() {
                     self.bytes -= old.cost();
@@ -130,7 +131,7 @@ impl History {
                 }
             }
         }
-        for (parked, ring) in self.is_parked.iter_mut().zip(&self.rings) {
+        for (parked, ring) in self.is_parked.iter_mut().zip(self.rings.iter()) {
             // A trimmed ring's front is a message still queued in `arrival`.
             *parked &= ring.len() == 1;
         }
@@ -233,23 +234,20 @@ impl History {
         let index = node as usize;
         if self.rings.len() <= index {
             self.rings.resize_with(index + 1, VecDeque::new);
-            self.is_parked.resize(index + 1, false);
+            self.is_parked.resize_with(index + 1, || false);
         }
     }
 
     /// Bytes of the per-node index (a ring head and a flag per node of the
     /// tree, parents included): the Model counts them against the budget.
     pub fn index_bytes(&self) -> usize {
-        self.rings.capacity() * std::mem::size_of::<VecDeque<StoredMessage>>() + self.is_parked.capacity()
+        self.rings.heap_bytes() + self.is_parked.heap_bytes()
     }
 
     /// At most how much `index_bytes` grows when the tree reaches `nodes` nodes.
     pub fn index_growth_bound(&self, nodes: usize) -> usize {
-        let capacity = self.rings.capacity();
-        if nodes <= capacity {
-            return 0;
-        }
-        (capacity.saturating_mul(2).max(nodes) - capacity) * (std::mem::size_of::<VecDeque<StoredMessage>>() + 1) * 2
+        let added = nodes.saturating_sub(self.rings.len());
+        self.rings.growth_bytes(added) + self.is_parked.growth_bytes(added)
     }
 
     /// Queue entries looked at by the budget so far: the work it did.

@@ -8,6 +8,7 @@ mod chunked;
 pub mod ha;
 mod history;
 mod series;
+mod sharded;
 pub mod sparkplug;
 pub mod sys;
 mod topic_tree;

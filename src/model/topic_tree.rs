@@ -8,8 +8,10 @@
 use std::cmp::Ordering;
 use std::hash::Hasher as _;
 
-use hashbrown::HashTable;
 use rustc_hash::FxHasher;
+
+use super::chunked::ChunkedVec;
+use super::sharded::ShardedTable;
 
 /// Index of a node in the arena. Stable for the lifetime of the tree.
 pub type NodeId = u32;
@@ -60,8 +62,8 @@ const CHILD_SLOT_BYTES: usize = 32;
 #[derive(Debug, Clone, Default)]
 struct Interner {
     text: String,
-    spans: Vec<(u32, u32)>,
-    table: HashTable<u32>,
+    spans: ChunkedVec<(u32, u32)>,
+    table: ShardedTable,
 }
 
 impl Interner {
@@ -134,10 +136,11 @@ fn hash_str(s: &str) -> u64 {
 
 #[derive(Debug, Clone)]
 pub struct TopicTree {
-    nodes: Vec<TopicNode>,
+    /// In chunks: half a million nodes grow without one long copy.
+    nodes: ChunkedVec<TopicNode>,
     segments: Interner,
     /// Full topic -> node, for every node but the root.
-    index: HashTable<NodeId>,
+    index: ShardedTable,
     /// Topics that have received at least one message.
     topic_count: u64,
 }
@@ -163,10 +166,12 @@ impl TopicTree {
             subtopics: 0,
             topic_hash: 0,
         };
+        let mut nodes = ChunkedVec::default();
+        nodes.push(root);
         Self {
-            nodes: vec![root],
+            nodes,
             segments,
-            index: HashTable::new(),
+            index: ShardedTable::default(),
             topic_count: 0,
         }
     }
@@ -256,12 +261,12 @@ impl TopicTree {
     /// Heap bytes the tree holds (nodes, names, both hash tables), as the
     /// history budget counts them. O(1).
     pub fn heap_bytes(&self) -> usize {
-        self.nodes.capacity() * std::mem::size_of::<TopicNode>()
+        self.nodes.heap_bytes()
             + self.nodes.len() * CHILD_SLOT_BYTES
             + self.segments.text.capacity()
-            + self.segments.spans.capacity() * std::mem::size_of::<(u32, u32)>()
-            + self.segments.table.capacity() * (std::mem::size_of::<u32>() + 1)
-            + self.index.capacity() * (std::mem::size_of::<NodeId>() + 1)
+            + self.segments.spans.heap_bytes()
+            + self.segments.table.heap_bytes()
+            + self.index.heap_bytes()
     }
 
     /// At most how many bytes `heap_bytes` grows by when a topic of `levels`
@@ -276,22 +281,12 @@ impl TopicTree {
                 (capacity.saturating_mul(2).max(2 * (len + added)).max(8) - capacity) * size
             }
         }
-        let table = std::mem::size_of::<u32>() + 1;
-        grown(
-            self.nodes.len(),
-            self.nodes.capacity(),
-            levels,
-            std::mem::size_of::<TopicNode>(),
-        ) + levels * CHILD_SLOT_BYTES
+        self.nodes.growth_bytes(levels)
+            + levels * CHILD_SLOT_BYTES
             + grown(self.segments.text.len(), self.segments.text.capacity(), len, 1)
-            + grown(
-                self.segments.spans.len(),
-                self.segments.spans.capacity(),
-                levels,
-                std::mem::size_of::<(u32, u32)>(),
-            )
-            + grown(self.segments.table.len(), self.segments.table.capacity(), levels, table)
-            + grown(self.index.len(), self.index.capacity(), levels, table)
+            + self.segments.spans.growth_bytes(levels)
+            + self.segments.table.growth_bound(levels)
+            + self.index.growth_bound(levels)
     }
 
     /// Record one message on `topic`; returns the topic's node. A topic not
