@@ -91,6 +91,10 @@ pub struct History {
     next_seq: u64,
     bytes: usize,
     stored: usize,
+    /// Topics holding at least one message: `stored` less this is how many
+    /// messages are not their topic's latest (what step 1 of the budget can
+    /// let go before any latest).
+    topics_held: usize,
     evicted: u64,
     /// Latest messages of their topic let go because the latest messages (and
     /// the tree) alone exceeded the budget.
@@ -205,6 +209,9 @@ impl History {
             // Most topics hold one message: do not pay for VecDeque's default of four.
             ring.reserve_exact(1);
         }
+        if ring.is_empty() {
+            self.topics_held += 1;
+        }
         if std::mem::take(&mut self.is_parked[index])
             && let Some(front) = ring.front()
         {
@@ -257,10 +264,14 @@ impl History {
     }
 
     fn drop_front(&mut self, node: NodeId) {
-        if let Some(old) = self.rings[node as usize].pop_front() {
+        let ring = &mut self.rings[node as usize];
+        if let Some(old) = ring.pop_front() {
             self.bytes -= old.cost();
             self.stored -= 1;
             self.evicted += 1;
+            if ring.is_empty() {
+                self.topics_held -= 1;
+            }
         }
     }
 
@@ -268,7 +279,10 @@ impl History {
         // Step 1: oldest first, each topic's latest set aside. Every message
         // passes through `arrival` once and through `released` at most once
         // per time it is set aside, so this is amortised O(log topics).
-        while self.over(outside) {
+        // With only latest messages left there is nothing for it to do: it
+        // would set aside the whole queue in one go (130 ms at the first
+        // overrun of a million topics); step 2 takes them from the queue.
+        while self.over(outside) && self.stored > self.topics_held {
             // Released messages are older than anything still in `arrival`.
             let (node, seq, from_arrival) = if let Some(Reverse((seq, node))) = self.released.pop() {
                 (node, seq, false)
@@ -295,9 +309,10 @@ impl History {
             }
         }
         // Step 2: only latest messages are left and they (with the tree) do not
-        // fit: the topics quiet the longest lose their latest payload.
+        // fit: the topics quiet the longest lose their latest payload. Those
+        // set aside are older than any still in `arrival`, so they go first.
         while self.over(outside) {
-            let Some((node, seq)) = self.parked.pop_front() else {
+            let Some((node, seq)) = self.parked.pop_front().or_else(|| self.arrival.pop_front()) else {
                 break;
             };
             #[cfg(test)]
@@ -305,10 +320,13 @@ impl History {
                 self.looked_at += 1;
             }
             let ring = &self.rings[node as usize];
-            if ring.len() == 1 && ring.front().is_some_and(|front| front.seq == seq) {
+            if ring.front().is_some_and(|front| front.seq == seq) {
+                let latest = ring.len() == 1;
                 self.is_parked[node as usize] = false;
                 self.drop_front(node);
-                self.latest_let_go += 1;
+                if latest {
+                    self.latest_let_go += 1;
+                }
             }
         }
         // Entries of messages already gone must not pile up: compact when they
@@ -455,6 +473,40 @@ mod tests {
         );
         assert_eq!(&h.latest(topics).unwrap().payload[..], &[2; 10]);
         assert_eq!(&h.latest(topics + 20_000).unwrap().payload[..], &[3; 10]);
+    }
+
+    #[test]
+    fn the_first_overrun_of_latest_messages_lets_the_quietest_go_without_walking_all() {
+        // 20,000 topics of one message each fill the budget; the next topic
+        // passes it: the quietest topic's latest goes, and the budget looks
+        // at a few entries, not all 20,000 (it set the whole queue aside).
+        let unit = 10 + PER_MESSAGE_OVERHEAD;
+        let topics = 20_000u32;
+        let mut h = History::new(HistoryLimits {
+            per_topic: 100,
+            byte_budget: topics as usize * unit,
+        });
+        for node in 0..topics {
+            push(&mut h, node, &[1; 10]);
+        }
+        assert_eq!(h.latest_let_go(), 0);
+        let before = h.looked_at();
+        push(&mut h, topics, &[2; 10]);
+        assert!(h.looked_at() - before <= 2, "looked at {}", h.looked_at() - before);
+        assert_eq!(h.latest_let_go(), 1);
+        assert!(h.latest(0).is_none(), "the quietest topic's latest went");
+        assert!(h.latest(1).is_some() && h.latest(topics).is_some());
+        // A topic with an older message: that one goes before any latest,
+        // wherever it is in the queue.
+        push(&mut h, 5, &[3; 10]);
+        assert_eq!(h.latest_let_go(), 1);
+        assert_eq!(h.messages(5).len(), 1);
+        assert_eq!(&h.latest(5).unwrap().payload[..], &[3; 10]);
+        // Then the quietest latest again, in arrival order.
+        push(&mut h, topics + 1, &[4; 10]);
+        assert!(h.latest(1).is_none() && h.latest(2).is_some());
+        assert_eq!(h.latest_let_go(), 2);
+        assert_eq!(h.stored_messages(), topics as usize);
     }
 
     #[test]
