@@ -58,38 +58,115 @@ const TEXT_LIMIT: usize = 1 << 20;
 /// first allocation of four ids and the allocator's rounding).
 const CHILD_SLOT_BYTES: usize = 32;
 
-/// Segment names, each stored once in one text buffer.
+/// Bytes of names per text chunk. A name never spans two chunks, so a chunk
+/// may end up to one name short of full. (Small under test, as the limit.)
+#[cfg(not(test))]
+const TEXT_CHUNK: usize = 1 << 20;
+#[cfg(test)]
+const TEXT_CHUNK: usize = 1 << 17;
+
+/// Segment names, each stored once, in chunks of text: 8 MiB of names in
+/// one `String` grew by copying them all (56 ms in a frame at 660,000 nodes).
 #[derive(Debug, Clone, Default)]
 struct Interner {
-    text: String,
+    /// Each grows like a `String` (doubling from 8 bytes) up to [`TEXT_CHUNK`].
+    text: Vec<String>,
+    /// (chunk × [`TEXT_CHUNK`] + offset, length) of each name.
     spans: ChunkedVec<(u32, u32)>,
     table: ShardedTable,
 }
 
+/// A name's text, from its span.
+fn name_at(text: &[String], (start, len): (u32, u32)) -> &str {
+    let (chunk, offset) = (start as usize / TEXT_CHUNK, start as usize % TEXT_CHUNK);
+    &text[chunk][offset..offset + len as usize]
+}
+
+/// Where a name of `len` bytes goes after a last chunk of `last` bytes in
+/// `capacity`: in it (true) or in a new chunk; and that chunk's capacity
+/// after (doubling, at least 8, at most [`TEXT_CHUNK`] unless the name alone
+/// is longer).
+fn place_name(last: usize, capacity: usize, len: usize) -> (bool, usize) {
+    if last + len <= capacity {
+        return (true, capacity);
+    }
+    let (fits, last, capacity) = if last + len <= TEXT_CHUNK {
+        (true, last, capacity)
+    } else {
+        (false, 0, 0)
+    };
+    let needed = last + len;
+    let grown = if needed <= capacity {
+        capacity
+    } else {
+        (capacity * 2).max(needed).max(8).min(TEXT_CHUNK.max(needed))
+    };
+    (fits, grown)
+}
+
 impl Interner {
     fn get(&self, id: u32) -> &str {
-        let (start, len) = self.spans[id as usize];
-        &self.text[start as usize..(start + len) as usize]
+        name_at(&self.text, self.spans[id as usize])
+    }
+
+    /// The span position after the last name: what the u32 offsets must hold.
+    fn text_end(&self) -> usize {
+        self.text
+            .last()
+            .map_or(0, |last| (self.text.len() - 1) * TEXT_CHUNK + last.len())
+    }
+
+    fn text_bytes(&self) -> usize {
+        self.text.iter().map(String::capacity).sum::<usize>() + self.text.capacity() * std::mem::size_of::<String>()
+    }
+
+    /// At most how much [`Self::text_bytes`] grows when `names` are added.
+    fn text_growth(&self, names: std::str::Split<'_, char>) -> usize {
+        let (mut last, mut capacity) = self.text.last().map_or((0, 0), |t| (t.len(), t.capacity()));
+        let (mut grown, mut chunks) = (0, self.text.len().max(1));
+        for name in names {
+            let (fits, next) = place_name(last, capacity, name.len());
+            if fits {
+                grown += next - capacity;
+                last += name.len();
+            } else {
+                grown += next;
+                chunks += 1;
+                last = name.len();
+            }
+            capacity = next;
+        }
+        // `Vec::push` doubles (at least 4).
+        let mut list = self.text.capacity();
+        while list < chunks {
+            list = (list * 2).max(4);
+        }
+        let list = list - self.text.capacity();
+        grown + list * std::mem::size_of::<String>()
     }
 
     fn intern(&mut self, s: &str) -> u32 {
         let hash = hash_str(s);
         let Self { text, spans, table } = self;
-        let get = |id: u32| {
-            let (start, len) = spans[id as usize];
-            &text[start as usize..(start + len) as usize]
-        };
-        if let Some(&id) = table.find(hash, |&id| get(id) == s) {
+        if let Some(&id) = table.find(hash, |&id| name_at(text, spans[id as usize]) == s) {
             return id;
         }
+        let (last, capacity) = text.last().map_or((0, 0), |t| (t.len(), t.capacity()));
+        let (fits, grown) = place_name(last, capacity, s.len());
+        if !fits || text.is_empty() {
+            text.push(String::new());
+        }
+        let at = text.len() - 1;
+        let chunk = &mut text[at];
+        if grown > chunk.capacity() {
+            chunk.reserve_exact(grown - chunk.len());
+        }
+        let start = at * TEXT_CHUNK + chunk.len();
+        chunk.push_str(s);
         let id = spans.len() as u32;
-        spans.push((text.len() as u32, s.len() as u32));
-        text.push_str(s);
+        spans.push((start as u32, s.len() as u32));
         let (text, spans) = (&*text, &*spans);
-        table.insert_unique(hash, id, |&id| {
-            let (start, len) = spans[id as usize];
-            hash_str(&text[start as usize..(start + len) as usize])
-        });
+        table.insert_unique(hash, id, |&id| hash_str(name_at(text, spans[id as usize])));
         id
     }
 }
@@ -263,7 +340,7 @@ impl TopicTree {
     pub fn heap_bytes(&self) -> usize {
         self.nodes.heap_bytes()
             + self.nodes.len() * CHILD_SLOT_BYTES
-            + self.segments.text.capacity()
+            + self.segments.text_bytes()
             + self.segments.spans.heap_bytes()
             + self.segments.table.heap_bytes()
             + self.index.heap_bytes()
@@ -271,19 +348,10 @@ impl TopicTree {
 
     /// At most how many bytes `heap_bytes` grows by when a topic of `levels`
     /// levels and `len` bytes is added (every level new, every table grown).
-    fn growth_bound(&self, levels: usize, len: usize) -> usize {
-        // Vectors double (at least 4 slots, 8 bytes of text); hash tables
-        // double their buckets at 7/8 full: room for 2 × (len + added) is enough.
-        fn grown(len: usize, capacity: usize, added: usize, size: usize) -> usize {
-            if len + added <= capacity {
-                0
-            } else {
-                (capacity.saturating_mul(2).max(2 * (len + added)).max(8) - capacity) * size
-            }
-        }
+    fn growth_bound(&self, topic: &str, levels: usize) -> usize {
         self.nodes.growth_bytes(levels)
             + levels * CHILD_SLOT_BYTES
-            + grown(self.segments.text.len(), self.segments.text.capacity(), len, 1)
+            + self.segments.text_growth(topic.split('/'))
             + self.segments.spans.growth_bytes(levels)
             + self.segments.table.growth_bound(levels)
             + self.index.growth_bound(levels)
@@ -312,8 +380,10 @@ impl TopicTree {
             None => {
                 let levels = topic.split('/').count();
                 let room = room(self.nodes.len().saturating_add(levels));
-                if self.heap_bytes().saturating_add(self.growth_bound(levels, topic.len())) > room
-                    || self.segments.text.len().saturating_add(topic.len()) > TEXT_LIMIT
+                if self.heap_bytes().saturating_add(self.growth_bound(topic, levels)) > room
+                    // A name that does not fit its chunk's rest starts the next one:
+                    // the span end moves by less than twice the names' length.
+                    || self.segments.text_end().saturating_add(2 * topic.len()) > TEXT_LIMIT
                     || self.nodes.len().saturating_add(levels) > NodeId::MAX as usize
                 {
                     return None;
@@ -458,13 +528,31 @@ mod tests {
     }
 
     #[test]
+    fn the_growth_bound_holds_as_names_fill_chunk_after_chunk() {
+        let mut tree = TopicTree::new();
+        let topic = |i: usize| format!("{}/{}/{i}", "n".repeat(i % 1_200), "层".repeat(i % 50));
+        for i in 0..2_400 {
+            let topic = topic(i);
+            let limit = tree.heap_bytes() + tree.growth_bound(&topic, topic.split('/').count());
+            tree.record(&topic, false, false, usize::MAX).unwrap();
+            assert!(tree.heap_bytes() <= limit, "topic {i}: {} > {limit}", tree.heap_bytes());
+        }
+        assert!(tree.segments.text.len() >= 4, "{} chunks", tree.segments.text.len());
+        assert!(tree.segments.text.iter().all(|t| t.capacity() <= TEXT_CHUNK));
+        for i in [0, 1_199, 1_200, 2_399] {
+            let id = tree.get(&topic(i)).expect("found by its topic");
+            assert_eq!(tree.topic(id), topic(i));
+        }
+    }
+
+    #[test]
     fn new_topics_stop_at_the_room_given_and_at_the_name_limit() {
         let mut tree = TopicTree::new();
         let a = tree.record("a/b", false, false, usize::MAX).unwrap();
         let full = tree.heap_bytes();
         assert!(full > 0);
         let before = tree.heap_bytes();
-        let room = before + tree.growth_bound(2, 3);
+        let room = before + tree.growth_bound("e/f", 2);
         assert!(tree.record("e/f", false, false, room).is_some());
         assert!(
             tree.heap_bytes() <= room,
@@ -489,7 +577,7 @@ mod tests {
             added += 1;
         }
         assert!((10..=17).contains(&added), "{added} topics of 60,000 bytes in 1 MiB");
-        assert!(tree.segments.text.len() <= TEXT_LIMIT);
+        assert!(tree.segments.text_end() <= TEXT_LIMIT);
         assert!(tree.record("a/b", false, false, usize::MAX).is_some());
     }
 
