@@ -150,8 +150,10 @@ impl Browse {
 }
 
 /// The folder and file name a chooser starts with: those of `path` when it
-/// has a folder that exists, else the remembered folder.
+/// has a folder that exists, else the remembered folder, or the nearest
+/// folder above it that still exists (it may have been deleted since).
 fn start_of(path: &str, remembered: Option<PathBuf>) -> (Option<PathBuf>, Option<String>) {
+    let remembered = remembered.and_then(|folder| folder.ancestors().find(|f| f.is_dir()).map(Path::to_path_buf));
     let path = Path::new(path.trim());
     let name = path
         .file_name()
@@ -258,7 +260,8 @@ mod tests {
     fn a_chooser_starts_in_the_fields_folder_else_the_remembered_one() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("capture.ndjson");
-        let remembered = Some(PathBuf::from("/remembered"));
+        let remembered = Some(dir.path().join("录音"));
+        std::fs::create_dir(dir.path().join("录音")).unwrap();
         // A file in a folder that exists: that folder, and its name to save as.
         assert_eq!(
             start_of(&file.display().to_string(), remembered.clone()),
@@ -274,6 +277,9 @@ mod tests {
             start_of("/no/such/folder/x.csv", remembered.clone()),
             (remembered.clone(), Some("x.csv".into()))
         );
-        assert_eq!(start_of("  ", remembered.clone()), (remembered, None));
+        assert_eq!(start_of("  ", remembered.clone()), (remembered.clone(), None));
+        // A remembered folder deleted since: the nearest folder above it.
+        std::fs::remove_dir(dir.path().join("录音")).unwrap();
+        assert_eq!(start_of("", remembered), (Some(dir.path().to_path_buf()), None));
     }
 }
