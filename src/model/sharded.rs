@@ -2,7 +2,7 @@
 //! One `HashTable` of a million ids grows by rehashing all of them in one
 //! go: 65–143 ms in a frame at 917,000 topics, each id's hash read from a
 //! node far away in memory. Here each shard holds about 1/32 of the ids and
-//! grows at its own fraction of full (from half to 31/32), so the shards grow
+//! grows at its own fraction of full (from half to 63/64), so the shards grow
 //! one at a time, spread over the next ids, each a 32nd of the work.
 
 use hashbrown::HashTable;

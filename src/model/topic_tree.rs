@@ -120,11 +120,16 @@ impl Interner {
         self.text.iter().map(String::capacity).sum::<usize>() + self.text.capacity() * std::mem::size_of::<String>()
     }
 
-    /// At most how much [`Self::text_bytes`] grows when `names` are added.
-    fn text_growth(&self, names: std::str::Split<'_, char>) -> usize {
+    /// How much [`Self::text_bytes`] grows when `names` are interned: the
+    /// names not interned yet placed as `intern` places them. (Placing a
+    /// known name too could move the rest to a new chunk early, below what
+    /// they really cost.)
+    fn text_growth<'n>(&self, names: impl Iterator<Item = &'n str>) -> usize {
         let (mut last, mut capacity) = self.text.last().map_or((0, 0), |t| (t.len(), t.capacity()));
         let (mut grown, mut chunks) = (0, self.text.len().max(1));
-        for name in names {
+        let mut seen = std::collections::HashSet::new();
+        let known = |name: &str| self.table.find(hash_str(name), |&id| self.get(id) == name).is_some();
+        for name in names.filter(|name| !known(name) && seen.insert(*name)) {
             let (fits, next) = place_name(last, capacity, name.len());
             if fits {
                 grown += next - capacity;
@@ -543,6 +548,29 @@ mod tests {
             let id = tree.get(&topic(i)).expect("found by its topic");
             assert_eq!(tree.topic(id), topic(i));
         }
+    }
+
+    #[test]
+    fn a_known_name_does_not_hide_the_growth_of_the_new_ones_after_it() {
+        // A last chunk exactly full 4,096 bytes short of TEXT_CHUNK, ending
+        // with a 4,097-byte name X; then X/B1/B2/B3. Placing X again would
+        // open a new chunk for all three; really B1 grows the old chunk to
+        // the full TEXT_CHUNK, and B2 and B3 open the next one.
+        let mut tree = TopicTree::new();
+        let part = (TEXT_CHUNK - 4_096) / 8;
+        let x = "x".repeat(4_097);
+        let mut fill: Vec<String> = (0..7).map(|i| char::from(b'a' + i).to_string().repeat(part)).collect();
+        fill.push("f".repeat(part - x.len()));
+        fill.push(x.clone());
+        for name in &fill {
+            tree.record(name, false, false, usize::MAX).unwrap();
+        }
+        let last = tree.segments.text.last().unwrap();
+        assert_eq!((last.len(), last.capacity()), (TEXT_CHUNK - 4_096, TEXT_CHUNK - 4_096));
+        let topic = format!("{x}/{}/{}/q", "1".repeat(4_096), "2".repeat(8_194));
+        let limit = tree.heap_bytes() + tree.growth_bound(&topic, 4);
+        tree.record(&topic, false, false, usize::MAX).unwrap();
+        assert!(tree.heap_bytes() <= limit, "{} > {limit}", tree.heap_bytes());
     }
 
     #[test]
