@@ -189,7 +189,6 @@ impl TreePanel {
         // The soonest a mark on screen ends: the frame then takes it away.
         let mut next_end: Option<Duration> = None;
         let output = scroll.show_rows(ui, row_height, rows.len(), |ui, range| {
-            let first = range.start;
             for &id in &rows[range] {
                 let (row_action, glow) = self.row_ui(ui, model, id, now);
                 if let Some(left) = glow {
@@ -197,7 +196,6 @@ impl TreePanel {
                 }
                 actions.extend(row_action);
             }
-            first
         });
         let actual = output.state.clamped_offset().y;
         self.anchor = match intended {
@@ -212,7 +210,11 @@ impl TreePanel {
                     _ => rows.get((offset / pitch) as usize).map(|&id| (id, offset)),
                 }
             }
-            None => rows.get(output.inner).map(|&id| (id, actual)),
+            // The row at the offset the view ends the frame at. Not the first
+            // row drawn: egui applies the wheel after drawing, so that row is
+            // last frame's, and pairing it with the new offset pulled the view
+            // back each frame (the wheel barely moved a long tree).
+            None => rows.get((actual / pitch).floor() as usize).map(|&id| (id, actual)),
         };
         self.rows = rows;
         if let Some(left) = next_end {
@@ -683,6 +685,83 @@ mod tests {
             ["devices", "status", "uptime"],
             "the rows that were on screen stay on screen"
         );
+    }
+
+    /// Turn the mouse wheel `notches` over the rows, then let it settle.
+    fn wheel(harness: &mut egui_kittest::Harness<'static, (TreePanel, Model)>, notches: f32) {
+        use egui_kittest::kittest::Queryable as _;
+        let at = harness.get_by_label("Search").rect().center() + egui::vec2(0.0, 150.0);
+        harness.event(egui::Event::PointerMoved(at));
+        harness.step();
+        harness.event(egui::Event::MouseWheel {
+            unit: egui::MouseWheelUnit::Line,
+            delta: egui::vec2(0.0, -notches),
+            phase: egui::TouchPhase::Move,
+            modifiers: egui::Modifiers::NONE,
+            source: egui::MouseWheelSource::Wheel,
+        });
+        harness.run_steps(20);
+    }
+
+    #[test]
+    fn the_wheel_scrolls_a_long_tree_down_to_its_end_and_back() {
+        let mut harness = panel_harness(400.0);
+        let names: Vec<String> = (0..200).map(|i| format!("t{i:03}")).collect();
+        let messages = names
+            .iter()
+            .map(|t| ReceivedMessage::new(t.as_str(), &b"1"[..], 0, false));
+        harness.state_mut().1.apply(messages, Instant::now());
+        harness.run_steps(3);
+        let all: Vec<&str> = names.iter().map(String::as_str).collect();
+        let first_shown = |h: &egui_kittest::Harness<'static, (TreePanel, Model)>| {
+            shown(h, &all).first().cloned().expect("rows on screen")
+        };
+        assert_eq!(first_shown(&harness), "t000");
+        // Five notches: well down the list, and it stays there.
+        wheel(&mut harness, 5.0);
+        let after = first_shown(&harness);
+        assert!(after.as_str() >= "t005", "five notches moved the list to {after}");
+        harness.run_steps(10);
+        assert_eq!(first_shown(&harness), after, "the view stays where the wheel left it");
+        // All the way down: the last row is reached and stays in view.
+        for _ in 0..20 {
+            wheel(&mut harness, 10.0);
+        }
+        assert_eq!(shown(&harness, &["t199"]), ["t199"], "the end is reached");
+        harness.run_steps(10);
+        assert_eq!(shown(&harness, &["t199"]), ["t199"], "and kept");
+        // And back up to the top.
+        for _ in 0..20 {
+            wheel(&mut harness, -10.0);
+        }
+        assert_eq!(first_shown(&harness), "t000");
+    }
+
+    #[test]
+    fn opening_a_node_of_thousands_keeps_it_in_view_and_the_wheel_goes_on() {
+        let mut harness = panel_harness(400.0);
+        let topics: Vec<String> = (0..3_000).map(|i| format!("sim/s{i:04}")).collect();
+        let messages = topics
+            .iter()
+            .map(|t| ReceivedMessage::new(t.as_str(), &b"1"[..], 0, false));
+        harness.state_mut().1.apply(messages, Instant::now());
+        arrive(&mut harness, "zone/a");
+        harness.run_steps(3);
+        {
+            use egui_kittest::kittest::Queryable as _;
+            harness.get_by_label("sim").click();
+        }
+        harness.run_steps(10);
+        assert!(harness.state().0.rows().len() > 3_000, "sim is open");
+        assert_eq!(shown(&harness, &["sim", "s0000", "s0001"]), ["sim", "s0000", "s0001"]);
+        wheel(&mut harness, 5.0);
+        harness.run_steps(10);
+        assert_eq!(
+            shown(&harness, &["sim", "s0000"]),
+            Vec::<String>::new(),
+            "the wheel moved on"
+        );
+        assert_eq!(shown(&harness, &["s0010"]), ["s0010"]);
     }
 
     #[test]
