@@ -15,12 +15,19 @@ const SLOT_BYTES: usize = std::mem::size_of::<u32>() + 1;
 #[derive(Debug, Clone)]
 pub struct ShardedTable {
     shards: Vec<HashTable<u32>>,
+    /// The shards' capacities summed: `heap_bytes` is asked for every message.
+    capacity: usize,
+    /// The fewest ids any shard takes before its early limit: fewer than that
+    /// added grow nothing (`growth_bound` is asked for every new topic).
+    min_room: usize,
 }
 
 impl Default for ShardedTable {
     fn default() -> Self {
         Self {
             shards: (0..SHARDS).map(|_| HashTable::new()).collect(),
+            capacity: 0,
+            min_room: 0,
         }
     }
 }
@@ -37,6 +44,11 @@ fn early_limit(shard: usize, capacity: usize) -> usize {
     capacity * (SHARDS + shard) / (2 * SHARDS)
 }
 
+/// How many more ids shard `at` takes before its early limit.
+fn room(at: usize, shard: &HashTable<u32>) -> usize {
+    early_limit(at, shard.capacity()).saturating_sub(shard.len())
+}
+
 impl ShardedTable {
     pub fn find(&self, hash: u64, eq: impl FnMut(&u32) -> bool) -> Option<&u32> {
         self.shards[shard_of(hash)].find(hash, eq)
@@ -46,11 +58,26 @@ impl ShardedTable {
     pub fn insert_unique(&mut self, hash: u64, id: u32, hasher: impl Fn(&u32) -> u64) {
         let at = shard_of(hash);
         let shard = &mut self.shards[at];
-        if shard.len() >= early_limit(at, shard.capacity()) {
+        let before = shard.capacity();
+        if shard.len() >= early_limit(at, before) {
             // Double now, at this shard's own fill level.
-            shard.reserve(shard.capacity() - shard.len() + 1, &hasher);
+            shard.reserve(before - shard.len() + 1, &hasher);
         }
         shard.insert_unique(hash, id, hasher);
+        let after = shard.capacity();
+        self.capacity += after - before;
+        if after == before {
+            self.min_room = self.min_room.min(room(at, shard));
+        } else {
+            // A shard grew: its room is large again; the least is elsewhere.
+            self.min_room = self
+                .shards
+                .iter()
+                .enumerate()
+                .map(|(at, s)| room(at, s))
+                .min()
+                .unwrap_or(0);
+        }
     }
 
     #[cfg(test)]
@@ -60,7 +87,11 @@ impl ShardedTable {
 
     /// Heap bytes held, as slots times [`SLOT_BYTES`].
     pub fn heap_bytes(&self) -> usize {
-        self.shards.iter().map(HashTable::capacity).sum::<usize>() * SLOT_BYTES
+        debug_assert_eq!(
+            self.capacity,
+            self.shards.iter().map(HashTable::capacity).sum::<usize>()
+        );
+        self.capacity * SLOT_BYTES
     }
 
     /// At most how much [`Self::heap_bytes`] grows by when `added` ids go in.
@@ -70,19 +101,25 @@ impl ShardedTable {
     /// largest such growths (tight for a few ids), and every such shard
     /// doubling plus four slots per id (tight for many).
     pub fn growth_bound(&self, added: usize) -> usize {
-        if added == 0 {
+        if added <= self.min_room {
             return 0;
         }
-        let mut few: Vec<usize> = Vec::new();
+        // On the stack: this runs for every new topic.
+        let mut few = [0usize; SHARDS];
+        let mut growing = 0;
         let mut many = 4 * added;
         for (at, shard) in self.shards.iter().enumerate() {
             let (len, capacity) = (shard.len(), shard.capacity());
             if len + added > early_limit(at, capacity) {
-                few.push((2 * capacity + 8).max(4 * (len + added) + 8) - capacity);
+                few[growing] = (2 * capacity + 8).max(4 * (len + added) + 8) - capacity;
+                growing += 1;
                 many += (2 * capacity + 8).max(4 * len + 8) - capacity;
             }
         }
-        few.sort_unstable_by(|a, b| b.cmp(a));
+        let few = &mut few[..growing];
+        if added < growing {
+            few.sort_unstable_by(|a, b| b.cmp(a));
+        }
         let few: usize = few.iter().take(added).sum();
         few.min(many) * SLOT_BYTES
     }

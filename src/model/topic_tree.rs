@@ -71,6 +71,9 @@ const TEXT_CHUNK: usize = 1 << 17;
 struct Interner {
     /// Each grows like a `String` (doubling from 8 bytes) up to [`TEXT_CHUNK`].
     text: Vec<String>,
+    /// The capacity of every chunk but the last, summed (`text_bytes` is
+    /// asked for every message).
+    text_before_last: usize,
     /// (chunk × [`TEXT_CHUNK`] + offset, length) of each name.
     spans: ChunkedVec<(u32, u32)>,
     table: ShardedTable,
@@ -117,17 +120,28 @@ impl Interner {
     }
 
     fn text_bytes(&self) -> usize {
-        self.text.iter().map(String::capacity).sum::<usize>() + self.text.capacity() * std::mem::size_of::<String>()
+        debug_assert_eq!(
+            self.text_before_last,
+            self.text.iter().rev().skip(1).map(String::capacity).sum::<usize>()
+        );
+        self.text_before_last
+            + self.text.last().map_or(0, String::capacity)
+            + self.text.capacity() * std::mem::size_of::<String>()
     }
 
     /// How much [`Self::text_bytes`] grows when `names` are interned: the
     /// names not interned yet placed as `intern` places them. (Placing a
     /// known name too could move the rest to a new chunk early, below what
     /// they really cost.)
-    fn text_growth<'n>(&self, names: impl Iterator<Item = &'n str>) -> usize {
+    fn text_growth(&self, topic: &str) -> usize {
         let (mut last, mut capacity) = self.text.last().map_or((0, 0), |t| (t.len(), t.capacity()));
+        if last + topic.len() <= capacity {
+            // All of it fits the last chunk as it is: nothing grows (the usual case).
+            return 0;
+        }
+        let names = topic.split('/');
         let (mut grown, mut chunks) = (0, self.text.len().max(1));
-        let mut seen = std::collections::HashSet::new();
+        let mut seen: std::collections::HashSet<&str, std::hash::BuildHasherDefault<FxHasher>> = Default::default();
         let known = |name: &str| self.table.find(hash_str(name), |&id| self.get(id) == name).is_some();
         for name in names.filter(|name| !known(name) && seen.insert(*name)) {
             let (fits, next) = place_name(last, capacity, name.len());
@@ -152,13 +166,19 @@ impl Interner {
 
     fn intern(&mut self, s: &str) -> u32 {
         let hash = hash_str(s);
-        let Self { text, spans, table } = self;
+        let Self {
+            text,
+            text_before_last,
+            spans,
+            table,
+        } = self;
         if let Some(&id) = table.find(hash, |&id| name_at(text, spans[id as usize]) == s) {
             return id;
         }
         let (last, capacity) = text.last().map_or((0, 0), |t| (t.len(), t.capacity()));
         let (fits, grown) = place_name(last, capacity, s.len());
         if !fits || text.is_empty() {
+            *text_before_last += text.last().map_or(0, String::capacity);
             text.push(String::new());
         }
         let at = text.len() - 1;
@@ -291,11 +311,11 @@ impl TopicTree {
         let mut rest = topic;
         let mut cursor = id;
         loop {
-            let name = self.name(cursor);
-            let Some(head) = rest.strip_suffix(name) else {
+            let node = self.node(cursor);
+            let Some(head) = rest.strip_suffix(self.segments.get(node.segment)) else {
                 return false;
             };
-            let parent = self.node(cursor).parent;
+            let parent = node.parent;
             if parent == ROOT {
                 return head.is_empty();
             }
@@ -356,7 +376,7 @@ impl TopicTree {
     fn growth_bound(&self, topic: &str, levels: usize) -> usize {
         self.nodes.growth_bytes(levels)
             + levels * CHILD_SLOT_BYTES
-            + self.segments.text_growth(topic.split('/'))
+            + self.segments.text_growth(topic)
             + self.segments.spans.growth_bytes(levels)
             + self.segments.table.growth_bound(levels)
             + self.index.growth_bound(levels)
