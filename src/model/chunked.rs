@@ -70,9 +70,9 @@ impl<T> ChunkedQueue<T> {
 }
 
 /// An array indexed like a `Vec`, kept in chunks of [`CHUNK`] elements.
-/// Each chunk grows like a `Vec` (doubling from 4) up to [`CHUNK`], so a
-/// small array costs no more than a `Vec` would, and growing never copies
-/// more than half a chunk.
+/// The first chunk grows like a `Vec` (doubling from 4) up to [`CHUNK`], so
+/// a small array costs no more than a `Vec` would; the next ones are taken
+/// whole. Growing never copies more than half a chunk.
 #[derive(Debug, Clone)]
 pub struct ChunkedVec<T> {
     chunks: Vec<Vec<T>>,
@@ -101,7 +101,14 @@ impl<T> ChunkedVec<T> {
         let last = match self.chunks.last_mut() {
             Some(last) if last.len() < CHUNK => last,
             _ => {
-                self.chunks.push(Vec::new());
+                // Only the first chunk grows from small; the next ones are
+                // for large arrays, taken whole.
+                let next = if self.chunks.is_empty() {
+                    Vec::new()
+                } else {
+                    Vec::with_capacity(CHUNK)
+                };
+                self.chunks.push(next);
                 self.chunks.last_mut().expect("just pushed")
             }
         };
@@ -152,9 +159,13 @@ impl<T> ChunkedVec<T> {
                 grown += next - capacity;
                 len = capacity;
                 capacity = next;
-            } else {
+            } else if self.chunks.is_empty() && new_chunks == 0 {
                 new_chunks += 1;
                 (len, capacity) = (0, 0);
+            } else {
+                new_chunks += 1;
+                grown += CHUNK;
+                (len, capacity) = (0, CHUNK);
             }
         }
         let list = self.chunks.len() + new_chunks;
