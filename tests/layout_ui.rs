@@ -156,6 +156,27 @@ fn notices_float_over_the_window_leave_on_their_own_and_stay_in_the_log() {
     step_until(&mut harness, "the log window", |h| {
         has_text(h, "Recorded 0 messages to")
     });
+    // By its button: in the window's bottom right, above the status bar.
+    harness.run_steps(2);
+    let screen = harness.ctx.content_rect();
+    let line = harness
+        .query_all_by(|n| {
+            n.value()
+                .or(n.label())
+                .is_some_and(|l| l.starts_with("Recorded 0 messages to"))
+        })
+        .next()
+        .expect("the log's line")
+        .rect();
+    let button = harness
+        .query_all_by(|n| n.label().is_some_and(|l| l.starts_with("Notices (")))
+        .next()
+        .expect("the button")
+        .rect();
+    assert!(
+        line.center().x > screen.center().x && line.center().y > screen.center().y && line.max.y < button.min.y,
+        "the log opened at {line:?}, its button is at {button:?}"
+    );
 }
 
 #[test]

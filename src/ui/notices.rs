@@ -348,8 +348,14 @@ impl Notices {
             return;
         }
         let mut open = true;
+        // It opens by its button, at the status bar's right end, growing up
+        // and to the left (it opened at the window's top left, far from it).
+        let screen = ctx.content_rect();
         egui::Window::new("Notices")
             .open(&mut open)
+            .collapsible(false)
+            .pivot(egui::Align2::RIGHT_BOTTOM)
+            .default_pos(egui::pos2(screen.right() - 8.0, screen.bottom() - 36.0))
             .default_size(egui::vec2(520.0, 320.0))
             .show(ctx, |ui| {
                 egui::ScrollArea::vertical().stick_to_bottom(true).show(ui, |ui| {
