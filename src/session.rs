@@ -15,6 +15,7 @@ use crate::ui::notices::Notices;
 use crate::ui::publish::PublishPanel;
 use crate::ui::subscriptions::{SubscriptionStatus, SubscriptionsPanel};
 use crate::ui::tree::TreePanel;
+use crate::ui::{Action, ChartEdit, ConnectionAction};
 use crate::vocab::{ConnectionState, MessageProperties};
 
 /// Publishes a repeat job may have waiting for the connection: past this it
@@ -25,7 +26,6 @@ const MAX_PUBLISHES_WAITING: usize = 1_000;
 /// holds up to a thousand messages; on new topics each costs tens of
 /// microseconds, so a whole batch at once held one frame for 30–40 ms.
 pub const APPLY_SLICE: usize = 64;
-use crate::ui::{Action, ChartEdit, ConnectionAction};
 
 /// What carrying out a connection's action asks of the window.
 #[derive(Debug)]

@@ -614,6 +614,14 @@ mod tests {
         harness.step();
     }
 
+    /// Messages on all of `topics` arrive in one batch, before the next frame.
+    fn arrive_all(harness: &mut egui_kittest::Harness<'static, (TreePanel, Model)>, all: &[String]) {
+        let messages = all
+            .iter()
+            .map(|t| ReceivedMessage::new(t.as_str(), &b"1"[..], 0, false));
+        harness.state_mut().1.apply(messages, Instant::now());
+    }
+
     /// The labels of the segment rows on screen (a row's name is a selectable label).
     /// On screen means drawn where the rows are seen: below the search row and
     /// inside the window. A row drawn above the list's top is clipped away: the
@@ -707,10 +715,7 @@ mod tests {
     fn the_wheel_scrolls_a_long_tree_down_to_its_end_and_back() {
         let mut harness = panel_harness(400.0);
         let names: Vec<String> = (0..200).map(|i| format!("t{i:03}")).collect();
-        let messages = names
-            .iter()
-            .map(|t| ReceivedMessage::new(t.as_str(), &b"1"[..], 0, false));
-        harness.state_mut().1.apply(messages, Instant::now());
+        arrive_all(&mut harness, &names);
         harness.run_steps(3);
         let all: Vec<&str> = names.iter().map(String::as_str).collect();
         let first_shown = |h: &egui_kittest::Harness<'static, (TreePanel, Model)>| {
@@ -741,10 +746,7 @@ mod tests {
     fn opening_a_node_of_thousands_keeps_it_in_view_and_the_wheel_goes_on() {
         let mut harness = panel_harness(400.0);
         let topics: Vec<String> = (0..3_000).map(|i| format!("sim/s{i:04}")).collect();
-        let messages = topics
-            .iter()
-            .map(|t| ReceivedMessage::new(t.as_str(), &b"1"[..], 0, false));
-        harness.state_mut().1.apply(messages, Instant::now());
+        arrive_all(&mut harness, &topics);
         arrive(&mut harness, "zone/a");
         harness.run_steps(3);
         {
